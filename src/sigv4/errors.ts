@@ -1,0 +1,175 @@
+import { S3Error, type ErrorDetails, type S3ErrorCode } from '../errors.js';
+
+/**
+ * Every way a signed request can be refused. Each defect is its own value so
+ * tests and logs can tell them apart; each maps to the S3 code, status and
+ * message that AWS answers with.
+ */
+export type AuthDefect =
+  | 'multiple-auth-mechanisms'
+  | 'conflicting-values'
+  | 'unsupported-authorization-type'
+  | 'malformed-authorization-header'
+  | 'missing-query-parameters'
+  | 'duplicate-query-parameter'
+  | 'unsupported-algorithm'
+  | 'malformed-credential'
+  | 'wrong-region'
+  | 'wrong-service'
+  | 'wrong-terminator'
+  | 'malformed-date'
+  | 'missing-date'
+  | 'scope-date-mismatch'
+  | 'expires-not-a-number'
+  | 'expires-negative'
+  | 'expires-too-large'
+  | 'host-not-signed'
+  | 'headers-not-signed'
+  | 'missing-content-sha256'
+  | 'invalid-content-sha256'
+  | 'unknown-access-key'
+  | 'signature-mismatch'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'time-skewed'
+  | 'v2-missing-query-parameters'
+  | 'v2-malformed-authorization-header'
+  | 'v2-expires-too-far'
+  | 'chunk-malformed'
+  | 'chunk-too-large'
+  | 'chunk-signature-mismatch'
+  | 'chunk-incomplete-body'
+  | 'chunk-decoded-length-mismatch'
+  | 'chunk-trailer-malformed'
+  | 'chunk-trailer-signature-mismatch'
+  | 'chunk-checksum-mismatch';
+
+export class AuthError extends S3Error {
+  constructor(
+    readonly defect: AuthDefect,
+    code: S3ErrorCode,
+    message?: string,
+    details: ErrorDetails = {},
+  ) {
+    super(code, message, details);
+    this.name = 'AuthError';
+  }
+}
+
+export type AuthMode = 'header' | 'query';
+
+const CREDENTIAL_SHAPE = '"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"';
+
+/** Header errors say "The authorization header is malformed; …", query errors "Error parsing the X-Amz-Credential parameter; …". */
+function credentialError(defect: AuthDefect, mode: AuthMode, reason: string, details: ErrorDetails = {}): AuthError {
+  return mode === 'header'
+    ? new AuthError(defect, 'AuthorizationHeaderMalformed', `The authorization header is malformed; ${reason}`, details)
+    : new AuthError(defect, 'AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${reason}`, details);
+}
+
+export const authErrors = {
+  multipleMechanisms: () =>
+    new AuthError(
+      'multiple-auth-mechanisms',
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+      { ArgumentName: 'Authorization' },
+    ),
+  conflictingValues: () =>
+    new AuthError('conflicting-values', 'InvalidRequest', 'Conflicting values provided in HTTP headers and query parameters'),
+  unsupportedAuthorizationType: (value: string) =>
+    new AuthError('unsupported-authorization-type', 'InvalidArgument', 'Unsupported Authorization Type', {
+      ArgumentName: 'Authorization',
+      ArgumentValue: value.slice(0, 64),
+    }),
+  malformedAuthorizationHeader: () =>
+    new AuthError(
+      'malformed-authorization-header',
+      'AuthorizationHeaderMalformed',
+      'The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.',
+    ),
+  missingQueryParameters: () =>
+    new AuthError(
+      'missing-query-parameters',
+      'AuthorizationQueryParametersError',
+      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+    ),
+  duplicateQueryParameter: (name: string) =>
+    new AuthError('duplicate-query-parameter', 'AuthorizationQueryParametersError', `The ${name} parameter must be given only once.`),
+  unsupportedAlgorithm: () =>
+    new AuthError('unsupported-algorithm', 'AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"'),
+  malformedCredential: (mode: AuthMode) =>
+    credentialError('malformed-credential', mode, `the Credential is mal-formed; expecting ${CREDENTIAL_SHAPE}.`),
+  wrongRegion: (mode: AuthMode, given: string, expected: string) =>
+    credentialError('wrong-region', mode, `the region '${given}' is wrong; expecting '${expected}'`, { Region: expected }),
+  wrongService: (mode: AuthMode, given: string, expected: string) =>
+    credentialError('wrong-service', mode, `incorrect service "${given}". This endpoint belongs to "${expected}".`),
+  wrongTerminator: (mode: AuthMode, given: string) =>
+    credentialError('wrong-terminator', mode, `incorrect terminal "${given}". This endpoint uses "aws4_request".`),
+  scopeDateMismatch: (mode: AuthMode) =>
+    credentialError('scope-date-mismatch', mode, 'Invalid credential date. Date is not the same as X-Amz-Date.'),
+  malformedDate: () =>
+    new AuthError('malformed-date', 'AuthorizationQueryParametersError', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"'),
+  missingDate: () =>
+    new AuthError('missing-date', 'AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header'),
+  expiresNotANumber: () =>
+    new AuthError('expires-not-a-number', 'AuthorizationQueryParametersError', 'X-Amz-Expires should be a number'),
+  expiresNegative: () =>
+    new AuthError('expires-negative', 'AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative'),
+  expiresTooLarge: () =>
+    new AuthError(
+      'expires-too-large',
+      'AuthorizationQueryParametersError',
+      'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds',
+    ),
+  hostNotSigned: (mode: AuthMode) =>
+    mode === 'header'
+      ? new AuthError('host-not-signed', 'AuthorizationHeaderMalformed', 'The authorization header is malformed; the host header must be signed.')
+      : new AuthError('host-not-signed', 'AuthorizationQueryParametersError', 'X-Amz-SignedHeaders must contain host.'),
+  headersNotSigned: (names: readonly string[]) =>
+    new AuthError('headers-not-signed', 'AccessDenied', 'There were headers present in the request which were not signed', {
+      HeadersNotSigned: names.join(', '),
+    }),
+  missingContentSha256: () =>
+    new AuthError('missing-content-sha256', 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256'),
+  invalidContentSha256: () =>
+    new AuthError(
+      'invalid-content-sha256',
+      'InvalidArgument',
+      'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
+      { ArgumentName: 'x-amz-content-sha256' },
+    ),
+  unknownAccessKey: (accessKeyId: string) =>
+    new AuthError('unknown-access-key', 'InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId }),
+  signatureMismatch: (details: { accessKeyId: string; stringToSign: string; signatureProvided: string; canonicalRequest?: string }) =>
+    new AuthError('signature-mismatch', 'SignatureDoesNotMatch', undefined, {
+      AWSAccessKeyId: details.accessKeyId,
+      StringToSign: details.stringToSign,
+      SignatureProvided: details.signatureProvided,
+      ...(details.canonicalRequest === undefined ? {} : { CanonicalRequest: details.canonicalRequest }),
+    }),
+  expired: (details: ErrorDetails) => new AuthError('expired', 'AccessDenied', 'Request has expired', details),
+  notYetValid: (details: ErrorDetails) => new AuthError('not-yet-valid', 'AccessDenied', 'Request is not yet valid', details),
+  timeSkewed: (requestTime: string, serverTime: string) =>
+    new AuthError('time-skewed', 'RequestTimeTooSkewed', undefined, {
+      RequestTime: requestTime,
+      ServerTime: serverTime,
+      MaxAllowedSkewMilliseconds: '900000',
+    }),
+  v2MissingQueryParameters: () =>
+    new AuthError(
+      'v2-missing-query-parameters',
+      'AccessDenied',
+      'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters',
+    ),
+  v2MalformedAuthorizationHeader: () =>
+    new AuthError('v2-malformed-authorization-header', 'InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', {
+      ArgumentName: 'Authorization',
+    }),
+  v2ExpiresTooFar: () =>
+    new AuthError(
+      'v2-expires-too-far',
+      'AccessDenied',
+      'Expires must be less than a week (in seconds) in the future; that is, the given Expires must be at most 604800 seconds from now',
+    ),
+} as const;

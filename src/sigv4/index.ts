@@ -1,0 +1,13 @@
+export * from './types.js';
+export { AuthError, authErrors, type AuthDefect } from './errors.js';
+export { nodeCrypto } from './node-crypto.js';
+export { SigningKeyCache, deriveSigningKey } from './signing-key.js';
+export { canonicalRequest } from './canonical-request.js';
+export { canonicalUri } from './canonical-uri.js';
+export { canonicalQuery, parseQuery, type QueryPair } from './canonical-query.js';
+export { uriEncode, percentDecode } from './uri-encode.js';
+export { formatAmzDate, parseAmzDate } from './amz-date.js';
+export { parseAuthorization, type ParsedAuth, type V4Auth, type AnonymousAuth } from './parse.js';
+export { verifyRequest, verifyParsed, verifyV4, type VerifiedAuth, type VerifiedV4, type VerifyOptions } from './verify.js';
+export { presign, signRequest, PresignError, type PresignInput, type PresignResult, type SignRequestInput } from './sign.js';
+export type { V2Auth, VerifiedV2 } from './sigv2.js';

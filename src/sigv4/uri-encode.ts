@@ -1,0 +1,25 @@
+/**
+ * AWS's URI encoding: every byte except the unreserved set A-Z a-z 0-9 - _ . ~
+ * is %XX-encoded with upper-case hex. encodeURIComponent leaves !'()* alone,
+ * so those are finished by hand.
+ */
+export function uriEncode(value: string, keepSlash = false): string {
+  const encoded = encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return keepSlash ? encoded.replace(/%2F/g, '/') : encoded;
+}
+
+const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/**
+ * Percent-decoding that never throws: malformed escapes stay literal and
+ * invalid UTF-8 becomes U+FFFD, which then fails signature checks instead of
+ * crashing the parser.
+ */
+export function percentDecode(value: string, plusIsSpace = false): string {
+  const text = plusIsSpace ? value.replace(/\+/g, ' ') : value;
+  if (!text.includes('%')) return text;
+  return text.replace(PERCENT_RUN, (run) => {
+    const bytes = Buffer.from(run.replace(/%/g, ''), 'hex');
+    return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  });
+}
