@@ -35,8 +35,12 @@ export type AuthDefect =
   | 'v2-missing-query-parameters'
   | 'v2-malformed-authorization-header'
   | 'v2-expires-too-far'
+  | 'v2-invalid-expires'
   | 'chunk-malformed'
   | 'chunk-too-large'
+  | 'chunk-too-small'
+  | 'chunk-decoded-length-missing'
+  | 'chunk-trailer-unsupported'
   | 'chunk-signature-mismatch'
   | 'chunk-incomplete-body'
   | 'chunk-decoded-length-mismatch'
@@ -59,6 +63,7 @@ export class AuthError extends S3Error {
 export type AuthMode = 'header' | 'query';
 
 const CREDENTIAL_SHAPE = '"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"';
+const BODY_TERMINATED = 'The request body terminated unexpectedly';
 
 /** Header errors say "The authorization header is malformed; …", query errors "Error parsing the X-Amz-Credential parameter; …". */
 function credentialError(defect: AuthDefect, mode: AuthMode, reason: string, details: ErrorDetails = {}): AuthError {
@@ -166,10 +171,48 @@ export const authErrors = {
     new AuthError('v2-malformed-authorization-header', 'InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', {
       ArgumentName: 'Authorization',
     }),
+  v2InvalidExpires: (value: string) =>
+    new AuthError('v2-invalid-expires', 'AccessDenied', `Invalid date (should be seconds since epoch): ${value.slice(0, 64)}`),
   v2ExpiresTooFar: () =>
     new AuthError(
       'v2-expires-too-far',
       'AccessDenied',
       'Expires must be less than a week (in seconds) in the future; that is, the given Expires must be at most 604800 seconds from now',
     ),
+
+  // aws-chunked bodies. AWS answers IncompleteBody "The request body terminated unexpectedly"
+  // for every framing fault (bad size line, missing CRLF, missing or ill-formed chunk-signature,
+  // truncation), so malformed framing and a truncated body share that code and message.
+  chunkMalformed: () => new AuthError('chunk-malformed', 'IncompleteBody', BODY_TERMINATED),
+  chunkIncompleteBody: () => new AuthError('chunk-incomplete-body', 'IncompleteBody', BODY_TERMINATED),
+  /** Above our cap: refused at the size line; AWS would wait for the bytes and fail the same way. */
+  chunkTooLarge: (declared: string) =>
+    new AuthError('chunk-too-large', 'IncompleteBody', BODY_TERMINATED, { BadChunkSize: declared.slice(0, 32) }),
+  chunkTooSmall: (chunk: number, size: number) =>
+    new AuthError('chunk-too-small', 'InvalidChunkSizeError', undefined, { Chunk: String(chunk), BadChunkSize: String(size) }),
+  chunkSignatureMismatch: (details: { accessKeyId?: string; stringToSign: string; signatureProvided: string }) =>
+    new AuthError('chunk-signature-mismatch', 'SignatureDoesNotMatch', undefined, chunkSignatureDetails(details)),
+  chunkDecodedLengthMismatch: (expected: number, provided: number) =>
+    new AuthError('chunk-decoded-length-mismatch', 'IncompleteBody', undefined, {
+      NumberBytesExpected: String(expected),
+      NumberBytesProvided: String(provided),
+    }),
+  /** AWS answers a missing or unparsable x-amz-decoded-content-length with MissingContentLength. */
+  chunkDecodedLengthMissing: () => new AuthError('chunk-decoded-length-missing', 'MissingContentLength'),
+  chunkTrailerMalformed: () => new AuthError('chunk-trailer-malformed', 'MalformedTrailerError'),
+  chunkTrailerUnsupported: () =>
+    new AuthError('chunk-trailer-unsupported', 'InvalidRequest', 'The value specified in the x-amz-trailer header is not supported'),
+  chunkTrailerSignatureMismatch: (details: { accessKeyId?: string; stringToSign: string; signatureProvided: string }) =>
+    new AuthError('chunk-trailer-signature-mismatch', 'SignatureDoesNotMatch', undefined, chunkSignatureDetails(details)),
+  /** `algorithm` as S3 names it in the message: CRC32, CRC32C, CRC64NVME, SHA1, SHA256. */
+  chunkChecksumMismatch: (algorithm: string) =>
+    new AuthError('chunk-checksum-mismatch', 'BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`),
 } as const;
+
+function chunkSignatureDetails(details: { accessKeyId?: string; stringToSign: string; signatureProvided: string }): ErrorDetails {
+  return {
+    ...(details.accessKeyId === undefined ? {} : { AWSAccessKeyId: details.accessKeyId }),
+    StringToSign: details.stringToSign,
+    SignatureProvided: details.signatureProvided,
+  };
+}

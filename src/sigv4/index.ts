@@ -10,4 +10,16 @@ export { formatAmzDate, parseAmzDate } from './amz-date.js';
 export { parseAuthorization, type ParsedAuth, type V4Auth, type AnonymousAuth } from './parse.js';
 export { verifyRequest, verifyParsed, verifyV4, type VerifiedAuth, type VerifiedV4, type VerifyOptions } from './verify.js';
 export { presign, signRequest, PresignError, type PresignInput, type PresignResult, type SignRequestInput } from './sign.js';
-export type { V2Auth, VerifiedV2 } from './sigv2.js';
+export {
+  signV2,
+  verifyV2,
+  parseV2Header,
+  parseV2Query,
+  canonicalResource,
+  v2StringToSign,
+  type V2Auth,
+  type VerifiedV2,
+  type VerifyV2Options,
+  type SignV2Input,
+  type SignV2Result,
+} from './sigv2.js';

@@ -19,6 +19,8 @@ export interface VerifyOptions {
   readonly normalizePath?: boolean;
   /** The body's hash where the service signs it without x-amz-content-sha256 (STS, the test suite). */
   readonly payloadHash?: string;
+  /** SigV2 only: the bucket named by a virtual-hosted Host, which V2 signs as a '/bucket' path prefix. */
+  readonly virtualHostBucket?: string;
 }
 
 export interface VerifiedV4 {

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { ConfigError, loadServerConfig } from './server/config.js';
+import { createLogger } from './server/logger.js';
+import { runServer } from './server/run.js';
+
+const HELP = `latchkey: a self-hosted S3-compatible object store built around pre-signed URLs
+
+Usage:
+  latchkey server [--address HOST:PORT] [--data DIR] [--region R] [--domain D] [--public-url URL]
+  latchkey help
+
+Environment: LATCHKEY_ADDRESS (default 127.0.0.1:9000), LATCHKEY_DATA_DIR (default ./data),
+LATCHKEY_REGION (default us-east-1), LATCHKEY_DOMAIN, LATCHKEY_PUBLIC_URL,
+LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset).
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'server': {
+      const config = loadServerConfig(rest, process.env);
+      await runServer(config, createLogger(process.stdout));
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      process.stderr.write(`latchkey: unknown command '${command}'\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const usage = error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`latchkey: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = usage ? 2 : 1;
+  },
+);

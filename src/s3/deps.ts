@@ -1,0 +1,9 @@
+import type { MetadataStore } from '../storage/metadata-store.js';
+import type { Storage } from '../storage/storage.js';
+import type { OperationDeps } from './handler.js';
+
+/** What S3 operations are given: storage and the server's settings. */
+export interface S3Deps extends OperationDeps {
+  readonly storage: Storage;
+  readonly metadata: MetadataStore;
+}

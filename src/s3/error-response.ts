@@ -1,0 +1,17 @@
+import { S3Error } from '../errors.js';
+import { escapeXml, XML_DECLARATION } from './xml.js';
+
+/** The single place where failures become HTTP responses. */
+export function renderError(error: S3Error, resource: string, requestId: string): { status: number; headers: Record<string, string>; body: string } {
+  let details = '';
+  for (const [name, value] of Object.entries(error.details)) details += `<${name}>${escapeXml(value)}</${name}>`;
+  const body =
+    `${XML_DECLARATION}<Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message>` +
+    `${details}<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
+  return { status: error.status, headers: { 'content-type': 'application/xml', ...error.headers }, body };
+}
+
+/** Anything that is not an S3Error is our bug: answer InternalError and let the caller log it. */
+export function toS3Error(error: unknown): S3Error {
+  return error instanceof S3Error ? error : new S3Error('InternalError');
+}

@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Error } from '../errors.js';
+import type { Logger } from '../server/logger.js';
+import type { VerifiedAuth } from '../sigv4/verify.js';
+import { resolveAddress } from './addressing.js';
+import { authenticate, authorize, type AuthDeps } from './auth.js';
+import { RequestContext } from './context.js';
+import { renderError, toS3Error } from './error-response.js';
+import { findRoute, type OperationName, type Target } from './routes.js';
+
+export interface OperationDeps {
+  readonly region: string;
+  readonly now: () => number;
+}
+
+export type Operation<D> = (ctx: RequestContext, auth: VerifiedAuth, deps: D) => Promise<void>;
+
+export interface HandlerDeps<D extends OperationDeps> {
+  readonly auth: AuthDeps;
+  readonly domain: string | undefined;
+  readonly logger: Logger;
+  readonly operations: Readonly<Record<OperationName, Operation<D>>>;
+  readonly operationDeps: D;
+}
+
+/** One request: address → route → authenticate → authorize → operation; errors rendered in one place. */
+export function createS3Handler<D extends OperationDeps>(deps: HandlerDeps<D>): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const ctx = new RequestContext(req, res);
+    res.setHeader('x-amz-request-id', ctx.id);
+    res.setHeader('server', 'Latchkey');
+    res.once('close', () => logRequest(deps.logger, ctx));
+    handle(ctx, deps).catch((error: unknown) => sendError(ctx, error, deps.logger));
+  };
+}
+
+async function handle<D extends OperationDeps>(ctx: RequestContext, deps: HandlerDeps<D>): Promise<void> {
+  const address = resolveAddress(ctx.header('host'), ctx.wirePath, deps.domain);
+  ctx.bucket = address.bucket;
+  ctx.key = address.key;
+  const target: Target = address.bucket === undefined ? 'service' : address.key === undefined ? 'bucket' : 'object';
+  const route = findRoute({ method: ctx.method, target, query: ctx.query, hasHeader: (name) => ctx.headers[name] !== undefined });
+  ctx.operation = route.operation;
+  const verified = await authenticate(ctx, deps.auth, address.style === 'virtual-hosted' ? address.bucket : undefined);
+  authorize(ctx, route);
+  await deps.operations[route.operation](ctx, verified, deps.operationDeps);
+}
+
+function sendError(ctx: RequestContext, error: unknown, logger: Logger): void {
+  const { res, req } = ctx;
+  if (res.headersSent) {
+    // Mid-body failure (often the client leaving): the status is gone, so the only honest signal is a cut connection.
+    res.destroy();
+    return;
+  }
+  const s3Error = toS3Error(error);
+  if (!(error instanceof S3Error)) {
+    logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  }
+  const rendered = renderError(s3Error, ctx.resource, ctx.id);
+  for (const name of res.getHeaderNames()) if (name !== 'x-amz-request-id' && name !== 'server') res.removeHeader(name);
+  res.statusCode = rendered.status;
+  for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
+  // An unread upload body would otherwise be drained byte by byte before the next request.
+  if (!req.complete && req.headers['content-length'] !== '0') res.setHeader('connection', 'close');
+  if (ctx.method === 'HEAD' || rendered.status === 304) {
+    res.end();
+    return;
+  }
+  res.setHeader('content-length', Buffer.byteLength(rendered.body));
+  ctx.bytesOut += Buffer.byteLength(rendered.body);
+  res.end(rendered.body);
+}
+
+function logRequest(logger: Logger, ctx: RequestContext): void {
+  logger.info('request', {
+    requestId: ctx.id,
+    operation: ctx.operation ?? 'unknown',
+    method: ctx.method,
+    bucket: ctx.bucket,
+    key: ctx.key,
+    status: ctx.res.statusCode,
+    bytes: ctx.bytesOut,
+    ms: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
+    auth: ctx.authType,
+    accessKeyId: ctx.identity?.accessKeyId,
+  });
+}

@@ -1,0 +1,85 @@
+import { S3Error } from '../errors.js';
+import { checksumHeaderName, parseChecksumAlgorithm } from '../checksums.js';
+import type { ObjectMetadataInput, ObjectRecord, SystemMetadata } from '../storage/types.js';
+import type { RequestContext } from './context.js';
+import { httpDate } from './http-dates.js';
+
+const USER_METADATA_PREFIX = 'x-amz-meta-';
+/** S3 caps user-defined metadata at 2 KB (names and values, UTF-8). */
+const MAX_USER_METADATA_BYTES = 2048;
+export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+
+/** System and user metadata from a PUT's headers. */
+export function metadataFromHeaders(ctx: RequestContext): ObjectMetadataInput {
+  const userMetadata: Record<string, string> = {};
+  let bytes = 0;
+  for (const name of Object.keys(ctx.headers)) {
+    if (!name.startsWith(USER_METADATA_PREFIX)) continue;
+    const short = name.slice(USER_METADATA_PREFIX.length);
+    const value = ctx.header(name) ?? '';
+    userMetadata[short] = value;
+    bytes += Buffer.byteLength(short) + Buffer.byteLength(value);
+  }
+  if (bytes > MAX_USER_METADATA_BYTES) throw new S3Error('MetadataTooLarge', undefined, { Size: String(bytes), MaxSizeAllowed: String(MAX_USER_METADATA_BYTES) });
+  return { ...systemMetadataFromHeaders(ctx), userMetadata };
+}
+
+function systemMetadataFromHeaders(ctx: RequestContext): SystemMetadata {
+  // aws-chunked is how the body travelled, not how the object is encoded.
+  const encoding = ctx
+    .header('content-encoding')
+    ?.split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '' && e.toLowerCase() !== 'aws-chunked')
+    .join(', ');
+  return {
+    contentType: ctx.header('content-type') ?? DEFAULT_CONTENT_TYPE,
+    cacheControl: ctx.header('cache-control'),
+    contentDisposition: ctx.header('content-disposition'),
+    contentEncoding: encoding === '' ? undefined : encoding,
+    contentLanguage: ctx.header('content-language'),
+    expires: ctx.header('expires'),
+  };
+}
+
+/** response-* query overrides S3 honours on GET and HEAD of signed requests. */
+const OVERRIDES = [
+  ['response-content-type', 'content-type'],
+  ['response-content-language', 'content-language'],
+  ['response-expires', 'expires'],
+  ['response-cache-control', 'cache-control'],
+  ['response-content-disposition', 'content-disposition'],
+  ['response-content-encoding', 'content-encoding'],
+] as const;
+
+/** The headers GET and HEAD return for an object. */
+export function objectHeaders(ctx: RequestContext, object: ObjectRecord): Record<string, string> {
+  const headers: Record<string, string> = {
+    'last-modified': httpDate(object.lastModified),
+    etag: `"${object.etag}"`,
+    'accept-ranges': 'bytes',
+    'content-type': object.contentType ?? DEFAULT_CONTENT_TYPE,
+  };
+  const optional: Array<[string, string | undefined]> = [
+    ['cache-control', object.cacheControl],
+    ['content-disposition', object.contentDisposition],
+    ['content-encoding', object.contentEncoding],
+    ['content-language', object.contentLanguage],
+    ['expires', object.expires],
+  ];
+  for (const [name, value] of optional) if (value !== undefined) headers[name] = value;
+  for (const [name, value] of Object.entries(object.userMetadata)) headers[`${USER_METADATA_PREFIX}${name}`] = value;
+  if (ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
+    for (const [algorithm, value] of Object.entries(object.checksums)) {
+      const parsed = parseChecksumAlgorithm(algorithm);
+      if (parsed) headers[checksumHeaderName(parsed)] = value;
+    }
+    if (Object.keys(object.checksums).length > 0) headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+  }
+  const overrides = OVERRIDES.filter(([param]) => ctx.query.has(param));
+  if (overrides.length > 0 && ctx.identity === undefined) {
+    throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+  }
+  for (const [param, header] of overrides) headers[header] = ctx.query.get(param) ?? '';
+  return headers;
+}

@@ -1,0 +1,78 @@
+import { S3Error } from '../../errors.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
+import { requireValidBucketName } from '../bucket-name.js';
+import type { RequestContext } from '../context.js';
+import { xmlDate } from '../http-dates.js';
+import { readXmlBody } from '../request-body.js';
+import { sendEmpty, sendXml, sendXmlText } from '../respond.js';
+import { escapeXml, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
+import type { S3Deps } from '../deps.js';
+
+export function bucketName(ctx: RequestContext): string {
+  if (ctx.bucket === undefined) throw new S3Error('InvalidRequest', 'A bucket name is required.');
+  return ctx.bucket;
+}
+
+/** The bucket must exist; its record otherwise NoSuchBucket. */
+export async function requireBucket(ctx: RequestContext, deps: S3Deps) {
+  const name = bucketName(ctx);
+  const bucket = await deps.metadata.getBucket(name);
+  if (bucket === null) throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
+  return bucket;
+}
+
+function owner(ctx: RequestContext): string {
+  return ctx.identity?.name ?? 'anonymous';
+}
+
+export async function listBuckets(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const buckets = await deps.metadata.listBuckets();
+  sendXml(ctx, 'ListAllMyBucketsResult', {
+    Owner: { ID: owner(ctx), DisplayName: owner(ctx) },
+    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: xmlDate(b.createdAt), BucketRegion: b.region ?? deps.region })) },
+  });
+}
+
+export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const name = bucketName(ctx);
+  requireValidBucketName(name);
+  const body = await readXmlBody(ctx, auth, { optional: true });
+  const constraint = body ? locationConstraint(body) : undefined;
+  if (constraint !== undefined && constraint !== '' && constraint !== deps.region) {
+    throw new S3Error('IllegalLocationConstraintException', `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+  }
+  const result = await deps.metadata.createBucket({ name, owner: owner(ctx), region: deps.region });
+  if (result.kind === 'exists') {
+    throw new S3Error(result.ownedByCaller ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { BucketName: name });
+  }
+  sendEmpty(ctx, 200, { location: `/${name}` });
+}
+
+function locationConstraint(body: Record<string, unknown>): string | undefined {
+  const config = body['CreateBucketConfiguration'];
+  if (config === undefined || config === '') return undefined;
+  if (typeof config !== 'object' || config === null) throw new S3Error('MalformedXML');
+  const value = (config as Record<string, unknown>)['LocationConstraint'];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export async function headBucket(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  sendEmpty(ctx, 200, { 'x-amz-bucket-region': bucket.region ?? deps.region });
+}
+
+export async function deleteBucket(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const name = bucketName(ctx);
+  const result = await deps.metadata.deleteBucket(name);
+  if (result.kind === 'no-such-bucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
+  if (result.kind === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: name });
+  sendEmpty(ctx, 204);
+}
+
+export async function getBucketLocation(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  const region = bucket.region ?? deps.region;
+  // S3 reports the original region, us-east-1, as an empty constraint.
+  const text = region === 'us-east-1' ? '' : escapeXml(region);
+  sendXmlText(ctx, `${XML_DECLARATION}<LocationConstraint xmlns="${S3_NAMESPACE}">${text}</LocationConstraint>`);
+}

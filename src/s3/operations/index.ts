@@ -1,0 +1,24 @@
+import type { Operation } from '../handler.js';
+import type { OperationName } from '../routes.js';
+import type { S3Deps } from '../deps.js';
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './buckets.js';
+import { listObjectsV1, listObjectsV2 } from './listing.js';
+import { getObject, headObject } from './objects-read.js';
+import { copyObject, deleteObject, deleteObjects, putObject } from './objects-write.js';
+
+/** The route table names operations; this maps each name to its code. */
+export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  HeadBucket: headBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketLocation: getBucketLocation,
+  ListObjects: listObjectsV1,
+  ListObjectsV2: listObjectsV2,
+  DeleteObjects: deleteObjects,
+  PutObject: putObject,
+  CopyObject: copyObject,
+  GetObject: getObject,
+  HeadObject: headObject,
+  DeleteObject: deleteObject,
+};

@@ -1,0 +1,151 @@
+import { S3Error } from '../../errors.js';
+import { checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
+import { percentDecode } from '../../sigv4/uri-encode.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
+import { checkConditions } from '../conditions.js';
+import type { RequestContext } from '../context.js';
+import type { S3Deps } from '../deps.js';
+import { xmlDate } from '../http-dates.js';
+import { metadataFromHeaders } from '../object-headers.js';
+import { openRequestBody, readXmlBody } from '../request-body.js';
+import { sendEmpty, sendXml } from '../respond.js';
+import { bucketName, requireBucket } from './buckets.js';
+import { objectKey } from './objects-read.js';
+
+function checksumHeaders(object: ObjectRecord): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(object.checksums)) {
+    const algorithm = parseChecksumAlgorithm(name);
+    if (algorithm) headers[checksumHeaderName(algorithm)] = value;
+  }
+  if (Object.keys(headers).length > 0) headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+  return headers;
+}
+
+/**
+ * If-None-Match: * (create only) and If-Match (replace only that version),
+ * checked before the body is read so a refused upload costs nothing.
+ */
+async function writeConditions(ctx: RequestContext, deps: S3Deps, bucket: string, key: string): Promise<void> {
+  const ifNoneMatch = ctx.header('if-none-match');
+  const ifMatch = ctx.header('if-match');
+  if (ifNoneMatch === undefined && ifMatch === undefined) return;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on PUT supports only "*".');
+  const found = await deps.metadata.getObject(bucket, key);
+  if (found.kind === 'found') {
+    checkConditions({ ifMatch, ifNoneMatch }, found.object, 'precondition');
+  } else if (ifMatch !== undefined) {
+    throw new S3Error('NoSuchKey', undefined, { Key: key });
+  }
+}
+
+export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = bucketName(ctx);
+  const key = objectKey(ctx);
+  const metadata = metadataFromHeaders(ctx);
+  await requireBucket(ctx, deps);
+  await writeConditions(ctx, deps, bucket, key);
+  const body = openRequestBody(ctx, auth);
+  const { object } = await deps.storage.putObject(bucket, key, body.stream, () => ({ ...metadata, checksums: body.checksums() }), {
+    expectedLength: body.declaredSize,
+  });
+  sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object) });
+}
+
+export async function deleteObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  await deps.storage.deleteObject(bucketName(ctx), objectKey(ctx));
+  sendEmpty(ctx, 204);
+}
+
+const MAX_DELETE_KEYS = 1000;
+
+export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = bucketName(ctx);
+  await requireBucket(ctx, deps);
+  const xml = await readXmlBody(ctx, auth, { optional: false });
+  const root = xml?.['Delete'];
+  if (root === null || typeof root !== 'object') throw new S3Error('MalformedXML');
+  const request = root as Record<string, unknown>;
+  const entries = request['Object'] === undefined ? [] : Array.isArray(request['Object']) ? (request['Object'] as unknown[]) : [request['Object']];
+  if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
+  const quiet = String(request['Quiet'] ?? 'false').trim().toLowerCase() === 'true';
+  const deleted: Array<{ Key: string }> = [];
+  const errors: Array<{ Key: string; Code: string; Message: string }> = [];
+  for (const entry of entries) {
+    const key = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)['Key'] : undefined;
+    if (typeof key !== 'string') throw new S3Error('MalformedXML');
+    try {
+      await deps.storage.deleteObject(bucket, key);
+      deleted.push({ Key: key });
+    } catch (e) {
+      if (!(e instanceof S3Error)) throw e;
+      errors.push({ Key: key, Code: e.code, Message: e.message });
+    }
+  }
+  sendXml(ctx, 'DeleteResult', { Deleted: quiet ? [] : deleted, Error: errors });
+}
+
+interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+function parseCopySource(header: string): CopySource {
+  const [path = '', query] = header.split('?', 2);
+  if (query !== undefined && !/^versionId=null$/.test(query)) throw new S3Error('NotImplemented', 'Versioned copy sources are not supported.');
+  const decoded = percentDecode(path).replace(/^\//, '');
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: header });
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
+
+export async function copyObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = bucketName(ctx);
+  const key = objectKey(ctx);
+  const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
+  const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
+  }
+  if (source.bucket === bucket && source.key === key && directive === 'COPY') {
+    throw new S3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+  await requireBucket(ctx, deps);
+  const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
+  const { object: sourceObject, body } = await deps.storage.getObject(source.bucket, source.key, {
+    range: (found) => {
+      checkConditions(
+        {
+          ifMatch: ctx.header('x-amz-copy-source-if-match'),
+          ifNoneMatch: ctx.header('x-amz-copy-source-if-none-match'),
+          ifModifiedSince: ctx.header('x-amz-copy-source-if-modified-since'),
+          ifUnmodifiedSince: ctx.header('x-amz-copy-source-if-unmodified-since'),
+        },
+        found,
+        'precondition',
+      );
+      return undefined;
+    },
+  });
+  const metadata: ObjectMetadataInput = replacement ?? {
+    contentType: sourceObject.contentType,
+    cacheControl: sourceObject.cacheControl,
+    contentDisposition: sourceObject.contentDisposition,
+    contentEncoding: sourceObject.contentEncoding,
+    contentLanguage: sourceObject.contentLanguage,
+    expires: sourceObject.expires,
+    userMetadata: sourceObject.userMetadata,
+  };
+  let object: ObjectRecord;
+  try {
+    ({ object } = await deps.storage.putObject(bucket, key, body, { ...metadata, checksums: sourceObject.checksums }, { expectedLength: sourceObject.size }));
+  } catch (e) {
+    body.destroy();
+    throw e;
+  }
+  sendXml(ctx, 'CopyObjectResult', { LastModified: xmlDate(object.lastModified), ETag: `"${object.etag}"` });
+}

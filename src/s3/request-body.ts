@@ -1,0 +1,188 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { S3Error } from '../errors.js';
+import {
+  checksumAlgorithmFromHeader,
+  checksumHeaderName,
+  checksumMismatchMessage,
+  createChecksum,
+  createChecksumForHeader,
+  isWellFormedChecksum,
+  parseChecksumAlgorithm,
+  type ChecksumAlgorithm,
+  type StreamingChecksum,
+} from '../checksums.js';
+import { isStreamingPayload } from '../sigv4/chunked.js';
+import { createChunkedDecodeStream, type ChunkedDecodeStream } from '../sigv4/chunked-stream.js';
+import { nodeCrypto } from '../sigv4/node-crypto.js';
+import type { VerifiedAuth } from '../sigv4/verify.js';
+import type { RequestContext } from './context.js';
+import { parseXml } from './xml.js';
+
+export const MAX_PUT_SIZE = 5 * 1024 ** 3;
+const MAX_XML_BODY = 2 * 1024 * 1024;
+
+export interface RequestBody {
+  /** The decoded object bytes; fails (S3Error) before ending if any digest or signature is wrong. */
+  readonly stream: Readable;
+  /** The object size the client declared (decoded length for aws-chunked). */
+  readonly declaredSize: number;
+  /** After the stream ended: the verified or computed additional checksums, by algorithm. */
+  checksums(): Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+/**
+ * Opens the request body: declared-size checks before any byte is read, then
+ * aws-chunked decoding, then every digest the client sent (x-amz-content-sha256,
+ * Content-MD5, x-amz-checksum-*) checked as the bytes stream past.
+ */
+export function openRequestBody(ctx: RequestContext, auth: VerifiedAuth, maxSize = MAX_PUT_SIZE): RequestBody {
+  const payloadHash = auth.version === 4 ? auth.payloadHash : undefined;
+  const streaming = isStreamingPayload(payloadHash);
+  const declaredSize = declaredLength(ctx, streaming);
+  if (declaredSize > maxSize) {
+    throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(declaredSize), MaxSizeAllowed: String(maxSize) });
+  }
+
+  let decoder: ChunkedDecodeStream | undefined;
+  if (streaming) {
+    if (auth.version !== 4) throw new S3Error('InvalidRequest', 'aws-chunked payloads need SigV4.');
+    decoder = createChunkedDecodeStream({
+      payload: payloadHash,
+      crypto: nodeCrypto,
+      signing: { ...auth, accessKeyId: auth.accessKeyId },
+      decodedContentLength: ctx.header('x-amz-decoded-content-length'),
+      trailer: ctx.header('x-amz-trailer'),
+      createChecksum: createChecksumForHeader,
+    });
+  }
+  const verifier = new DigestVerifier(ctx, declaredSize, streaming ? undefined : payloadHash);
+  if (ctx.req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
+
+  ctx.req.once('aborted', () => verifier.destroy(new S3Error('IncompleteBody')));
+  const source = decoder ? ctx.req.pipe(decoder) : ctx.req;
+  if (decoder) decoder.once('error', (e) => verifier.destroy(e));
+  ctx.req.once('error', (e) => verifier.destroy(e));
+  source.pipe(verifier);
+  return {
+    stream: verifier,
+    declaredSize,
+    checksums: () => {
+      const result: Partial<Record<ChecksumAlgorithm, string>> = { ...verifier.checksums };
+      for (const [name, value] of Object.entries(decoder?.result?.checksums ?? {})) {
+        const algorithm = checksumAlgorithmFromHeader(name);
+        if (algorithm) result[algorithm] = value;
+      }
+      return result;
+    },
+  };
+}
+
+function declaredLength(ctx: RequestContext, streaming: boolean): number {
+  const text = streaming ? ctx.header('x-amz-decoded-content-length') : ctx.header('content-length');
+  if (text === undefined) {
+    if (streaming) throw new S3Error('MissingContentLength');
+    if (ctx.header('transfer-encoding') === undefined) return 0;
+    throw new S3Error('MissingContentLength');
+  }
+  if (!/^\d{1,15}$/.test(text)) throw new S3Error('InvalidArgument', 'Invalid content length.', { ArgumentName: 'Content-Length' });
+  return Number(text);
+}
+
+/** Counts and hashes the bytes; the verdict is given in flush, before 'end'. */
+class DigestVerifier extends Transform {
+  private size = 0;
+  private readonly sha256: Hash | undefined;
+  private readonly md5: Hash | undefined;
+  private readonly expectedMd5: string | undefined;
+  private readonly checksum: StreamingChecksum | undefined;
+  private readonly expectedChecksum: string | undefined;
+  checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+
+  constructor(
+    ctx: RequestContext,
+    private readonly declaredSize: number,
+    private readonly payloadHash: string | undefined,
+  ) {
+    super();
+    if (payloadHash !== undefined && /^[0-9a-f]{64}$/.test(payloadHash)) this.sha256 = createHash('sha256');
+    const contentMd5 = ctx.header('content-md5');
+    if (contentMd5 !== undefined) {
+      if (Buffer.from(contentMd5, 'base64').length !== 16) throw new S3Error('InvalidDigest');
+      this.expectedMd5 = contentMd5;
+      this.md5 = createHash('md5');
+    }
+    const [algorithm, expected] = requestedChecksum(ctx);
+    if (algorithm) {
+      this.checksum = createChecksum(algorithm);
+      this.expectedChecksum = expected;
+    }
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.declaredSize) {
+      callback(new S3Error('IncompleteBody', 'The request body is longer than the declared length.'));
+      return;
+    }
+    this.sha256?.update(chunk);
+    this.md5?.update(chunk);
+    this.checksum?.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.verdict().then(() => callback(), (e: Error) => callback(e));
+  }
+
+  private async verdict(): Promise<void> {
+    if (this.size !== this.declaredSize) throw new S3Error('IncompleteBody');
+    if (this.sha256 && this.sha256.digest('hex') !== this.payloadHash) {
+      throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: this.payloadHash ?? '' });
+    }
+    if (this.md5 && this.md5.digest('base64') !== this.expectedMd5) throw new S3Error('BadDigest');
+    if (this.checksum) {
+      const actual = await this.checksum.digest();
+      if (this.expectedChecksum !== undefined && actual !== this.expectedChecksum) {
+        throw new S3Error('BadDigest', checksumMismatchMessage(this.checksum.algorithm));
+      }
+      this.checksums[this.checksum.algorithm] = actual;
+    }
+  }
+}
+
+/**
+ * A checksum the client sent as a header, or asked for by name
+ * (x-amz-sdk-checksum-algorithm without a value: we compute and keep it).
+ * Trailer checksums are the chunked decoder's business.
+ */
+function requestedChecksum(ctx: RequestContext): [ChecksumAlgorithm | undefined, string | undefined] {
+  const given = Object.keys(ctx.headers).filter((name) => checksumAlgorithmFromHeader(name) !== undefined);
+  if (given.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const [header] = given;
+  if (header !== undefined) {
+    const algorithm = checksumAlgorithmFromHeader(header) as ChecksumAlgorithm;
+    const value = ctx.header(header) ?? '';
+    if (!isWellFormedChecksum(algorithm, value)) throw new S3Error('InvalidRequest', `Value for ${checksumHeaderName(algorithm)} header is invalid.`);
+    return [algorithm, value];
+  }
+  if (ctx.header('x-amz-trailer') !== undefined) return [undefined, undefined];
+  const named = ctx.header('x-amz-sdk-checksum-algorithm') ?? ctx.header('x-amz-checksum-algorithm');
+  if (named === undefined) return [undefined, undefined];
+  const algorithm = parseChecksumAlgorithm(named);
+  if (algorithm === undefined) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  return [algorithm, undefined];
+}
+
+/** Small XML request bodies (DeleteObjects, CreateBucket configuration), read whole with a cap. */
+export async function readXmlBody(ctx: RequestContext, auth: VerifiedAuth, options: { optional: boolean }): Promise<Record<string, unknown> | undefined> {
+  const body = openRequestBody(ctx, auth, MAX_XML_BODY);
+  const parts: Buffer[] = [];
+  for await (const chunk of body.stream) parts.push(chunk as Buffer);
+  const text = Buffer.concat(parts).toString('utf8');
+  if (text.trim() === '') {
+    if (options.optional) return undefined;
+    throw new S3Error('MissingRequestBodyError');
+  }
+  return parseXml(text);
+}

@@ -1,0 +1,21 @@
+import type { RequestContext } from './context.js';
+import { toXml, type XmlNode } from './xml.js';
+
+export function sendXml(ctx: RequestContext, root: string, body: XmlNode, status = 200): void {
+  sendXmlText(ctx, toXml(root, body), status);
+}
+
+export function sendXmlText(ctx: RequestContext, text: string, status = 200): void {
+  ctx.res.statusCode = status;
+  ctx.res.setHeader('content-type', 'application/xml');
+  ctx.res.setHeader('content-length', Buffer.byteLength(text));
+  ctx.bytesOut += Buffer.byteLength(text);
+  ctx.res.end(text);
+}
+
+export function sendEmpty(ctx: RequestContext, status = 200, headers: Record<string, string> = {}): void {
+  ctx.res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
+  if (status !== 204 && status !== 304) ctx.res.setHeader('content-length', 0);
+  ctx.res.end();
+}

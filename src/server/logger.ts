@@ -1,0 +1,30 @@
+import type { Writable } from 'node:stream';
+
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+/** JSON lines for machines; a compact "key=value" line when a person watches a terminal. */
+export function createLogger(out: Writable & { isTTY?: boolean }, human = out.isTTY === true): Logger {
+  const write = (level: string, message: string, fields: LogFields = {}) => {
+    const time = new Date().toISOString();
+    if (human) {
+      const rest = Object.entries(fields)
+        .filter(([, v]) => v !== undefined && v !== '')
+        .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+        .join(' ');
+      out.write(`${time.slice(11, 23)} ${level.padEnd(5)} ${message}${rest ? ` ${rest}` : ''}\n`);
+    } else {
+      out.write(`${JSON.stringify({ time, level, msg: message, ...fields })}\n`);
+    }
+  };
+  return {
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+  };
+}

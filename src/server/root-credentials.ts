@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Credentials } from '../sigv4/types.js';
+
+export interface RootCredentials extends Credentials {
+  /** True when this start generated them: they are printed once. */
+  readonly generated: boolean;
+}
+
+const FILE = 'root-credentials.json';
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** From the environment, else from the data dir, else generated once and kept with mode 0600. */
+export async function loadRootCredentials(dataDir: string, fromEnv?: Credentials): Promise<RootCredentials> {
+  if (fromEnv) return { accessKeyId: fromEnv.accessKeyId, secretAccessKey: fromEnv.secretAccessKey, generated: false };
+  const path = join(dataDir, FILE);
+  try {
+    const stored = JSON.parse(await readFile(path, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
+    return { accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey, generated: false };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const credentials = { accessKeyId: generateAccessKeyId(), secretAccessKey: randomBytes(30).toString('base64') };
+  await writeFile(path, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  return { ...credentials, generated: true };
+}
+
+export function generateAccessKeyId(prefix = 'LK'): string {
+  const bytes = randomBytes(18);
+  let id = prefix;
+  for (const b of bytes) id += KEY_ALPHABET[b % 32];
+  return id;
+}

@@ -1,0 +1,103 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { nodeCrypto } from '../sigv4/node-crypto.js';
+import { SigningKeyCache } from '../sigv4/signing-key.js';
+import type { KeyRecord } from '../s3/auth.js';
+import { createS3Handler } from '../s3/handler.js';
+import { OPERATIONS } from '../s3/operations/index.js';
+import { Storage } from '../storage/storage.js';
+import type { ServerConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { loadRootCredentials } from './root-credentials.js';
+
+export interface RunningServer {
+  readonly endpoint: string;
+  readonly server: Server;
+  /** Stop accepting, let in-flight requests finish (bounded), close storage. */
+  close(): Promise<void>;
+}
+
+/** Header section cap: larger requests get 431 from Node's parser. */
+const MAX_HEADER_BYTES = 16 * 1024;
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const { storage, recovery } = await Storage.open(config.dataDir, (message, error) => logger.warn(message, { error: String(error) }));
+  if (recovery.tempFilesRemoved + recovery.orphanBlobsRemoved > 0) logger.info('recovered data dir', { ...recovery });
+  const root = await loadRootCredentials(
+    config.dataDir,
+    config.rootAccessKey !== undefined && config.rootSecretKey !== undefined ? { accessKeyId: config.rootAccessKey, secretAccessKey: config.rootSecretKey } : undefined,
+  );
+  const rootRecord: KeyRecord = { secretAccessKey: root.secretAccessKey, identity: { kind: 'root', name: 'root', accessKeyId: root.accessKeyId } };
+
+  const now = () => Date.now();
+  const handler = createS3Handler({
+    auth: {
+      region: config.region,
+      crypto: nodeCrypto,
+      keyCache: new SigningKeyCache(nodeCrypto),
+      lookupKey: (id) => (id === root.accessKeyId ? rootRecord : undefined),
+      now,
+    },
+    domain: config.domain,
+    logger,
+    operations: OPERATIONS,
+    operationDeps: { region: config.region, now, storage, metadata: storage.metadata },
+  });
+
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
+  // Expect: 100-continue goes through the same handler: the body reader sends
+  // "100 Continue" only after auth passed, so refused uploads never transfer.
+  server.on('request', handler);
+  server.on('checkContinue', handler);
+  // A client that stops sending or reading for this long is cut off, without holding up anyone else.
+  server.setTimeout(120_000, (socket: Socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const endpoint = `http://${host}:${address.port}`;
+  const publicEndpoint = config.publicUrl ?? endpoint;
+  logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, region: config.region });
+  if (root.generated) {
+    logger.info('root credentials generated (shown once; kept in the data dir with mode 0600)', { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
+    logger.info('try it', {
+      example: `AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY='${root.secretAccessKey}' aws --endpoint-url ${publicEndpoint} s3 mb s3://my-bucket`,
+    });
+  }
+
+  return {
+    endpoint,
+    server,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+      await closed;
+      clearTimeout(timer);
+      await storage.close();
+    },
+  };
+}
+
+/** `latchkey server`: run until SIGINT or SIGTERM, then shut down gracefully. */
+export async function runServer(config: ServerConfig, logger: Logger): Promise<void> {
+  const running = await startS3Server(config, logger);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info('shutting down', { signal });
+      running.close().then(resolve, (error: unknown) => {
+        logger.error('shutdown failed', { error: String(error) });
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

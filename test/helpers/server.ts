@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export const ROOT_CREDENTIALS = { accessKeyId: 'LKTESTROOTACCESSKEY1', secretAccessKey: 'test-root-secret/with+chars=0123456789ab' } as const;
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+export interface TestServer {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly region: string;
+  readonly logs: string[];
+  readonly process: ChildProcess;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Reuse a data dir (restart after a crash); a fresh temp dir otherwise. */
+  readonly dataDir?: string;
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Keep the data dir after stop (the caller removes it). */
+  readonly keepData?: boolean;
+}
+
+/** Spawns the real server on 127.0.0.1 with an ephemeral port, as a user would run it. */
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir, ...(options.args ?? [])], {
+    env: {
+      ...process.env,
+      LATCHKEY_ROOT_ACCESS_KEY: ROOT_CREDENTIALS.accessKeyId,
+      LATCHKEY_ROOT_SECRET_KEY: ROOT_CREDENTIALS.secretAccessKey,
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('')}`)), 20_000);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      logs.push(line);
+      const m = /"endpoint":"(http:\/\/[^"]+)"/.exec(line);
+      if (m && line.includes('"listening"')) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`));
+    });
+  });
+  const cleanup = () => {
+    if (!options.keepData && options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  };
+  return {
+    endpoint,
+    port: Number(new URL(endpoint).port),
+    dataDir,
+    region: 'us-east-1',
+    logs,
+    process: child,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      cleanup();
+      return code;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
