@@ -19,7 +19,7 @@ export function parseQuery(raw: string): QueryPair[] {
   return pairs;
 }
 
-/** Encoded "name=value" items sorted by name, then value (byte order: encoded text is ASCII). */
+/** Encoded "name=value" items, in the order given. */
 export function encodeQueryPairs(pairs: readonly QueryPair[]): string[] {
   return pairs.map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`);
 }

@@ -1,4 +1,5 @@
 import { parseAmzDate, parseHttpDate, formatAmzDate } from './amz-date.js';
+import { canonicalHeaderValue } from './canonical-headers.js';
 import { parseQuery, type QueryPair } from './canonical-query.js';
 import { authErrors, type AuthMode } from './errors.js';
 import { parseV2Header, parseV2Query, type V2Auth } from './sigv2.js';
@@ -120,7 +121,9 @@ function parseV4Header(request: SignableRequest, authorization: string, query: r
   }
   requireAmzHeadersSigned(request, signedHeaders);
 
-  const securityToken = single(request.headers['x-amz-security-token']);
+  // The token as signed (trimmed, inner spaces collapsed), not as sent: the one we report is the one the signature covers.
+  const tokenHeader = request.headers['x-amz-security-token'];
+  const securityToken = tokenHeader === undefined ? undefined : canonicalHeaderValue(tokenHeader);
   return {
     version: 4,
     mode: 'header',

@@ -111,11 +111,10 @@ export function presign(input: PresignInput): PresignResult {
   });
   if (token !== undefined && !signToken) auth.push(['X-Amz-Security-Token', token]);
 
-  const signatureParam: QueryPair = ['X-Amz-Signature', trace.signature];
-  const items =
-    input.queryOrder === 'canonical'
-      ? encodeQueryPairs([...own, ...auth, signatureParam]).sort()
-      : encodeQueryPairs([...own, ...auth, signatureParam]);
+  const all: QueryPair[] = [...own, ...auth, ['X-Amz-Signature', trace.signature]];
+  // The JS SDK sorts by the unencoded name only (stable, so repeats keep their order):
+  // sorting whole "name=value" items would put "a-b=" before "a=".
+  const items = encodeQueryPairs(input.queryOrder === 'canonical' ? all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : all);
   const path = canonicalUri(decodedPath, { normalize: input.normalizePath ?? false });
   return { ...trace, url: `${url.origin}${path}?${items.join('&')}` };
 }

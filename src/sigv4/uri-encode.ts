@@ -4,10 +4,12 @@
  * so those are finished by hand.
  */
 export function uriEncode(value: string, keepSlash = false): string {
-  const encoded = encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // encodeURIComponent throws on a lone surrogate; UTF-8 (Buffer, TextEncoder) turns it into U+FFFD, so do the same.
+  const encoded = encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD')).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return keepSlash ? encoded.replace(/%2F/g, '/') : encoded;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 
 /**

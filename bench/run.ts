@@ -1,0 +1,252 @@
+/**
+ * `npm run bench`: Latchkey against nginx (one worker, Debian's nginx-light)
+ * on the same machine in the same run. The server under test is pinned to
+ * CPU 0, every load generator to CPU 1, so the figures are ratios of two
+ * servers given one core each. Not a test: it prints figures and exits 0.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { nodeCrypto } from '../src/sigv4/node-crypto.js';
+import { presign } from '../src/sigv4/sign.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'dist/src/cli.js');
+const LUA = join(ROOT, 'bench/lua');
+const SERVER_CPU = '0';
+const LOAD_CPU = '1';
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const CREDENTIALS = { accessKeyId: 'LKBENCHROOTKEY000001', secretAccessKey: 'bench-secret-key-0000000000000000000000' };
+const KIB4 = 4096;
+const MIB64 = 64 * 1024 * 1024;
+
+interface Figure {
+  ops: number;
+  seconds: number;
+  mbps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerOp: number;
+}
+
+interface Proc {
+  pid: number;
+  child: ChildProcess;
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+
+async function measure(pid: number, body: () => Promise<Omit<Figure, 'cpuMsPerOp'>>): Promise<Figure> {
+  const before = cpuTicks(pid);
+  const figure = await body();
+  const ticks = cpuTicks(pid) - before;
+  return { ...figure, cpuMsPerOp: figure.ops > 0 ? (ticks * TICK_MS) / figure.ops : NaN };
+}
+
+function parseDuration(text: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!m) return NaN;
+  const value = Number(m[1]);
+  return m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : value;
+}
+
+async function wrk(url: string, options: { connections: number; script?: string; scriptArgs?: string[] }): Promise<Omit<Figure, 'cpuMsPerOp'>> {
+  const args = ['-c', LOAD_CPU, 'wrk', '-t1', `-c${options.connections}`, `-d${SECONDS}s`, '--latency'];
+  if (options.script) args.push('-s', options.script);
+  args.push(url);
+  if (options.scriptArgs) args.push('--', ...options.scriptArgs);
+  const { stdout } = await run('taskset', args, { maxBuffer: 16 * 1024 * 1024 });
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
+  const seconds = parseDuration(/requests in ([\d.]+\w+)/.exec(stdout)?.[1] ?? '') / 1000;
+  const bytes = /requests in [\d.]+\w+, ([\d.]+)(\w+) read/.exec(stdout);
+  const unit: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+  const readBytes = bytes ? Number(bytes[1]) * (unit[bytes[2] ?? 'B'] ?? 1) : 0;
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const errors = /Socket errors: (.*)/.exec(stdout)?.[1];
+  return {
+    ops: requests,
+    seconds,
+    mbps: readBytes / 1024 ** 2 / seconds,
+    p50: parseDuration(/50%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
+    p99: parseDuration(/99%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
+    ...(non2xx > 0 || errors ? { note: `non-2xx ${non2xx}${errors ? `, socket errors ${errors}` : ''}` } : {}),
+  };
+}
+
+async function nodeLoad(script: string, args: unknown): Promise<{ ops: number; seconds: number; bytes?: number; p50: number; p99: number }> {
+  const { stdout } = await run('taskset', ['-c', LOAD_CPU, process.execPath, join(ROOT, 'dist/bench', script), JSON.stringify(args)], { maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { ops: number; seconds: number; bytes?: number; p50: number; p99: number };
+}
+
+async function startLatchkey(dataDir: string): Promise<Proc & { endpoint: string }> {
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir], {
+    env: { ...process.env, LATCHKEY_ROOT_ACCESS_KEY: CREDENTIALS.accessKeyId, LATCHKEY_ROOT_SECRET_KEY: CREDENTIALS.secretAccessKey },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const m = /"msg":"listening","endpoint":"([^"]+)"/.exec(buffered);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`latchkey exited ${code}`)));
+  });
+  // Request logs would make the benchmark measure the terminal: drain them.
+  child.stdout?.resume();
+  return { pid: child.pid ?? 0, child, endpoint };
+}
+
+async function startNginx(dir: string, port: number): Promise<Proc> {
+  mkdirSync(join(dir, 'www/dav'), { recursive: true });
+  mkdirSync(join(dir, 'body'), { recursive: true });
+  chmodSync(join(dir, 'body'), 0o777);
+  chmodSync(join(dir, 'www/dav'), 0o777);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  client_body_temp_path ${dir}/body;
+  client_max_body_size 0;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir}/www;
+    location /dav/ { dav_methods PUT; create_full_put_path on; }
+  }
+}
+`,
+  );
+  const child = spawn('taskset', ['-c', SERVER_CPU, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
+  await new Promise((r) => setTimeout(r, 500));
+  const { stdout } = await run('pgrep', ['-P', String(child.pid)]);
+  const worker = Number(stdout.trim().split('\n')[0]);
+  return { pid: worker, child };
+}
+
+function presigned(endpoint: string, method: string, key: string, expiresIn = 3600, now = Date.now()): string {
+  return presign({ method, url: `${endpoint}/bench/${key}`, credentials: CREDENTIALS, region: 'us-east-1', now, expiresIn, crypto: nodeCrypto }).url;
+}
+
+function row(name: string, ours: Figure, reference: Figure | undefined, target?: number): string {
+  const ratio = reference ? ours.ops / ours.seconds / (reference.ops / reference.seconds) : NaN;
+  const mbRatio = reference && reference.mbps > 0 ? ours.mbps / reference.mbps : NaN;
+  const cells = [
+    name.padEnd(34),
+    (ours.ops / ours.seconds).toFixed(0).padStart(8),
+    ours.mbps.toFixed(1).padStart(8),
+    ours.p50.toFixed(2).padStart(7),
+    ours.p99.toFixed(2).padStart(7),
+    ours.cpuMsPerOp.toFixed(3).padStart(8),
+    reference ? (reference.ops / reference.seconds).toFixed(0).padStart(8) : '       -',
+    Number.isNaN(ratio) ? '     -' : `${ratio.toFixed(2)}x`.padStart(6),
+    Number.isNaN(mbRatio) ? '' : ` MB/s ${mbRatio.toFixed(2)}x`,
+    target === undefined ? '' : `  (target ≥ ${target}x${(name.includes('64 MiB') ? mbRatio : ratio) >= target ? ' ✓' : ' ✗'})`,
+  ];
+  return cells.join(' ');
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+  // nginx workers drop to an unprivileged user, who must be able to read the served tree.
+  chmodSync(work, 0o755);
+  const nginxPort = 20000 + Math.floor(Math.random() * 20000);
+  const latchkey = await startLatchkey(join(work, 'data'));
+  const nginx = await startNginx(join(work, 'nginx'), nginxPort);
+  const nginxUrl = `http://127.0.0.1:${nginxPort}`;
+  const results: string[] = [];
+  try {
+    const client = new S3Client({ endpoint: latchkey.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS });
+    await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    await client.send(new PutObjectCommand({ Bucket: 'bench', Key: 'small.bin', Body: Buffer.alloc(KIB4, 's') }));
+    await client.send(new PutObjectCommand({ Bucket: 'bench', Key: 'large.bin', Body: Buffer.alloc(MIB64, 'l') }));
+    writeFileSync(join(work, 'nginx/www/small.bin'), Buffer.alloc(KIB4, 's'));
+    writeFileSync(join(work, 'nginx/www/large.bin'), Buffer.alloc(MIB64, 'l'));
+    client.destroy();
+
+    const getSmall = presigned(latchkey.endpoint, 'GET', 'small.bin');
+    const ng = (url: string, opts: Parameters<typeof wrk>[1]) => measure(nginx.pid, () => wrk(url, opts));
+    const lk = (url: string, opts: Parameters<typeof wrk>[1]) => measure(latchkey.pid, () => wrk(url, opts));
+
+    const nginxGet = await ng(`${nginxUrl}/small.bin`, { connections: 64 });
+    const ourGet = await lk(getSmall, { connections: 64 });
+    results.push(row('pre-signed GET 4 KiB (64 conns)', ourGet, nginxGet, 0.12));
+
+    const head = await lk(presigned(latchkey.endpoint, 'HEAD', 'small.bin'), { connections: 64, script: join(LUA, 'head.lua') });
+    results.push(row('pre-signed HEAD (64 conns)', head, undefined));
+
+    const tampered = `${getSmall.slice(0, -1)}${getSmall.endsWith('0') ? '1' : '0'}`;
+    const ourTampered = await lk(tampered, { connections: 64 });
+    results.push(`${row('403 tampered link (64 conns)', ourTampered, ourGet)}   ← ratio vs our served GET (target ≥ 1x)`);
+    const expired = presigned(latchkey.endpoint, 'GET', 'small.bin', 60, Date.now() - 3600_000);
+    const ourExpired = await lk(expired, { connections: 64 });
+    results.push(`${row('403 expired link (64 conns)', ourExpired, ourGet)}   ← ratio vs our served GET`);
+
+    const count = 200_000;
+    const ourPutList = join(work, 'put-urls.txt');
+    writeFileSync(ourPutList, Array.from({ length: count }, (_, i) => `PUT ${new URL(presigned(latchkey.endpoint, 'PUT', `put/${i}`)).href.replace(latchkey.endpoint, '')}`).join('\n'));
+    const davList = join(work, 'dav-urls.txt');
+    writeFileSync(davList, Array.from({ length: count }, (_, i) => `PUT /dav/k${i}`).join('\n'));
+    const nginxPut = await ng(`${nginxUrl}/`, { connections: 16, script: join(LUA, 'url-list.lua'), scriptArgs: [davList, String(KIB4)] });
+    const ourPut = await lk(`${latchkey.endpoint}/`, { connections: 16, script: join(LUA, 'url-list.lua'), scriptArgs: [ourPutList, String(KIB4)] });
+    results.push(row('pre-signed PUT 4 KiB, fsync (16 conns)', ourPut, nginxPut, 0.5));
+
+    const sdkCommon = { endpoint: latchkey.endpoint, ...CREDENTIALS, bucket: 'bench', size: KIB4, concurrency: 16, seconds: SECONDS };
+    const sdkPut = await measure(latchkey.pid, async () => ({ ...(await nodeLoad('load-sdk.js', { ...sdkCommon, op: 'put' })), mbps: 0 }));
+    results.push(row('SDK PutObject 4 KiB (16 loops)', sdkPut, nginxPut));
+    const sdkGet = await measure(latchkey.pid, async () => ({ ...(await nodeLoad('load-sdk.js', { ...sdkCommon, op: 'get' })), mbps: 0 }));
+    results.push(row('SDK GetObject 4 KiB (16 loops)', sdkGet, nginxGet));
+
+    const largeGet = async (pid: number, url: string) =>
+      measure(pid, async () => {
+        const r = await nodeLoad('load-large.js', { method: 'GET', urls: [url], size: MIB64, concurrency: 4, rounds: 24 });
+        return { ...r, mbps: (r.bytes ?? 0) / 1024 ** 2 / r.seconds };
+      });
+    const nginxLargeGet = await largeGet(nginx.pid, `${nginxUrl}/large.bin`);
+    const ourLargeGet = await largeGet(latchkey.pid, presigned(latchkey.endpoint, 'GET', 'large.bin'));
+    results.push(row('GET 64 MiB (4 clients)', ourLargeGet, nginxLargeGet, 0.7));
+
+    const largePut = async (pid: number, urls: string[]) =>
+      measure(pid, async () => {
+        const r = await nodeLoad('load-large.js', { method: 'PUT', urls, size: MIB64, concurrency: 4, rounds: 1 });
+        return { ...r, mbps: (r.bytes ?? 0) / 1024 ** 2 / r.seconds };
+      });
+    const nginxLargePut = await largePut(nginx.pid, Array.from({ length: 12 }, (_, i) => `${nginxUrl}/dav/large${i}`));
+    const ourLargePut = await largePut(latchkey.pid, Array.from({ length: 12 }, (_, i) => presigned(latchkey.endpoint, 'PUT', `large${i}`)));
+    results.push(row('PUT 64 MiB (4 clients)', ourLargePut, nginxLargePut));
+
+    const rss = peakRssMb(latchkey.pid);
+    console.log(`\nLatchkey vs nginx ${SECONDS}s per phase; server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; latency in ms; CPU = server CPU ms per op`);
+    console.log(`${'phase'.padEnd(34)} ${'ops/s'.padStart(8)} ${'MB/s'.padStart(8)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'CPU/op'.padStart(8)} ${'nginx/s'.padStart(8)}  ratio`);
+    for (const line of results) console.log(line);
+    console.log(`\nLatchkey peak RSS: ${rss.toFixed(0)} MB (target < 200 MB with 4 clients moving 64 MiB objects)${rss < 200 ? ' ✓' : ' ✗'}`);
+  } finally {
+    latchkey.child.kill('SIGTERM');
+    nginx.child.kill('SIGQUIT');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
