@@ -1,4 +1,5 @@
 /**
+ * Also drives HEAD, which wrk cannot (it waits for a body the size of Content-Length).
  * Moves large bodies with N parallel clients: PUT (streamed from one shared
  * buffer) or GET (drained) against a list of URLs. Both Latchkey and nginx
  * are driven by this same code, so their figures compare. Prints JSON.
@@ -6,11 +7,13 @@
 import { request, Agent } from 'node:http';
 
 interface Args {
-  method: 'PUT' | 'GET';
+  method: 'PUT' | 'GET' | 'HEAD';
   urls: string[];
   size: number;
   concurrency: number;
   rounds: number;
+  /** Stop after this long even if rounds remain. */
+  seconds?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -53,8 +56,9 @@ function once(url: string): Promise<number> {
 let next = 0;
 let bytes = 0;
 const latencies: number[] = [];
+const deadline = performance.now() + (args.seconds ?? Infinity) * 1000;
 async function worker(): Promise<void> {
-  while (next < args.urls.length * args.rounds) {
+  while (next < args.urls.length * args.rounds && performance.now() < deadline) {
     const url = args.urls[next++ % args.urls.length] ?? '';
     const started = performance.now();
     bytes += await once(url);

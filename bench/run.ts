@@ -160,6 +160,7 @@ function row(name: string, ours: Figure, reference: Figure | undefined, target?:
     ours.p99.toFixed(2).padStart(7),
     ours.cpuMsPerOp.toFixed(3).padStart(8),
     reference ? (reference.ops / reference.seconds).toFixed(0).padStart(8) : '       -',
+    reference ? reference.cpuMsPerOp.toFixed(3).padStart(8) : '       -',
     Number.isNaN(ratio) ? '     -' : `${ratio.toFixed(2)}x`.padStart(6),
     Number.isNaN(mbRatio) ? '' : ` MB/s ${mbRatio.toFixed(2)}x`,
     target === undefined ? '' : `  (target ≥ ${target}x${(name.includes('64 MiB') ? mbRatio : ratio) >= target ? ' ✓' : ' ✗'})`,
@@ -193,7 +194,10 @@ async function main(): Promise<void> {
     const ourGet = await lk(getSmall, { connections: 64 });
     results.push(row('pre-signed GET 4 KiB (64 conns)', ourGet, nginxGet, 0.12));
 
-    const head = await lk(presigned(latchkey.endpoint, 'HEAD', 'small.bin'), { connections: 64, script: join(LUA, 'head.lua') });
+    const head = await measure(latchkey.pid, async () => ({
+      ...(await nodeLoad('load-large.js', { method: 'HEAD', urls: [presigned(latchkey.endpoint, 'HEAD', 'small.bin')], size: 0, concurrency: 64, rounds: 1e9, seconds: SECONDS })),
+      mbps: 0,
+    }));
     results.push(row('pre-signed HEAD (64 conns)', head, undefined));
 
     const tampered = `${getSmall.slice(0, -1)}${getSmall.endsWith('0') ? '1' : '0'}`;
@@ -208,9 +212,9 @@ async function main(): Promise<void> {
     writeFileSync(ourPutList, Array.from({ length: count }, (_, i) => `PUT ${new URL(presigned(latchkey.endpoint, 'PUT', `put/${i}`)).href.replace(latchkey.endpoint, '')}`).join('\n'));
     const davList = join(work, 'dav-urls.txt');
     writeFileSync(davList, Array.from({ length: count }, (_, i) => `PUT /dav/k${i}`).join('\n'));
-    const nginxPut = await ng(`${nginxUrl}/`, { connections: 16, script: join(LUA, 'url-list.lua'), scriptArgs: [davList, String(KIB4)] });
-    const ourPut = await lk(`${latchkey.endpoint}/`, { connections: 16, script: join(LUA, 'url-list.lua'), scriptArgs: [ourPutList, String(KIB4)] });
-    results.push(row('pre-signed PUT 4 KiB, fsync (16 conns)', ourPut, nginxPut, 0.5));
+    const nginxPut = await ng(`${nginxUrl}/`, { connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [davList, String(KIB4)] });
+    const ourPut = await lk(`${latchkey.endpoint}/`, { connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [ourPutList, String(KIB4)] });
+    results.push(row('pre-signed PUT 4 KiB, fsync (64 conns)', ourPut, nginxPut, 0.5));
 
     const sdkCommon = { endpoint: latchkey.endpoint, ...CREDENTIALS, bucket: 'bench', size: KIB4, concurrency: 16, seconds: SECONDS };
     const sdkPut = await measure(latchkey.pid, async () => ({ ...(await nodeLoad('load-sdk.js', { ...sdkCommon, op: 'put' })), mbps: 0 }));
@@ -237,8 +241,8 @@ async function main(): Promise<void> {
     results.push(row('PUT 64 MiB (4 clients)', ourLargePut, nginxLargePut));
 
     const rss = peakRssMb(latchkey.pid);
-    console.log(`\nLatchkey vs nginx ${SECONDS}s per phase; server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; latency in ms; CPU = server CPU ms per op`);
-    console.log(`${'phase'.padEnd(34)} ${'ops/s'.padStart(8)} ${'MB/s'.padStart(8)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'CPU/op'.padStart(8)} ${'nginx/s'.padStart(8)}  ratio`);
+    console.log(`\nLatchkey vs nginx ${SECONDS}s per phase; server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; latency in ms; CPU = server CPU ms per op; ref = nginx unless marked`);
+    console.log(`${'phase'.padEnd(34)} ${'ops/s'.padStart(8)} ${'MB/s'.padStart(8)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'CPU/op'.padStart(8)} ${'ref/s'.padStart(8)} ${'refCPU'.padStart(8)}  ratio`);
     for (const line of results) console.log(line);
     console.log(`\nLatchkey peak RSS: ${rss.toFixed(0)} MB (target < 200 MB with 4 clients moving 64 MiB objects)${rss < 200 ? ' ✓' : ' ✗'}`);
   } finally {

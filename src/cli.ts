@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './threadpool.js';
 import { ConfigError, loadServerConfig } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { runServer } from './server/run.js';
