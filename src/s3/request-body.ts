@@ -64,6 +64,11 @@ export function openRequestBody(ctx: RequestContext, auth: VerifiedAuth, maxSize
   if (decoder) decoder.once('error', (e) => verifier.destroy(e));
   ctx.req.once('error', (e) => verifier.destroy(e));
   source.pipe(verifier);
+  // Bytes flow from here on, but the consumer starts iterating only after some
+  // awaits (bucket lookup, temp file open): an error before then (a bad chunk)
+  // would be an unhandled 'error' event and kill the process. Iteration still
+  // rejects with the stored error, so nothing is lost by this listener.
+  verifier.on('error', () => undefined);
   return {
     stream: verifier,
     declaredSize,

@@ -1,0 +1,279 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { S3Error } from '../errors.js';
+
+/** A streaming digest the caller wants computed alongside MD5 (e.g. CRC32C, SHA256). */
+export interface ChecksumComputer<D = unknown> {
+  update(bytes: Uint8Array): void;
+  digest(): D | Promise<D>;
+}
+
+type Digests<C> = { [K in keyof C]: C[K] extends ChecksumComputer<infer D> ? D : never };
+
+export interface BlobWriteOptions<C extends Record<string, ChecksumComputer>> {
+  /** Content-Length (or decoded length) the caller promised; a mismatch is IncompleteBody. */
+  readonly expectedLength?: number | undefined;
+  /** More bytes than this is EntityTooLarge, detected as soon as it happens. */
+  readonly maxSize?: number | undefined;
+  readonly checksums?: C | undefined;
+  /**
+   * Called once every byte is in and hashed, before the blob becomes durable
+   * and visible; throwing (say BadDigest) discards it like any other failure.
+   */
+  readonly verify?: ((written: WrittenDigests<C>) => void | Promise<void>) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface WrittenDigests<C> {
+  readonly size: number;
+  /** Raw 16 bytes: hex for the ETag, base64 to compare with Content-MD5. */
+  readonly md5: Buffer;
+  readonly checksums: Digests<C>;
+}
+
+export interface WrittenBlob<C> extends WrittenDigests<C> {
+  readonly blobId: string;
+}
+
+/** Inclusive byte offsets, already validated against the object size. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly blobId: string) {
+    super(`blob ${blobId} is missing`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+const BLOB_ID = /^[0-9a-f]{32}$/;
+const FAN_OUT = /^[0-9a-f]{2}$/;
+const SWEEP_BATCH = 500;
+
+/**
+ * Object bytes as files under <dataDir>/blobs/<2 hex>/<32 hex>. Names are
+ * random ids, never derived from object keys, so no key (`../x`, NUL-free
+ * oddities, 1024-byte names) ever reaches a path. A blob is immutable once
+ * written: a new version is a new blob, which is what lets an open reader keep
+ * the old bytes while a replace or delete goes on.
+ */
+export class BlobStore {
+  readonly blobDir: string;
+  readonly tmpDir: string;
+
+  constructor(readonly dataDir: string) {
+    this.blobDir = join(dataDir, 'blobs');
+    this.tmpDir = join(dataDir, 'tmp');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.blobDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+  }
+
+  /**
+   * Streams `source` into a new blob: temp file → fsync → rename into place →
+   * fsync the directory. Either the whole blob exists under its id when this
+   * resolves, or nothing but a temp file that cleanTemp() removes at start-up.
+   * Reads pull one chunk at a time, so a slow disk slows the client (backpressure).
+   */
+  async write<C extends Record<string, ChecksumComputer>>(
+    source: Readable | AsyncIterable<Uint8Array>,
+    options: BlobWriteOptions<C> = {},
+  ): Promise<WrittenBlob<C>> {
+    const { expectedLength, maxSize, signal } = options;
+    signal?.throwIfAborted();
+    if (expectedLength !== undefined && maxSize !== undefined && expectedLength > maxSize) {
+      throw tooLarge(maxSize, expectedLength);
+    }
+    const blobId = randomBytes(16).toString('hex');
+    const tmpPath = join(this.tmpDir, `${blobId}.tmp`);
+    const md5 = createHash('md5');
+    const computers = Object.entries(options.checksums ?? {});
+    let file: FileHandle | undefined = await open(tmpPath, 'wx', 0o600);
+    try {
+      let size = 0;
+      for await (const chunk of chunksOf(source, signal)) {
+        size += chunk.byteLength;
+        if (maxSize !== undefined && size > maxSize) throw tooLarge(maxSize, expectedLength);
+        if (expectedLength !== undefined && size > expectedLength) throw new S3Error('IncompleteBody');
+        md5.update(chunk);
+        for (const [, computer] of computers) computer.update(chunk);
+        await writeAll(file, chunk);
+      }
+      if (expectedLength !== undefined && size !== expectedLength) throw new S3Error('IncompleteBody');
+      const checksums: Record<string, unknown> = {};
+      for (const [name, computer] of computers) checksums[name] = await computer.digest();
+      const written: WrittenDigests<C> = { size, md5: md5.digest(), checksums: checksums as Digests<C> };
+      await options.verify?.(written);
+      signal?.throwIfAborted();
+      await file.sync();
+      await file.close();
+      file = undefined;
+      await this.publish(tmpPath, blobId);
+      return { blobId, ...written };
+    } catch (error) {
+      await file?.close().catch(() => undefined);
+      await unlink(tmpPath).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * A stream of the blob's bytes (or the inclusive range). The descriptor is
+   * opened before this resolves, so a delete or replace afterwards cannot cut
+   * the read short: POSIX keeps an unlinked file's data while it is open.
+   */
+  async open(blobId: string, range?: ByteRange): Promise<Readable> {
+    let file: FileHandle;
+    try {
+      file = await open(this.pathOf(blobId), 'r');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(blobId);
+      throw error;
+    }
+    return file.createReadStream({ autoClose: true, ...(range ? { start: range.start, end: range.end } : {}) });
+  }
+
+  /** Idempotent: a missing blob is already deleted. */
+  async delete(blobId: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(blobId));
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
+  }
+
+  async exists(blobId: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(blobId))).isFile();
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return false;
+      throw error;
+    }
+  }
+
+  /** Start-up only: removes what writes interrupted by a crash left behind. */
+  async cleanTemp(): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.tmpDir)) {
+      await unlink(join(this.tmpDir, name)).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+      removed++;
+    }
+    return removed;
+  }
+
+  /**
+   * Start-up only, before any write is accepted: deletes blobs no metadata row
+   * references. A crash between "blob written" and "row committed", or before
+   * a replaced blob was unlinked, leaves exactly such blobs. Files whose names
+   * are not blob ids are left alone and counted as foreign.
+   */
+  async sweepOrphans(referenced: (blobIds: readonly string[]) => Promise<Set<string>>): Promise<{ removed: number; kept: number; foreign: number }> {
+    const counts = { removed: 0, kept: 0, foreign: 0 };
+    const flush = async (batch: string[]): Promise<void> => {
+      if (batch.length === 0) return;
+      const live = await referenced(batch);
+      for (const id of batch) {
+        if (live.has(id)) counts.kept++;
+        else { await this.delete(id); counts.removed++; }
+      }
+    };
+    for (const dir of await readdir(this.blobDir, { withFileTypes: true })) {
+      if (!dir.isDirectory() || !FAN_OUT.test(dir.name)) { counts.foreign++; continue; }
+      let batch: string[] = [];
+      for (const name of await readdir(join(this.blobDir, dir.name))) {
+        if (!BLOB_ID.test(name) || !name.startsWith(dir.name)) { counts.foreign++; continue; }
+        batch.push(name);
+        if (batch.length >= SWEEP_BATCH) { await flush(batch); batch = []; }
+      }
+      await flush(batch);
+    }
+    return counts;
+  }
+
+  pathOf(blobId: string): string {
+    // The id is the only thing that ever becomes a path; refuse anything else.
+    if (!BLOB_ID.test(blobId)) throw new Error(`not a blob id: ${JSON.stringify(blobId)}`);
+    return join(this.blobDir, blobId.slice(0, 2), blobId);
+  }
+
+  private async publish(tmpPath: string, blobId: string): Promise<void> {
+    const dir = join(this.blobDir, blobId.slice(0, 2));
+    const created = await mkdir(dir, { recursive: true });
+    // A fresh fan-out directory must itself be durable in blobs/.
+    if (created !== undefined) await fsyncDir(this.blobDir);
+    await rename(tmpPath, join(dir, blobId));
+    await fsyncDir(dir);
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const dir = await open(path, 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * The source's chunks, stopping early on abort. A Readable is iterated
+ * without destroyOnReturn: stopping at EntityTooLarge must leave the request
+ * stream (and its socket) alive so the S3 layer can still send the error.
+ */
+async function* chunksOf(source: Readable | AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  const iterable: AsyncIterable<unknown> = source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
+  const iterator = iterable[Symbol.asyncIterator]();
+  const aborted = signal === undefined ? undefined : abortPromise(signal);
+  let finished = false;
+  try {
+    for (;;) {
+      const step = await (aborted === undefined ? iterator.next() : Promise.race([iterator.next(), aborted.promise]));
+      if (step.done === true) { finished = true; return; }
+      const chunk = step.value;
+      if (typeof chunk === 'string') yield Buffer.from(chunk);
+      else if (chunk instanceof Uint8Array) yield chunk;
+      else throw new TypeError('blob source yielded a non-binary chunk');
+    }
+  } finally {
+    aborted?.dispose();
+    // Let the source release its listeners; not awaited, since after an abort
+    // its pending next() may never settle.
+    if (!finished) iterator.return?.().catch(() => undefined);
+  }
+}
+
+function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let onAbort = (): void => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined); // rejections are observed through the race
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+function tooLarge(maxSize: number, proposed: number | undefined): S3Error {
+  return new S3Error('EntityTooLarge', undefined, {
+    ...(proposed === undefined ? {} : { ProposedSize: String(proposed) }),
+    MaxSizeAllowed: String(maxSize),
+  });
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}

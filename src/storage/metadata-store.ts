@@ -1,0 +1,71 @@
+import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInput, ObjectRecord } from './types.js';
+
+/**
+ * The metadata backend contract. Methods are async so a networked database
+ * (PostgreSQL) can implement it unchanged; expected outcomes such as "bucket
+ * not empty" are results, not exceptions, so the caller picks the S3 error.
+ * Unexpected failures (I/O, corruption) throw.
+ */
+export interface MetadataStore extends BucketMetadata, ObjectMetadata {
+  /**
+   * Of the given blob ids, those some metadata row still references. Crash
+   * recovery asks this in batches while sweeping the blob directory.
+   */
+  referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>>;
+  close(): Promise<void>;
+  // Later issues extend this with access keys and multipart uploads; their
+  // tables arrive as new migrations and their blobs join referencedBlobIds.
+}
+
+export type CreateBucketResult =
+  | { readonly kind: 'created'; readonly bucket: BucketRecord }
+  /** The name is taken; `ownedByCaller` picks BucketAlreadyOwnedByYou vs BucketAlreadyExists. */
+  | { readonly kind: 'exists'; readonly bucket: BucketRecord; readonly ownedByCaller: boolean };
+
+export type DeleteBucketResult = { readonly kind: 'deleted' } | { readonly kind: 'no-such-bucket' } | { readonly kind: 'not-empty' };
+
+export interface BucketMetadata {
+  createBucket(input: { name: string; owner: string; region?: string | null | undefined }): Promise<CreateBucketResult>;
+  getBucket(name: string): Promise<BucketRecord | null>;
+  /** Sorted by name; only the owner's buckets when `owner` is given. */
+  listBuckets(owner?: string): Promise<BucketRecord[]>;
+  /** Deletes only an empty bucket, atomically with the emptiness check. */
+  deleteBucket(name: string): Promise<DeleteBucketResult>;
+}
+
+export interface PutObjectRow extends ObjectMetadataInput {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly blobId: string;
+  /** Defaults to the time of the commit. */
+  readonly lastModified?: Date | undefined;
+}
+
+export type PutObjectResult =
+  /** `replacedBlobId` is the previous version's blob, now unreferenced: the caller deletes it. */
+  | { readonly kind: 'stored'; readonly object: ObjectRecord; readonly replacedBlobId: string | null }
+  | { readonly kind: 'no-such-bucket' };
+
+export type GetObjectResult =
+  | { readonly kind: 'found'; readonly object: ObjectRecord }
+  | { readonly kind: 'no-such-bucket' }
+  | { readonly kind: 'no-such-key' };
+
+export type DeleteObjectResult =
+  /** `blobId` is now unreferenced: the caller deletes it. */
+  | { readonly kind: 'deleted'; readonly blobId: string }
+  | { readonly kind: 'no-such-bucket' }
+  | { readonly kind: 'no-such-key' };
+
+export type ListObjectsResult = ({ readonly kind: 'listed' } & ListObjectsPage) | { readonly kind: 'no-such-bucket' };
+
+export interface ObjectMetadata {
+  /** Inserts or atomically replaces the current version of bucket/key. */
+  putObject(row: PutObjectRow): Promise<PutObjectResult>;
+  getObject(bucket: string, key: string): Promise<GetObjectResult>;
+  deleteObject(bucket: string, key: string): Promise<DeleteObjectResult>;
+  /** Keys in UTF-8 byte order, grouped by delimiter; see ListObjectsQuery. */
+  listObjects(query: ListObjectsQuery): Promise<ListObjectsResult>;
+}

@@ -1,0 +1,236 @@
+import Database from 'better-sqlite3';
+import { runListingSync, type ListRow, type RangeRead } from './list-plan.js';
+import type {
+  CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
+} from './metadata-store.js';
+import { decodeKey, encodeKey } from './object-key.js';
+import { GroupCommit } from './group-commit.js';
+import { migrate } from './sqlite-migrations.js';
+import type { BucketRecord, ListObjectsQuery, ObjectRecord } from './types.js';
+
+interface BucketRow { id: number; name: string; owner: string; region: string | null; created_at: number }
+
+interface ObjectRow {
+  key: Buffer; size: number; etag: string;
+  content_type: string | null; cache_control: string | null; content_disposition: string | null;
+  content_encoding: string | null; content_language: string | null; expires: string | null;
+  user_metadata: string; checksums: string; last_modified: number; blob_id: string;
+}
+
+const OBJECT_COLUMNS = `key, size, etag, content_type, cache_control, content_disposition, content_encoding,
+  content_language, expires, user_metadata, checksums, last_modified, blob_id`;
+
+/**
+ * MetadataStore on SQLite through better-sqlite3. Every call runs to
+ * completion synchronously, so each method is atomic within the process;
+ * transactions make them atomic against other connections too.
+ *
+ * Pragmas: WAL lets readers proceed during a write. Every write is durable
+ * before its promise resolves, and this is required, not cautious: after a PUT
+ * commits, the replaced blob is unlinked, and a power cut that rolled back the
+ * commit while the unlink survived would leave the old row pointing at a
+ * deleted blob, the one state crash recovery cannot repair. Durability comes
+ * from a group commit (synchronous=NORMAL plus a shared WAL fsync off the
+ * event loop, see group-commit.ts) rather than synchronous=FULL, which would
+ * block every request for one fsync per commit.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  private readonly db: Database.Database;
+  private readonly stmt;
+  private readonly commits: GroupCommit | undefined;
+
+  /** `durable: false` skips every fsync: for tests that seed thousands of rows, never for data. */
+  constructor(file: string, options: { durable?: boolean } = {}) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(options.durable === false ? 'synchronous = OFF' : 'synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.commits = options.durable === false ? undefined : new GroupCommit(`${file}-wal`);
+    const db = this.db;
+    this.stmt = {
+      insertBucket: db.prepare<[string, string, string | null, number]>(
+        'INSERT INTO buckets (name, owner, region, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING'),
+      bucketByName: db.prepare<[string], BucketRow>('SELECT id, name, owner, region, created_at FROM buckets WHERE name = ?'),
+      allBuckets: db.prepare<[], BucketRow>('SELECT id, name, owner, region, created_at FROM buckets ORDER BY name'),
+      ownerBuckets: db.prepare<[string], BucketRow>('SELECT id, name, owner, region, created_at FROM buckets WHERE owner = ? ORDER BY name'),
+      anyObject: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket_id = ? LIMIT 1'),
+      deleteBucket: db.prepare<[number]>('DELETE FROM buckets WHERE id = ?'),
+      blobOf: db.prepare<[number, Buffer], { blob_id: string }>('SELECT blob_id FROM objects WHERE bucket_id = ? AND key = ?'),
+      upsertObject: db.prepare<[Record<string, unknown>]>(`
+        INSERT INTO objects (bucket_id, ${OBJECT_COLUMNS})
+        VALUES (@bucket_id, @key, @size, @etag, @content_type, @cache_control, @content_disposition, @content_encoding,
+                @content_language, @expires, @user_metadata, @checksums, @last_modified, @blob_id)
+        ON CONFLICT (bucket_id, key) DO UPDATE SET
+          size = excluded.size, etag = excluded.etag, content_type = excluded.content_type,
+          cache_control = excluded.cache_control, content_disposition = excluded.content_disposition,
+          content_encoding = excluded.content_encoding, content_language = excluded.content_language,
+          expires = excluded.expires, user_metadata = excluded.user_metadata, checksums = excluded.checksums,
+          last_modified = excluded.last_modified, blob_id = excluded.blob_id`),
+      objectWithBucket: db.prepare<[Buffer, string], Partial<ObjectRow> & { bucket_id: number }>(`
+        SELECT b.id AS bucket_id, ${OBJECT_COLUMNS.replace(/(\w+)/g, 'o.$1')}
+        FROM buckets b LEFT JOIN objects o ON o.bucket_id = b.id AND o.key = ?
+        WHERE b.name = ?`),
+      deleteObject: db.prepare<[number, Buffer], { blob_id: string }>('DELETE FROM objects WHERE bucket_id = ? AND key = ? RETURNING blob_id'),
+      rangeBounded: db.prepare<[number, Buffer, Buffer, number], ObjectRow>(
+        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`),
+      // Separate from rangeBounded: "(? IS NULL OR key < ?)" would stop SQLite
+      // from ending the index scan at the prefix's upper bound.
+      rangeOpen: db.prepare<[number, Buffer, number], ObjectRow>(
+        `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`),
+      referenced: db.prepare<[string], { blob_id: string }>(
+        'SELECT blob_id FROM objects WHERE blob_id IN (SELECT value FROM json_each(?))'),
+    };
+  }
+
+  createBucket(input: { name: string; owner: string; region?: string | null | undefined }): Promise<CreateBucketResult> {
+    return this.durably(() => this.db.transaction((): CreateBucketResult => {
+      const inserted = this.stmt.insertBucket.run(input.name, input.owner, input.region ?? null, Date.now()).changes === 1;
+      const bucket = toBucket(must(this.stmt.bucketByName.get(input.name)));
+      if (inserted) return { kind: 'created', bucket };
+      return { kind: 'exists', bucket, ownedByCaller: bucket.owner === input.owner };
+    }).immediate());
+  }
+
+  getBucket(name: string): Promise<BucketRecord | null> {
+    return settle(() => {
+      const row = this.stmt.bucketByName.get(name);
+      return row === undefined ? null : toBucket(row);
+    });
+  }
+
+  listBuckets(owner?: string): Promise<BucketRecord[]> {
+    return settle(() => (owner === undefined ? this.stmt.allBuckets.all() : this.stmt.ownerBuckets.all(owner)).map(toBucket));
+  }
+
+  deleteBucket(name: string): Promise<DeleteBucketResult> {
+    return this.durably(() => this.db.transaction((): DeleteBucketResult => {
+      const bucket = this.stmt.bucketByName.get(name);
+      if (bucket === undefined) return { kind: 'no-such-bucket' };
+      if (this.stmt.anyObject.get(bucket.id) !== undefined) return { kind: 'not-empty' };
+      this.stmt.deleteBucket.run(bucket.id);
+      return { kind: 'deleted' };
+    }).immediate());
+  }
+
+  putObject(row: PutObjectRow): Promise<PutObjectResult> {
+    return this.durably(() => {
+      const key = encodeKey(row.key);
+      return this.db.transaction((): PutObjectResult => {
+        const bucket = this.stmt.bucketByName.get(row.bucket);
+        if (bucket === undefined) return { kind: 'no-such-bucket' };
+        const previous = this.stmt.blobOf.get(bucket.id, key);
+        const object: ObjectRecord = {
+          bucket: row.bucket, key: row.key, size: row.size, etag: row.etag,
+          contentType: row.contentType, cacheControl: row.cacheControl, contentDisposition: row.contentDisposition,
+          contentEncoding: row.contentEncoding, contentLanguage: row.contentLanguage, expires: row.expires,
+          userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
+          lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
+        };
+        this.stmt.upsertObject.run({
+          bucket_id: bucket.id, key, size: object.size, etag: object.etag,
+          content_type: object.contentType ?? null, cache_control: object.cacheControl ?? null,
+          content_disposition: object.contentDisposition ?? null, content_encoding: object.contentEncoding ?? null,
+          content_language: object.contentLanguage ?? null, expires: object.expires ?? null,
+          user_metadata: JSON.stringify(object.userMetadata), checksums: JSON.stringify(object.checksums),
+          last_modified: object.lastModified.getTime(), blob_id: object.blobId,
+        });
+        return { kind: 'stored', object, replacedBlobId: previous?.blob_id ?? null };
+      }).immediate();
+    });
+  }
+
+  getObject(bucket: string, key: string): Promise<GetObjectResult> {
+    return settle((): GetObjectResult => {
+      const row = this.stmt.objectWithBucket.get(encodeKey(key), bucket);
+      if (row === undefined) return { kind: 'no-such-bucket' };
+      if (row.blob_id === undefined || row.blob_id === null) return { kind: 'no-such-key' };
+      return { kind: 'found', object: toObject(bucket, row as ObjectRow) };
+    });
+  }
+
+  deleteObject(bucket: string, key: string): Promise<DeleteObjectResult> {
+    return this.durably(() => {
+      const keyBytes = encodeKey(key);
+      return this.db.transaction((): DeleteObjectResult => {
+        const b = this.stmt.bucketByName.get(bucket);
+        if (b === undefined) return { kind: 'no-such-bucket' };
+        const removed = this.stmt.deleteObject.get(b.id, keyBytes);
+        return removed === undefined ? { kind: 'no-such-key' } : { kind: 'deleted', blobId: removed.blob_id };
+      }).immediate();
+    });
+  }
+
+  listObjects(query: ListObjectsQuery): Promise<ListObjectsResult> {
+    // One read transaction: every seek of the plan sees the same snapshot.
+    return settle(() => this.db.transaction((): ListObjectsResult => {
+      const bucket = this.stmt.bucketByName.get(query.bucket);
+      if (bucket === undefined) return { kind: 'no-such-bucket' };
+      const read = (range: RangeRead): ListRow[] => {
+        const rows = range.to === null
+          ? this.stmt.rangeOpen.all(bucket.id, range.from, range.limit)
+          : this.stmt.rangeBounded.all(bucket.id, range.from, range.to, range.limit);
+        return rows.map((r) => ({
+          keyBytes: r.key, size: r.size, etag: r.etag, lastModified: new Date(r.last_modified),
+          checksumAlgorithms: Object.keys(parseMap(r.checksums)),
+        }));
+      };
+      return { kind: 'listed', ...runListingSync(query, read) };
+    }).deferred());
+  }
+
+  referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
+    return settle(() => new Set(this.stmt.referenced.all(JSON.stringify(blobIds)).map((r) => r.blob_id)));
+  }
+
+  async close(): Promise<void> {
+    await this.commits?.close();
+    this.db.close();
+  }
+
+  /** Fsyncs issued by the group commit, for tests. */
+  get walSyncs(): number {
+    return this.commits?.syncs ?? 0;
+  }
+
+  /** A write transaction, resolved only once it is on disk. */
+  private async durably<T>(work: () => T): Promise<T> {
+    const result = await settle(work);
+    await this.commits?.sync();
+    return result;
+  }
+}
+
+/** Runs synchronous work so that a throw becomes a rejection, as callers of an async API expect. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+}
+
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('row vanished inside its own transaction');
+  return value;
+}
+
+function toBucket(row: BucketRow): BucketRecord {
+  return { name: row.name, owner: row.owner, region: row.region, createdAt: new Date(row.created_at) };
+}
+
+function toObject(bucket: string, row: ObjectRow): ObjectRecord {
+  return {
+    bucket, key: decodeKey(row.key), size: row.size, etag: row.etag,
+    contentType: row.content_type ?? undefined, cacheControl: row.cache_control ?? undefined,
+    contentDisposition: row.content_disposition ?? undefined, contentEncoding: row.content_encoding ?? undefined,
+    contentLanguage: row.content_language ?? undefined, expires: row.expires ?? undefined,
+    userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums),
+    lastModified: new Date(row.last_modified), blobId: row.blob_id,
+  };
+}
+
+function parseMap(json: string): Record<string, string> {
+  return JSON.parse(json) as Record<string, string>;
+}

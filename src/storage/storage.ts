@@ -1,0 +1,156 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { S3Error } from '../errors.js';
+import { BlobNotFoundError, BlobStore, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
+import type { MetadataStore } from './metadata-store.js';
+import { encodeKey } from './object-key.js';
+import { SqliteMetadataStore } from './sqlite-metadata-store.js';
+import type { ObjectMetadataInput, ObjectRecord } from './types.js';
+
+export const METADATA_FILE = 'metadata.sqlite3';
+
+export interface RecoveryReport {
+  readonly tempFilesRemoved: number;
+  readonly orphanBlobsRemoved: number;
+  readonly foreignFiles: number;
+}
+
+export interface PutObjectOutcome<C> {
+  readonly object: ObjectRecord;
+  readonly written: WrittenDigests<C>;
+}
+
+export interface GetObjectOptions {
+  /**
+   * A fixed range, or one resolved against the record found (its size, its
+   * ETag for conditional requests); the function may throw an S3Error such as
+   * InvalidRange or PreconditionFailed, and then no file is opened.
+   */
+  readonly range?: ByteRange | ((object: ObjectRecord) => ByteRange | undefined) | undefined;
+}
+
+/** Re-reads after a blob vanished under a concurrent replace; more means corruption. */
+const GET_ATTEMPTS = 3;
+
+/**
+ * What the S3 layer uses for object bytes: the write protocol across the two
+ * stores lives here. Order is blob first, then the metadata row, then removal
+ * of the replaced blob, so a crash at any point leaves at worst an orphan blob
+ * (swept at start-up), never a row whose blob is missing.
+ */
+export class Storage {
+  constructor(
+    readonly metadata: MetadataStore,
+    readonly blobs: BlobStore,
+    private readonly warn: (message: string, error: unknown) => void = () => undefined,
+  ) {}
+
+  /** Opens (creating if needed) a data directory with SQLite metadata, and recovers it. */
+  static async open(dataDir: string, warn?: (message: string, error: unknown) => void): Promise<{ storage: Storage; recovery: RecoveryReport }> {
+    await mkdir(dataDir, { recursive: true });
+    const blobs = new BlobStore(dataDir);
+    await blobs.init();
+    const storage = new Storage(new SqliteMetadataStore(join(dataDir, METADATA_FILE)), blobs, warn);
+    try {
+      return { storage, recovery: await storage.recover() };
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
+  }
+
+  /** Run before serving requests: a write in flight would look like an orphan. */
+  async recover(): Promise<RecoveryReport> {
+    const tempFilesRemoved = await this.blobs.cleanTemp();
+    const swept = await this.blobs.sweepOrphans((ids) => this.metadata.referencedBlobIds(ids));
+    return { tempFilesRemoved, orphanBlobsRemoved: swept.removed, foreignFiles: swept.foreign };
+  }
+
+  /**
+   * Stores the body as the new current version of bucket/key. `meta` may be a
+   * function of the digests when some of it (trailing checksums) is known
+   * only after the body.
+   */
+  async putObject<C extends Record<string, ChecksumComputer> = Record<never, ChecksumComputer>>(
+    bucket: string,
+    key: string,
+    body: Readable | AsyncIterable<Uint8Array>,
+    meta: ObjectMetadataInput | ((written: WrittenDigests<C>) => ObjectMetadataInput),
+    options: BlobWriteOptions<C> = {},
+  ): Promise<PutObjectOutcome<C>> {
+    encodeKey(key); // reject a bad key before reading the body
+    // Checked before the body too, as S3 does; the commit re-checks atomically.
+    if ((await this.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
+    const blob = await this.blobs.write(body, options);
+    let committed;
+    try {
+      const input = typeof meta === 'function' ? meta(blob) : meta;
+      committed = await this.metadata.putObject({ ...input, bucket, key, size: blob.size, etag: blob.md5.toString('hex'), blobId: blob.blobId });
+    } catch (error) {
+      await this.discard(blob.blobId);
+      throw error;
+    }
+    if (committed.kind === 'no-such-bucket') {
+      await this.discard(blob.blobId);
+      throw noSuchBucket(bucket);
+    }
+    if (committed.replacedBlobId !== null) await this.discard(committed.replacedBlobId);
+    const { blobId: _blobId, ...written } = blob;
+    return { object: committed.object, written };
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectRecord> {
+    const found = await this.metadata.getObject(bucket, key);
+    if (found.kind === 'no-such-bucket') throw noSuchBucket(bucket);
+    if (found.kind === 'no-such-key') throw new S3Error('NoSuchKey', undefined, { Key: key });
+    return found.object;
+  }
+
+  /**
+   * The record and an open stream of its bytes. Between reading the row and
+   * opening the blob a concurrent PUT may replace and unlink it; the row has
+   * then changed too, so reading again finds the new version (or NoSuchKey).
+   */
+  async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<{ object: ObjectRecord; body: Readable; range: ByteRange | undefined }> {
+    let lastMissing: BlobNotFoundError | undefined;
+    for (let attempt = 0; attempt < GET_ATTEMPTS; attempt++) {
+      const object = await this.headObject(bucket, key);
+      if (lastMissing?.blobId === object.blobId) break; // the row really points at nothing
+      const range = typeof options.range === 'function' ? options.range(object) : options.range;
+      try {
+        return { object, body: await this.blobs.open(object.blobId, range), range };
+      } catch (error) {
+        if (!(error instanceof BlobNotFoundError)) throw error;
+        lastMissing = error;
+      }
+    }
+    throw new Error(`metadata for ${bucket}/${key} points at a missing blob`, { cause: lastMissing });
+  }
+
+  /** S3 semantics: deleting a missing key succeeds; `deleted` tells whether one existed. */
+  async deleteObject(bucket: string, key: string): Promise<{ deleted: boolean }> {
+    const result = await this.metadata.deleteObject(bucket, key);
+    if (result.kind === 'no-such-bucket') throw noSuchBucket(bucket);
+    if (result.kind === 'no-such-key') return { deleted: false };
+    await this.discard(result.blobId);
+    return { deleted: true };
+  }
+
+  async close(): Promise<void> {
+    await this.metadata.close();
+  }
+
+  /** A blob that fails to unlink is only an orphan: the next start-up sweeps it. */
+  private async discard(blobId: string): Promise<void> {
+    try {
+      await this.blobs.delete(blobId);
+    } catch (error) {
+      this.warn(`could not delete blob ${blobId}; start-up recovery will`, error);
+    }
+  }
+}
+
+function noSuchBucket(bucket: string): S3Error {
+  return new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+}

@@ -1,0 +1,82 @@
+/**
+ * Domain records shared by every metadata backend (SQLite now, PostgreSQL
+ * later). Nothing here is shaped by SQL: a backend maps rows to these.
+ */
+
+export interface BucketRecord {
+  readonly name: string;
+  /** Identity (account id) that created the bucket; S3 reports "owned by you" against it. */
+  readonly owner: string;
+  /** LocationConstraint given at creation, or null for the default region. */
+  readonly region: string | null;
+  readonly createdAt: Date;
+}
+
+/** The HTTP system metadata S3 stores and replays on GET/HEAD verbatim. */
+export interface SystemMetadata {
+  readonly contentType?: string | undefined;
+  readonly cacheControl?: string | undefined;
+  readonly contentDisposition?: string | undefined;
+  readonly contentEncoding?: string | undefined;
+  readonly contentLanguage?: string | undefined;
+  /** Kept as the raw header text: S3 echoes whatever the client sent. */
+  readonly expires?: string | undefined;
+}
+
+/** What the caller knows about an object before its bytes are stored. */
+export interface ObjectMetadataInput extends SystemMetadata {
+  /** x-amz-meta-* without the prefix, names lower-cased by the S3 layer. */
+  readonly userMetadata?: Readonly<Record<string, string>> | undefined;
+  /** Checksum algorithm (e.g. "CRC32C", "SHA256") → value as S3 renders it (base64). */
+  readonly checksums?: Readonly<Record<string, string>> | undefined;
+}
+
+/** One current version of an object, as the metadata store holds it. */
+export interface ObjectRecord extends SystemMetadata {
+  readonly bucket: string;
+  /** The key as UTF-8 text; stored and ordered as its UTF-8 bytes. */
+  readonly key: string;
+  readonly size: number;
+  /** Without the surrounding quotes (hex MD5 for single PUTs); the S3 layer quotes it. */
+  readonly etag: string;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly checksums: Readonly<Record<string, string>>;
+  readonly lastModified: Date;
+  /** Internal id of the bytes in the BlobStore; never derived from the key. */
+  readonly blobId: string;
+}
+
+/** What ListObjects reports per key (no user metadata, no blob id). */
+export interface ObjectSummary {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: Date;
+  readonly checksumAlgorithms: readonly string[];
+}
+
+export interface ListObjectsQuery {
+  readonly bucket: string;
+  readonly prefix?: string | undefined;
+  /** An empty delimiter means "no delimiter", as in S3. */
+  readonly delimiter?: string | undefined;
+  /**
+   * List strictly after this key (V1 marker, V2 start-after, or the key a V2
+   * continuation token stands for). May name a common prefix returned earlier:
+   * everything under that prefix is then skipped.
+   */
+  readonly after?: string | undefined;
+  /** 0..1000, already clamped by the caller. */
+  readonly maxKeys: number;
+}
+
+export interface ListObjectsPage {
+  readonly contents: readonly ObjectSummary[];
+  readonly commonPrefixes: readonly string[];
+  readonly isTruncated: boolean;
+  /**
+   * When truncated: the last key or common prefix returned, which is what the
+   * next page's `after` must be. Undefined when not truncated.
+   */
+  readonly nextAfter: string | undefined;
+}
