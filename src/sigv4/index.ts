@@ -23,3 +23,21 @@ export {
   type SignV2Input,
   type SignV2Result,
 } from './sigv2.js';
+export {
+  ChunkedDecoder,
+  isStreamingPayload,
+  parseTrailerNames,
+  STREAMING_SIGNED,
+  STREAMING_SIGNED_TRAILER,
+  STREAMING_UNSIGNED_TRAILER,
+  DEFAULT_MAX_CHUNK_SIZE,
+  AWS_MIN_CHUNK_SIZE,
+  DEFAULT_MAX_TRAILER_BYTES,
+  type ChunkedDecoderOptions,
+  type ChunkedResult,
+  type StreamingPayload,
+  type TrailerChecksum,
+} from './chunked.js';
+export { ChunkedDecodeStream, createChunkedDecodeStream } from './chunked-stream.js';
+export { encodeChunked, splitChunks, type ChunkedEncodeOptions } from './chunked-encode.js';
+export { chunkStringToSign, trailerStringToSign, canonicalTrailers, type ChunkSigningContext } from './chunked-signature.js';
