@@ -1,3 +1,4 @@
+import type { IdentityStore } from './identity-store.js';
 import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInput, ObjectRecord } from './types.js';
 
 /**
@@ -7,6 +8,8 @@ import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInp
  * Unexpected failures (I/O, corruption) throw.
  */
 export interface MetadataStore extends BucketMetadata, ObjectMetadata {
+  /** Users, keys, policies and sessions live in the same database (one backup, one transaction log). */
+  readonly identities: IdentityStore;
   /**
    * Of the given blob ids, those some metadata row still references. Crash
    * recovery asks this in batches while sweeping the blob directory.

@@ -5,6 +5,8 @@ import type {
 } from './metadata-store.js';
 import { decodeKey, encodeKey } from './object-key.js';
 import { GroupCommit } from './group-commit.js';
+import type { IdentityStore } from './identity-store.js';
+import { SqliteIdentityStore } from './sqlite-identity-store.js';
 import { migrate } from './sqlite-migrations.js';
 import type { BucketRecord, ListObjectsQuery, ObjectRecord } from './types.js';
 
@@ -38,6 +40,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly commits: GroupCommit | undefined;
+  readonly identities: IdentityStore;
 
   /** `durable: false` skips every fsync: for tests that seed thousands of rows, never for data. */
   constructor(file: string, options: { durable?: boolean } = {}) {
@@ -49,6 +52,7 @@ export class SqliteMetadataStore implements MetadataStore {
     migrate(this.db);
     this.commits = options.durable === false ? undefined : new GroupCommit(`${file}-wal`);
     const db = this.db;
+    this.identities = new SqliteIdentityStore(db, (work) => this.durably(work), settle);
     this.stmt = {
       insertBucket: db.prepare<[string, string, string | null, number]>(
         'INSERT INTO buckets (name, owner, region, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING'),

@@ -44,6 +44,61 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'identities: users, access keys, policies, bucket policies, sessions',
+    sql: `
+      CREATE TABLE users (
+        name       TEXT    PRIMARY KEY,
+        status     TEXT    NOT NULL CHECK (status IN ('active', 'disabled')),
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE access_keys (
+        access_key_id TEXT    PRIMARY KEY,
+        user_name     TEXT    NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        status        TEXT    NOT NULL CHECK (status IN ('active', 'inactive')),
+        sealed_secret BLOB    NOT NULL, -- AES-256-GCM under the master key, never plain text
+        created_at    INTEGER NOT NULL,
+        last_used_at  INTEGER
+      );
+      CREATE INDEX access_keys_by_user ON access_keys (user_name);
+
+      CREATE TABLE policies (
+        name       TEXT    PRIMARY KEY,
+        document   TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE user_policies (
+        user_name   TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        policy_name TEXT NOT NULL REFERENCES policies(name),
+        PRIMARY KEY (user_name, policy_name)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE bucket_policies (
+        bucket_id INTEGER PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        document  TEXT    NOT NULL
+      );
+
+      CREATE TABLE sessions (
+        access_key_id  TEXT    PRIMARY KEY,
+        principal      TEXT    NOT NULL,
+        sealed_secret  BLOB    NOT NULL,
+        token_hash     TEXT    NOT NULL,
+        session_policy TEXT,
+        created_at     INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+      CREATE TABLE settings (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

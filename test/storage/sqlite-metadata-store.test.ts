@@ -87,16 +87,21 @@ describe('SqliteMetadataStore specifics', () => {
   it('applies only the migrations a database lacks, each atomically', () => {
     const db = new Database(file);
     try {
-      assert.equal(migrate(db, MIGRATIONS), 1);
-      const broken = [...MIGRATIONS, { version: 2, name: 'broken', sql: 'CREATE TABLE extra (x); SELECT nonsense FROM nowhere;' }];
+      const newest = MIGRATIONS.length;
+      assert.equal(migrate(db, MIGRATIONS), newest);
+      const next = newest + 1;
+      const broken = [...MIGRATIONS, { version: next, name: 'broken', sql: 'CREATE TABLE extra (x); SELECT nonsense FROM nowhere;' }];
       assert.throws(() => migrate(db, broken));
       // The failed migration left neither its table nor its version behind.
       assert.deepEqual(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'extra'").get(), { n: 0 });
-      assert.deepEqual(db.prepare('SELECT max(version) AS v FROM schema_migrations').get(), { v: 1 });
-      const fine = [...MIGRATIONS, { version: 2, name: 'extra', sql: 'CREATE TABLE extra (x)' }];
-      assert.equal(migrate(db, fine), 2);
-      assert.equal(migrate(db, fine), 2);
-      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(), [{ version: 1 }, { version: 2 }]);
+      assert.deepEqual(db.prepare('SELECT max(version) AS v FROM schema_migrations').get(), { v: newest });
+      const fine = [...MIGRATIONS, { version: next, name: 'extra', sql: 'CREATE TABLE extra (x)' }];
+      assert.equal(migrate(db, fine), next);
+      assert.equal(migrate(db, fine), next);
+      assert.deepEqual(
+        db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
+        fine.map((m) => ({ version: m.version })),
+      );
     } finally {
       db.close();
     }
