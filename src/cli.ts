@@ -3,12 +3,17 @@ import './threadpool.js';
 import { ConfigError, loadServerConfig } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { runServer } from './server/run.js';
+import { clientUsage, runClientCommand } from './cli/dispatch.js';
 
 const HELP = `latchkey: a self-hosted S3-compatible object store built around pre-signed URLs
 
 Usage:
   latchkey server [--address HOST:PORT] [--data DIR] [--region R] [--domain D] [--public-url URL]
-  latchkey help
+${clientUsage()}  latchkey help
+
+Client commands take --endpoint-url URL, --region R, --profile NAME and --json
+(run 'latchkey user --help' and so on); credentials come from AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY or a profile in ~/.aws/credentials, as for the aws CLI.
 
 Environment: LATCHKEY_ADDRESS (default 127.0.0.1:9000), LATCHKEY_DATA_DIR (default ./data),
 LATCHKEY_REGION (default us-east-1), LATCHKEY_DOMAIN, LATCHKEY_PUBLIC_URL,
@@ -23,6 +28,11 @@ async function main(argv: readonly string[]): Promise<number> {
       await runServer(config, createLogger(process.stdout));
       return 0;
     }
+    case 'user':
+    case 'key':
+    case 'policy':
+    case 'bucket':
+      return runClientCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
     case undefined:
     case 'help':
     case '--help':

@@ -1,27 +1,14 @@
 import { S3Error } from '../errors.js';
+import { tokenMatches, type ResolvedKey } from '../identity/identities.js';
 import { authErrors } from '../sigv4/errors.js';
-import { parseAuthorization } from '../sigv4/parse.js';
+import { parseAuthorization, type ParseOptions } from '../sigv4/parse.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
-import type { CryptoProvider } from '../sigv4/types.js';
+import type { CryptoProvider, SignableRequest } from '../sigv4/types.js';
 import { verifyParsed, type VerifiedAuth } from '../sigv4/verify.js';
 import type { RequestContext } from './context.js';
-import type { Route } from './routes.js';
 
-export interface Identity {
-  readonly kind: 'root' | 'user';
-  readonly name: string;
-  readonly accessKeyId: string;
-}
-
-export interface KeyRecord {
-  readonly secretAccessKey: string;
-  readonly identity: Identity;
-}
-
-/** Who holds an access key, checked at the moment of each request (never cached past it). */
-export interface KeyLookup {
-  (accessKeyId: string): Promise<KeyRecord | undefined> | KeyRecord | undefined;
-}
+/** Who holds an access key, read at the moment of each request (never cached past it). */
+export type KeyLookup = (accessKeyId: string) => Promise<ResolvedKey | undefined>;
 
 export interface AuthDeps {
   readonly region: string;
@@ -31,27 +18,52 @@ export interface AuthDeps {
   readonly now: () => number;
 }
 
-/** Verifies the signature (header or query), records who signed, returns the verification for body decoding. */
-export async function authenticate(ctx: RequestContext, deps: AuthDeps, virtualHostBucket: string | undefined): Promise<VerifiedAuth> {
-  const parsed = parseAuthorization(ctx.signable, { region: deps.region, service: 's3' });
-  if (parsed.version === 0) return { version: 0 };
-  ctx.authType = parsed.mode === 'query' ? 'presigned' : 'header';
-  const record = await deps.lookupKey(parsed.accessKeyId);
-  if (record === undefined) throw authErrors.unknownAccessKey(parsed.accessKeyId);
-  const verified = verifyParsed(parsed, ctx.signable, record.secretAccessKey, {
-    now: deps.now(),
-    crypto: deps.crypto,
-    keyCache: deps.keyCache,
-    ...(virtualHostBucket === undefined ? {} : { virtualHostBucket }),
-  });
-  ctx.identity = record.identity;
-  return verified;
+export interface AuthOptions {
+  /** The bucket a virtual-hosted Host names (SigV2 signs it). */
+  readonly virtualHostBucket?: string | undefined;
+  /** STS signs with service "sts" and hashes the body itself. */
+  readonly service?: string;
+  readonly payloadHash?: string;
+  /** Where to look: defaults to the request as received. */
+  readonly request?: SignableRequest;
 }
 
 /**
- * The permission check. Until policies exist, any valid signer has every
- * right and anonymous requests have none: nothing is public by default.
+ * Verifies the signature (header or query, SigV4 or SigV2), then the session
+ * token of temporary credentials, and records who signed on the context.
  */
-export function authorize(ctx: RequestContext, _route: Route): void {
-  if (ctx.identity === undefined) throw new S3Error('AccessDenied');
+export async function authenticate(ctx: RequestContext, deps: AuthDeps, options: AuthOptions = {}): Promise<VerifiedAuth> {
+  const request = options.request ?? ctx.signable;
+  const parseOptions: ParseOptions = {
+    region: deps.region,
+    service: options.service ?? 's3',
+    requireContentSha256: options.payloadHash === undefined,
+  };
+  const parsed = parseAuthorization(request, parseOptions);
+  if (parsed.version === 0) return { version: 0 };
+  ctx.authType = parsed.mode === 'query' ? 'presigned' : 'header';
+  const resolved = await deps.lookupKey(parsed.accessKeyId);
+  if (resolved === undefined) throw authErrors.unknownAccessKey(parsed.accessKeyId);
+  const now = deps.now();
+  const verified = verifyParsed(parsed, request, resolved.secretAccessKey, {
+    now,
+    crypto: deps.crypto,
+    keyCache: deps.keyCache,
+    ...(options.virtualHostBucket === undefined ? {} : { virtualHostBucket: options.virtualHostBucket }),
+    ...(options.payloadHash === undefined ? {} : { payloadHash: options.payloadHash }),
+  });
+  checkSessionToken(resolved, verified.securityToken, now);
+  ctx.principal = resolved.principal;
+  return verified;
+}
+
+/** Temporary credentials need their token; long-term keys must not carry one. */
+function checkSessionToken(resolved: ResolvedKey, token: string | undefined, now: number): void {
+  if (resolved.tokenHash === undefined) {
+    if (token !== undefined) throw new S3Error('InvalidToken');
+    return;
+  }
+  if (token === undefined || !tokenMatches(token, resolved.tokenHash)) throw new S3Error('InvalidToken');
+  const expiresAt = resolved.principal.session?.expiresAt;
+  if (expiresAt !== undefined && now >= expiresAt.getTime()) throw new S3Error('ExpiredToken');
 }

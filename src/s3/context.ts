@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
-import type { Identity } from './auth.js';
+import type { Principal } from '../identity/identities.js';
 import type { OperationName } from './routes.js';
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
@@ -22,7 +22,8 @@ export class RequestContext {
   key: string | undefined;
   operation: OperationName | undefined;
   authType: AuthType = 'anonymous';
-  identity: Identity | undefined;
+  /** Who signed; undefined for anonymous requests. */
+  principal: Principal | undefined;
   bytesOut = 0;
 
   constructor(

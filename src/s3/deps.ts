@@ -1,3 +1,4 @@
+import type { IdentityStore } from '../storage/identity-store.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { OperationDeps } from './handler.js';
@@ -6,4 +7,5 @@ import type { OperationDeps } from './handler.js';
 export interface S3Deps extends OperationDeps {
   readonly storage: Storage;
   readonly metadata: MetadataStore;
+  readonly identities: IdentityStore;
 }

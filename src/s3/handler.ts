@@ -3,7 +3,9 @@ import { S3Error } from '../errors.js';
 import type { Logger } from '../server/logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { resolveAddress } from './addressing.js';
-import { authenticate, authorize, type AuthDeps } from './auth.js';
+import { S3_OPERATION_ACTIONS, bucketArn, objectArn, SERVICE_RESOURCE_ARN } from '../iam/index.js';
+import { authenticate, type AuthDeps } from './auth.js';
+import type { Authorizer } from './authorize.js';
 import { RequestContext } from './context.js';
 import { renderError, toS3Error } from './error-response.js';
 import { findRoute, type OperationName, type Target } from './routes.js';
@@ -11,6 +13,13 @@ import { findRoute, type OperationName, type Target } from './routes.js';
 export interface OperationDeps {
   readonly region: string;
   readonly now: () => number;
+  readonly authorizer: Authorizer;
+}
+
+/** Another API on the same port (admin, STS): it claims requests and renders its own errors. */
+export interface Extension {
+  matches(ctx: RequestContext): boolean;
+  handle(ctx: RequestContext): Promise<void>;
 }
 
 export type Operation<D> = (ctx: RequestContext, auth: VerifiedAuth, deps: D) => Promise<void>;
@@ -21,6 +30,7 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly logger: Logger;
   readonly operations: Readonly<Record<OperationName, Operation<D>>>;
   readonly operationDeps: D;
+  readonly extensions?: readonly Extension[];
 }
 
 /** One request: address → route → authenticate → authorize → operation; errors rendered in one place. */
@@ -30,7 +40,8 @@ export function createS3Handler<D extends OperationDeps>(deps: HandlerDeps<D>): 
     res.setHeader('x-amz-request-id', ctx.id);
     res.setHeader('server', 'Latchkey');
     res.once('close', () => logRequest(deps.logger, ctx));
-    handle(ctx, deps).catch((error: unknown) => sendError(ctx, error, deps.logger));
+    const extension = deps.extensions?.find((e) => e.matches(ctx));
+    (extension ? extension.handle(ctx) : handle(ctx, deps)).catch((error: unknown) => sendError(ctx, error, deps.logger));
   };
 }
 
@@ -41,12 +52,17 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
   const target: Target = address.bucket === undefined ? 'service' : address.key === undefined ? 'bucket' : 'object';
   const route = findRoute({ method: ctx.method, target, query: ctx.query, hasHeader: (name) => ctx.headers[name] !== undefined });
   ctx.operation = route.operation;
-  const verified = await authenticate(ctx, deps.auth, address.style === 'virtual-hosted' ? address.bucket : undefined);
-  authorize(ctx, route);
+  const verified = await authenticate(ctx, deps.auth, { virtualHostBucket: address.style === 'virtual-hosted' ? address.bucket : undefined });
+  for (const { action, resource } of S3_OPERATION_ACTIONS[route.operation]) {
+    // A copy's source and each key of a multi-delete are checked by the operation, which knows them.
+    if (resource === 'source-object' || route.operation === 'DeleteObjects') continue;
+    const arn = resource === 'service' ? SERVICE_RESOURCE_ARN : resource === 'bucket' ? bucketArn(ctx.bucket ?? '') : objectArn(ctx.bucket ?? '', ctx.key ?? '');
+    await deps.operationDeps.authorizer.check(ctx, verified, action, arn, ctx.bucket);
+  }
   await deps.operations[route.operation](ctx, verified, deps.operationDeps);
 }
 
-function sendError(ctx: RequestContext, error: unknown, logger: Logger): void {
+export function sendError(ctx: RequestContext, error: unknown, logger: Logger): void {
   const { res, req } = ctx;
   if (res.headersSent) {
     // Mid-body failure (often the client leaving): the status is gone, so the only honest signal is a cut connection.
@@ -83,6 +99,6 @@ function logRequest(logger: Logger, ctx: RequestContext): void {
     bytes: ctx.bytesOut,
     ms: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
     auth: ctx.authType,
-    accessKeyId: ctx.identity?.accessKeyId,
+    accessKeyId: ctx.principal?.accessKeyId,
   });
 }

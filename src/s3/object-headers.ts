@@ -77,7 +77,7 @@ export function objectHeaders(ctx: RequestContext, object: ObjectRecord): Record
     if (Object.keys(object.checksums).length > 0) headers['x-amz-checksum-type'] = 'FULL_OBJECT';
   }
   const overrides = OVERRIDES.filter(([param]) => ctx.query.has(param));
-  if (overrides.length > 0 && ctx.identity === undefined) {
+  if (overrides.length > 0 && ctx.principal === undefined) {
     throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   }
   for (const [param, header] of overrides) headers[header] = ctx.query.get(param) ?? '';

@@ -15,7 +15,11 @@ export type OperationName =
   | 'CopyObject'
   | 'GetObject'
   | 'HeadObject'
-  | 'DeleteObject';
+  | 'DeleteObject'
+  | 'PutBucketPolicy'
+  | 'GetBucketPolicy'
+  | 'DeleteBucketPolicy'
+  | 'GetBucketPolicyStatus';
 
 export interface Route {
   readonly method: string;
@@ -24,28 +28,31 @@ export interface Route {
   readonly query?: readonly [name: string, value?: string];
   /** A request header that selects this route (CopyObject is a PUT with x-amz-copy-source). */
   readonly header?: string;
+  /** Also names the permissions checked before it runs (S3_OPERATION_ACTIONS in src/iam/s3-actions.ts). */
   readonly operation: OperationName;
-  /** The IAM action checked before the operation runs. */
-  readonly action: string;
 }
 
 /** Most specific first: the first route whose selectors all match wins. */
 export const ROUTES: readonly Route[] = [
-  { method: 'GET', target: 'service', operation: 'ListBuckets', action: 's3:ListAllMyBuckets' },
+  { method: 'GET', target: 'service', operation: 'ListBuckets' },
 
-  { method: 'GET', target: 'bucket', query: ['location'], operation: 'GetBucketLocation', action: 's3:GetBucketLocation' },
-  { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2', action: 's3:ListBucket' },
-  { method: 'GET', target: 'bucket', operation: 'ListObjects', action: 's3:ListBucket' },
-  { method: 'HEAD', target: 'bucket', operation: 'HeadBucket', action: 's3:ListBucket' },
-  { method: 'PUT', target: 'bucket', operation: 'CreateBucket', action: 's3:CreateBucket' },
-  { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket', action: 's3:DeleteBucket' },
-  { method: 'POST', target: 'bucket', query: ['delete'], operation: 'DeleteObjects', action: 's3:DeleteObject' },
+  { method: 'GET', target: 'bucket', query: ['location'], operation: 'GetBucketLocation' },
+  { method: 'GET', target: 'bucket', query: ['policyStatus'], operation: 'GetBucketPolicyStatus' },
+  { method: 'GET', target: 'bucket', query: ['policy'], operation: 'GetBucketPolicy' },
+  { method: 'PUT', target: 'bucket', query: ['policy'], operation: 'PutBucketPolicy' },
+  { method: 'DELETE', target: 'bucket', query: ['policy'], operation: 'DeleteBucketPolicy' },
+  { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
+  { method: 'GET', target: 'bucket', operation: 'ListObjects' },
+  { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },
+  { method: 'PUT', target: 'bucket', operation: 'CreateBucket' },
+  { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket' },
+  { method: 'POST', target: 'bucket', query: ['delete'], operation: 'DeleteObjects' },
 
-  { method: 'PUT', target: 'object', header: 'x-amz-copy-source', operation: 'CopyObject', action: 's3:PutObject' },
-  { method: 'PUT', target: 'object', operation: 'PutObject', action: 's3:PutObject' },
-  { method: 'GET', target: 'object', operation: 'GetObject', action: 's3:GetObject' },
-  { method: 'HEAD', target: 'object', operation: 'HeadObject', action: 's3:GetObject' },
-  { method: 'DELETE', target: 'object', operation: 'DeleteObject', action: 's3:DeleteObject' },
+  { method: 'PUT', target: 'object', header: 'x-amz-copy-source', operation: 'CopyObject' },
+  { method: 'PUT', target: 'object', operation: 'PutObject' },
+  { method: 'GET', target: 'object', operation: 'GetObject' },
+  { method: 'HEAD', target: 'object', operation: 'HeadObject' },
+  { method: 'DELETE', target: 'object', operation: 'DeleteObject' },
 ];
 
 /**
@@ -69,8 +76,12 @@ export interface RouteInput {
 
 export function findRoute(input: RouteInput): Route {
   const candidates = ROUTES.filter((r) => r.target === input.target);
-  if (!candidates.some((r) => r.method === input.method)) throw new S3Error('MethodNotAllowed', undefined, { Method: input.method, ResourceType: input.target.toUpperCase() });
   const sub = [...input.query.keys()].filter((name) => SUBRESOURCES.has(name));
+  if (!candidates.some((r) => r.method === input.method)) {
+    // A sub-resource names a real S3 operation we lack (POST ?uploads is CreateMultipartUpload): 501, not 405.
+    if (sub.some((name) => name !== 'list-type')) throw notImplemented();
+    throw new S3Error('MethodNotAllowed', undefined, { Method: input.method, ResourceType: input.target.toUpperCase() });
+  }
   for (const route of candidates) {
     if (route.method !== input.method) continue;
     if (route.header !== undefined && !input.hasHeader(route.header)) continue;
@@ -82,5 +93,9 @@ export function findRoute(input: RouteInput): Route {
     }
     return route;
   }
-  throw new S3Error('NotImplemented', 'This operation is not implemented.', {}, {});
+  throw notImplemented();
+}
+
+function notImplemented(): S3Error {
+  return new S3Error('NotImplemented', 'This operation is not implemented.', {}, {});
 }

@@ -12,6 +12,9 @@ export interface ServerConfig {
   readonly publicUrl?: string;
   readonly rootAccessKey?: string;
   readonly rootSecretKey?: string;
+  /** LATCHKEY_MASTER_KEY: 32 bytes, hex or base64. */
+  readonly masterKey?: string;
+  readonly masterKeyFile?: string;
 }
 
 export class ConfigError extends Error {}
@@ -28,6 +31,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       region: { type: 'string' },
       domain: { type: 'string' },
       'public-url': { type: 'string' },
+      'master-key-file': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -53,6 +57,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     ...(domain ? { domain: domain.toLowerCase() } : {}),
     ...(publicUrl ? { publicUrl: publicUrl.replace(/\/$/, '') } : {}),
     ...(rootAccessKey !== undefined && rootSecretKey !== undefined ? { rootAccessKey, rootSecretKey } : {}),
+    ...(env['LATCHKEY_MASTER_KEY'] ? { masterKey: env['LATCHKEY_MASTER_KEY'] } : {}),
+    ...(values['master-key-file'] ? { masterKeyFile: resolve(values['master-key-file']) } : {}),
   };
 }
 

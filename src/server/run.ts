@@ -1,10 +1,16 @@
 import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { SigningKeyCache } from '../sigv4/signing-key.js';
-import type { KeyRecord } from '../s3/auth.js';
-import { createS3Handler } from '../s3/handler.js';
+import { Identities, MasterKeyMismatchError } from '../identity/identities.js';
+import { GENERATED_KEY_FILE, loadMasterKey, type LoadedMasterKey } from '../identity/master-key.js';
+import { SecretBox } from '../identity/secret-box.js';
+import { Authorizer } from '../s3/authorize.js';
+import { createS3Handler, type Extension } from '../s3/handler.js';
 import { OPERATIONS } from '../s3/operations/index.js';
+import type { IdentityStore } from '../storage/identity-store.js';
 import { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -22,27 +28,41 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_TIMEOUT_MS = 10_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
-  const { storage, recovery } = await Storage.open(config.dataDir, (message, error) => logger.warn(message, { error: String(error) }));
+  let masterKey: LoadedMasterKey | undefined;
+  const { storage, recovery } = await Storage.open(
+    config.dataDir,
+    (message, error) => logger.warn(message, { error: String(error) }),
+    async (opened) => {
+      masterKey = await openMasterKey(config, opened.metadata.identities);
+    },
+  );
+  if (masterKey === undefined) throw new Error('unreachable: the master key is loaded before recovery');
+  if (masterKey.origin === 'generated') {
+    logger.warn('master key generated: back it up, secrets in the data dir cannot be read without it', { path: masterKey.path });
+  }
   if (recovery.tempFilesRemoved + recovery.orphanBlobsRemoved > 0) logger.info('recovered data dir', { ...recovery });
   const root = await loadRootCredentials(
     config.dataDir,
     config.rootAccessKey !== undefined && config.rootSecretKey !== undefined ? { accessKeyId: config.rootAccessKey, secretAccessKey: config.rootSecretKey } : undefined,
   );
-  const rootRecord: KeyRecord = { secretAccessKey: root.secretAccessKey, identity: { kind: 'root', name: 'root', accessKeyId: root.accessKeyId } };
+  const identities = new Identities(storage.metadata.identities, new SecretBox(masterKey.key), root);
 
   const now = () => Date.now();
+  const authorizer = new Authorizer(storage.metadata.identities, now);
+  const extensions: Extension[] = [];
   const handler = createS3Handler({
     auth: {
       region: config.region,
       crypto: nodeCrypto,
       keyCache: new SigningKeyCache(nodeCrypto),
-      lookupKey: (id) => (id === root.accessKeyId ? rootRecord : undefined),
+      lookupKey: (id) => identities.resolveKey(id),
       now,
     },
     domain: config.domain,
     logger,
     operations: OPERATIONS,
-    operationDeps: { region: config.region, now, storage, metadata: storage.metadata },
+    operationDeps: { region: config.region, now, storage, metadata: storage.metadata, identities: storage.metadata.identities, authorizer },
+    extensions,
   });
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
@@ -84,6 +104,22 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       await storage.close();
     },
   };
+}
+
+/**
+ * The master key, checked against the data dir before anything in it changes.
+ * A data dir whose secrets were sealed with a key that is not given is refused
+ * rather than handed a fresh key that could never open them.
+ */
+async function openMasterKey(config: ServerConfig, store: IdentityStore): Promise<LoadedMasterKey> {
+  const sealedBefore = (await store.getSetting('master-key-check')) !== null;
+  const generatedFile = join(config.dataDir, GENERATED_KEY_FILE);
+  if (sealedBefore && config.masterKey === undefined && config.masterKeyFile === undefined && !existsSync(generatedFile)) {
+    throw new MasterKeyMismatchError(`this data directory's secrets were sealed with a master key that is not here: set LATCHKEY_MASTER_KEY or --master-key-file (or restore ${generatedFile})`);
+  }
+  const loaded = await loadMasterKey({ fromEnv: config.masterKey, file: config.masterKeyFile, dataDir: config.dataDir });
+  await Identities.checkMasterKey(store, new SecretBox(loaded.key));
+  return loaded;
 }
 
 /** `latchkey server`: run until SIGINT or SIGTERM, then shut down gracefully. */

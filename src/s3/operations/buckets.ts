@@ -22,7 +22,7 @@ export async function requireBucket(ctx: RequestContext, deps: S3Deps) {
 }
 
 function owner(ctx: RequestContext): string {
-  return ctx.identity?.name ?? 'anonymous';
+  return ctx.principal?.name ?? 'anonymous';
 }
 
 export async function listBuckets(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {

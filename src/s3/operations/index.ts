@@ -2,6 +2,7 @@ import type { Operation } from '../handler.js';
 import type { OperationName } from '../routes.js';
 import type { S3Deps } from '../deps.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './buckets.js';
+import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { getObject, headObject } from './objects-read.js';
 import { copyObject, deleteObject, deleteObjects, putObject } from './objects-write.js';
@@ -21,4 +22,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   GetObject: getObject,
   HeadObject: headObject,
   DeleteObject: deleteObject,
+  PutBucketPolicy: putBucketPolicy,
+  GetBucketPolicy: getBucketPolicy,
+  DeleteBucketPolicy: deleteBucketPolicy,
+  GetBucketPolicyStatus: getBucketPolicyStatus,
 };

@@ -83,7 +83,7 @@ export async function listObjectsV2(ctx: RequestContext, _auth: VerifiedAuth, de
     ...(token === undefined ? {} : { ContinuationToken: token }),
     ...(page.isTruncated && page.nextAfter !== undefined ? { NextContinuationToken: encodeToken(page.nextAfter) } : {}),
     ...(startAfter === undefined ? {} : { StartAfter: params.encode(startAfter) }),
-    Contents: contents(page, params, ctx.query.get('fetch-owner') === 'true' ? (ctx.identity?.name ?? '') : undefined),
+    Contents: contents(page, params, ctx.query.get('fetch-owner') === 'true' ? (ctx.principal?.name ?? '') : undefined),
     CommonPrefixes: prefixes(page, params),
   });
 }
@@ -102,7 +102,7 @@ export async function listObjectsV1(ctx: RequestContext, _auth: VerifiedAuth, de
     ...(params.delimiter ? { Delimiter: params.encode(params.delimiter) } : {}),
     ...(params.encodingType ? { EncodingType: params.encodingType } : {}),
     IsTruncated: page.isTruncated,
-    Contents: contents(page, params, ctx.identity?.name ?? ''),
+    Contents: contents(page, params, ctx.principal?.name ?? ''),
     CommonPrefixes: prefixes(page, params),
   });
 }

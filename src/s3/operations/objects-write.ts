@@ -1,4 +1,5 @@
 import { S3Error } from '../../errors.js';
+import { objectArn } from '../../iam/index.js';
 import { checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
 import { percentDecode } from '../../sigv4/uri-encode.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
@@ -75,6 +76,10 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
   for (const entry of entries) {
     const key = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)['Key'] : undefined;
     if (typeof key !== 'string') throw new S3Error('MalformedXML');
+    if (!(await deps.authorizer.allows(ctx, auth, 's3:DeleteObject', objectArn(bucket, key), bucket))) {
+      errors.push({ Key: key, Code: 'AccessDenied', Message: 'Access Denied' });
+      continue;
+    }
     try {
       await deps.storage.deleteObject(bucket, key);
       deleted.push({ Key: key });
@@ -100,7 +105,7 @@ function parseCopySource(header: string): CopySource {
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
 }
 
-export async function copyObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
   const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
@@ -115,6 +120,7 @@ export async function copyObject(ctx: RequestContext, _auth: VerifiedAuth, deps:
     );
   }
   await requireBucket(ctx, deps);
+  await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
   const { object: sourceObject, body } = await deps.storage.getObject(source.bucket, source.key, {
     range: (found) => {

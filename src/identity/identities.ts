@@ -1,0 +1,127 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IdentityStore, SessionRecord } from '../storage/identity-store.js';
+import { generateAccessKeyId } from '../server/root-credentials.js';
+import type { Credentials } from '../sigv4/types.js';
+import { SecretBox } from './secret-box.js';
+
+/** Who signed a request, as authorization sees it. */
+export interface Principal {
+  readonly kind: 'root' | 'user';
+  /** 'root' for the root identity. */
+  readonly name: string;
+  readonly accessKeyId: string;
+  /** Temporary credentials: the session's own narrowing policy, if any. */
+  readonly session?: { readonly expiresAt: Date; readonly policy: string | null };
+}
+
+/** What the verifier needs for an access key, and what to check once the signature is good. */
+export interface ResolvedKey {
+  readonly secretAccessKey: string;
+  readonly principal: Principal;
+  /** Present for temporary credentials: the request must carry this token. */
+  readonly tokenHash?: string;
+}
+
+export const MAX_KEYS_PER_USER = 2;
+export const SESSION_KEY_PREFIX = 'LKTS';
+const MASTER_KEY_CHECK = 'master-key-check';
+const MASTER_KEY_CHECK_TEXT = 'latchkey master key check';
+
+export class MasterKeyMismatchError extends Error {}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function tokenMatches(token: string, tokenHash: string): boolean {
+  const a = Buffer.from(hashToken(token), 'hex');
+  const b = Buffer.from(tokenHash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Identities over the store: key lookup for every request (read at the time
+ * of use, never cached, so a disabled key or user stops working on its next
+ * request), key creation with sealed secrets, temporary sessions.
+ */
+export class Identities {
+  private readonly rootPrincipal: Principal;
+
+  constructor(
+    readonly store: IdentityStore,
+    private readonly box: SecretBox,
+    private readonly root: Credentials,
+  ) {
+    this.rootPrincipal = { kind: 'root', name: 'root', accessKeyId: root.accessKeyId };
+  }
+
+  /**
+   * The first start seals a known text; later starts must open it. A wrong
+   * master key is refused before anything in the data dir changes.
+   */
+  static async checkMasterKey(store: IdentityStore, box: SecretBox): Promise<void> {
+    const sealed = await store.getSetting(MASTER_KEY_CHECK);
+    if (sealed === null) {
+      await store.putSetting(MASTER_KEY_CHECK, box.seal(MASTER_KEY_CHECK_TEXT, MASTER_KEY_CHECK));
+      return;
+    }
+    try {
+      if (box.open(sealed, MASTER_KEY_CHECK) === MASTER_KEY_CHECK_TEXT) return;
+    } catch {
+      // fall through to the refusal
+    }
+    throw new MasterKeyMismatchError('the master key does not match this data directory: its secrets were sealed with another key (check LATCHKEY_MASTER_KEY or --master-key-file)');
+  }
+
+  async resolveKey(accessKeyId: string): Promise<ResolvedKey | undefined> {
+    if (accessKeyId === this.root.accessKeyId) return { secretAccessKey: this.root.secretAccessKey, principal: this.rootPrincipal };
+    if (accessKeyId.startsWith(SESSION_KEY_PREFIX)) return this.resolveSession(accessKeyId);
+    const key = await this.store.getAccessKey(accessKeyId);
+    if (key === null || key.status !== 'active') return undefined;
+    const user = await this.store.getUser(key.userName);
+    if (user === null || user.status !== 'active') return undefined;
+    return { secretAccessKey: this.box.open(key.sealedSecret, accessKeyId), principal: { kind: 'user', name: user.name, accessKeyId } };
+  }
+
+  private async resolveSession(accessKeyId: string): Promise<ResolvedKey | undefined> {
+    const session = await this.store.getSession(accessKeyId);
+    if (session === null) return undefined;
+    let kind: Principal['kind'] = 'root';
+    if (session.principal !== 'root') {
+      // A session dies with its user: deleted or disabled users' sessions stop at once.
+      const user = await this.store.getUser(session.principal);
+      if (user === null || user.status !== 'active') return undefined;
+      kind = 'user';
+    }
+    return {
+      secretAccessKey: this.box.open(session.sealedSecret, accessKeyId),
+      principal: { kind, name: session.principal, accessKeyId, session: { expiresAt: session.expiresAt, policy: session.sessionPolicy } },
+      tokenHash: session.tokenHash,
+    };
+  }
+
+  async createAccessKey(userName: string): Promise<{ result: 'created' | 'no-such-user' | 'limit-reached'; accessKeyId: string; secretAccessKey: string }> {
+    const accessKeyId = generateAccessKeyId('LK');
+    const secretAccessKey = randomBytes(30).toString('base64');
+    const result = await this.store.createAccessKey({ accessKeyId, userName, sealedSecret: this.box.seal(secretAccessKey, accessKeyId) }, MAX_KEYS_PER_USER);
+    return { result, accessKeyId, secretAccessKey };
+  }
+
+  async createSession(principal: Principal, durationSeconds: number, sessionPolicy: string | null, now: Date): Promise<Credentials & { expiresAt: Date }> {
+    const accessKeyId = generateAccessKeyId(SESSION_KEY_PREFIX);
+    const secretAccessKey = randomBytes(30).toString('base64');
+    const sessionToken = randomBytes(48).toString('base64');
+    const expiresAt = new Date(now.getTime() + durationSeconds * 1000);
+    const record: SessionRecord = {
+      accessKeyId,
+      principal: principal.name,
+      sealedSecret: this.box.seal(secretAccessKey, accessKeyId),
+      tokenHash: hashToken(sessionToken),
+      sessionPolicy,
+      createdAt: now,
+      expiresAt,
+    };
+    await this.store.createSession(record);
+    return { accessKeyId, secretAccessKey, sessionToken, expiresAt };
+  }
+}

@@ -1,0 +1,75 @@
+import { S3Error } from '../errors.js';
+import { evaluate, parsePolicy, type PolicyDocument, type RequestPrincipal } from '../iam/index.js';
+import type { IdentityStore } from '../storage/identity-store.js';
+import type { VerifiedAuth } from '../sigv4/verify.js';
+import type { RequestContext } from './context.js';
+
+/** Parsed policies by their text: documents change rarely, requests read them constantly. */
+class PolicyCache {
+  private readonly entries = new Map<string, PolicyDocument>();
+
+  constructor(private readonly capacity = 512) {}
+
+  get(text: string, kind: 'identity' | 'bucket' | 'session'): PolicyDocument {
+    const id = `${kind}\n${text}`;
+    const hit = this.entries.get(id);
+    if (hit) return hit;
+    const parsed = parsePolicy(text, { kind });
+    this.entries.set(id, parsed);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value ?? '');
+    return parsed;
+  }
+}
+
+/**
+ * The permission check, made on every request with the signer's policies as
+ * they are at that moment: a detached policy, a new Deny, a disabled key or a
+ * deleted user affects every link the user signed on its next use.
+ */
+export class Authorizer {
+  private readonly cache = new PolicyCache();
+
+  constructor(
+    private readonly identities: IdentityStore,
+    private readonly now: () => number,
+  ) {}
+
+  /** Throws AccessDenied unless the action on the resource is allowed. */
+  async check(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined): Promise<void> {
+    if (!(await this.allows(ctx, auth, action, resource, bucket))) throw new S3Error('AccessDenied');
+  }
+
+  async allows(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined): Promise<boolean> {
+    const principal = ctx.principal;
+    const requestPrincipal: RequestPrincipal =
+      principal === undefined ? { kind: 'anonymous' } : principal.kind === 'root' ? { kind: 'root' } : { kind: 'user', name: principal.name };
+    const bucketPolicyText = bucket === undefined ? null : await this.identities.getBucketPolicy(bucket);
+    // The common case needs no evaluation: root with no bucket policy may do anything.
+    if (requestPrincipal.kind === 'root' && bucketPolicyText === null && principal?.session?.policy == null) return true;
+    const identityTexts = requestPrincipal.kind === 'user' ? await this.identities.userPolicyDocuments(requestPrincipal.name ?? '') : [];
+    const now = this.now();
+    const result = evaluate({
+      identityPolicies: identityTexts.map((text) => this.cache.get(text, 'identity')),
+      ...(bucketPolicyText === null ? {} : { bucketPolicy: this.cache.get(bucketPolicyText, 'bucket') }),
+      ...(principal?.session?.policy == null ? {} : { sessionPolicy: this.cache.get(principal.session.policy, 'session') }),
+      request: { principal: requestPrincipal, action, resource, conditions: conditionValues(ctx, auth, now) },
+      now,
+    });
+    return result.decision === 'allow';
+  }
+}
+
+function conditionValues(ctx: RequestContext, auth: VerifiedAuth, now: number): Record<string, string | undefined> {
+  const address = ctx.req.socket.remoteAddress ?? '';
+  return {
+    'aws:SourceIp': address.startsWith('::ffff:') ? address.slice(7) : address,
+    'aws:SecureTransport': 'encrypted' in ctx.req.socket ? 'true' : 'false',
+    's3:prefix': ctx.query.get('prefix'),
+    's3:delimiter': ctx.query.get('delimiter'),
+    's3:max-keys': ctx.query.get('max-keys'),
+    's3:authType': ctx.authType === 'presigned' ? 'REST-QUERY-STRING' : ctx.authType === 'header' ? 'REST-HEADER' : undefined,
+    's3:signatureversion': auth.version === 4 ? 'AWS4-HMAC-SHA256' : auth.version === 2 ? 'AWS' : undefined,
+    's3:signatureAge': auth.version === 4 ? String(Math.max(0, now - auth.signedAt)) : undefined,
+    's3:x-amz-content-sha256': ctx.header('x-amz-content-sha256'),
+  };
+}

@@ -1,0 +1,49 @@
+import { S3Error } from '../../errors.js';
+import { isPublic, parsePolicy } from '../../iam/index.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { RequestContext } from '../context.js';
+import type { S3Deps } from '../deps.js';
+import { openRequestBody } from '../request-body.js';
+import { sendEmpty, sendXml } from '../respond.js';
+import { requireBucket } from './buckets.js';
+
+const MAX_POLICY_BODY = 20 * 1024;
+
+export async function putBucketPolicy(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  const body = openRequestBody(ctx, auth, MAX_POLICY_BODY + 1024);
+  const parts: Buffer[] = [];
+  for await (const chunk of body.stream) parts.push(chunk as Buffer);
+  const text = Buffer.concat(parts).toString('utf8');
+  if (text.trim() === '') throw new S3Error('MalformedPolicy', 'Policies must be valid JSON and the first byte must be \'{\'');
+  parsePolicy(text, { kind: 'bucket' }); // throws MalformedPolicy with AWS's reason
+  if (!(await deps.identities.putBucketPolicy(bucket.name, text))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
+  sendEmpty(ctx, 204);
+}
+
+async function storedPolicy(ctx: RequestContext, deps: S3Deps): Promise<string> {
+  const bucket = await requireBucket(ctx, deps);
+  const text = await deps.identities.getBucketPolicy(bucket.name);
+  if (text === null) throw new S3Error('NoSuchBucketPolicy', undefined, { BucketName: bucket.name });
+  return text;
+}
+
+export async function getBucketPolicy(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const text = await storedPolicy(ctx, deps);
+  ctx.res.statusCode = 200;
+  ctx.res.setHeader('content-type', 'application/json');
+  ctx.res.setHeader('content-length', Buffer.byteLength(text));
+  ctx.bytesOut += Buffer.byteLength(text);
+  ctx.res.end(text);
+}
+
+export async function deleteBucketPolicy(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  await deps.identities.deleteBucketPolicy(bucket.name);
+  sendEmpty(ctx, 204);
+}
+
+export async function getBucketPolicyStatus(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const text = await storedPolicy(ctx, deps);
+  sendXml(ctx, 'PolicyStatus', { IsPublic: isPublic(parsePolicy(text, { kind: 'bucket' })) });
+}
