@@ -46,6 +46,8 @@ export function tokenMatches(token: string, tokenHash: string): boolean {
  */
 export class Identities {
   private readonly rootPrincipal: Principal;
+  /** Last-used times waiting to be written: one batch every few seconds, not a write per request. */
+  private readonly uses = new Map<string, Date>();
 
   constructor(
     readonly store: IdentityStore,
@@ -80,6 +82,7 @@ export class Identities {
     if (key === null || key.status !== 'active') return undefined;
     const user = await this.store.getUser(key.userName);
     if (user === null || user.status !== 'active') return undefined;
+    this.uses.set(accessKeyId, new Date());
     return { secretAccessKey: this.box.open(key.sealedSecret, accessKeyId), principal: { kind: 'user', name: user.name, accessKeyId } };
   }
 
@@ -98,6 +101,17 @@ export class Identities {
       principal: { kind, name: session.principal, accessKeyId, session: { expiresAt: session.expiresAt, policy: session.sessionPolicy } },
       tokenHash: session.tokenHash,
     };
+  }
+
+  /** Writes the pending last-used times; sessions that ended a day ago are forgotten. */
+  async housekeeping(now: Date): Promise<void> {
+    if (this.uses.size > 0) {
+      const batch = new Map(this.uses);
+      this.uses.clear();
+      await this.store.recordKeyUse(batch);
+    }
+    // Kept a day past expiry so their use still answers ExpiredToken rather than an unknown key.
+    await this.store.deleteExpiredSessions(new Date(now.getTime() - 24 * 3600 * 1000));
   }
 
   async createAccessKey(userName: string): Promise<{ result: 'created' | 'no-such-user' | 'limit-reached'; accessKeyId: string; secretAccessKey: string }> {

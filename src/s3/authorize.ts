@@ -48,13 +48,19 @@ export class Authorizer {
     if (requestPrincipal.kind === 'root' && bucketPolicyText === null && principal?.session?.policy == null) return true;
     const identityTexts = requestPrincipal.kind === 'user' ? await this.identities.userPolicyDocuments(requestPrincipal.name ?? '') : [];
     const now = this.now();
+    const request = { principal: requestPrincipal, action, resource, conditions: conditionValues(ctx, auth, now) };
+    const sessionPolicy = principal?.session?.policy == null ? undefined : this.cache.get(principal.session.policy, 'session');
     const result = evaluate({
       identityPolicies: identityTexts.map((text) => this.cache.get(text, 'identity')),
       ...(bucketPolicyText === null ? {} : { bucketPolicy: this.cache.get(bucketPolicyText, 'bucket') }),
-      ...(principal?.session?.policy == null ? {} : { sessionPolicy: this.cache.get(principal.session.policy, 'session') }),
-      request: { principal: requestPrincipal, action, resource, conditions: conditionValues(ctx, auth, now) },
+      ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
+      request,
       now,
     });
+    if (result.decision === 'allow' && requestPrincipal.kind === 'root' && sessionPolicy !== undefined) {
+      // The evaluator gives root every right; a root session's policy still narrows it.
+      return evaluate({ identityPolicies: [sessionPolicy], request: { ...request, principal: { kind: 'user', name: 'root' } }, now }).decision === 'allow';
+    }
     return result.decision === 'allow';
   }
 }

@@ -20,7 +20,8 @@ export class RequestContext {
   readonly headers: Readonly<Record<string, string[]>>;
   bucket: string | undefined;
   key: string | undefined;
-  operation: OperationName | undefined;
+  /** The S3 operation, or another API's name for what was asked (for logs). */
+  operation: string | undefined;
   authType: AuthType = 'anonymous';
   /** Who signed; undefined for anonymous requests. */
   principal: Principal | undefined;

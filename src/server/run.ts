@@ -7,7 +7,9 @@ import { SigningKeyCache } from '../sigv4/signing-key.js';
 import { Identities, MasterKeyMismatchError } from '../identity/identities.js';
 import { GENERATED_KEY_FILE, loadMasterKey, type LoadedMasterKey } from '../identity/master-key.js';
 import { SecretBox } from '../identity/secret-box.js';
+import { adminApi } from '../admin/admin-api.js';
 import { Authorizer } from '../s3/authorize.js';
+import { stsApi } from '../sts/sts-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
 import { OPERATIONS } from '../s3/operations/index.js';
 import type { IdentityStore } from '../storage/identity-store.js';
@@ -26,6 +28,7 @@ export interface RunningServer {
 /** Header section cap: larger requests get 431 from Node's parser. */
 const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_TIMEOUT_MS = 10_000;
+const HOUSEKEEPING_MS = 5_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   let masterKey: LoadedMasterKey | undefined;
@@ -49,15 +52,16 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
 
   const now = () => Date.now();
   const authorizer = new Authorizer(storage.metadata.identities, now);
-  const extensions: Extension[] = [];
+  const auth = {
+    region: config.region,
+    crypto: nodeCrypto,
+    keyCache: new SigningKeyCache(nodeCrypto),
+    lookupKey: (id: string) => identities.resolveKey(id),
+    now,
+  };
+  const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities }), stsApi({ logger, auth, identities })];
   const handler = createS3Handler({
-    auth: {
-      region: config.region,
-      crypto: nodeCrypto,
-      keyCache: new SigningKeyCache(nodeCrypto),
-      lookupKey: (id) => identities.resolveKey(id),
-      now,
-    },
+    auth,
     domain: config.domain,
     logger,
     operations: OPERATIONS,
@@ -92,15 +96,22 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     });
   }
 
+  const housekeeping = setInterval(() => {
+    identities.housekeeping(new Date()).catch((error: unknown) => logger.warn('housekeeping failed', { error: String(error) }));
+  }, HOUSEKEEPING_MS);
+  housekeeping.unref();
+
   return {
     endpoint,
     server,
     async close() {
+      clearInterval(housekeeping);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
       await closed;
       clearTimeout(timer);
+      await identities.housekeeping(new Date());
       await storage.close();
     },
   };

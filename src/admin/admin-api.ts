@@ -1,0 +1,111 @@
+import { S3Error } from '../errors.js';
+import type { Identities } from '../identity/identities.js';
+import type { Logger } from '../server/logger.js';
+import type { AuthDeps } from '../s3/auth.js';
+import { authenticate } from '../s3/auth.js';
+import type { Authorizer } from '../s3/authorize.js';
+import type { RequestContext } from '../s3/context.js';
+import type { Extension } from '../s3/handler.js';
+import { openRequestBody } from '../s3/request-body.js';
+import { percentDecode } from '../sigv4/uri-encode.js';
+import { AdminError } from './admin-error.js';
+import { ADMIN_ENDPOINTS, type AdminEndpoint } from './endpoints.js';
+
+export const ADMIN_PREFIX = '/_latchkey/admin/v1';
+const MAX_BODY = 64 * 1024;
+
+interface CompiledEndpoint {
+  readonly endpoint: AdminEndpoint;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+const COMPILED: readonly CompiledEndpoint[] = ADMIN_ENDPOINTS.map((endpoint) => {
+  const names: string[] = [];
+  const source = endpoint.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { endpoint, pattern: new RegExp(`^${source}$`), names };
+});
+
+export interface AdminApiDeps {
+  readonly logger: Logger;
+  readonly auth: AuthDeps;
+  readonly authorizer: Authorizer;
+  readonly identities: Identities;
+}
+
+/** The admin API (docs/admin-api.md) on the S3 port, under a prefix no bucket can take. */
+export function adminApi(deps: AdminApiDeps): Extension {
+  return {
+    matches: (ctx) => ctx.wirePath === '/_latchkey' || ctx.wirePath.startsWith('/_latchkey/'),
+    handle: (ctx) => handleAdmin(ctx, deps).catch((error: unknown) => sendJsonError(ctx, error, deps.logger)),
+  };
+}
+
+async function handleAdmin(ctx: RequestContext, deps: AdminApiDeps): Promise<void> {
+  const path = ctx.wirePath.startsWith(`${ADMIN_PREFIX}/`) ? ctx.wirePath.slice(ADMIN_PREFIX.length) : undefined;
+  const candidates = path === undefined ? [] : COMPILED.filter((c) => c.pattern.test(path));
+  if (candidates.length === 0) throw new AdminError('NotFound', `No admin endpoint at ${ctx.wirePath}`);
+  const match = candidates.find((c) => c.endpoint.method === ctx.method);
+  if (match === undefined) throw new AdminError('MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.wirePath}`);
+  const values = match.pattern.exec(path ?? '') ?? [];
+  ctx.operation = `Admin:${match.endpoint.action}`;
+  const params: Record<string, string> = {};
+  match.names.forEach((name, i) => (params[name] = percentDecode(values[i + 1] ?? '')));
+
+  const verified = await authenticate(ctx, deps.auth);
+  if (verified.version === 0 || ctx.principal === undefined) throw new AdminError('AccessDenied', 'The admin API needs a signed request.');
+  if (ctx.authType === 'presigned') throw new AdminError('AccessDenied', 'Pre-signed URLs cannot call the admin API.');
+  if (!(await deps.authorizer.allows(ctx, verified, match.endpoint.action, match.endpoint.resource(params), undefined))) {
+    throw new AdminError('AccessDenied', `Not authorized to perform ${match.endpoint.action}.`);
+  }
+
+  const body = openRequestBody(ctx, verified, MAX_BODY);
+  const parts: Buffer[] = [];
+  for await (const chunk of body.stream) parts.push(chunk as Buffer);
+  const bodyText = Buffer.concat(parts).toString('utf8');
+  let parsed: unknown;
+  if (bodyText.trim() !== '') {
+    try {
+      parsed = JSON.parse(bodyText);
+    } catch {
+      throw new AdminError('InvalidInput', 'The body is not valid JSON.');
+    }
+  }
+  const response = await match.endpoint.run(
+    { params, query: ctx.query, body: parsed, bodyText },
+    { store: deps.identities.store, identities: deps.identities },
+  );
+  sendJson(ctx, response.status, response.body);
+}
+
+function sendJson(ctx: RequestContext, status: number, body: unknown): void {
+  ctx.res.statusCode = status;
+  if (body === undefined || status === 204) {
+    ctx.res.end();
+    return;
+  }
+  const text = `${JSON.stringify(body)}\n`;
+  ctx.res.setHeader('content-type', 'application/json');
+  ctx.res.setHeader('content-length', Buffer.byteLength(text));
+  ctx.bytesOut += Buffer.byteLength(text);
+  ctx.res.end(text);
+}
+
+function sendJsonError(ctx: RequestContext, error: unknown, logger: Logger): void {
+  if (ctx.res.headersSent) {
+    ctx.res.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error instanceof AdminError
+      ? [error.status, error.code, error.message]
+      : error instanceof S3Error
+        ? [error.status, error.code, error.message]
+        : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
+  if (!(error instanceof AdminError) && !(error instanceof S3Error)) logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  if (!ctx.req.complete) ctx.res.setHeader('connection', 'close');
+  sendJson(ctx, status, { error: { code, message } });
+}

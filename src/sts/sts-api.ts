@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { S3Error } from '../errors.js';
+import { isPolicyError, parsePolicy } from '../iam/index.js';
+import { userArn } from '../identity/names.js';
+import type { Identities } from '../identity/identities.js';
+import type { Logger } from '../server/logger.js';
+import { authenticate, type AuthDeps } from '../s3/auth.js';
+import type { RequestContext } from '../s3/context.js';
+import type { Extension } from '../s3/handler.js';
+import { escapeXml, XML_DECLARATION } from '../s3/xml.js';
+
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const MAX_BODY = 64 * 1024;
+const MIN_DURATION = 900;
+const MAX_DURATION = 43200;
+
+class StsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StsDeps {
+  readonly logger: Logger;
+  readonly auth: AuthDeps;
+  readonly identities: Identities;
+}
+
+/**
+ * An STS-compatible endpoint on the S3 port: form POSTs to "/" signed for
+ * service "sts", as boto3's and the aws CLI's STS clients send them.
+ * AssumeRole hands out temporary credentials of the caller itself (there are
+ * no roles; RoleArn is accepted and not used), narrowed by an optional
+ * session Policy; GetSessionToken does the same without a policy.
+ */
+export function stsApi(deps: StsDeps): Extension {
+  return {
+    matches: (ctx) =>
+      ctx.method === 'POST' && ctx.wirePath === '/' && (ctx.header('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded'),
+    handle: (ctx) => handleSts(ctx, deps).catch((error: unknown) => sendStsError(ctx, error, deps.logger)),
+  };
+}
+
+async function readBody(ctx: RequestContext): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new StsError(400, 'ValidationError', 'The request body is too large.');
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+async function handleSts(ctx: RequestContext, deps: StsDeps): Promise<void> {
+  const body = await readBody(ctx);
+  const payloadHash = createHash('sha256').update(body).digest('hex');
+  const verified = await authenticate(ctx, deps.auth, { service: 'sts', payloadHash });
+  const principal = ctx.principal;
+  if (verified.version === 0 || principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+  const form = new URLSearchParams(body.toString('utf8'));
+  const action = form.get('Action') ?? '';
+  ctx.operation = `STS:${action}`;
+  if (action !== 'AssumeRole' && action !== 'GetSessionToken') throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version') ?? ''}`);
+  if (principal.session !== undefined) throw new StsError(403, 'AccessDenied', 'Temporary credentials cannot request further temporary credentials.');
+
+  const durationText = form.get('DurationSeconds');
+  const duration = durationText === null ? (action === 'AssumeRole' ? 3600 : MAX_DURATION) : Number(durationText);
+  if (!Number.isInteger(duration) || duration < MIN_DURATION || duration > MAX_DURATION) {
+    throw new StsError(400, 'ValidationError', `1 validation error detected: Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must have value between ${MIN_DURATION} and ${MAX_DURATION}`);
+  }
+  const policy = form.get('Policy');
+  if (policy !== null) {
+    try {
+      parsePolicy(policy, { kind: 'session' });
+    } catch (e) {
+      if (isPolicyError(e)) throw new StsError(400, 'MalformedPolicyDocument', e.message);
+      throw e;
+    }
+  }
+  if (action === 'AssumeRole' && (form.get('RoleArn') === null || form.get('RoleSessionName') === null)) {
+    throw new StsError(400, 'ValidationError', 'AssumeRole needs RoleArn and RoleSessionName.');
+  }
+
+  const credentials = await deps.identities.createSession(principal, duration, policy, new Date());
+  const xmlCredentials =
+    `<Credentials><AccessKeyId>${credentials.accessKeyId}</AccessKeyId><SecretAccessKey>${escapeXml(credentials.secretAccessKey)}</SecretAccessKey>` +
+    `<SessionToken>${escapeXml(credentials.sessionToken ?? '')}</SessionToken><Expiration>${credentials.expiresAt.toISOString()}</Expiration></Credentials>`;
+  const assumed =
+    action === 'AssumeRole'
+      ? `<AssumedRoleUser><AssumedRoleId>${credentials.accessKeyId}:${escapeXml(form.get('RoleSessionName') ?? '')}</AssumedRoleId><Arn>${escapeXml(userArn(principal.name))}</Arn></AssumedRoleUser>`
+      : '';
+  const text =
+    `${XML_DECLARATION}<${action}Response xmlns="${STS_NAMESPACE}"><${action}Result>${xmlCredentials}${assumed}</${action}Result>` +
+    `<ResponseMetadata><RequestId>${ctx.id}</RequestId></ResponseMetadata></${action}Response>`;
+  sendText(ctx, 200, text);
+}
+
+function sendText(ctx: RequestContext, status: number, text: string): void {
+  ctx.res.statusCode = status;
+  ctx.res.setHeader('content-type', 'text/xml');
+  ctx.res.setHeader('content-length', Buffer.byteLength(text));
+  ctx.bytesOut += Buffer.byteLength(text);
+  ctx.res.end(text);
+}
+
+function sendStsError(ctx: RequestContext, error: unknown, logger: Logger): void {
+  if (ctx.res.headersSent) {
+    ctx.res.destroy();
+    return;
+  }
+  let status = 500;
+  let code = 'InternalFailure';
+  let message = 'An internal error occurred.';
+  if (error instanceof StsError || error instanceof S3Error) {
+    ({ status, code, message } = error);
+  } else {
+    logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  }
+  const type = status >= 500 ? 'Receiver' : 'Sender';
+  sendText(
+    ctx,
+    status,
+    `${XML_DECLARATION}<ErrorResponse xmlns="${STS_NAMESPACE}"><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${ctx.id}</RequestId></ErrorResponse>`,
+  );
+}
