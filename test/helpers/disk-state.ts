@@ -1,0 +1,75 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+/**
+ * What a data directory holds, read straight from disk (not through the
+ * server), so a test can tell that a refused request changed nothing and that
+ * a crash left no row pointing at a missing or short blob.
+ */
+export interface ObjectRow {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly blobId: string;
+  readonly contentType: string | null;
+  readonly userMetadata: string;
+}
+
+export interface DiskState {
+  /** blob id → file size, every file under blobs/. */
+  readonly blobs: ReadonlyMap<string, number>;
+  /** Names of the files in tmp/. */
+  readonly temp: readonly string[];
+  /** Every object row, ordered by bucket then key. */
+  readonly rows: readonly ObjectRow[];
+}
+
+export function readDiskState(dataDir: string): DiskState {
+  const blobs = new Map<string, number>();
+  const blobDir = join(dataDir, 'blobs');
+  for (const fanOut of readdirSync(blobDir)) {
+    for (const name of readdirSync(join(blobDir, fanOut))) blobs.set(name, statSync(join(blobDir, fanOut, name)).size);
+  }
+  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows: readRows(dataDir) };
+}
+
+function readRows(dataDir: string): ObjectRow[] {
+  // Read-only and WAL-aware: sees what the server committed, even right after a SIGKILL.
+  const db = new Database(join(dataDir, 'metadata.sqlite3'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT b.name AS bucket, o.key AS key, o.size AS size, o.etag AS etag, o.blob_id AS blobId,
+                o.content_type AS contentType, o.user_metadata AS userMetadata
+         FROM objects o JOIN buckets b ON b.id = o.bucket_id ORDER BY b.name, o.key`,
+      )
+      .all() as Array<Omit<ObjectRow, 'key'> & { key: Buffer }>;
+    return rows.map((row) => ({ ...row, key: row.key.toString('utf8') }));
+  } finally {
+    db.close();
+  }
+}
+
+/** A comparable form of the state: equal strings mean nothing on disk changed. */
+export function fingerprint(state: DiskState): string {
+  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows });
+}
+
+/** Every broken promise of the write protocol, as readable lines (empty when sound). */
+export function integrityProblems(state: DiskState, options: { expectCleanTemp: boolean; expectNoOrphans: boolean }): string[] {
+  const problems: string[] = [];
+  const referenced = new Set<string>();
+  for (const row of state.rows) {
+    referenced.add(row.blobId);
+    const size = state.blobs.get(row.blobId);
+    if (size === undefined) problems.push(`${row.bucket}/${row.key}: blob ${row.blobId} is missing`);
+    else if (size !== row.size) problems.push(`${row.bucket}/${row.key}: blob ${row.blobId} has ${size} bytes, row says ${row.size}`);
+  }
+  if (options.expectCleanTemp && state.temp.length > 0) problems.push(`tmp/ holds ${state.temp.join(', ')}`);
+  if (options.expectNoOrphans) {
+    for (const id of state.blobs.keys()) if (!referenced.has(id)) problems.push(`blob ${id} is an orphan`);
+  }
+  return problems;
+}
