@@ -117,9 +117,9 @@ export function evaluateClause(clause: ConditionClause, version: PolicyVersion, 
   const policy = clause.values
     .map((v) => (spec.variables ? expandVariables(v, version, context) : [{ text: v, wild: true }]))
     .filter((p): p is PatternPiece[] => p !== undefined);
-  if (clause.qualifier === 'ForAllValues') return present.every((r) => matchesOneValue(spec, r, policy));
-  if (clause.qualifier === 'ForAnyValue' || !spec.negated) return present.some((r) => matchesOneValue(spec, r, policy));
-  return !present.some((r) => policy.some((p) => positiveMatch(spec, r, p))) && present.every((r) => requestValueIsReadable(spec, r));
+  // An unqualified negated operator is NOT(any value matches), i.e. every value matches none.
+  const all = clause.qualifier === 'ForAllValues' || (clause.qualifier === undefined && spec.negated);
+  return all ? present.every((r) => matchesOneValue(spec, r, policy)) : present.some((r) => matchesOneValue(spec, r, policy));
 }
 
 /** All clauses of a statement are AND'd. */

@@ -25,6 +25,10 @@ export const S3_OPERATION_ACTIONS = {
   GetBucketPolicy: [{ action: 's3:GetBucketPolicy', resource: 'bucket' }],
   DeleteBucketPolicy: [{ action: 's3:DeleteBucketPolicy', resource: 'bucket' }],
   GetBucketPolicyStatus: [{ action: 's3:GetBucketPolicyStatus', resource: 'bucket' }],
+  // AWS has no separate delete action: removing the configuration needs s3:PutBucketCORS.
+  PutBucketCors: [{ action: 's3:PutBucketCORS', resource: 'bucket' }],
+  GetBucketCors: [{ action: 's3:GetBucketCORS', resource: 'bucket' }],
+  DeleteBucketCors: [{ action: 's3:PutBucketCORS', resource: 'bucket' }],
   ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
   PutObject: [{ action: 's3:PutObject', resource: 'object' }],
   GetObject: [{ action: 's3:GetObject', resource: 'object' }],

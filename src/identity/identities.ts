@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IdentityStore, SessionRecord } from '../storage/identity-store.js';
 import { generateAccessKeyId } from '../server/root-credentials.js';
 import type { Credentials } from '../sigv4/types.js';
-import { SecretBox } from './secret-box.js';
+import type { SecretBox } from './secret-box.js';
 
 /** Who signed a request, as authorization sees it. */
 export interface Principal {

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
 import type { Principal } from '../identity/identities.js';
-import type { OperationName } from './routes.js';
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
 

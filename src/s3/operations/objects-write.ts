@@ -70,7 +70,8 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
   const request = root as Record<string, unknown>;
   const entries = request['Object'] === undefined ? [] : Array.isArray(request['Object']) ? (request['Object'] as unknown[]) : [request['Object']];
   if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
-  const quiet = String(request['Quiet'] ?? 'false').trim().toLowerCase() === 'true';
+  const quietValue = request['Quiet'];
+  const quiet = typeof quietValue === 'string' && quietValue.trim().toLowerCase() === 'true';
   const deleted: Array<{ Key: string }> = [];
   const errors: Array<{ Key: string; Code: string; Message: string }> = [];
   for (const entry of entries) {
