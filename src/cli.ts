@@ -2,7 +2,6 @@
 import './threadpool.js';
 import { ConfigError, loadServerConfig } from './server/config.js';
 import { createLogger } from './server/logger.js';
-import { runServer } from './server/run.js';
 import { clientUsage, runClientCommand } from './cli/dispatch.js';
 
 const HELP = `latchkey: a self-hosted S3-compatible object store built around pre-signed URLs
@@ -17,7 +16,8 @@ AWS_SECRET_ACCESS_KEY or a profile in ~/.aws/credentials, as for the aws CLI.
 
 Environment: LATCHKEY_ADDRESS (default 127.0.0.1:9000), LATCHKEY_DATA_DIR (default ./data),
 LATCHKEY_REGION (default us-east-1), LATCHKEY_DOMAIN, LATCHKEY_PUBLIC_URL,
-LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset).
+LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset),
+LATCHKEY_MASTER_KEY or --master-key-file (the key sealing secrets at rest; generated into the data dir when unset).
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -25,6 +25,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'server': {
       const config = loadServerConfig(rest, process.env);
+      // Loaded only here: client commands need none of the storage and server code.
+      const { runServer } = await import('./server/run.js');
       await runServer(config, createLogger(process.stdout));
       return 0;
     }
