@@ -7,6 +7,7 @@ import type { Authorizer } from '../s3/authorize.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Extension } from '../s3/handler.js';
 import { openRequestBody } from '../s3/request-body.js';
+import { sendText } from '../s3/respond.js';
 import { percentDecode } from '../sigv4/uri-encode.js';
 import { AdminError } from './admin-error.js';
 import { ADMIN_ENDPOINTS, type AdminEndpoint } from './endpoints.js';
@@ -87,11 +88,7 @@ function sendJson(ctx: RequestContext, status: number, body: unknown): void {
     ctx.res.end();
     return;
   }
-  const text = `${JSON.stringify(body)}\n`;
-  ctx.res.setHeader('content-type', 'application/json');
-  ctx.res.setHeader('content-length', Buffer.byteLength(text));
-  ctx.bytesOut += Buffer.byteLength(text);
-  ctx.res.end(text);
+  sendText(ctx, status, 'application/json', `${JSON.stringify(body)}\n`);
 }
 
 function sendJsonError(ctx: RequestContext, error: unknown, logger: Logger): void {

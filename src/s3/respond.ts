@@ -6,10 +6,16 @@ export function sendXml(ctx: RequestContext, root: string, body: XmlNode, status
 }
 
 export function sendXmlText(ctx: RequestContext, text: string, status = 200): void {
+  sendText(ctx, status, 'application/xml', text);
+}
+
+/** A whole small body with its length, counted for the request log. */
+export function sendText(ctx: RequestContext, status: number, contentType: string, text: string): void {
+  const length = Buffer.byteLength(text);
   ctx.res.statusCode = status;
-  ctx.res.setHeader('content-type', 'application/xml');
-  ctx.res.setHeader('content-length', Buffer.byteLength(text));
-  ctx.bytesOut += Buffer.byteLength(text);
+  ctx.res.setHeader('content-type', contentType);
+  ctx.res.setHeader('content-length', length);
+  ctx.bytesOut += length;
   ctx.res.end(text);
 }
 

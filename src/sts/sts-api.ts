@@ -7,6 +7,7 @@ import type { Logger } from '../server/logger.js';
 import { authenticate, type AuthDeps } from '../s3/auth.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Extension } from '../s3/handler.js';
+import { sendText } from '../s3/respond.js';
 import { escapeXml, XML_DECLARATION } from '../s3/xml.js';
 
 const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -97,15 +98,7 @@ async function handleSts(ctx: RequestContext, deps: StsDeps): Promise<void> {
   const text =
     `${XML_DECLARATION}<${action}Response xmlns="${STS_NAMESPACE}"><${action}Result>${xmlCredentials}${assumed}</${action}Result>` +
     `<ResponseMetadata><RequestId>${ctx.id}</RequestId></ResponseMetadata></${action}Response>`;
-  sendText(ctx, 200, text);
-}
-
-function sendText(ctx: RequestContext, status: number, text: string): void {
-  ctx.res.statusCode = status;
-  ctx.res.setHeader('content-type', 'text/xml');
-  ctx.res.setHeader('content-length', Buffer.byteLength(text));
-  ctx.bytesOut += Buffer.byteLength(text);
-  ctx.res.end(text);
+  sendText(ctx, 200, 'text/xml', text);
 }
 
 function sendStsError(ctx: RequestContext, error: unknown, logger: Logger): void {
@@ -125,6 +118,7 @@ function sendStsError(ctx: RequestContext, error: unknown, logger: Logger): void
   sendText(
     ctx,
     status,
+    'text/xml',
     `${XML_DECLARATION}<ErrorResponse xmlns="${STS_NAMESPACE}"><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${ctx.id}</RequestId></ErrorResponse>`,
   );
 }

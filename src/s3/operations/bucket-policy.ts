@@ -4,7 +4,7 @@ import type { VerifiedAuth } from '../../sigv4/verify.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
-import { sendEmpty, sendXml } from '../respond.js';
+import { sendEmpty, sendText, sendXml } from '../respond.js';
 import { requireBucket } from './buckets.js';
 
 const MAX_POLICY_BODY = 20 * 1024;
@@ -29,12 +29,7 @@ async function storedPolicy(ctx: RequestContext, deps: S3Deps): Promise<string> 
 }
 
 export async function getBucketPolicy(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const text = await storedPolicy(ctx, deps);
-  ctx.res.statusCode = 200;
-  ctx.res.setHeader('content-type', 'application/json');
-  ctx.res.setHeader('content-length', Buffer.byteLength(text));
-  ctx.bytesOut += Buffer.byteLength(text);
-  ctx.res.end(text);
+  sendText(ctx, 200, 'application/json', await storedPolicy(ctx, deps));
 }
 
 export async function deleteBucketPolicy(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
