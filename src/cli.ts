@@ -8,6 +8,7 @@ const HELP = `latchkey: a self-hosted S3-compatible object store built around pr
 
 Usage:
   latchkey server [--address HOST:PORT] [--data DIR] [--region R] [--domain D] [--public-url URL]
+                  [--console-address HOST:PORT | --no-console]
 ${clientUsage()}  latchkey help
 
 Client commands take --endpoint-url URL, --region R, --profile NAME and --json
@@ -16,8 +17,10 @@ AWS_SECRET_ACCESS_KEY or a profile in ~/.aws/credentials, as for the aws CLI.
 
 Environment: LATCHKEY_ADDRESS (default 127.0.0.1:9000), LATCHKEY_DATA_DIR (default ./data),
 LATCHKEY_REGION (default us-east-1), LATCHKEY_DOMAIN, LATCHKEY_PUBLIC_URL,
+LATCHKEY_CONSOLE_ADDRESS (the web console; default 127.0.0.1:9001),
 LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset),
-LATCHKEY_MASTER_KEY or --master-key-file (the key sealing secrets at rest; generated into the data dir when unset).
+LATCHKEY_MASTER_KEY or --master-key-file (the key sealing secrets at rest; generated into the data dir when unset),
+LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links are kept in the audit log; default 30d).
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -34,6 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'key':
     case 'policy':
     case 'bucket':
+    case 'link':
       return runClientCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
     case undefined:
     case 'help':

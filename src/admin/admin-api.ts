@@ -1,5 +1,6 @@
 import { S3Error } from '../errors.js';
 import type { Identities } from '../identity/identities.js';
+import type { LinkService } from '../links/link-service.js';
 import type { Logger } from '../server/logger.js';
 import type { AuthDeps } from '../s3/auth.js';
 import { authenticate } from '../s3/auth.js';
@@ -35,6 +36,7 @@ export interface AdminApiDeps {
   readonly auth: AuthDeps;
   readonly authorizer: Authorizer;
   readonly identities: Identities;
+  readonly links?: LinkService;
 }
 
 /** The admin API (docs/admin-api.md) on the S3 port, under a prefix no bucket can take. */
@@ -77,7 +79,7 @@ async function handleAdmin(ctx: RequestContext, deps: AdminApiDeps): Promise<voi
   }
   const response = await match.endpoint.run(
     { params, query: ctx.query, body: parsed, bodyText },
-    { store: deps.identities.store, identities: deps.identities },
+    { store: deps.identities.store, identities: deps.identities, ...(deps.links === undefined ? {} : { links: deps.links }) },
   );
   sendJson(ctx, response.status, response.body);
 }

@@ -2,7 +2,9 @@ import { parsePolicy, isPolicyError } from '../iam/index.js';
 import { isValidName, policyArn, userArn } from '../identity/names.js';
 import type { Identities } from '../identity/identities.js';
 import type { IdentityStore } from '../storage/identity-store.js';
+import type { LinkService } from '../links/link-service.js';
 import { AdminError } from './admin-error.js';
+import { LINK_ENDPOINTS } from './link-endpoints.js';
 import { accessKeyView, policyView, userView } from './views.js';
 
 export interface AdminRequest {
@@ -31,14 +33,17 @@ export interface AdminEndpoint {
 export interface AdminDeps {
   readonly store: IdentityStore;
   readonly identities: Identities;
+  /** Pre-signed link revocation and audit (absent: those endpoints answer NotFound). */
+  readonly links?: LinkService;
 }
 
 const ANY = () => '*';
 const USER = (p: Readonly<Record<string, string>>) => userArn(p['name'] ?? '');
 const POLICY = (p: Readonly<Record<string, string>>) => policyArn(p['name'] ?? '');
 
-function validName(name: string | undefined, what: string): string {
-  if (name === undefined || !isValidName(name)) throw new AdminError('InvalidInput', `${what} must be 1 to 64 characters of A-Z a-z 0-9 + = , . @ _ -`);
+function validName(name: unknown, what: string): string {
+  // A JSON number would pass the pattern test once coerced, and be stored as "42.0".
+  if (typeof name !== 'string' || !isValidName(name)) throw new AdminError('InvalidInput', `${what} must be 1 to 64 characters of A-Z a-z 0-9 + = , . @ _ -`);
   if (name === 'root') throw new AdminError('InvalidInput', `${what} 'root' is reserved`);
   return name;
 }
@@ -72,7 +77,7 @@ export const ADMIN_ENDPOINTS: readonly AdminEndpoint[] = [
   {
     method: 'POST', path: '/users', action: 'iam:CreateUser', resource: ANY,
     run: async (req, { store }) => {
-      const name = validName((req.body as { name?: unknown } | undefined)?.name as string | undefined, 'name');
+      const name = validName((req.body as { name?: unknown } | undefined)?.name, 'name');
       if ((await store.createUser(name)) === 'exists') throw new AdminError('EntityAlreadyExists', `User with name ${name} already exists.`);
       return { status: 201, body: { user: userView(await requireUser(store, name)) } };
     },
@@ -173,4 +178,5 @@ export const ADMIN_ENDPOINTS: readonly AdminEndpoint[] = [
       return { status: 204 };
     },
   },
+  ...LINK_ENDPOINTS,
 ];

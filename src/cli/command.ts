@@ -23,6 +23,8 @@ export interface Subcommand {
   readonly args: readonly string[];
   /** Options beyond the common ones; each string option listed here is required. */
   readonly requiredOptions?: Readonly<Record<string, string>>;
+  /** String options that may be left out, with the placeholder shown in the usage line. */
+  readonly options?: Readonly<Record<string, string>>;
   readonly summary: string;
   run(context: CommandContext, args: readonly string[], options: OptionValues): Promise<void>;
 }
@@ -34,6 +36,9 @@ export interface CommandGroup {
 }
 
 export function usageOf(group: CommandGroup, sub: Subcommand): string {
-  const options = Object.entries(sub.requiredOptions ?? {}).map(([name, meta]) => `--${name} ${meta}`);
+  const options = [
+    ...Object.entries(sub.requiredOptions ?? {}).map(([name, meta]) => `--${name} ${meta}`),
+    ...Object.entries(sub.options ?? {}).map(([name, meta]) => `[--${name} ${meta}]`),
+  ];
   return ['latchkey', group.name, ...sub.words, ...sub.args, ...options].join(' ');
 }

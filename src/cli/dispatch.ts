@@ -6,12 +6,13 @@ import { CLIENT_OPTIONS, resolveClientConfig } from './client-config.js';
 import { usageOf, type CommandContext, type CommandGroup, type Subcommand } from './command.js';
 import { bucketCommands } from './commands/bucket.js';
 import { keyCommands } from './commands/key.js';
+import { linkCommands } from './commands/link.js';
 import { policyCommands } from './commands/policy.js';
 import { userCommands } from './commands/user.js';
 import { ApiError, CliConfigError, TransportError, UsageError } from './errors.js';
 import type { OutputStreams } from './output.js';
 
-export const GROUPS: readonly CommandGroup[] = [userCommands, keyCommands, policyCommands, bucketCommands];
+export const GROUPS: readonly CommandGroup[] = [userCommands, keyCommands, policyCommands, bucketCommands, linkCommands];
 
 export interface CliIO extends OutputStreams {
   readonly env: Env;
@@ -61,7 +62,7 @@ export async function runClientCommand(groupName: string, args: readonly string[
 
 async function runSubcommand(group: CommandGroup, sub: Subcommand, args: readonly string[], io: CliIO): Promise<number> {
   const usage = usageOf(group, sub);
-  const extra = Object.fromEntries(Object.keys(sub.requiredOptions ?? {}).map((name) => [name, { type: 'string' as const }]));
+  const extra = Object.fromEntries(Object.keys({ ...sub.requiredOptions, ...sub.options }).map((name) => [name, { type: 'string' as const }]));
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(args, extra);

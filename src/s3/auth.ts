@@ -16,6 +16,8 @@ export interface AuthDeps {
   readonly keyCache: SigningKeyCache;
   readonly lookupKey: KeyLookup;
   readonly now: () => number;
+  /** False refuses every SigV2 request (header, query, POST policy); default true. */
+  readonly sigv2?: boolean;
 }
 
 export interface AuthOptions {
@@ -41,6 +43,7 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
   };
   const parsed = parseAuthorization(request, parseOptions);
   if (parsed.version === 0) return { version: 0 };
+  if (parsed.version === 2 && deps.sigv2 === false) throw sigv2Disabled();
   ctx.authType = parsed.mode === 'query' ? 'presigned' : 'header';
   const resolved = await deps.lookupKey(parsed.accessKeyId);
   if (resolved === undefined) throw authErrors.unknownAccessKey(parsed.accessKeyId);
@@ -57,8 +60,12 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
   return verified;
 }
 
+export function sigv2Disabled(): S3Error {
+  return new S3Error('InvalidRequest', 'SigV2 authentication is disabled on this server; use AWS4-HMAC-SHA256');
+}
+
 /** Temporary credentials need their token; long-term keys must not carry one. */
-function checkSessionToken(resolved: ResolvedKey, token: string | undefined, now: number): void {
+export function checkSessionToken(resolved: ResolvedKey, token: string | undefined, now: number): void {
   if (resolved.tokenHash === undefined) {
     if (token !== undefined) throw new S3Error('InvalidToken');
     return;

@@ -73,7 +73,8 @@ function conditionValues(ctx: RequestContext, auth: VerifiedAuth, now: number): 
     's3:prefix': ctx.query.get('prefix'),
     's3:delimiter': ctx.query.get('delimiter'),
     's3:max-keys': ctx.query.get('max-keys'),
-    's3:authType': ctx.authType === 'presigned' ? 'REST-QUERY-STRING' : ctx.authType === 'header' ? 'REST-HEADER' : undefined,
+    // A browser form upload (POST policy) is S3's "POST" auth type.
+    's3:authType': ctx.operation === 'PostObject' && ctx.principal !== undefined ? 'POST' : ctx.authType === 'presigned' ? 'REST-QUERY-STRING' : ctx.authType === 'header' ? 'REST-HEADER' : undefined,
     's3:signatureversion': auth.version === 4 ? 'AWS4-HMAC-SHA256' : auth.version === 2 ? 'AWS' : undefined,
     's3:signatureAge': auth.version === 4 ? String(Math.max(0, now - auth.signedAt)) : undefined,
     's3:x-amz-content-sha256': ctx.header('x-amz-content-sha256'),

@@ -7,6 +7,7 @@ import { S3_OPERATION_ACTIONS, bucketArn, objectArn, SERVICE_RESOURCE_ARN } from
 import { authenticate, type AuthDeps } from './auth.js';
 import type { Authorizer } from './authorize.js';
 import { RequestContext } from './context.js';
+import { addCorsHeaders, answerPreflight, isCorsResponseHeader, type CorsSource } from './cors.js';
 import { renderError, toS3Error } from './error-response.js';
 import { findRoute, type OperationName, type Target } from './routes.js';
 
@@ -31,6 +32,15 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly operations: Readonly<Record<OperationName, Operation<D>>>;
   readonly operationDeps: D;
   readonly extensions?: readonly Extension[];
+  /** Per-bucket CORS rules: answers OPTIONS preflights and adds Access-Control-* headers for browsers. */
+  readonly cors?: CorsSource;
+  /** Latchkey's pre-signed link controls (src/links/): revocation, X-Latchkey-* parameters, audit. */
+  readonly links?: LinkGate;
+}
+
+export interface LinkGate {
+  /** After signature verification: refuses revoked or misused links; `reserveUse` runs once the request is authorized. */
+  admit(ctx: RequestContext, auth: VerifiedAuth): Promise<{ reserveUse(): Promise<void> }>;
 }
 
 /** One request: address → route → authenticate → authorize → operation; errors rendered in one place. */
@@ -50,15 +60,22 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
   ctx.bucket = address.bucket;
   ctx.key = address.key;
   const target: Target = address.bucket === undefined ? 'service' : address.key === undefined ? 'bucket' : 'object';
+  if (deps.cors) {
+    // Before authentication: a preflight carries no credentials, and a failed request's CORS headers let the page read why.
+    if (ctx.method === 'OPTIONS') return answerPreflight(ctx, deps.cors);
+    await addCorsHeaders(ctx, deps.cors);
+  }
   const route = findRoute({ method: ctx.method, target, query: ctx.query, hasHeader: (name) => ctx.headers[name] !== undefined });
   ctx.operation = route.operation;
   const verified = await authenticate(ctx, deps.auth, { virtualHostBucket: address.style === 'virtual-hosted' ? address.bucket : undefined });
+  const link = await deps.links?.admit(ctx, verified);
   for (const { action, resource } of S3_OPERATION_ACTIONS[route.operation]) {
     // A copy's source and each key of a multi-delete are checked by the operation, which knows them.
     if (resource === 'source-object' || route.operation === 'DeleteObjects') continue;
     const arn = resource === 'service' ? SERVICE_RESOURCE_ARN : resource === 'bucket' ? bucketArn(ctx.bucket ?? '') : objectArn(ctx.bucket ?? '', ctx.key ?? '');
     await deps.operationDeps.authorizer.check(ctx, verified, action, arn, ctx.bucket);
   }
+  await link?.reserveUse();
   await deps.operations[route.operation](ctx, verified, deps.operationDeps);
 }
 
@@ -74,7 +91,7 @@ export function sendError(ctx: RequestContext, error: unknown, logger: Logger): 
     logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
   const rendered = renderError(s3Error, ctx.resource, ctx.id);
-  for (const name of res.getHeaderNames()) if (name !== 'x-amz-request-id' && name !== 'server') res.removeHeader(name);
+  for (const name of res.getHeaderNames()) if (name !== 'x-amz-request-id' && name !== 'server' && !isCorsResponseHeader(name)) res.removeHeader(name);
   res.statusCode = rendered.status;
   for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
   // An unread upload body would otherwise be drained byte by byte before the next request.

@@ -74,7 +74,8 @@ export function objectHeaders(ctx: RequestContext, object: ObjectRecord): Record
       const parsed = parseChecksumAlgorithm(algorithm);
       if (parsed) headers[checksumHeaderName(parsed)] = value;
     }
-    if (Object.keys(object.checksums).length > 0) headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+    // A multipart upload's composite checksum reads "<base64>-<parts>".
+    if (Object.keys(object.checksums).length > 0) headers['x-amz-checksum-type'] = Object.values(object.checksums).some((v) => /-\d+$/.test(v)) ? 'COMPOSITE' : 'FULL_OBJECT';
   }
   const overrides = OVERRIDES.filter(([param]) => ctx.query.has(param));
   if (overrides.length > 0 && ctx.principal === undefined) {

@@ -19,7 +19,17 @@ export type OperationName =
   | 'PutBucketPolicy'
   | 'GetBucketPolicy'
   | 'DeleteBucketPolicy'
-  | 'GetBucketPolicyStatus';
+  | 'GetBucketPolicyStatus'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'UploadPartCopy'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+  | 'ListMultipartUploads'
+  | 'PutBucketCors'
+  | 'GetBucketCors'
+  | 'DeleteBucketCors';
 
 export interface Route {
   readonly method: string;
@@ -41,6 +51,10 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['policy'], operation: 'GetBucketPolicy' },
   { method: 'PUT', target: 'bucket', query: ['policy'], operation: 'PutBucketPolicy' },
   { method: 'DELETE', target: 'bucket', query: ['policy'], operation: 'DeleteBucketPolicy' },
+  { method: 'GET', target: 'bucket', query: ['cors'], operation: 'GetBucketCors' },
+  { method: 'PUT', target: 'bucket', query: ['cors'], operation: 'PutBucketCors' },
+  { method: 'DELETE', target: 'bucket', query: ['cors'], operation: 'DeleteBucketCors' },
+  { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
   { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },
@@ -48,6 +62,12 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket' },
   { method: 'POST', target: 'bucket', query: ['delete'], operation: 'DeleteObjects' },
 
+  { method: 'POST', target: 'object', query: ['uploads'], operation: 'CreateMultipartUpload' },
+  { method: 'POST', target: 'object', query: ['uploadId'], operation: 'CompleteMultipartUpload' },
+  { method: 'PUT', target: 'object', query: ['uploadId'], header: 'x-amz-copy-source', operation: 'UploadPartCopy' },
+  { method: 'PUT', target: 'object', query: ['uploadId'], operation: 'UploadPart' },
+  { method: 'GET', target: 'object', query: ['uploadId'], operation: 'ListParts' },
+  { method: 'DELETE', target: 'object', query: ['uploadId'], operation: 'AbortMultipartUpload' },
   { method: 'PUT', target: 'object', header: 'x-amz-copy-source', operation: 'CopyObject' },
   { method: 'PUT', target: 'object', operation: 'PutObject' },
   { method: 'GET', target: 'object', operation: 'GetObject' },

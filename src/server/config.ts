@@ -15,6 +15,14 @@ export interface ServerConfig {
   /** LATCHKEY_MASTER_KEY: 32 bytes, hex or base64. */
   readonly masterKey?: string;
   readonly masterKeyFile?: string;
+  /** Multipart uploads not completed or aborted within this many ms are aborted by a background sweep. */
+  readonly multipartExpiryMs: number;
+  /** Audit records of requests made through pre-signed links are kept this many ms (default 30 days). */
+  readonly auditRetentionMs?: number;
+  /** Where the web console listens (docs/console.md); undefined with --no-console. */
+  readonly console?: { readonly host: string; readonly port: number };
+  /** Accept legacy SigV2 (header, query links, POST policies); --sigv2 off refuses them. Default on. */
+  readonly sigv2?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -32,11 +40,19 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       domain: { type: 'string' },
       'public-url': { type: 'string' },
       'master-key-file': { type: 'string' },
+      'multipart-expiry': { type: 'string' },
+      'audit-retention': { type: 'string' },
+      'console-address': { type: 'string' },
+      'no-console': { type: 'boolean' },
+      sigv2: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
   });
   const { host, port } = parseAddress(values.address ?? env['LATCHKEY_ADDRESS'] ?? '127.0.0.1:9000');
+  // A server on an ephemeral port (tests, scripts) gets an ephemeral console too, so several can run side by side.
+  const consoleText = values['console-address'] ?? env['LATCHKEY_CONSOLE_ADDRESS'] ?? (port === 0 ? '127.0.0.1:0' : '127.0.0.1:9001');
+  const consoleAddress = values['no-console'] ? undefined : parseAddress(consoleText, '--console-address');
   const region = values.region ?? env['LATCHKEY_REGION'] ?? 'us-east-1';
   if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new ConfigError(`invalid region: ${region}`);
   const publicUrl = values['public-url'] ?? env['LATCHKEY_PUBLIC_URL'];
@@ -59,12 +75,34 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     ...(rootAccessKey !== undefined && rootSecretKey !== undefined ? { rootAccessKey, rootSecretKey } : {}),
     ...(env['LATCHKEY_MASTER_KEY'] ? { masterKey: env['LATCHKEY_MASTER_KEY'] } : {}),
     ...(values['master-key-file'] ? { masterKeyFile: resolve(values['master-key-file']) } : {}),
+    multipartExpiryMs: parseDuration('--multipart-expiry', values['multipart-expiry'] ?? env['LATCHKEY_MULTIPART_EXPIRY'] ?? '7d'),
+    auditRetentionMs: parseDuration('--audit-retention', values['audit-retention'] ?? env['LATCHKEY_AUDIT_RETENTION'] ?? '30d'),
+    ...(consoleAddress ? { console: consoleAddress } : {}),
+    sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
   };
 }
 
-export function parseAddress(text: string): { host: string; port: number } {
+/** on/off (also true/false, 1/0, yes/no). */
+export function parseSwitch(name: string, text: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(value)) return true;
+  if (['off', 'false', '0', 'no'].includes(value)) return false;
+  throw new ConfigError(`${name} must be on or off, got ${text}`);
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "7d", "12h", "30m", "90s", or plain seconds. */
+export function parseDuration(name: string, text: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * (DURATION_UNITS[m[2] || 's'] ?? 1000) : NaN;
+  if (!(ms > 0)) throw new ConfigError(`${name} must be a duration such as 7d, 12h, 30m or 90s, got ${text}`);
+  return ms;
+}
+
+export function parseAddress(text: string, flag = '--address'): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new ConfigError(`--address must be HOST:PORT (e.g. 127.0.0.1:9000 or 0.0.0.0:9000), got ${text}`);
+  if (!m || port > 65535) throw new ConfigError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:9000 or 0.0.0.0:9000), got ${text}`);
   return { host: m[1] ?? m[2] ?? '', port };
 }

@@ -10,17 +10,23 @@ import { SecretBox } from '../identity/secret-box.js';
 import { adminApi } from '../admin/admin-api.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
+import { postObjectApi } from '../s3/post-object/post-object-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
+import { LinkService } from '../links/link-service.js';
+import { storedCorsSource } from '../s3/cors.js';
 import { OPERATIONS } from '../s3/operations/index.js';
 import type { IdentityStore } from '../storage/identity-store.js';
 import { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { loadRootCredentials } from './root-credentials.js';
+import { startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
   readonly endpoint: string;
   readonly server: Server;
+  /** The web console's address; undefined with --no-console. */
+  readonly consoleEndpoint: string | undefined;
   /** Stop accepting, let in-flight requests finish (bounded), close storage. */
   close(): Promise<void>;
 }
@@ -29,6 +35,9 @@ export interface RunningServer {
 const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_TIMEOUT_MS = 10_000;
 const HOUSEKEEPING_MS = 5_000;
+/** Expired multipart uploads are looked for this often: a quarter of the expiry, within these bounds. */
+const UPLOAD_SWEEP_MIN_MS = 1_000;
+const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   let masterKey: LoadedMasterKey | undefined;
@@ -58,8 +67,18 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     keyCache: new SigningKeyCache(nodeCrypto),
     lookupKey: (id: string) => identities.resolveKey(id),
     now,
+    sigv2: config.sigv2 ?? true,
   };
-  const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities }), stsApi({ logger, auth, identities })];
+  const links = new LinkService({
+    store: storage.metadata.links,
+    logger,
+    now,
+    auditRetentionMs: config.auditRetentionMs ?? 30 * 86_400_000,
+    region: config.region,
+    domain: config.domain,
+  });
+  const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
+  extensions.push(postObjectApi({ logger, auth, authorizer, storage, domain: config.domain, cors: storedCorsSource(storage.metadata, storage.metadata.identities) }));
   const handler = createS3Handler({
     auth,
     domain: config.domain,
@@ -67,6 +86,8 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     operations: OPERATIONS,
     operationDeps: { region: config.region, now, storage, metadata: storage.metadata, identities: storage.metadata.identities, authorizer },
     extensions,
+    cors: storedCorsSource(storage.metadata, storage.metadata.identities),
+    links,
   });
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
@@ -89,6 +110,26 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   const endpoint = `http://${host}:${address.port}`;
   const publicEndpoint = config.publicUrl ?? endpoint;
   logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, region: config.region });
+  let consoleServer: RunningConsole | undefined;
+  if (config.console) {
+    consoleServer = await startConsole({
+      ...config.console,
+      identities,
+      rootAccessKeyId: root.accessKeyId,
+      // The console calls the S3 API over loopback even when S3 listens on every interface.
+      s3Endpoint: endpoint.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:'),
+      publicEndpoint,
+      region: config.region,
+      dataDir: config.dataDir,
+      logger,
+      keyCache: auth.keyCache,
+      links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
+    }).catch(async (error: unknown) => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    });
+    logger.info('console', { console: consoleServer.endpoint });
+  }
   if (root.generated) {
     logger.info('root credentials generated (shown once; kept in the data dir with mode 0600)', { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
     logger.info('try it', {
@@ -100,18 +141,36 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     identities.housekeeping(new Date()).catch((error: unknown) => logger.warn('housekeeping failed', { error: String(error) }));
   }, HOUSEKEEPING_MS);
   housekeeping.unref();
+  let uploadSweep: Promise<void> = Promise.resolve();
+  const sweepUploads = () => {
+    uploadSweep = storage.multipart.sweep(new Date(Date.now() - config.multipartExpiryMs)).then(
+      (swept) => {
+        if (swept.expired + swept.freed > 0) logger.info('expired multipart uploads', { ...swept });
+      },
+      (error: unknown) => logger.warn('multipart upload sweep failed', { error: String(error) }),
+    );
+  };
+  const uploadSweeper = setInterval(sweepUploads, Math.min(UPLOAD_SWEEP_MAX_MS, Math.max(UPLOAD_SWEEP_MIN_MS, config.multipartExpiryMs / 4)));
+  uploadSweeper.unref();
+  sweepUploads();
 
   return {
     endpoint,
+    consoleEndpoint: consoleServer?.endpoint,
     server,
     async close() {
       clearInterval(housekeeping);
+      await consoleServer?.close();
+      clearInterval(uploadSweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
       await closed;
       clearTimeout(timer);
       await identities.housekeeping(new Date());
+      await uploadSweep;
+      // After the last request closed: its audit record is in memory until this flush.
+      await links.close();
       await storage.close();
     },
   };

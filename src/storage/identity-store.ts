@@ -84,8 +84,15 @@ export interface IdentityStore {
   getBucketPolicy(bucket: string): Promise<string | null>;
   deleteBucketPolicy(bucket: string): Promise<boolean>;
 
+  /** A bucket's CORS rules as stored JSON (validated by the caller); false/null when the bucket does not exist. */
+  putBucketCors(bucket: string, document: string): Promise<boolean>;
+  getBucketCors(bucket: string): Promise<string | null>;
+  deleteBucketCors(bucket: string): Promise<boolean>;
+
   createSession(session: SessionRecord): Promise<void>;
   getSession(accessKeyId: string): Promise<SessionRecord | null>;
+  /** Ends one session at once (a console sign-out); false when it did not exist. */
+  deleteSession(accessKeyId: string): Promise<boolean>;
   /** Forgets sessions that ended before `now`; returns how many. */
   deleteExpiredSessions(now: Date): Promise<number>;
 

@@ -1,4 +1,4 @@
-export type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInput, ObjectRecord, ObjectSummary, SystemMetadata } from './types.js';
+export type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInput, ObjectPart, ObjectRecord, ObjectSummary, SystemMetadata } from './types.js';
 export type {
   BucketMetadata, CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore,
   ObjectMetadata, PutObjectResult, PutObjectRow,
@@ -9,3 +9,10 @@ export { MAX_KEY_BYTES, encodeKey } from './object-key.js';
 export { SqliteMetadataStore } from './sqlite-metadata-store.js';
 export { METADATA_FILE, Storage } from './storage.js';
 export type { GetObjectOptions, PutObjectOutcome, RecoveryReport } from './storage.js';
+export type {
+  AbortUploadResult, ChecksumType, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery, ListPartsResult,
+  ListUploadsQuery, ListUploadsResult, PartRecord, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
+} from './upload-store.js';
+export { MultipartStorage } from './multipart-storage.js';
+export { MAX_OBJECT_SIZE, MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_SIZE, planCompletion } from './multipart-plan.js';
+export type { CompletionPlan, RequestedPart } from './multipart-plan.js';

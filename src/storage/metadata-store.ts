@@ -1,4 +1,6 @@
 import type { IdentityStore } from './identity-store.js';
+import type { LinkStore } from './link-store.js';
+import type { UploadStore } from './upload-store.js';
 import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInput, ObjectRecord } from './types.js';
 
 /**
@@ -10,14 +12,17 @@ import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInp
 export interface MetadataStore extends BucketMetadata, ObjectMetadata {
   /** Users, keys, policies and sessions live in the same database (one backup, one transaction log). */
   readonly identities: IdentityStore;
+  /** Multipart uploads and their parts (migration 3). */
+  readonly uploads: UploadStore;
+  /** Pre-signed link use counters, revocations and audit log (migration 5). */
+  readonly links: LinkStore;
   /**
-   * Of the given blob ids, those some metadata row still references. Crash
-   * recovery asks this in batches while sweeping the blob directory.
+   * Of the given blob ids, those some metadata row still references (an
+   * object, a part of a multipart object, a part of an upload in progress).
+   * Crash recovery asks this in batches while sweeping the blob directory.
    */
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>>;
   close(): Promise<void>;
-  // Later issues extend this with access keys and multipart uploads; their
-  // tables arrive as new migrations and their blobs join referencedBlobIds.
 }
 
 export type CreateBucketResult =
@@ -47,8 +52,12 @@ export interface PutObjectRow extends ObjectMetadataInput {
 }
 
 export type PutObjectResult =
-  /** `replacedBlobId` is the previous version's blob, now unreferenced: the caller deletes it. */
-  | { readonly kind: 'stored'; readonly object: ObjectRecord; readonly replacedBlobId: string | null }
+  /**
+   * `replacedBlobId` is the previous version's blob, now unreferenced: the
+   * caller deletes it, and `replacedPartBlobIds` too (present when that
+   * version was a multipart object: its other parts).
+   */
+  | { readonly kind: 'stored'; readonly object: ObjectRecord; readonly replacedBlobId: string | null; readonly replacedPartBlobIds?: readonly string[] }
   | { readonly kind: 'no-such-bucket' };
 
 export type GetObjectResult =
@@ -57,8 +66,8 @@ export type GetObjectResult =
   | { readonly kind: 'no-such-key' };
 
 export type DeleteObjectResult =
-  /** `blobId` is now unreferenced: the caller deletes it. */
-  | { readonly kind: 'deleted'; readonly blobId: string }
+  /** `blobId` (and `partBlobIds`, for a multipart object) are now unreferenced: the caller deletes them. */
+  | { readonly kind: 'deleted'; readonly blobId: string; readonly partBlobIds?: readonly string[] }
   | { readonly kind: 'no-such-bucket' }
   | { readonly kind: 'no-such-key' };
 

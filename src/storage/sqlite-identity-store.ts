@@ -63,10 +63,16 @@ export class SqliteIdentityStore implements IdentityStore {
       bucketPolicy: db.prepare<[string], { document: string }>(
         'SELECT bp.document FROM bucket_policies bp JOIN buckets b ON b.id = bp.bucket_id WHERE b.name = ?'),
       deleteBucketPolicy: db.prepare<[string]>('DELETE FROM bucket_policies WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)'),
+      putBucketCors: db.prepare<[number, string]>(
+        'INSERT INTO bucket_cors (bucket_id, document) VALUES (?, ?) ON CONFLICT (bucket_id) DO UPDATE SET document = excluded.document'),
+      bucketCors: db.prepare<[string], { document: string }>(
+        'SELECT bc.document FROM bucket_cors bc JOIN buckets b ON b.id = bc.bucket_id WHERE b.name = ?'),
+      deleteBucketCors: db.prepare<[string]>('DELETE FROM bucket_cors WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)'),
       insertSession: db.prepare<[string, string, Buffer, string, string | null, number, number]>(
         'INSERT INTO sessions (access_key_id, principal, sealed_secret, token_hash, session_policy, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       session: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE access_key_id = ?'),
       expireSessions: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at < ?'),
+      deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE access_key_id = ?'),
       setting: db.prepare<[string], { value: Buffer }>('SELECT value FROM settings WHERE name = ?'),
       putSetting: db.prepare<[string, Buffer]>('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
     };
@@ -208,6 +214,23 @@ export class SqliteIdentityStore implements IdentityStore {
     return this.durably(() => this.stmt.deleteBucketPolicy.run(bucket).changes === 1);
   }
 
+  putBucketCors(bucket: string, document: string): Promise<boolean> {
+    return this.durably(() => {
+      const row = this.stmt.bucketId.get(bucket);
+      if (row === undefined) return false;
+      this.stmt.putBucketCors.run(row.id, document);
+      return true;
+    });
+  }
+
+  getBucketCors(bucket: string): Promise<string | null> {
+    return this.read(() => this.stmt.bucketCors.get(bucket)?.document ?? null);
+  }
+
+  deleteBucketCors(bucket: string): Promise<boolean> {
+    return this.durably(() => this.stmt.deleteBucketCors.run(bucket).changes === 1);
+  }
+
   createSession(s: SessionRecord): Promise<void> {
     return this.durably(() => {
       this.stmt.insertSession.run(s.accessKeyId, s.principal, s.sealedSecret, s.tokenHash, s.sessionPolicy, s.createdAt.getTime(), s.expiresAt.getTime());
@@ -224,6 +247,10 @@ export class SqliteIdentityStore implements IdentityStore {
             sessionPolicy: row.session_policy, createdAt: new Date(row.created_at), expiresAt: new Date(row.expires_at),
           };
     });
+  }
+
+  deleteSession(accessKeyId: string): Promise<boolean> {
+    return this.durably(() => this.stmt.deleteSession.run(accessKeyId).changes === 1);
   }
 
   deleteExpiredSessions(now: Date): Promise<number> {

@@ -7,8 +7,13 @@ import { decodeKey, encodeKey } from './object-key.js';
 import { GroupCommit } from './group-commit.js';
 import type { IdentityStore } from './identity-store.js';
 import { SqliteIdentityStore } from './sqlite-identity-store.js';
+import type { LinkStore } from './link-store.js';
+import { SqliteLinkStore } from './sqlite-link-store.js';
 import { migrate } from './sqlite-migrations.js';
+import { SqliteObjectRows, type HeldBlobs } from './sqlite-object-rows.js';
+import { SqliteUploadStore } from './sqlite-upload-store.js';
 import type { BucketRecord, ListObjectsQuery, ObjectRecord } from './types.js';
+import type { UploadStore } from './upload-store.js';
 
 interface BucketRow { id: number; name: string; owner: string; region: string | null; created_at: number }
 
@@ -16,11 +21,11 @@ interface ObjectRow {
   key: Buffer; size: number; etag: string;
   content_type: string | null; cache_control: string | null; content_disposition: string | null;
   content_encoding: string | null; content_language: string | null; expires: string | null;
-  user_metadata: string; checksums: string; last_modified: number; blob_id: string;
+  user_metadata: string; checksums: string; last_modified: number; blob_id: string; part_count: number | null;
 }
 
 const OBJECT_COLUMNS = `key, size, etag, content_type, cache_control, content_disposition, content_encoding,
-  content_language, expires, user_metadata, checksums, last_modified, blob_id`;
+  content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count`;
 
 /**
  * MetadataStore on SQLite through better-sqlite3. Every call runs to
@@ -41,6 +46,9 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly stmt;
   private readonly commits: GroupCommit | undefined;
   readonly identities: IdentityStore;
+  readonly uploads: UploadStore;
+  readonly links: LinkStore;
+  private readonly rows: SqliteObjectRows;
 
   /** `durable: false` skips every fsync: for tests that seed thousands of rows, never for data. */
   constructor(file: string, options: { durable?: boolean } = {}) {
@@ -53,6 +61,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.commits = options.durable === false ? undefined : new GroupCommit(`${file}-wal`);
     const db = this.db;
     this.identities = new SqliteIdentityStore(db, (work) => this.durably(work), settle);
+    this.rows = new SqliteObjectRows(db);
+    this.uploads = new SqliteUploadStore(db, this.rows, (work) => this.durably(work), settle);
+    this.links = new SqliteLinkStore(db, (work) => this.durably(work), settle);
     this.stmt = {
       insertBucket: db.prepare<[string, string, string | null, number]>(
         'INSERT INTO buckets (name, owner, region, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING'),
@@ -61,30 +72,21 @@ export class SqliteMetadataStore implements MetadataStore {
       ownerBuckets: db.prepare<[string], BucketRow>('SELECT id, name, owner, region, created_at FROM buckets WHERE owner = ? ORDER BY name'),
       anyObject: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket_id = ? LIMIT 1'),
       deleteBucket: db.prepare<[number]>('DELETE FROM buckets WHERE id = ?'),
-      blobOf: db.prepare<[number, Buffer], { blob_id: string }>('SELECT blob_id FROM objects WHERE bucket_id = ? AND key = ?'),
-      upsertObject: db.prepare<[Record<string, unknown>]>(`
-        INSERT INTO objects (bucket_id, ${OBJECT_COLUMNS})
-        VALUES (@bucket_id, @key, @size, @etag, @content_type, @cache_control, @content_disposition, @content_encoding,
-                @content_language, @expires, @user_metadata, @checksums, @last_modified, @blob_id)
-        ON CONFLICT (bucket_id, key) DO UPDATE SET
-          size = excluded.size, etag = excluded.etag, content_type = excluded.content_type,
-          cache_control = excluded.cache_control, content_disposition = excluded.content_disposition,
-          content_encoding = excluded.content_encoding, content_language = excluded.content_language,
-          expires = excluded.expires, user_metadata = excluded.user_metadata, checksums = excluded.checksums,
-          last_modified = excluded.last_modified, blob_id = excluded.blob_id`),
       objectWithBucket: db.prepare<[Buffer, string], Partial<ObjectRow> & { bucket_id: number }>(`
         SELECT b.id AS bucket_id, ${OBJECT_COLUMNS.replace(/(\w+)/g, 'o.$1')}
         FROM buckets b LEFT JOIN objects o ON o.bucket_id = b.id AND o.key = ?
         WHERE b.name = ?`),
-      deleteObject: db.prepare<[number, Buffer], { blob_id: string }>('DELETE FROM objects WHERE bucket_id = ? AND key = ? RETURNING blob_id'),
       rangeBounded: db.prepare<[number, Buffer, Buffer, number], ObjectRow>(
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`),
       // Separate from rangeBounded: "(? IS NULL OR key < ?)" would stop SQLite
       // from ending the index scan at the prefix's upper bound.
       rangeOpen: db.prepare<[number, Buffer, number], ObjectRow>(
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`),
-      referenced: db.prepare<[string], { blob_id: string }>(
-        'SELECT blob_id FROM objects WHERE blob_id IN (SELECT value FROM json_each(?))'),
+      // Each arm is served by its table's unique index on blob_id.
+      referenced: db.prepare<[string, string, string], { blob_id: string }>(`
+        SELECT blob_id FROM objects WHERE blob_id IN (SELECT value FROM json_each(?))
+        UNION SELECT blob_id FROM object_parts WHERE blob_id IN (SELECT value FROM json_each(?))
+        UNION SELECT blob_id FROM upload_parts WHERE blob_id IN (SELECT value FROM json_each(?))`),
     };
   }
 
@@ -124,7 +126,6 @@ export class SqliteMetadataStore implements MetadataStore {
       return this.db.transaction((): PutObjectResult => {
         const bucket = this.stmt.bucketByName.get(row.bucket);
         if (bucket === undefined) return { kind: 'no-such-bucket' };
-        const previous = this.stmt.blobOf.get(bucket.id, key);
         const object: ObjectRecord = {
           bucket: row.bucket, key: row.key, size: row.size, etag: row.etag,
           contentType: row.contentType, cacheControl: row.cacheControl, contentDisposition: row.contentDisposition,
@@ -132,26 +133,22 @@ export class SqliteMetadataStore implements MetadataStore {
           userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
           lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
         };
-        this.stmt.upsertObject.run({
-          bucket_id: bucket.id, key, size: object.size, etag: object.etag,
-          content_type: object.contentType ?? null, cache_control: object.cacheControl ?? null,
-          content_disposition: object.contentDisposition ?? null, content_encoding: object.contentEncoding ?? null,
-          content_language: object.contentLanguage ?? null, expires: object.expires ?? null,
-          user_metadata: JSON.stringify(object.userMetadata), checksums: JSON.stringify(object.checksums),
-          last_modified: object.lastModified.getTime(), blob_id: object.blobId,
-        });
-        return { kind: 'stored', object, replacedBlobId: previous?.blob_id ?? null };
+        const previous = this.rows.write(bucket.id, key, object);
+        return { kind: 'stored', object, replacedBlobId: previous?.blobId ?? null, ...partsOf(previous, 'replacedPartBlobIds') };
       }).immediate();
     });
   }
 
   getObject(bucket: string, key: string): Promise<GetObjectResult> {
-    return settle((): GetObjectResult => {
-      const row = this.stmt.objectWithBucket.get(encodeKey(key), bucket);
+    // One read transaction: a multipart object's row and its parts come from the same snapshot.
+    return settle(() => this.db.transaction((): GetObjectResult => {
+      const keyBytes = encodeKey(key);
+      const row = this.stmt.objectWithBucket.get(keyBytes, bucket);
       if (row === undefined) return { kind: 'no-such-bucket' };
       if (row.blob_id === undefined || row.blob_id === null) return { kind: 'no-such-key' };
-      return { kind: 'found', object: toObject(bucket, row as ObjectRow) };
-    });
+      const object = toObject(bucket, row as ObjectRow);
+      return { kind: 'found', object: row.part_count === null ? object : { ...object, parts: this.rows.parts(row.bucket_id, keyBytes) } };
+    }).deferred());
   }
 
   deleteObject(bucket: string, key: string): Promise<DeleteObjectResult> {
@@ -160,8 +157,8 @@ export class SqliteMetadataStore implements MetadataStore {
       return this.db.transaction((): DeleteObjectResult => {
         const b = this.stmt.bucketByName.get(bucket);
         if (b === undefined) return { kind: 'no-such-bucket' };
-        const removed = this.stmt.deleteObject.get(b.id, keyBytes);
-        return removed === undefined ? { kind: 'no-such-key' } : { kind: 'deleted', blobId: removed.blob_id };
+        const removed = this.rows.remove(b.id, keyBytes);
+        return removed === null ? { kind: 'no-such-key' } : { kind: 'deleted', blobId: removed.blobId, ...partsOf(removed, 'partBlobIds') };
       }).immediate();
     });
   }
@@ -185,7 +182,8 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
-    return settle(() => new Set(this.stmt.referenced.all(JSON.stringify(blobIds)).map((r) => r.blob_id)));
+    const ids = JSON.stringify(blobIds);
+    return settle(() => new Set(this.stmt.referenced.all(ids, ids, ids).map((r) => r.blob_id)));
   }
 
   async close(): Promise<void> {
@@ -213,6 +211,12 @@ function settle<T>(work: () => T): Promise<T> {
   } catch (e) {
     return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
+}
+
+/** A multipart version's other part blobs under `name`; nothing for a plain object (results keep their old shape). */
+function partsOf<N extends string>(held: HeldBlobs | null, name: N): Partial<Record<N, readonly string[]>> {
+  if (held === null || held.partBlobIds.length === 0) return {};
+  return { [name]: held.partBlobIds } as Partial<Record<N, readonly string[]>>;
 }
 
 function must<T>(value: T | undefined): T {

@@ -99,6 +99,111 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'multipart uploads, parts, objects made of part blobs',
+    sql: `
+      CREATE TABLE multipart_uploads (
+        upload_id          TEXT    PRIMARY KEY,
+        bucket_id          INTEGER NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
+        key                BLOB    NOT NULL CHECK (typeof(key) = 'blob' AND length(key) BETWEEN 1 AND 1024),
+        initiator          TEXT    NOT NULL,
+        metadata           TEXT    NOT NULL, -- JSON: system metadata and user_metadata for the object
+        checksum_algorithm TEXT,
+        checksum_type      TEXT    CHECK (checksum_type IN ('COMPOSITE', 'FULL_OBJECT')),
+        created_at         INTEGER NOT NULL
+      );
+      -- ListMultipartUploads order (key bytes, then initiation) and the expiry sweep.
+      CREATE INDEX multipart_uploads_by_key ON multipart_uploads (bucket_id, key, created_at, upload_id);
+      CREATE INDEX multipart_uploads_by_age ON multipart_uploads (created_at);
+
+      CREATE TABLE upload_parts (
+        upload_id     TEXT    NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+        part_number   INTEGER NOT NULL CHECK (part_number BETWEEN 1 AND 10000),
+        size          INTEGER NOT NULL CHECK (size >= 0),
+        etag          TEXT    NOT NULL,
+        checksums     TEXT    NOT NULL DEFAULT '{}',
+        last_modified INTEGER NOT NULL,
+        blob_id       TEXT    NOT NULL UNIQUE,
+        PRIMARY KEY (upload_id, part_number)
+      ) WITHOUT ROWID;
+
+      -- NULL: the object is objects.blob_id alone. N: it is the concatenation of
+      -- its N object_parts rows (blob_id then names part 1's blob).
+      ALTER TABLE objects ADD COLUMN part_count INTEGER CHECK (part_count BETWEEN 1 AND 10000);
+
+      CREATE TABLE object_parts (
+        bucket_id   INTEGER NOT NULL,
+        key         BLOB    NOT NULL,
+        part_number INTEGER NOT NULL,
+        size        INTEGER NOT NULL CHECK (size >= 0),
+        etag        TEXT    NOT NULL,
+        checksums   TEXT    NOT NULL DEFAULT '{}',
+        blob_id     TEXT    NOT NULL UNIQUE,
+        PRIMARY KEY (bucket_id, key, part_number),
+        FOREIGN KEY (bucket_id, key) REFERENCES objects (bucket_id, key)
+      ) WITHOUT ROWID;
+
+      -- Blobs whose rows went with a deleted bucket (its uploads cascade): the
+      -- background sweep unlinks them, so nothing waits for the next restart.
+      CREATE TABLE freed_blobs (blob_id TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE TRIGGER buckets_free_upload_parts BEFORE DELETE ON buckets BEGIN
+        INSERT OR IGNORE INTO freed_blobs (blob_id)
+          SELECT p.blob_id FROM upload_parts p JOIN multipart_uploads u ON u.upload_id = p.upload_id WHERE u.bucket_id = OLD.id;
+      END;
+    `,
+  },
+  {
+    version: 4,
+    name: 'bucket CORS configurations',
+    sql: `
+      CREATE TABLE bucket_cors (
+        bucket_id INTEGER PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        document  TEXT    NOT NULL -- JSON of the validated rules (src/s3/cors-config.ts)
+      );
+    `,
+  },
+  {
+    version: 5,
+    name: 'pre-signed link use counters, revocations and audit log',
+    sql: `
+      -- Links are named by the SHA-256 of their signature (never the signature, a bearer secret).
+      CREATE TABLE link_uses (
+        link       TEXT    PRIMARY KEY,
+        max_uses   INTEGER NOT NULL CHECK (max_uses >= 1),
+        uses       INTEGER NOT NULL CHECK (uses BETWEEN 0 AND max_uses),
+        expires_at INTEGER NOT NULL -- the link's expiry: the row is swept after it
+      ) WITHOUT ROWID;
+      CREATE INDEX link_uses_by_expiry ON link_uses (expires_at);
+
+      CREATE TABLE link_revocations (
+        kind       TEXT    NOT NULL CHECK (kind IN ('link', 'signer', 'bucket')),
+        subject    TEXT    NOT NULL, -- signature hash, access key id or bucket name
+        before     INTEGER,          -- signer and bucket: links signed before this instant
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL, -- no link it covers lives past this
+        PRIMARY KEY (kind, subject)
+      ) WITHOUT ROWID;
+      CREATE INDEX link_revocations_by_expiry ON link_revocations (expires_at);
+
+      CREATE TABLE link_audit (
+        id            INTEGER PRIMARY KEY,
+        at            INTEGER NOT NULL,
+        link          TEXT    NOT NULL,
+        access_key_id TEXT    NOT NULL,
+        user_name     TEXT    NOT NULL,
+        method        TEXT    NOT NULL,
+        bucket        TEXT,
+        key           TEXT,
+        status        INTEGER NOT NULL,
+        bytes         INTEGER NOT NULL,
+        client_ip     TEXT    NOT NULL,
+        user_agent    TEXT
+      );
+      CREATE INDEX link_audit_by_time ON link_audit (at);
+      CREATE INDEX link_audit_by_link ON link_audit (link, at);
+    `,
+  },
 ];
 
 /**

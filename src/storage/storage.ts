@@ -4,7 +4,9 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { BlobNotFoundError, BlobStore, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
 import type { MetadataStore } from './metadata-store.js';
+import { MultipartStorage } from './multipart-storage.js';
 import { encodeKey } from './object-key.js';
+import { openParts } from './part-stream.js';
 import { SqliteMetadataStore } from './sqlite-metadata-store.js';
 import type { ObjectMetadataInput, ObjectRecord } from './types.js';
 
@@ -40,11 +42,19 @@ const GET_ATTEMPTS = 3;
  * (swept at start-up), never a row whose blob is missing.
  */
 export class Storage {
+  /** Multipart uploads: parts, completion, abort, expiry. */
+  readonly multipart: MultipartStorage;
+  /** Blobs a reader of a multipart object still needs (count of readers), and those whose unlink waits for them. */
+  private readonly pins = new Map<string, number>();
+  private readonly unlinkWhenUnpinned = new Set<string>();
+
   constructor(
     readonly metadata: MetadataStore,
     readonly blobs: BlobStore,
     private readonly warn: (message: string, error: unknown) => void = () => undefined,
-  ) {}
+  ) {
+    this.multipart = new MultipartStorage(this);
+  }
 
   /**
    * Opens (creating if needed) a data directory with SQLite metadata, and
@@ -97,14 +107,14 @@ export class Storage {
       const input = typeof meta === 'function' ? meta(blob) : meta;
       committed = await this.metadata.putObject({ ...input, bucket, key, size: blob.size, etag: blob.md5.toString('hex'), blobId: blob.blobId });
     } catch (error) {
-      await this.discard(blob.blobId);
+      await this.discard([blob.blobId]);
       throw error;
     }
     if (committed.kind === 'no-such-bucket') {
-      await this.discard(blob.blobId);
+      await this.discard([blob.blobId]);
       throw noSuchBucket(bucket);
     }
-    if (committed.replacedBlobId !== null) await this.discard(committed.replacedBlobId);
+    if (committed.replacedBlobId !== null) await this.discard([committed.replacedBlobId, ...(committed.replacedPartBlobIds ?? [])]);
     const { blobId: _blobId, ...written } = blob;
     return { object: committed.object, written };
   }
@@ -125,11 +135,16 @@ export class Storage {
     let lastMissing: BlobNotFoundError | undefined;
     for (let attempt = 0; attempt < GET_ATTEMPTS; attempt++) {
       const object = await this.headObject(bucket, key);
-      if (lastMissing?.blobId === object.blobId) break; // the row really points at nothing
-      const range = typeof options.range === 'function' ? options.range(object) : options.range;
+      if (lastMissing !== undefined && (object.parts ?? [object]).some((p) => p.blobId === lastMissing?.blobId)) break; // the row really points at nothing
+      if (object.parts !== undefined && !(await this.pinCurrent(object))) continue;
       try {
-        return { object, body: await this.blobs.open(object.blobId, range), range };
+        const range = typeof options.range === 'function' ? options.range(object) : options.range;
+        if (object.parts === undefined) return { object, body: await this.blobs.open(object.blobId, range), range };
+        const body = await openParts(this.blobs, object.parts, range);
+        body.once('close', () => this.unpin(object));
+        return { object, body, range };
       } catch (error) {
+        if (object.parts !== undefined) this.unpin(object);
         if (!(error instanceof BlobNotFoundError)) throw error;
         lastMissing = error;
       }
@@ -142,7 +157,7 @@ export class Storage {
     const result = await this.metadata.deleteObject(bucket, key);
     if (result.kind === 'no-such-bucket') throw noSuchBucket(bucket);
     if (result.kind === 'no-such-key') return { deleted: false };
-    await this.discard(result.blobId);
+    await this.discard([result.blobId, ...(result.partBlobIds ?? [])]);
     return { deleted: true };
   }
 
@@ -150,13 +165,51 @@ export class Storage {
     await this.metadata.close();
   }
 
-  /** A blob that fails to unlink is only an orphan: the next start-up sweeps it. */
-  private async discard(blobId: string): Promise<void> {
-    try {
-      await this.blobs.delete(blobId);
-    } catch (error) {
-      this.warn(`could not delete blob ${blobId}; start-up recovery will`, error);
+  /**
+   * Unlinks blobs no row references any more. A blob a reader has pinned is
+   * unlinked when the last such reader finishes. One that fails to unlink is
+   * only an orphan: the next start-up sweeps it.
+   */
+  async discard(blobIds: readonly string[]): Promise<void> {
+    for (const blobId of blobIds) {
+      if (this.pins.has(blobId)) {
+        this.unlinkWhenUnpinned.add(blobId);
+        continue;
+      }
+      try {
+        await this.blobs.delete(blobId);
+      } catch (error) {
+        this.warn(`could not delete blob ${blobId}; start-up recovery will`, error);
+      }
     }
+  }
+
+  /**
+   * Pins a multipart object's blobs, then checks the row still names them. A
+   * replace committed before the pin shows up in that re-read (blob ids are
+   * never reused); one committed after it finds the blobs pinned and leaves
+   * them in place until the read ends.
+   */
+  private async pinCurrent(object: ObjectRecord): Promise<boolean> {
+    for (const part of object.parts ?? []) this.pins.set(part.blobId, (this.pins.get(part.blobId) ?? 0) + 1);
+    const again = await this.metadata.getObject(object.bucket, object.key);
+    if (again.kind === 'found' && again.object.blobId === object.blobId) return true;
+    this.unpin(object);
+    return false;
+  }
+
+  private unpin(object: ObjectRecord): void {
+    const release: string[] = [];
+    for (const part of object.parts ?? []) {
+      const left = (this.pins.get(part.blobId) ?? 1) - 1;
+      if (left > 0) {
+        this.pins.set(part.blobId, left);
+        continue;
+      }
+      this.pins.delete(part.blobId);
+      if (this.unlinkWhenUnpinned.delete(part.blobId)) release.push(part.blobId);
+    }
+    if (release.length > 0) void this.discard(release);
   }
 }
 

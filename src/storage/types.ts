@@ -42,7 +42,20 @@ export interface ObjectRecord extends SystemMetadata {
   readonly userMetadata: Readonly<Record<string, string>>;
   readonly checksums: Readonly<Record<string, string>>;
   readonly lastModified: Date;
-  /** Internal id of the bytes in the BlobStore; never derived from the key. */
+  /** Internal id of the bytes in the BlobStore (part 1's blob for a multipart object); never derived from the key. */
+  readonly blobId: string;
+  /** Present only for an object completed from a multipart upload: its bytes are these blobs, in order. */
+  readonly parts?: readonly ObjectPart[] | undefined;
+}
+
+/** One part of a multipart object, kept as the blob it was uploaded into (completion copies nothing). */
+export interface ObjectPart {
+  readonly partNumber: number;
+  readonly size: number;
+  /** The part's ETag without quotes (hex MD5 of its bytes). */
+  readonly etag: string;
+  /** Algorithm → base64 value of the part's own checksums. */
+  readonly checksums: Readonly<Record<string, string>>;
   readonly blobId: string;
 }
 

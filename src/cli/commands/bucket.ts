@@ -1,13 +1,14 @@
 import { segment } from '../api-types.js';
 import type { CommandGroup } from '../command.js';
-import { formatJson } from '../output.js';
+import { formatJson, formatTime } from '../output.js';
+import { beforeOption, type RevocationView } from './link.js';
 
 // S3's own PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy, path-style.
 const policyPath = (bucket: string) => ({ path: `/${segment(bucket)}`, query: 'policy' });
 
 export const bucketCommands: CommandGroup = {
   name: 'bucket',
-  summary: 'manage bucket policies',
+  summary: 'manage bucket policies; revoke pre-signed links to a bucket',
   subcommands: [
     {
       words: ['policy', 'set'],
@@ -44,6 +45,18 @@ export const bucketCommands: CommandGroup = {
       async run(ctx, [bucket = '']) {
         await ctx.client().send({ method: 'DELETE', ...policyPath(bucket) });
         ctx.print(ctx.json ? formatJson({ bucket, policyRemoved: true }) : `Removed the policy of bucket ${bucket}.\n`);
+      },
+    },
+    {
+      words: ['revoke-links'],
+      args: ['BUCKET'],
+      requiredOptions: { before: 'TIME' },
+      summary: "revoke every pre-signed link to the bucket signed before TIME ('now' or ISO 8601)",
+      async run(ctx, [bucket = ''], options) {
+        const before = beforeOption(String(options['before']));
+        const { body } = await ctx.client().admin<{ revocation: RevocationView }>('POST', `/buckets/${segment(bucket)}/revoke-links`, { json: { before } });
+        const r = body.revocation;
+        ctx.print(ctx.json ? formatJson(r) : `Revoked every link to bucket ${bucket} signed before ${formatTime(r.before)}.\n`);
       },
     },
   ],

@@ -1,6 +1,7 @@
 import { segment, type AccessKey } from '../api-types.js';
 import type { CommandGroup } from '../command.js';
 import { formatFields, formatJson, formatTable, formatTime } from '../output.js';
+import { beforeOption, type RevocationView } from './link.js';
 
 export const KEY_HEADERS = ['ACCESS KEY ID', 'USER', 'STATUS', 'CREATED', 'LAST USED'];
 export function keyRows(keys: readonly AccessKey[]): string[][] {
@@ -64,6 +65,18 @@ export const keyCommands: CommandGroup = {
       async run(ctx, [id = '']) {
         await ctx.client().admin('DELETE', `/access-keys/${segment(id)}`);
         ctx.print(ctx.json ? formatJson({ accessKeyId: id, removed: true }) : `Removed access key ${id}.\n`);
+      },
+    },
+    {
+      words: ['revoke-links'],
+      args: ['ACCESS_KEY_ID'],
+      requiredOptions: { before: 'TIME' },
+      summary: "revoke every pre-signed link the key signed before TIME ('now' or ISO 8601)",
+      async run(ctx, [id = ''], options) {
+        const before = beforeOption(String(options['before']));
+        const { body } = await ctx.client().admin<{ revocation: RevocationView }>('POST', `/access-keys/${segment(id)}/revoke-links`, { json: { before } });
+        const r = body.revocation;
+        ctx.print(ctx.json ? formatJson(r) : `Revoked every link ${id} signed before ${formatTime(r.before)}.\n`);
       },
     },
   ],

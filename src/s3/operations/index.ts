@@ -2,10 +2,14 @@ import type { Operation } from '../handler.js';
 import type { OperationName } from '../routes.js';
 import type { S3Deps } from '../deps.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './buckets.js';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { getObject, headObject } from './objects-read.js';
 import { copyObject, deleteObject, deleteObjects, putObject } from './objects-write.js';
+import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
+import { completeMultipartUpload } from './multipart-complete.js';
+import { listMultipartUploads, listParts } from './multipart-list.js';
 
 /** The route table names operations; this maps each name to its code. */
 export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
@@ -26,4 +30,14 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   GetBucketPolicy: getBucketPolicy,
   DeleteBucketPolicy: deleteBucketPolicy,
   GetBucketPolicyStatus: getBucketPolicyStatus,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
+  ListMultipartUploads: listMultipartUploads,
+  PutBucketCors: putBucketCors,
+  GetBucketCors: getBucketCors,
+  DeleteBucketCors: deleteBucketCors,
 };

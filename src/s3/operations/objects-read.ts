@@ -5,7 +5,7 @@ import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { objectHeaders } from '../object-headers.js';
-import { parseRange } from '../range.js';
+import { selectRange } from '../part-range.js';
 import { bucketName } from './buckets.js';
 
 export function objectKey(ctx: RequestContext): string {
@@ -22,21 +22,11 @@ export function readConditions(ctx: RequestContext) {
   };
 }
 
-/**
- * A stored checksum covers the whole object, so a partial response must not
- * carry it (S3 omits it too): clients that validate it, like the JS SDK by
- * default, would reject every ranged GET.
- */
-function dropWholeObjectChecksums(headers: Record<string, string>): void {
-  for (const name of Object.keys(headers)) if (name.startsWith('x-amz-checksum-')) delete headers[name];
-}
-
 export async function headObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
   const headers = objectHeaders(ctx, object);
   checkConditions(readConditions(ctx), object);
-  const range = parseRange(ctx.header('range'), object.size);
-  if (range) dropWholeObjectChecksums(headers);
+  const range = selectRange(ctx, object, headers);
   for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
   if (range) {
     ctx.res.statusCode = 206;
@@ -55,9 +45,7 @@ export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: 
     range: (found) => {
       headers = objectHeaders(ctx, found);
       checkConditions(readConditions(ctx), found);
-      const range = parseRange(ctx.header('range'), found.size);
-      if (range) dropWholeObjectChecksums(headers);
-      return range;
+      return selectRange(ctx, found, headers);
     },
   });
   for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);

@@ -92,12 +92,12 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
   sendXml(ctx, 'DeleteResult', { Deleted: quiet ? [] : deleted, Error: errors });
 }
 
-interface CopySource {
+export interface CopySource {
   readonly bucket: string;
   readonly key: string;
 }
 
-function parseCopySource(header: string): CopySource {
+export function parseCopySource(header: string): CopySource {
   const [path = '', query] = header.split('?', 2);
   if (query !== undefined && !/^versionId=null$/.test(query)) throw new S3Error('NotImplemented', 'Versioned copy sources are not supported.');
   const decoded = percentDecode(path).replace(/^\//, '');

@@ -1,0 +1,207 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Identities } from '../identity/identities.js';
+import type { Logger } from '../server/logger.js';
+import type { SigningKeyCache } from '../sigv4/signing-key.js';
+import type { LinkStore } from '../storage/link-store.js';
+import { consoleAssets } from './assets.js';
+import { ConsoleError, clientAddress, parseCookies, readJson, sameOrigin, sendConsoleError, sendJson } from './http.js';
+import { LinkIssuer, MAX_CONSOLE_LINK_SECONDS } from './link-issuer.js';
+import { LinkLog } from './link-log.js';
+import { handleLinks } from './links-api.js';
+import { FailedSignIns } from './rate-limit.js';
+import { proxyToS3, s3Call, type S3Target } from './s3-proxy.js';
+import { COOKIE_NAME, ConsoleSessions, SESSION_SECONDS, csrfMatches, type ConsoleSession } from './sessions.js';
+import { readShareRequest, readUploadLinkRequest } from './requests.js';
+
+export interface ConsoleDeps {
+  readonly host: string;
+  readonly port: number;
+  readonly identities: Identities;
+  readonly rootAccessKeyId: string;
+  /** The S3 listener the console calls over loopback. */
+  readonly s3Endpoint: string;
+  /** What links name: --public-url when set, else the S3 listener. */
+  readonly publicEndpoint: string;
+  readonly region: string;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly keyCache?: SigningKeyCache;
+  /** Revocation and the audit log of link use (src/links/); absent on a server without them. */
+  readonly links?: { readonly store: LinkStore; flushAudit(): Promise<void> };
+  readonly now?: () => number;
+}
+
+export interface RunningConsole {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/** The web console (docs/console.md) on its own port. */
+export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
+  const now = deps.now ?? Date.now;
+  const sessions = new ConsoleSessions(deps.identities, now);
+  const failures = new FailedSignIns(5, 15 * 60_000, now);
+  const assets = consoleAssets();
+  if (!assets.built) deps.logger.warn('console scripts are not built: run npm run build', {});
+  const log = new LinkLog(join(deps.dataDir, 'console', 'links.jsonl'));
+  const issuer = new LinkIssuer({ identities: deps.identities, rootAccessKeyId: deps.rootAccessKeyId, publicEndpoint: deps.publicEndpoint, region: deps.region, log, now });
+  const target: S3Target = { endpoint: deps.s3Endpoint, region: deps.region, ...(deps.keyCache ? { keyCache: deps.keyCache } : {}) };
+  const context: RouteContext = { deps, sessions, failures, assets, issuer, log, target, now };
+
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res, context).catch((error: unknown) => {
+      if (error instanceof ConsoleError) {
+        if (!res.headersSent) sendConsoleError(res, error);
+        else res.destroy();
+        return;
+      }
+      deps.logger.error('console internal error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalError', message: 'The console hit an internal error. Please try again.' } });
+      else res.destroy();
+    });
+  });
+  server.setTimeout(120_000, (socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.port, deps.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    endpoint: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      }),
+  };
+}
+
+export interface RouteContext {
+  readonly deps: ConsoleDeps;
+  readonly sessions: ConsoleSessions;
+  readonly failures: FailedSignIns;
+  readonly assets: ReturnType<typeof consoleAssets>;
+  readonly issuer: LinkIssuer;
+  readonly log: LinkLog;
+  readonly target: S3Target;
+  readonly now: () => number;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, c: RouteContext): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const query = q === -1 ? '' : url.slice(q + 1);
+  const method = (req.method ?? 'GET').toUpperCase();
+
+  if (path === '/api/session' && method === 'POST') return signIn(req, res, c);
+  if (path.startsWith('/api/') || path === '/s3' || path.startsWith('/s3/')) {
+    const session = await c.sessions.fromCookie(parseCookies(req.headers.cookie).get(COOKIE_NAME));
+    if (session === undefined) throw new ConsoleError(401, 'SignInRequired', 'Your console session has ended. Sign in again.', { 'set-cookie': clearCookie() });
+    if (method !== 'GET' && method !== 'HEAD') {
+      // State changes need the per-session token only our own pages can read, and a same-origin Origin.
+      if (!sameOrigin(req) || !csrfMatches(session, headerValue(req, 'x-latchkey-csrf'))) {
+        throw new ConsoleError(403, 'InvalidCsrfToken', 'This request did not come from the console page. Reload the page and try again.');
+      }
+    }
+    if (path === '/s3' || path.startsWith('/s3/')) return proxyToS3(c.target, session.credentials, req, res, path.slice(3) || '/', query);
+    return api(req, res, c, session, method, path);
+  }
+  if (method !== 'GET' && method !== 'HEAD') throw new ConsoleError(405, 'MethodNotAllowed', `${method} is not allowed here.`);
+  const asset = await c.assets.read(path);
+  if (asset === undefined) throw new ConsoleError(404, 'NotFound', `Nothing at ${path}.`);
+  res.writeHead(200, { 'content-type': asset.type, 'content-length': String(asset.body.length), 'cache-control': 'no-cache', ...PAGE_HEADERS });
+  res.end(method === 'HEAD' ? undefined : asset.body);
+}
+
+async function api(req: IncomingMessage, res: ServerResponse, c: RouteContext, session: ConsoleSession, method: string, path: string): Promise<void> {
+  if (path === '/api/session' && method === 'GET') {
+    return sendJson(res, 200, {
+      user: session.principal.name,
+      kind: session.principal.kind,
+      expiresAt: session.expiresAt.toISOString(),
+      csrfToken: session.csrfToken,
+      publicEndpoint: c.deps.publicEndpoint,
+      maxLinkSeconds: MAX_CONSOLE_LINK_SECONDS,
+      revocation: c.deps.links !== undefined,
+    });
+  }
+  if (path === '/api/session' && method === 'DELETE') {
+    await c.sessions.signOut(session);
+    return sendJson(res, 200, { signedOut: true }, { 'set-cookie': clearCookie() });
+  }
+  if (path === '/api/share' && method === 'POST') {
+    const request = readShareRequest(await readJson(req));
+    await checkReadable(c, session, request.bucket, request.key);
+    return sendJson(res, 201, await c.issuer.share(session, request));
+  }
+  if (path === '/api/upload-links' && method === 'POST') {
+    return sendJson(res, 201, await c.issuer.uploadLink(session, readUploadLinkRequest(await readJson(req))));
+  }
+  if (path === '/api/links' || path.startsWith('/api/links/')) return handleLinks(req, res, c, session, method, path);
+  throw new ConsoleError(404, 'NotFound', `No console API at ${method} ${path}.`);
+}
+
+async function signIn(req: IncomingMessage, res: ServerResponse, c: RouteContext): Promise<void> {
+  if (!sameOrigin(req)) throw new ConsoleError(403, 'InvalidOrigin', 'Sign in from the console page itself.');
+  const ip = clientAddress(req);
+  const wait = c.failures.retryAfterMs(ip);
+  if (wait > 0) {
+    const minutes = Math.ceil(wait / 60_000);
+    throw new ConsoleError(429, 'TooManyAttempts', `Too many failed sign-ins from your address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, {
+      'retry-after': String(Math.ceil(wait / 1000)),
+    });
+  }
+  const body = await readJson(req);
+  const accessKeyId = typeof body['accessKeyId'] === 'string' ? body['accessKeyId'].trim() : '';
+  const secret = typeof body['secretAccessKey'] === 'string' ? body['secretAccessKey'] : '';
+  const result = accessKeyId === '' || secret === '' ? ({ ok: false } as const) : await c.sessions.signIn(accessKeyId, secret);
+  if (!result.ok) {
+    c.failures.record(ip);
+    c.deps.logger.warn('console sign-in failed', { ip, accessKeyId: accessKeyId.slice(0, 64) });
+    // One message for every failure: an unknown key, a disabled one and a wrong secret look alike.
+    throw new ConsoleError(401, 'InvalidCredentials', 'The access key ID or secret access key is not correct, or the key is not active.');
+  }
+  c.deps.logger.info('console sign-in', { ip, user: result.session.principal.name });
+  const secure = (req.headers.origin ?? '').startsWith('https:') ? '; Secure' : '';
+  sendJson(res, 200, { user: result.session.principal.name, expiresAt: result.session.expiresAt.toISOString() }, {
+    'set-cookie': `${COOKIE_NAME}=${result.cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_SECONDS}${secure}`,
+  });
+}
+
+/** Sharing needs the right to read: asked of the S3 API as the signed-in person, like any other read. */
+async function checkReadable(c: RouteContext, session: ConsoleSession, bucket: string, key: string): Promise<void> {
+  const answer = await s3Call(c.target, session.credentials, { method: 'HEAD', path: `/${encodePath(bucket)}/${encodePath(key)}`, query: '', headers: {} });
+  if (answer.status === 403) throw new ConsoleError(403, 'AccessDenied', `You cannot share ${bucket}/${key}: you are not allowed to read it.`);
+  if (answer.status === 404) throw new ConsoleError(404, 'NoSuchKey', `There is no object ${bucket}/${key} to share.`);
+  if (answer.status >= 300) throw new ConsoleError(502, 'S3Error', `The object could not be checked (status ${answer.status}).`);
+}
+
+function encodePath(text: string): string {
+  return text.split('/').map(encodeURIComponent).join('/');
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function clearCookie(): string {
+  return `${COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
+}

@@ -1,0 +1,122 @@
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { nodeCrypto } from '../sigv4/node-crypto.js';
+import { signRequest } from '../sigv4/sign.js';
+import type { SigningKeyCache } from '../sigv4/signing-key.js';
+import { UNSIGNED_PAYLOAD, type Credentials } from '../sigv4/types.js';
+
+/** Where the console reaches the S3 API: the server's own listener, over loopback. */
+export interface S3Target {
+  /** e.g. http://127.0.0.1:9000 */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly keyCache?: SigningKeyCache;
+}
+
+/** Headers a browser may pass through to S3; everything else (cookies, x-amz-* it made up) stays behind. */
+const FORWARDED_REQUEST_HEADERS = [
+  'content-type', 'content-length', 'content-md5', 'content-disposition', 'content-encoding', 'content-language', 'cache-control', 'expires',
+  'range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since',
+];
+/** Response headers that would let S3's answer act on the console's origin. */
+const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'connection', 'keep-alive', 'transfer-encoding']);
+
+export interface SignedS3Request {
+  readonly method: string;
+  /** Wire path (already percent-encoded), e.g. /bucket/a%20b */
+  readonly path: string;
+  /** Raw query without '?'. */
+  readonly query: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Headers for one S3 request signed with the session's credentials (body unsigned: it streams through). */
+export function signedHeaders(target: S3Target, credentials: Credentials, req: SignedS3Request): Record<string, string> {
+  const url = `${target.endpoint}${req.path}${req.query === '' ? '' : `?${req.query}`}`;
+  return signRequest({
+    method: req.method,
+    url,
+    credentials,
+    region: target.region,
+    now: Date.now(),
+    crypto: nodeCrypto,
+    ...(target.keyCache ? { keyCache: target.keyCache } : {}),
+    headers: req.headers,
+    payloadHash: UNSIGNED_PAYLOAD,
+  }).headers;
+}
+
+/**
+ * The browser's S3 call, re-signed with the session's temporary credentials and
+ * sent to the S3 listener, so it meets exactly the authorization a client with
+ * those credentials would. The answer streams back unchanged except for headers
+ * that could make it act as a page of the console: every proxied answer is
+ * sandboxed, and objects are always downloaded, never rendered.
+ */
+export function proxyToS3(target: S3Target, credentials: Credentials, req: IncomingMessage, res: ServerResponse, s3Path: string, query: string): Promise<void> {
+  const forwarded: Record<string, string> = {};
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string') forwarded[name] = value;
+  }
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith('x-amz-meta-') && typeof value === 'string') forwarded[name] = value;
+  }
+  const method = (req.method ?? 'GET').toUpperCase();
+  const headers = signedHeaders(target, credentials, { method, path: s3Path, query, headers: forwarded });
+  const upstreamUrl = new URL(target.endpoint);
+  return new Promise<void>((resolve) => {
+    const upstream = request(
+      { host: upstreamUrl.hostname, port: upstreamUrl.port, method, path: `${s3Path}${query === '' ? '' : `?${query}`}`, headers },
+      (answer) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(answer.headers)) {
+          if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name) && !name.startsWith('access-control-')) out[name] = value;
+        }
+        out['content-security-policy'] = "sandbox; default-src 'none'";
+        out['x-content-type-options'] = 'nosniff';
+        out['cache-control'] = 'no-store';
+        const isObjectRead = method === 'GET' && isObjectPath(s3Path) && (answer.statusCode ?? 500) < 300 && !/(^|&)(uploadId|acl|tagging)=/.test(query);
+        if (isObjectRead && !String(out['content-disposition'] ?? '').toLowerCase().startsWith('attachment')) {
+          out['content-disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(lastSegment(s3Path))}`;
+        }
+        res.writeHead(answer.statusCode ?? 502, out);
+        answer.pipe(res);
+        answer.once('end', resolve);
+        answer.once('error', () => {
+          res.destroy();
+          resolve();
+        });
+      },
+    );
+    upstream.once('error', () => {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502, { 'content-type': 'text/plain' }).end('The S3 listener could not be reached.');
+      resolve();
+    });
+    // A browser that leaves mid-upload must not leave a half-sent body hanging upstream.
+    req.once('aborted', () => upstream.destroy());
+    if (method === 'GET' || method === 'HEAD' || method === 'DELETE') upstream.end();
+    else req.pipe(upstream);
+  });
+}
+
+/** One signed call from the console server itself (e.g. "may this user read the object they want to share?"). */
+export async function s3Call(target: S3Target, credentials: Credentials, call: SignedS3Request): Promise<{ status: number; headers: Headers; body: string }> {
+  const headers = signedHeaders(target, credentials, call);
+  delete headers['host'];
+  const answer = await fetch(`${target.endpoint}${call.path}${call.query === '' ? '' : `?${call.query}`}`, { method: call.method, headers });
+  return { status: answer.status, headers: answer.headers, body: call.method === 'HEAD' ? '' : await answer.text() };
+}
+
+function isObjectPath(path: string): boolean {
+  return /^\/[^/]+\/./.test(path);
+}
+
+function lastSegment(path: string): string {
+  const segment = path.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(segment) || 'download';
+  } catch {
+    return segment || 'download';
+  }
+}

@@ -1,0 +1,92 @@
+import { S3Error } from '../errors.js';
+import { cidrContains, parseIp } from '../iam/ip-address.js';
+import type { RequestContext } from '../s3/context.js';
+import type { VerifiedAuth } from '../sigv4/verify.js';
+import type { LinkStore } from '../storage/link-store.js';
+import type { AuditLog } from './audit-log.js';
+import { linkOfRequest, signingTimeBound } from './link-identity.js';
+import { hasControls, parseLinkControls } from './link-params.js';
+
+/** What a request admitted through a link still has to do before its operation runs. */
+export interface LinkAdmission {
+  /** Takes one use of a link limited by X-Latchkey-Max-Uses (AccessDenied when none is left). */
+  reserveUse(): Promise<void>;
+}
+
+export interface LinkGuardDeps {
+  readonly store: LinkStore;
+  readonly audit: AuditLog;
+  readonly now: () => number;
+  readonly warn: (message: string, error: unknown) => void;
+}
+
+const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
+const MAX_USER_AGENT = 512;
+
+export function clientAddress(ctx: RequestContext): string {
+  const address = ctx.req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/**
+ * Link controls for a request whose query signature has been verified (so a
+ * changed X-Latchkey-* parameter was already a signature failure): revocation,
+ * source address, then, once the request is authorized, the use counter.
+ * Header-signed and anonymous requests pass untouched. Every request a
+ * verified link makes is audited, whatever its outcome.
+ */
+export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: LinkGuardDeps): Promise<LinkAdmission> {
+  const link = linkOfRequest(auth, ctx.query);
+  if (link === undefined || ctx.principal === undefined) return NO_CONTROLS;
+  const principal = ctx.principal;
+  const ip = clientAddress(ctx);
+  let reserved = false;
+  let closed = false;
+  // A use counts once the answer is a success and has begun (a 304 included: it tells the holder the object is unchanged);
+  // a failure, or a client gone before any answer, gives the use back.
+  const counts = () => ctx.res.headersSent && ctx.res.statusCode < 400;
+  ctx.res.once('close', () => {
+    closed = true;
+    if (reserved && !counts()) deps.store.refundUse(link.id).catch((error: unknown) => deps.warn('could not refund a link use', error));
+    deps.audit.record({
+      at: new Date(deps.now()),
+      link: link.id,
+      accessKeyId: link.accessKeyId,
+      userName: principal.name,
+      method: ctx.method,
+      bucket: ctx.bucket ?? null,
+      key: ctx.key ?? null,
+      status: ctx.res.headersSent ? ctx.res.statusCode : 0,
+      bytes: ctx.bytesOut,
+      clientIp: ip,
+      userAgent: ctx.header('user-agent')?.slice(0, MAX_USER_AGENT) ?? null,
+    });
+  });
+
+  const controls = parseLinkControls(ctx.queryPairs);
+  if (link.version === 2 && hasControls(controls)) {
+    // SigV2 signs only a few sub-resources, so these parameters would not be protected by the signature.
+    throw new S3Error('InvalidArgument', 'X-Latchkey-* link controls need a SigV4 pre-signed URL: SigV2 does not sign them', {
+      ArgumentName: 'Signature',
+      ArgumentValue: 'SigV2',
+    });
+  }
+  const revoked = await deps.store.revokedBy({
+    link: link.id, accessKeyId: link.accessKeyId, bucket: ctx.bucket, signedAt: signingTimeBound(link), now: new Date(deps.now()),
+  });
+  if (revoked !== null) throw new S3Error('AccessDenied', 'Link revoked');
+  if (controls.sourceIp !== undefined) {
+    const client = parseIp(ip);
+    if (client === undefined || !cidrContains(controls.sourceIp.block, client)) throw new S3Error('AccessDenied', 'Link not valid from this address');
+  }
+  const maxUses = controls.maxUses;
+  if (maxUses === undefined) return NO_CONTROLS;
+  return {
+    async reserveUse() {
+      if (!(await deps.store.reserveUse(link.id, maxUses, new Date(link.expiresAt)))) throw new S3Error('AccessDenied', 'Link use limit reached');
+      reserved = true;
+      // The client left while the reservation was being made: nothing will be served.
+      if (closed && !counts()) await deps.store.refundUse(link.id);
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { resolveAddress } from '../s3/addressing.js';
+import { AuthError } from '../sigv4/errors.js';
+import { parseAuthorization } from '../sigv4/parse.js';
+import { splitUrl } from '../sigv4/split-url.js';
+import { MAX_PRESIGN_EXPIRES } from '../sigv4/types.js';
+import type { VerifiedAuth } from '../sigv4/verify.js';
+import { parseLinkControls, type LinkControls } from './link-params.js';
+
+/** One pre-signed link, named by a hash of its signature (the signature itself is a bearer secret and is never stored). */
+export interface LinkIdentity {
+  /** Hex SHA-256 of the signature. */
+  readonly id: string;
+  readonly version: 2 | 4;
+  readonly accessKeyId: string;
+  /** SigV4: X-Amz-Date. SigV2 links do not say when they were signed. */
+  readonly signedAt?: number;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+}
+
+export function linkId(version: 2 | 4, signature: string): string {
+  // Hex is case-insensitive on the wire; base64 (SigV2) is verified strictly, so it has one spelling.
+  return createHash('sha256').update(`v${version}:${version === 4 ? signature.toLowerCase() : signature}`).digest('hex');
+}
+
+/**
+ * The signing time a time-based revocation compares with. A SigV2 link
+ * carries only its expiry, so it is taken as signed as early as it could have
+ * been (a link lives at most 7 days): revocation errs towards revoking.
+ */
+export function signingTimeBound(link: LinkIdentity): number {
+  return link.signedAt ?? link.expiresAt - MAX_PRESIGN_EXPIRES * 1000;
+}
+
+/** The link a verified query-signed request used; undefined for header-signed and anonymous ones. */
+export function linkOfRequest(auth: VerifiedAuth, query: ReadonlyMap<string, string>): LinkIdentity | undefined {
+  if (auth.version === 0 || auth.mode !== 'query' || auth.expiresAt === undefined) return undefined;
+  if (auth.version === 4) {
+    return { id: linkId(4, auth.signature), version: 4, accessKeyId: auth.accessKeyId, signedAt: auth.signedAt, expiresAt: auth.expiresAt };
+  }
+  return { id: linkId(2, query.get('Signature') ?? ''), version: 2, accessKeyId: auth.accessKeyId, expiresAt: auth.expiresAt };
+}
+
+export interface ParsedLink {
+  readonly link: LinkIdentity;
+  readonly bucket?: string;
+  readonly key?: string;
+  readonly controls: LinkControls;
+}
+
+export class LinkUrlError extends Error {}
+
+/** Reads a pre-signed URL without verifying it (for revoking or inspecting one): structure only. */
+export function parseLinkUrl(url: string, region: string, domain: string | undefined): ParsedLink {
+  let parts;
+  try {
+    parts = splitUrl(url.trim());
+  } catch {
+    throw new LinkUrlError('url must be an absolute http(s) URL');
+  }
+  let parsed;
+  try {
+    parsed = parseAuthorization({ method: 'GET', path: parts.path, query: parts.query, headers: { host: [parts.host] } }, { region, service: 's3' });
+  } catch (error) {
+    if (error instanceof AuthError) throw new LinkUrlError(`not a valid pre-signed URL: ${error.message}`);
+    throw error;
+  }
+  if (parsed.version === 0 || parsed.mode !== 'query') throw new LinkUrlError('not a pre-signed URL: it carries no X-Amz-Signature or Signature parameter');
+  let link: LinkIdentity;
+  if (parsed.version === 4) {
+    const expiresAt = parsed.signedAt + (parsed.expiresSeconds ?? 0) * 1000;
+    link = { id: linkId(4, parsed.signature), version: 4, accessKeyId: parsed.accessKeyId, signedAt: parsed.signedAt, expiresAt };
+  } else {
+    link = { id: linkId(2, parsed.signature), version: 2, accessKeyId: parsed.accessKeyId, expiresAt: (parsed.expiresAt ?? 0) * 1000 };
+  }
+  let controls: LinkControls = {};
+  try {
+    controls = parseLinkControls(parsed.query);
+  } catch {
+    // Inspecting or revoking a link with broken controls is still useful; the server refuses its use anyway.
+  }
+  let address: { bucket?: string; key?: string } = {};
+  try {
+    address = resolveAddress(parts.host, parts.path, domain);
+  } catch {
+    // An unusable path names no bucket; the link can still be revoked by its signature.
+  }
+  return { link, ...(address.bucket === undefined ? {} : { bucket: address.bucket }), ...(address.key === undefined ? {} : { key: address.key }), controls };
+}

@@ -1,0 +1,121 @@
+import type { RequestContext } from '../s3/context.js';
+import type { Logger } from '../server/logger.js';
+import type { VerifiedAuth } from '../sigv4/verify.js';
+import { MAX_PRESIGN_EXPIRES } from '../sigv4/types.js';
+import type { AuditQuery, LinkAuditRecord, LinkStore, LinkUsage, RevocationKind } from '../storage/link-store.js';
+import { AuditLog } from './audit-log.js';
+import { admitLink, type LinkAdmission } from './link-guard.js';
+import { parseLinkUrl, signingTimeBound, type ParsedLink } from './link-identity.js';
+
+export interface LinkServiceOptions {
+  readonly store: LinkStore;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** Audit records older than this (ms) are swept. */
+  readonly auditRetentionMs: number;
+  readonly region: string;
+  readonly domain: string | undefined;
+  /** Tests shorten these. */
+  readonly auditIntervalMs?: number;
+  readonly sweepIntervalMs?: number;
+}
+
+export interface LinkReport extends ParsedLink {
+  readonly usage: LinkUsage;
+  readonly revokedBy: RevocationKind | null;
+}
+
+const LINK_LIFETIME_MS = MAX_PRESIGN_EXPIRES * 1000;
+const SWEEP_MIN_MS = 1_000;
+const SWEEP_MAX_MS = 10 * 60_000;
+
+/**
+ * Latchkey's link controls in one place: the request-path guard (revocation,
+ * source address, use limits), the audit log, revocation and inspection for
+ * the admin API, and the sweep that keeps their tables bounded.
+ */
+export class LinkService {
+  readonly audit: AuditLog;
+  private readonly sweeper: NodeJS.Timeout;
+  private sweeping: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: LinkServiceOptions) {
+    const warn = (message: string, error: unknown) => options.logger.warn(message, { error: String(error) });
+    this.audit = new AuditLog(options.store, { warn, ...(options.auditIntervalMs === undefined ? {} : { intervalMs: options.auditIntervalMs }) });
+    const every = options.sweepIntervalMs ?? Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, options.auditRetentionMs / 4));
+    this.sweeper = setInterval(() => void this.sweep(), every);
+    this.sweeper.unref();
+    void this.sweep();
+  }
+
+  admit(ctx: RequestContext, auth: VerifiedAuth): Promise<LinkAdmission> {
+    const { store, now, logger } = this.options;
+    return admitLink(ctx, auth, { store, audit: this.audit, now, warn: (message, error) => logger.warn(message, { error: String(error) }) });
+  }
+
+  parse(url: string): ParsedLink {
+    return parseLinkUrl(url, this.options.region, this.options.domain);
+  }
+
+  /** Revokes one link until it expires. */
+  async revokeLink(url: string): Promise<ParsedLink> {
+    const parsed = this.parse(url);
+    await this.options.store.revoke({ kind: 'link', subject: parsed.link.id, before: null, expiresAt: new Date(parsed.link.expiresAt) });
+    return parsed;
+  }
+
+  /**
+   * Revokes every link a key, or any key on a bucket, signed before `before`.
+   * No such link outlives `before` by more than a link's longest life, so the
+   * record expires then.
+   */
+  async revokeSignedBefore(kind: 'signer' | 'bucket', subject: string, before: Date): Promise<{ expiresAt: Date }> {
+    const expiresAt = new Date(Math.max(before.getTime(), this.options.now()) + LINK_LIFETIME_MS);
+    await this.options.store.revoke({ kind, subject, before, expiresAt });
+    return { expiresAt };
+  }
+
+  async report(url: string): Promise<LinkReport> {
+    const parsed = this.parse(url);
+    await this.audit.flush();
+    const { store, now } = this.options;
+    const [usage, revokedBy] = await Promise.all([
+      store.linkUsage(parsed.link.id),
+      store.revokedBy({
+        link: parsed.link.id, accessKeyId: parsed.link.accessKeyId, bucket: parsed.bucket, signedAt: signingTimeBound(parsed.link), now: new Date(now()),
+      }),
+    ]);
+    return { ...parsed, usage, revokedBy };
+  }
+
+  async log(query: AuditQuery): Promise<{ records: LinkAuditRecord[]; truncated: boolean }> {
+    await this.audit.flush();
+    return this.options.store.queryAudit(query);
+  }
+
+  bucketExists(name: string): Promise<boolean> {
+    return this.options.store.bucketExists(name);
+  }
+
+  /** Forgets expired revocations and counters, and audit records past retention. */
+  sweep(): Promise<void> {
+    const { store, now, auditRetentionMs, logger } = this.options;
+    this.sweeping = this.sweeping.then(async () => {
+      try {
+        const at = now();
+        const swept = await store.sweep(new Date(at), new Date(at - auditRetentionMs));
+        if (swept.revocations + swept.counters + swept.audit > 0) logger.info('swept link records', { ...swept });
+      } catch (error) {
+        logger.warn('link record sweep failed', { error: String(error) });
+      }
+    });
+    return this.sweeping;
+  }
+
+  /** Stops the sweeper and writes the audit records still in memory. */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.sweeping;
+    await this.audit.close();
+  }
+}

@@ -1,0 +1,37 @@
+import { S3Error } from '../../errors.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { RequestContext } from '../context.js';
+import { corsRulesFromXml, corsRulesToXml, deserializeCorsRules, MAX_CORS_BODY, serializeCorsRules } from '../cors-config.js';
+import type { S3Deps } from '../deps.js';
+import { openRequestBody } from '../request-body.js';
+import { sendEmpty, sendXmlText } from '../respond.js';
+import { parseXml } from '../xml.js';
+import { requireBucket } from './buckets.js';
+
+export async function putBucketCors(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  const body = openRequestBody(ctx, auth, MAX_CORS_BODY);
+  const parts: Buffer[] = [];
+  for await (const chunk of body.stream) parts.push(chunk as Buffer);
+  const text = Buffer.concat(parts).toString('utf8');
+  if (text.trim() === '') throw new S3Error('MissingRequestBodyError');
+  const rules = corsRulesFromXml(parseXml(text));
+  if (!(await deps.identities.putBucketCors(bucket.name, serializeCorsRules(rules)))) {
+    throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
+  }
+  sendEmpty(ctx, 200);
+}
+
+export async function getBucketCors(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  const stored = await deps.identities.getBucketCors(bucket.name);
+  if (stored === null) throw new S3Error('NoSuchCORSConfiguration', undefined, { BucketName: bucket.name });
+  sendXmlText(ctx, corsRulesToXml(deserializeCorsRules(stored)));
+}
+
+export async function deleteBucketCors(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  // Idempotent, as in S3: deleting an absent configuration is still 204.
+  await deps.identities.deleteBucketCors(bucket.name);
+  sendEmpty(ctx, 204);
+}

@@ -1,0 +1,83 @@
+import { parseChecksumAlgorithm } from '../../checksums.js';
+import { S3Error } from '../../errors.js';
+import { uriEncode } from '../../sigv4/uri-encode.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
+import { MAX_PART_NUMBER } from '../../storage/multipart-plan.js';
+import type { RequestedPart } from '../../storage/multipart-plan.js';
+import type { RequestContext } from '../context.js';
+import type { S3Deps } from '../deps.js';
+import { openRequestBody } from '../request-body.js';
+import { sendXml } from '../respond.js';
+import { asList, parseXml } from '../xml.js';
+import { bucketName } from './buckets.js';
+import { partNumberParam } from '../part-range.js';
+import { uploadIdParam } from './multipart.js';
+import { objectKey } from './objects-read.js';
+
+/** 10,000 <Part> elements with an ETag and a SHA-256 each fit well inside this. */
+const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
+
+async function readBody(ctx: RequestContext, auth: VerifiedAuth): Promise<string> {
+  const body = openRequestBody(ctx, auth, MAX_COMPLETE_BODY);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body.stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/**
+ * The XML parser leaves entities alone (no expansion attacks), but clients do
+ * escape the quotes of an ETag (`&quot;…&quot;`, the JS SDK), so the five
+ * predefined entities and character references are decoded here.
+ */
+function decodeEntities(text: string): string {
+  return text.replace(/&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#x([0-9a-fA-F]{1,6}));/g, (whole, name?: string, dec?: string, hex?: string) => {
+    if (name !== undefined) return ENTITIES[name] ?? whole;
+    const code = dec !== undefined ? Number(dec) : parseInt(hex ?? '', 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
+
+/** <CompleteMultipartUpload><Part><PartNumber/><ETag/><ChecksumCRC32/>…</Part>…</CompleteMultipartUpload>. */
+export function parseCompleteRequest(ctx: RequestContext, text: string): RequestedPart[] {
+  if (text.trim() === '') throw new S3Error('MalformedXML');
+  const root = parseXml(text)['CompleteMultipartUpload'];
+  if (root === null || typeof root !== 'object') throw new S3Error('MalformedXML');
+  const entries = asList((root as Record<string, unknown>)['Part']);
+  if (entries.length === 0 || entries.length > MAX_PART_NUMBER) throw new S3Error('MalformedXML');
+  return entries.map((entry) => {
+    if (entry === null || typeof entry !== 'object') throw new S3Error('MalformedXML');
+    const fields = entry as Record<string, unknown>;
+    const number = fields['PartNumber'];
+    const etag = fields['ETag'];
+    if (typeof number !== 'string' || typeof etag !== 'string') throw new S3Error('MalformedXML');
+    const checksums: Record<string, string> = {};
+    for (const [name, value] of Object.entries(fields)) {
+      const algorithm = name.startsWith('Checksum') ? parseChecksumAlgorithm(name.slice('Checksum'.length)) : undefined;
+      if (algorithm !== undefined && typeof value === 'string') checksums[algorithm] = decodeEntities(value.trim());
+    }
+    return { partNumber: partNumberParam(ctx, number.trim()), etag: decodeEntities(etag), checksums };
+  });
+}
+
+export async function completeMultipartUpload(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = bucketName(ctx);
+  const key = objectKey(ctx);
+  const uploadId = uploadIdParam(ctx);
+  // NoSuchUpload before reading (and possibly failing on) the body, as S3 answers.
+  const upload = await deps.storage.multipart.requireUpload(bucket, key, uploadId);
+  const requested = parseCompleteRequest(ctx, await readBody(ctx, auth));
+  const object = await deps.storage.multipart.complete(bucket, key, uploadId, requested);
+  const checksums: Record<string, string> = {};
+  for (const [name, value] of Object.entries(object.checksums)) checksums[`Checksum${name}`] = value;
+  const scheme = ctx.header('x-forwarded-proto') === 'https' ? 'https' : 'http';
+  sendXml(ctx, 'CompleteMultipartUploadResult', {
+    Location: `${scheme}://${ctx.header('host') ?? 'localhost'}/${bucket}/${uriEncode(key, true)}`,
+    Bucket: bucket,
+    Key: key,
+    ETag: `"${object.etag}"`,
+    ...checksums,
+    ...(upload.checksumAlgorithm === undefined ? {} : { ChecksumType: upload.checksumType ?? 'COMPOSITE' }),
+  });
+}

@@ -1,0 +1,182 @@
+import { checksumAlgorithmFromHeader, checksumHeaderName, createChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm, type StreamingChecksum } from '../../checksums.js';
+import { S3Error } from '../../errors.js';
+import { objectArn } from '../../iam/index.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
+import { MAX_PART_SIZE } from '../../storage/multipart-plan.js';
+import type { ChecksumType, PartRecord, UploadRecord } from '../../storage/upload-store.js';
+import { checkConditions } from '../conditions.js';
+import type { RequestContext } from '../context.js';
+import type { S3Deps } from '../deps.js';
+import { xmlDate } from '../http-dates.js';
+import { metadataFromHeaders } from '../object-headers.js';
+import { partNumberParam } from '../part-range.js';
+import { openRequestBody } from '../request-body.js';
+import { sendEmpty, sendXml } from '../respond.js';
+import { bucketName, requireBucket } from './buckets.js';
+import { objectKey } from './objects-read.js';
+import { parseCopySource } from './objects-write.js';
+
+/** The algorithms S3 accepts for multipart uploads, and the checksum types each allows. */
+const MULTIPART_CHECKSUM_TYPES: Readonly<Partial<Record<ChecksumAlgorithm, readonly ChecksumType[]>>> = {
+  CRC32: ['COMPOSITE', 'FULL_OBJECT'],
+  CRC32C: ['COMPOSITE', 'FULL_OBJECT'],
+  CRC64NVME: ['FULL_OBJECT'],
+  SHA1: ['COMPOSITE'],
+  SHA256: ['COMPOSITE'],
+};
+
+export function uploadIdParam(ctx: RequestContext): string {
+  const uploadId = ctx.query.get('uploadId');
+  if (uploadId === undefined || uploadId === '') throw new S3Error('InvalidArgument', 'This operation requires an upload id.', { ArgumentName: 'uploadId' });
+  return uploadId;
+}
+
+function initiator(ctx: RequestContext): string {
+  return ctx.principal?.name ?? 'anonymous';
+}
+
+/** x-amz-checksum-algorithm and x-amz-checksum-type of CreateMultipartUpload, with S3's defaults and refusals. */
+function requestedChecksum(ctx: RequestContext): { algorithm: ChecksumAlgorithm | undefined; type: ChecksumType | undefined } {
+  const algorithmText = ctx.header('x-amz-checksum-algorithm');
+  const typeText = ctx.header('x-amz-checksum-type')?.toUpperCase();
+  if (algorithmText === undefined) {
+    if (typeText !== undefined) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    return { algorithm: undefined, type: undefined };
+  }
+  const algorithm = parseChecksumAlgorithm(algorithmText);
+  const allowed = algorithm === undefined ? undefined : MULTIPART_CHECKSUM_TYPES[algorithm];
+  if (algorithm === undefined || allowed === undefined) {
+    throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  }
+  if (typeText !== undefined && typeText !== 'COMPOSITE' && typeText !== 'FULL_OBJECT') {
+    throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+  }
+  const type = (typeText ?? allowed[0]) as ChecksumType;
+  if (!allowed.includes(type)) throw new S3Error('InvalidRequest', `The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  return { algorithm, type };
+}
+
+function checksumTypeHeaders(upload: UploadRecord): Record<string, string> {
+  if (upload.checksumAlgorithm === undefined) return {};
+  return { 'x-amz-checksum-algorithm': upload.checksumAlgorithm, 'x-amz-checksum-type': upload.checksumType ?? 'COMPOSITE' };
+}
+
+export async function createMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = bucketName(ctx);
+  const key = objectKey(ctx);
+  const metadata = metadataFromHeaders(ctx);
+  const checksum = requestedChecksum(ctx);
+  await requireBucket(ctx, deps);
+  const upload = await deps.storage.multipart.create({
+    bucket, key, initiator: initiator(ctx), metadata, checksumAlgorithm: checksum.algorithm, checksumType: checksum.type,
+  });
+  for (const [name, value] of Object.entries(checksumTypeHeaders(upload))) ctx.res.setHeader(name, value);
+  sendXml(ctx, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: upload.uploadId });
+}
+
+/** The checksum algorithms a part request brings itself (header, trailer, or asked for by name). */
+function algorithmsSent(ctx: RequestContext): ChecksumAlgorithm[] {
+  const names = [...Object.keys(ctx.headers), ...(ctx.header('x-amz-trailer')?.split(',') ?? [])];
+  const sent = names.map((name) => checksumAlgorithmFromHeader(name)).filter((a): a is ChecksumAlgorithm => a !== undefined);
+  const named = ctx.header('x-amz-sdk-checksum-algorithm');
+  const parsed = named === undefined ? undefined : parseChecksumAlgorithm(named);
+  if (parsed !== undefined) sent.push(parsed);
+  return [...new Set(sent)];
+}
+
+/**
+ * A part of an upload created with a checksum algorithm must carry that
+ * checksum or none (we compute it then): ListParts and the composite checksum
+ * at completion need it for every part.
+ */
+function partChecksumComputer(upload: UploadRecord, sent: readonly ChecksumAlgorithm[]): { checksums: Record<string, StreamingChecksum> } | undefined {
+  const algorithm = upload.checksumAlgorithm === undefined ? undefined : parseChecksumAlgorithm(upload.checksumAlgorithm);
+  if (algorithm === undefined) return undefined;
+  const other = sent.find((a) => a !== algorithm);
+  if (other !== undefined) {
+    throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${algorithm.toLowerCase()}, actual checksum Type: ${other.toLowerCase()}`);
+  }
+  return sent.includes(algorithm) ? undefined : { checksums: { [algorithm]: createChecksum(algorithm) } };
+}
+
+function partChecksumHeaders(part: PartRecord): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(part.checksums)) {
+    const algorithm = parseChecksumAlgorithm(name);
+    if (algorithm) headers[checksumHeaderName(algorithm)] = value;
+  }
+  return headers;
+}
+
+export async function uploadPart(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const partNumber = partNumberParam(ctx);
+  const upload = await deps.storage.multipart.requireUpload(bucketName(ctx), objectKey(ctx), uploadIdParam(ctx));
+  const computed = partChecksumComputer(upload, algorithmsSent(ctx));
+  const body = openRequestBody(ctx, auth, MAX_PART_SIZE);
+  const part = await deps.storage.multipart.uploadPart(
+    upload,
+    partNumber,
+    body.stream,
+    (written) => ({ ...body.checksums(), ...(written.checksums as Record<string, string>) }),
+    { expectedLength: body.declaredSize, checksums: computed?.checksums },
+  );
+  sendEmpty(ctx, 200, { etag: `"${part.etag}"`, ...partChecksumHeaders(part) });
+}
+
+/** bytes=first-last, both required, inside the source (S3 allows nothing looser here). */
+function copySourceRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (header === undefined) return undefined;
+  const m = /^bytes=(\d{1,15})-(\d{1,15})$/.exec(header.trim());
+  if (!m) {
+    throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: header });
+  }
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (start > end || end >= size) {
+    throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: header });
+  }
+  return { start, end };
+}
+
+export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const partNumber = partNumberParam(ctx);
+  const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
+  const upload = await deps.storage.multipart.requireUpload(bucketName(ctx), objectKey(ctx), uploadIdParam(ctx));
+  await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
+  const computed = partChecksumComputer(upload, []);
+  const { object, body, range } = await deps.storage.getObject(source.bucket, source.key, {
+    range: (found) => {
+      checkConditions(
+        {
+          ifMatch: ctx.header('x-amz-copy-source-if-match'),
+          ifNoneMatch: ctx.header('x-amz-copy-source-if-none-match'),
+          ifModifiedSince: ctx.header('x-amz-copy-source-if-modified-since'),
+          ifUnmodifiedSince: ctx.header('x-amz-copy-source-if-unmodified-since'),
+        },
+        found,
+        'precondition',
+      );
+      const range = copySourceRange(ctx.header('x-amz-copy-source-range'), found.size);
+      const length = range ? range.end - range.start + 1 : found.size;
+      if (length > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(length), MaxSizeAllowed: String(MAX_PART_SIZE) });
+      return range;
+    },
+  });
+  let part: PartRecord;
+  try {
+    part = await deps.storage.multipart.uploadPart(upload, partNumber, body, (written) => ({ ...(written.checksums as Record<string, string>) }), {
+      expectedLength: range ? range.end - range.start + 1 : object.size,
+      checksums: computed?.checksums,
+    });
+  } catch (e) {
+    body.destroy();
+    throw e;
+  }
+  const checksums = Object.fromEntries(Object.entries(part.checksums).map(([name, value]) => [`Checksum${name}`, value]));
+  sendXml(ctx, 'CopyPartResult', { LastModified: xmlDate(part.lastModified), ETag: `"${part.etag}"`, ...checksums });
+}
+
+export async function abortMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  await deps.storage.multipart.abort(bucketName(ctx), objectKey(ctx), uploadIdParam(ctx));
+  sendEmpty(ctx, 204);
+}

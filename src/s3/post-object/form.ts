@@ -1,0 +1,103 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Busboy, type BusboyInstance } from '@fastify/busboy';
+import { S3Error } from '../../errors.js';
+
+/** The uploaded file: its bytes stream straight from the request, never buffered whole. */
+export interface FilePart {
+  readonly stream: Readable;
+  /** Base name the browser gave (no directories), '' when none. */
+  readonly filename: string;
+}
+
+export interface PostForm {
+  /** The fields before the file, by lower-case name (S3 treats form field names case-insensitively). */
+  readonly fields: ReadonlyMap<string, string>;
+  readonly file: FilePart | undefined;
+  /** Settles when the whole body has been parsed; fields after the file are ignored, as S3 does. */
+  readonly done: Promise<void>;
+}
+
+/** What may precede the file: S3 caps it so a form cannot make the server hold an unbounded prefix. */
+export const MAX_PRE_DATA_BYTES = 64 * 1024;
+const MAX_FIELDS = 1000;
+
+/**
+ * Parses a multipart/form-data POST until its `file` part begins and resolves
+ * then, with the file still unread: the caller decides (signature, policy,
+ * permission) before a single byte of it is stored.
+ */
+export function readPostForm(req: IncomingMessage, contentType: string): Promise<PostForm> {
+  let busboy: BusboyInstance;
+  try {
+    busboy = new Busboy({
+      headers: { 'content-type': contentType },
+      isPartAFile: (name) => name?.toLowerCase() === 'file',
+      preservePath: false,
+      limits: { fieldNameSize: 1024, fieldSize: MAX_PRE_DATA_BYTES, fields: MAX_FIELDS, files: 1, headerPairs: 100 },
+    });
+  } catch {
+    // No boundary, or a content type busboy cannot read.
+    return Promise.reject(new S3Error('MalformedPOSTRequest'));
+  }
+  const fields = new Map<string, string>();
+  let preData = 0;
+  let file: FilePart | undefined;
+  let settled = false;
+  let resolveDone!: () => void;
+  let rejectDone!: (error: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  // Observed by the caller only after the file; never an unhandled rejection before that.
+  done.catch(() => undefined);
+
+  return new Promise<PostForm>((resolve, reject) => {
+    const fail = (error: S3Error) => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(busboy);
+      reject(error);
+    };
+    busboy.on('field', (name, value, nameTruncated, valueTruncated) => {
+      if (file !== undefined || settled) return;
+      preData += Buffer.byteLength(name) + Buffer.byteLength(value);
+      if (nameTruncated || valueTruncated || preData > MAX_PRE_DATA_BYTES) return fail(new S3Error('MaxPostPreDataLengthExceededError'));
+      const lower = name.toLowerCase();
+      // One value per field: a policy checked against one copy while another is stored would be a bypass.
+      if (fields.has(lower)) return fail(new S3Error('InvalidArgument', `Bucket POST may contain the field '${name}' only once.`, { ArgumentName: name }));
+      fields.set(lower, value);
+    });
+    busboy.on('file', (_name, stream, filename) => {
+      // Without a listener a truncated body's error would crash the process; the consumer gets it anyway.
+      stream.on('error', () => undefined);
+      if (settled) {
+        stream.resume();
+        return;
+      }
+      settled = true;
+      file = { stream, filename };
+      resolve({ fields, file, done });
+    });
+    busboy.on('finish', () => {
+      resolveDone();
+      if (settled) return;
+      settled = true;
+      resolve({ fields, file: undefined, done });
+    });
+    busboy.on('error', () => {
+      rejectDone(new S3Error('MalformedPOSTRequest'));
+      fail(new S3Error('MalformedPOSTRequest'));
+    });
+    req.on('close', () => {
+      if (req.complete) return;
+      // The client went away mid-body: fail whatever is reading the file so nothing is committed.
+      const cut = new S3Error('IncompleteBody');
+      file?.stream.destroy(cut);
+      rejectDone(cut);
+      fail(cut);
+    });
+    req.pipe(busboy);
+  });
+}

@@ -1,0 +1,112 @@
+import { S3Error } from '../../errors.js';
+import { parseAmzDate } from '../../sigv4/amz-date.js';
+import { authErrors } from '../../sigv4/errors.js';
+import { fromHex } from '../../sigv4/hex.js';
+import { ALGORITHM, UNSIGNED_PAYLOAD, type CredentialScope } from '../../sigv4/types.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
+import { checkSessionToken, sigv2Disabled, type AuthDeps } from '../auth.js';
+import type { RequestContext } from '../context.js';
+
+/** AWS's wording for a field the form lacks (or sent after the file, where it is ignored). */
+export function missingField(name: string): S3Error {
+  return new S3Error('InvalidArgument', `Bucket POST must contain a field named '${name}'.  If it is specified, please check the order of the fields.`, {
+    ArgumentName: name,
+    ArgumentValue: '',
+  });
+}
+
+const SHA1_BASE64 = /^[A-Za-z0-9+/]{27}=$/;
+
+/**
+ * Verifies the signature over the policy, SigV4 (x-amz-* fields) or legacy
+ * SigV2 (AWSAccessKeyId, signature), and records who signed. A form with
+ * neither is anonymous and may only do what a bucket policy grants everyone.
+ * The policy's own contents are checked afterwards, so a forged form never
+ * learns whether its policy would have passed.
+ */
+export async function authenticatePost(ctx: RequestContext, fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedAuth> {
+  const v4 = ['x-amz-algorithm', 'x-amz-credential', 'x-amz-signature'].some((name) => fields.has(name));
+  const v2 = fields.has('awsaccesskeyid') || fields.has('signature');
+  if (v4 && v2) throw authErrors.multipleMechanisms();
+  if (!v4 && !v2) {
+    if (fields.has('policy')) throw missingField('AWSAccessKeyId');
+    return { version: 0 };
+  }
+  const verified = v4 ? await verifyV4Policy(ctx, fields, deps) : await verifyV2Policy(ctx, fields, deps);
+  ctx.authType = 'presigned';
+  return verified;
+}
+
+function required(fields: ReadonlyMap<string, string>, name: string): string {
+  const value = fields.get(name);
+  if (value === undefined || value === '') throw missingField(name);
+  return value;
+}
+
+async function verifyV4Policy(ctx: RequestContext, fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedAuth> {
+  const algorithm = required(fields, 'x-amz-algorithm');
+  const credential = required(fields, 'x-amz-credential');
+  const amzDate = required(fields, 'x-amz-date');
+  const signature = required(fields, 'x-amz-signature');
+  const policy = required(fields, 'policy');
+  if (algorithm !== ALGORITHM) {
+    throw new S3Error('InvalidArgument', `X-Amz-Algorithm only supports "${ALGORITHM}"`, { ArgumentName: 'x-amz-algorithm', ArgumentValue: algorithm });
+  }
+  const { accessKeyId, scope } = parseCredential(credential, deps.region);
+  const signedAt = parseAmzDate(amzDate);
+  if (signedAt === undefined) throw authErrors.malformedDate();
+  if (amzDate.slice(0, 8) !== scope.date) throw authErrors.scopeDateMismatch('query');
+
+  const resolved = await deps.lookupKey(accessKeyId);
+  if (resolved === undefined) throw authErrors.unknownAccessKey(accessKeyId);
+  const token = fields.get('x-amz-security-token');
+  const signingKey = deps.keyCache.get(resolved.secretAccessKey, scope, token);
+  const expected = deps.crypto.hmacSha256(signingKey, policy);
+  const provided = fromHex(signature);
+  if (provided === undefined || provided.length !== expected.length || !deps.crypto.timingSafeEqual(provided, expected)) {
+    throw authErrors.signatureMismatch({ accessKeyId, stringToSign: policy, signatureProvided: signature });
+  }
+  checkSessionToken(resolved, token, deps.now());
+  ctx.principal = resolved.principal;
+  return {
+    version: 4,
+    mode: 'query',
+    accessKeyId,
+    scope,
+    amzDate,
+    signedAt,
+    ...(token === undefined ? {} : { securityToken: token }),
+    payloadHash: UNSIGNED_PAYLOAD,
+    signature,
+    signingKey,
+  };
+}
+
+/** AKID/YYYYMMDD/REGION/s3/aws4_request, with the same faults as a pre-signed URL's X-Amz-Credential. */
+function parseCredential(credential: string, region: string): { accessKeyId: string; scope: CredentialScope } {
+  const parts = credential.split('/');
+  if (parts.length !== 5 || parts.some((part) => part === '') || !/^\d{8}$/.test(parts[1] ?? '')) throw authErrors.malformedCredential('query');
+  const [accessKeyId = '', date = '', scopeRegion = '', service = '', terminator = ''] = parts;
+  if (scopeRegion !== region) throw authErrors.wrongRegion('query', scopeRegion, region);
+  if (service !== 's3') throw authErrors.wrongService('query', service, 's3');
+  if (terminator !== 'aws4_request') throw authErrors.wrongTerminator('query', terminator);
+  return { accessKeyId, scope: { date, region, service } };
+}
+
+async function verifyV2Policy(ctx: RequestContext, fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedAuth> {
+  if (deps.sigv2 === false) throw sigv2Disabled();
+  const accessKeyId = required(fields, 'awsaccesskeyid');
+  const signature = required(fields, 'signature');
+  const policy = required(fields, 'policy');
+  const resolved = await deps.lookupKey(accessKeyId);
+  if (resolved === undefined) throw authErrors.unknownAccessKey(accessKeyId);
+  const expected = deps.crypto.hmacSha1(resolved.secretAccessKey, policy);
+  const provided = SHA1_BASE64.test(signature) ? Buffer.from(signature, 'base64') : undefined;
+  if (provided === undefined || provided.length !== expected.length || !deps.crypto.timingSafeEqual(provided, expected)) {
+    throw authErrors.signatureMismatch({ accessKeyId, stringToSign: policy, signatureProvided: signature });
+  }
+  const token = fields.get('x-amz-security-token');
+  checkSessionToken(resolved, token, deps.now());
+  ctx.principal = resolved.principal;
+  return { version: 2, mode: 'query', accessKeyId, ...(token === undefined ? {} : { securityToken: token }) };
+}

@@ -1,0 +1,86 @@
+import type Database from 'better-sqlite3';
+import type { ObjectPart, ObjectRecord } from './types.js';
+
+interface PartRow { part_number: number; size: number; etag: string; checksums: string; blob_id: string }
+
+/** The blobs a version held, besides its row's blob_id (a multipart object's parts 2..n). */
+export interface HeldBlobs {
+  readonly blobId: string;
+  readonly partBlobIds: readonly string[];
+}
+
+/**
+ * Writes and removes object rows, plain or multipart, for the statements that
+ * must share them (PutObject and CompleteMultipartUpload). Callers run these
+ * inside their own write transaction.
+ */
+export class SqliteObjectRows {
+  private readonly stmt;
+
+  constructor(db: Database.Database) {
+    this.stmt = {
+      previous: db.prepare<[number, Buffer], { blob_id: string; part_count: number | null }>(
+        'SELECT blob_id, part_count FROM objects WHERE bucket_id = ? AND key = ?'),
+      partBlobs: db.prepare<[number, Buffer], { blob_id: string }>('SELECT blob_id FROM object_parts WHERE bucket_id = ? AND key = ?'),
+      deleteParts: db.prepare<[number, Buffer]>('DELETE FROM object_parts WHERE bucket_id = ? AND key = ?'),
+      parts: db.prepare<[number, Buffer], PartRow>(
+        'SELECT part_number, size, etag, checksums, blob_id FROM object_parts WHERE bucket_id = ? AND key = ? ORDER BY part_number'),
+      insertPart: db.prepare<[number, Buffer, number, number, string, string, string]>(
+        'INSERT INTO object_parts (bucket_id, key, part_number, size, etag, checksums, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      upsert: db.prepare<[Record<string, unknown>]>(`
+        INSERT INTO objects (bucket_id, key, size, etag, content_type, cache_control, content_disposition, content_encoding,
+                             content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count)
+        VALUES (@bucket_id, @key, @size, @etag, @content_type, @cache_control, @content_disposition, @content_encoding,
+                @content_language, @expires, @user_metadata, @checksums, @last_modified, @blob_id, @part_count)
+        ON CONFLICT (bucket_id, key) DO UPDATE SET
+          size = excluded.size, etag = excluded.etag, content_type = excluded.content_type,
+          cache_control = excluded.cache_control, content_disposition = excluded.content_disposition,
+          content_encoding = excluded.content_encoding, content_language = excluded.content_language,
+          expires = excluded.expires, user_metadata = excluded.user_metadata, checksums = excluded.checksums,
+          last_modified = excluded.last_modified, blob_id = excluded.blob_id, part_count = excluded.part_count`),
+      deleteObject: db.prepare<[number, Buffer], { blob_id: string }>('DELETE FROM objects WHERE bucket_id = ? AND key = ? RETURNING blob_id'),
+    };
+  }
+
+  /** Inserts or replaces the row; returns what the replaced version held (now unreferenced), or null. */
+  write(bucketId: number, key: Buffer, object: ObjectRecord): HeldBlobs | null {
+    const previous = this.release(bucketId, key);
+    this.stmt.upsert.run({
+      bucket_id: bucketId, key, size: object.size, etag: object.etag,
+      content_type: object.contentType ?? null, cache_control: object.cacheControl ?? null,
+      content_disposition: object.contentDisposition ?? null, content_encoding: object.contentEncoding ?? null,
+      content_language: object.contentLanguage ?? null, expires: object.expires ?? null,
+      user_metadata: JSON.stringify(object.userMetadata), checksums: JSON.stringify(object.checksums),
+      last_modified: object.lastModified.getTime(), blob_id: object.blobId, part_count: object.parts?.length ?? null,
+    });
+    for (const part of object.parts ?? []) {
+      this.stmt.insertPart.run(bucketId, key, part.partNumber, part.size, part.etag, JSON.stringify(part.checksums), part.blobId);
+    }
+    return previous;
+  }
+
+  /** Deletes the row; what it held, or null when there was none. */
+  remove(bucketId: number, key: Buffer): HeldBlobs | null {
+    const previous = this.release(bucketId, key);
+    if (previous === null) return null;
+    this.stmt.deleteObject.run(bucketId, key);
+    return previous;
+  }
+
+  /** The parts of a multipart object, in order. */
+  parts(bucketId: number, key: Buffer): ObjectPart[] {
+    return this.stmt.parts.all(bucketId, key).map((r) => ({
+      partNumber: r.part_number, size: r.size, etag: r.etag, checksums: JSON.parse(r.checksums) as Record<string, string>, blobId: r.blob_id,
+    }));
+  }
+
+  /** Drops the current version's part rows (the row itself stays for the caller to replace or delete). */
+  private release(bucketId: number, key: Buffer): HeldBlobs | null {
+    const previous = this.stmt.previous.get(bucketId, key);
+    if (previous === undefined) return null;
+    if (previous.part_count === null) return { blobId: previous.blob_id, partBlobIds: [] };
+    const partBlobIds = this.stmt.partBlobs.all(bucketId, key).map((r) => r.blob_id).filter((id) => id !== previous.blob_id);
+    this.stmt.deleteParts.run(bucketId, key);
+    return { blobId: previous.blob_id, partBlobIds };
+  }
+}

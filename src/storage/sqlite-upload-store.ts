@@ -1,0 +1,256 @@
+import type Database from 'better-sqlite3';
+import { decodeKey, encodeKey, encodeText, prefixUpperBound } from './object-key.js';
+import type { SqliteObjectRows } from './sqlite-object-rows.js';
+import type { ObjectMetadataInput, ObjectRecord } from './types.js';
+import type {
+  AbortUploadResult, ChecksumType, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
+  ListPartsResult, ListUploadsQuery, ListUploadsResult, PartRecord, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
+} from './upload-store.js';
+
+interface UploadRow {
+  upload_id: string; bucket_id: number; bucket: string; key: Buffer; initiator: string; metadata: string;
+  checksum_algorithm: string | null; checksum_type: ChecksumType | null; created_at: number;
+}
+interface PartRow { part_number: number; size: number; etag: string; checksums: string; last_modified: number; blob_id: string }
+type SummaryRow = Omit<UploadRow, 'bucket_id' | 'bucket' | 'metadata'>;
+
+type Durably = <T>(work: () => T) => Promise<T>;
+type Read = <T>(work: () => T) => Promise<T>;
+
+/** UploadStore on the metadata database's connection (migration 3). */
+export class SqliteUploadStore implements UploadStore {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly rows: SqliteObjectRows,
+    private readonly durably: Durably,
+    private readonly read: Read,
+  ) {
+    this.stmt = {
+      bucketId: db.prepare<[string], { id: number }>('SELECT id FROM buckets WHERE name = ?'),
+      insertUpload: db.prepare<[string, number, Buffer, string, string, string | null, string | null, number]>(`
+        INSERT INTO multipart_uploads (upload_id, bucket_id, key, initiator, metadata, checksum_algorithm, checksum_type, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      upload: db.prepare<[string], UploadRow>(
+        'SELECT u.*, b.name AS bucket FROM multipart_uploads u JOIN buckets b ON b.id = u.bucket_id WHERE u.upload_id = ?'),
+      partBlob: db.prepare<[string, number], { blob_id: string }>('SELECT blob_id FROM upload_parts WHERE upload_id = ? AND part_number = ?'),
+      upsertPart: db.prepare<[string, number, number, string, string, number, string]>(`
+        INSERT INTO upload_parts (upload_id, part_number, size, etag, checksums, last_modified, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, checksums = excluded.checksums,
+          last_modified = excluded.last_modified, blob_id = excluded.blob_id`),
+      parts: db.prepare<[string, number, number], PartRow>(
+        'SELECT part_number, size, etag, checksums, last_modified, blob_id FROM upload_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
+      partBlobs: db.prepare<[string], { blob_id: string }>('SELECT blob_id FROM upload_parts WHERE upload_id = ?'),
+      deleteUpload: db.prepare<[string]>('DELETE FROM multipart_uploads WHERE upload_id = ?'),
+      uploadsFrom: db.prepare<[number, Buffer], SummaryRow>(`
+        SELECT upload_id, key, initiator, checksum_algorithm, checksum_type, created_at FROM multipart_uploads
+        WHERE bucket_id = ? AND key >= ? ORDER BY key, created_at, upload_id`),
+      expired: db.prepare<[number, number], { upload_id: string }>(
+        'SELECT upload_id FROM multipart_uploads WHERE created_at < ? ORDER BY created_at LIMIT ?'),
+      freed: db.prepare<[number], { blob_id: string }>('SELECT blob_id FROM freed_blobs LIMIT ?'),
+      forget: db.prepare<[string]>('DELETE FROM freed_blobs WHERE blob_id IN (SELECT value FROM json_each(?))'),
+    };
+  }
+
+  createUpload(input: CreateUploadInput): Promise<CreateUploadResult> {
+    return this.durably((): CreateUploadResult => {
+      const key = encodeKey(input.key);
+      const bucket = this.stmt.bucketId.get(input.bucket);
+      if (bucket === undefined) return { kind: 'no-such-bucket' };
+      const initiated = input.initiated ?? new Date();
+      this.stmt.insertUpload.run(input.uploadId, bucket.id, key, input.initiator, JSON.stringify(input.metadata),
+        input.checksumAlgorithm ?? null, input.checksumType ?? null, initiated.getTime());
+      const upload: UploadRecord = {
+        uploadId: input.uploadId, bucket: input.bucket, key: input.key, initiator: input.initiator, initiated,
+        metadata: input.metadata, checksumAlgorithm: input.checksumAlgorithm, checksumType: input.checksumType,
+      };
+      return { kind: 'created', upload };
+    });
+  }
+
+  getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | null> {
+    return this.read(() => {
+      const row = this.find(bucket, key, uploadId);
+      return row === undefined ? null : toUpload(row);
+    });
+  }
+
+  putPart(input: PutPartInput): Promise<PutPartResult> {
+    return this.durably(() => this.db.transaction((): PutPartResult => {
+      if (this.find(input.bucket, input.key, input.uploadId) === undefined) return { kind: 'no-such-upload' };
+      const { part } = input;
+      const previous = this.stmt.partBlob.get(input.uploadId, part.partNumber);
+      const lastModified = part.lastModified ?? new Date();
+      this.stmt.upsertPart.run(input.uploadId, part.partNumber, part.size, part.etag, JSON.stringify(part.checksums), lastModified.getTime(), part.blobId);
+      return { kind: 'stored', part: { ...part, checksums: { ...part.checksums }, lastModified }, replacedBlobId: previous?.blob_id ?? null };
+    }).immediate());
+  }
+
+  listParts(query: ListPartsQuery): Promise<ListPartsResult> {
+    return this.read(() => this.db.transaction((): ListPartsResult => {
+      const row = this.find(query.bucket, query.key, query.uploadId);
+      if (row === undefined) return { kind: 'no-such-upload' };
+      const rows = query.maxParts <= 0 ? [] : this.stmt.parts.all(query.uploadId, query.after, query.maxParts + 1);
+      const isTruncated = rows.length > query.maxParts;
+      const parts = rows.slice(0, query.maxParts).map(toPart);
+      return { kind: 'listed', upload: toUpload(row), parts, isTruncated, nextAfter: isTruncated ? parts[parts.length - 1]?.partNumber : undefined };
+    }).deferred());
+  }
+
+  listUploads(query: ListUploadsQuery): Promise<ListUploadsResult> {
+    return this.read(() => this.db.transaction((): ListUploadsResult => {
+      const bucket = this.stmt.bucketId.get(query.bucket);
+      if (bucket === undefined) return { kind: 'no-such-bucket' };
+      return { kind: 'listed', ...this.pageOfUploads(bucket.id, query) };
+    }).deferred());
+  }
+
+  completeUpload(input: CompleteUploadInput): Promise<CompleteUploadResult> {
+    return this.durably(() => this.db.transaction((): CompleteUploadResult => {
+      const key = encodeKey(input.key);
+      const row = this.find(input.bucket, input.key, input.uploadId);
+      if (row === undefined) return { kind: 'no-such-upload' };
+      for (const part of input.parts) {
+        if (this.stmt.partBlob.get(input.uploadId, part.partNumber)?.blob_id !== part.blobId) return { kind: 'parts-changed' };
+      }
+      const [first] = input.parts;
+      if (first === undefined) throw new Error('a multipart object needs at least one part');
+      const used = new Set(input.parts.map((p) => p.blobId));
+      const freed = this.stmt.partBlobs.all(input.uploadId).map((r) => r.blob_id).filter((id) => !used.has(id));
+      const metadata = JSON.parse(row.metadata) as ObjectMetadataInput;
+      const object: ObjectRecord = {
+        ...metadata, bucket: input.bucket, key: input.key, size: input.size, etag: input.etag,
+        userMetadata: { ...metadata.userMetadata }, checksums: { ...input.checksums },
+        lastModified: input.lastModified ?? new Date(), blobId: first.blobId, parts: input.parts.map((p) => ({ ...p })),
+      };
+      // The upload's rows go first: the part blobs change hands to object_parts (UNIQUE blob_id).
+      this.stmt.deleteUpload.run(input.uploadId);
+      const previous = this.rows.write(row.bucket_id, key, object);
+      if (previous !== null) freed.push(previous.blobId, ...previous.partBlobIds);
+      return { kind: 'completed', object, freedBlobIds: freed };
+    }).immediate());
+  }
+
+  abortUpload(bucket: string, key: string, uploadId: string): Promise<AbortUploadResult> {
+    return this.durably(() => this.db.transaction((): AbortUploadResult => {
+      if (this.find(bucket, key, uploadId) === undefined) return { kind: 'no-such-upload' };
+      return { kind: 'aborted', freedBlobIds: this.remove(uploadId) };
+    }).immediate());
+  }
+
+  expireUploads(before: Date, limit: number): Promise<{ expired: number; freedBlobIds: string[] }> {
+    return this.durably(() => this.db.transaction(() => {
+      const ids = this.stmt.expired.all(before.getTime(), limit).map((r) => r.upload_id);
+      return { expired: ids.length, freedBlobIds: ids.flatMap((id) => this.remove(id)) };
+    }).immediate());
+  }
+
+  pendingFreedBlobs(limit: number): Promise<string[]> {
+    return this.read(() => this.stmt.freed.all(limit).map((r) => r.blob_id));
+  }
+
+  forgetFreedBlobs(blobIds: readonly string[]): Promise<void> {
+    return this.durably(() => {
+      this.stmt.forget.run(JSON.stringify(blobIds));
+    });
+  }
+
+  /** The upload row, only if it belongs to this bucket and key (S3 answers NoSuchUpload otherwise). */
+  private find(bucket: string, key: string, uploadId: string): UploadRow | undefined {
+    const row = this.stmt.upload.get(uploadId);
+    if (row === undefined || row.bucket !== bucket || !row.key.equals(Buffer.from(key, 'utf8'))) return undefined;
+    return row;
+  }
+
+  /** Deletes the upload (its parts cascade); returns their blobs. */
+  private remove(uploadId: string): string[] {
+    const blobs = this.stmt.partBlobs.all(uploadId).map((r) => r.blob_id);
+    this.stmt.deleteUpload.run(uploadId);
+    return blobs;
+  }
+
+  /**
+   * Uploads in (key bytes, initiation) order, grouped by delimiter. An entry
+   * is listed when it sorts after the key marker (a common prefix returned
+   * earlier skips its whole group); the marker key's own uploads are listed
+   * only after the upload-id marker, when one is given.
+   */
+  private pageOfUploads(bucketId: number, query: ListUploadsQuery): Omit<Extract<ListUploadsResult, { kind: 'listed' }>, 'kind'> {
+    const prefix = encodeText(query.prefix ?? '');
+    const delimiter = query.delimiter ?? '';
+    const marker = query.keyMarker !== undefined && query.keyMarker !== '' ? encodeText(query.keyMarker) : undefined;
+    const uploads: UploadSummary[] = [];
+    const commonPrefixes: string[] = [];
+    let last: { key: string; uploadId: string | undefined } | undefined;
+    let isTruncated = false;
+    if (query.maxUploads <= 0) return { uploads, commonPrefixes, isTruncated, nextKeyMarker: undefined, nextUploadIdMarker: undefined };
+    // Uploads of the marker key up to and including this one were listed already.
+    let skipThrough = marker !== undefined && query.uploadIdMarker ? query.uploadIdMarker : undefined;
+    const markerHasUpload = skipThrough !== undefined && this.stmt.upload.get(skipThrough)?.key.equals(marker ?? Buffer.alloc(0)) === true;
+    let from: Buffer | null = marker !== undefined && Buffer.compare(marker, prefix) > 0 ? marker : prefix;
+    scan: while (from !== null) {
+      const start: Buffer = from;
+      from = null;
+      for (const row of this.stmt.uploadsFrom.iterate(bucketId, start)) {
+        if (!row.key.subarray(0, prefix.length).equals(prefix)) break scan;
+        const key = decodeKey(row.key);
+        const cut = delimiter === '' ? -1 : key.indexOf(delimiter, (query.prefix ?? '').length);
+        const entry = cut === -1 ? row.key : encodeText(key.slice(0, cut + delimiter.length));
+        if (marker !== undefined) {
+          const order = Buffer.compare(entry, marker);
+          if (order < 0 || (order === 0 && (cut !== -1 || !markerHasUpload))) {
+            if (cut === -1) continue;
+            from = prefixUpperBound(entry); // a group listed before: seek past it
+            continue scan;
+          }
+          if (order === 0 && skipThrough !== undefined) {
+            if (row.upload_id === skipThrough) skipThrough = undefined;
+            continue;
+          }
+        }
+        if (uploads.length + commonPrefixes.length === query.maxUploads) {
+          isTruncated = true;
+          break scan;
+        }
+        if (cut === -1) {
+          uploads.push(toSummary(key, row));
+          last = { key, uploadId: row.upload_id };
+          continue;
+        }
+        const group = entry.toString('utf8');
+        commonPrefixes.push(group);
+        last = { key: group, uploadId: undefined };
+        from = prefixUpperBound(entry); // seek past the whole group
+        continue scan;
+      }
+    }
+    return {
+      uploads, commonPrefixes, isTruncated,
+      nextKeyMarker: isTruncated ? last?.key : undefined,
+      nextUploadIdMarker: isTruncated ? last?.uploadId : undefined,
+    };
+  }
+}
+
+function toUpload(row: UploadRow): UploadRecord {
+  return {
+    uploadId: row.upload_id, bucket: row.bucket, key: decodeKey(row.key), initiator: row.initiator, initiated: new Date(row.created_at),
+    metadata: JSON.parse(row.metadata) as ObjectMetadataInput,
+    checksumAlgorithm: row.checksum_algorithm ?? undefined, checksumType: row.checksum_type ?? undefined,
+  };
+}
+
+function toSummary(key: string, row: SummaryRow): UploadSummary {
+  return {
+    key, uploadId: row.upload_id, initiator: row.initiator, initiated: new Date(row.created_at),
+    checksumAlgorithm: row.checksum_algorithm ?? undefined, checksumType: row.checksum_type ?? undefined,
+  };
+}
+
+function toPart(row: PartRow): PartRecord {
+  return {
+    partNumber: row.part_number, size: row.size, etag: row.etag, checksums: JSON.parse(row.checksums) as Record<string, string>,
+    lastModified: new Date(row.last_modified), blobId: row.blob_id,
+  };
+}
