@@ -24,7 +24,7 @@ export interface ResolvedKey {
 
 export const MAX_KEYS_PER_USER = 2;
 export const SESSION_KEY_PREFIX = 'LKTS';
-const MASTER_KEY_CHECK = 'master-key-check';
+export const MASTER_KEY_CHECK = 'master-key-check';
 const MASTER_KEY_CHECK_TEXT = 'latchkey master key check';
 
 export class MasterKeyMismatchError extends Error {}
@@ -58,21 +58,23 @@ export class Identities {
   }
 
   /**
-   * The first start seals a known text; later starts must open it. A wrong
-   * master key is refused before anything in the data dir changes.
+   * The first start seals a known text; later starts must open it. Checked
+   * against the value read before the store is opened for writing, so a
+   * wrong master key is refused before anything in the data dir changes.
    */
-  static async checkMasterKey(store: IdentityStore, box: SecretBox): Promise<void> {
-    const sealed = await store.getSetting(MASTER_KEY_CHECK);
-    if (sealed === null) {
-      await store.putSetting(MASTER_KEY_CHECK, box.seal(MASTER_KEY_CHECK_TEXT, MASTER_KEY_CHECK));
-      return;
-    }
+  static verifyMasterKey(sealed: Buffer | null, box: SecretBox): void {
+    if (sealed === null) return;
     try {
       if (box.open(sealed, MASTER_KEY_CHECK) === MASTER_KEY_CHECK_TEXT) return;
     } catch {
       // fall through to the refusal
     }
     throw new MasterKeyMismatchError('the master key does not match this data directory: its secrets were sealed with another key (check LATCHKEY_MASTER_KEY or --master-key-file)');
+  }
+
+  /** First start of a data dir: seal the check text under the key now in use. */
+  static async recordMasterKey(store: IdentityStore, box: SecretBox): Promise<void> {
+    if ((await store.getSetting(MASTER_KEY_CHECK)) === null) await store.putSetting(MASTER_KEY_CHECK, box.seal(MASTER_KEY_CHECK_TEXT, MASTER_KEY_CHECK));
   }
 
   async resolveKey(accessKeyId: string): Promise<ResolvedKey | undefined> {

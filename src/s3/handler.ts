@@ -76,7 +76,21 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
     await deps.operationDeps.authorizer.check(ctx, verified, action, arn, ctx.bucket);
   }
   await link?.reserveUse();
-  await deps.operations[route.operation](ctx, verified, deps.operationDeps);
+  try {
+    await deps.operations[route.operation](ctx, verified, deps.operationDeps);
+  } catch (error) {
+    throw await hideMissingKey(ctx, verified, deps.operationDeps, error);
+  }
+}
+
+/**
+ * As S3 does: a caller who may not list the bucket learns nothing about which
+ * keys exist, so a missing key is AccessDenied to them rather than NoSuchKey.
+ */
+async function hideMissingKey(ctx: RequestContext, verified: VerifiedAuth, deps: OperationDeps, error: unknown): Promise<unknown> {
+  if (!(error instanceof S3Error) || error.code !== 'NoSuchKey' || ctx.bucket === undefined || ctx.principal?.kind === 'root') return error;
+  const mayList = await deps.authorizer.allows(ctx, verified, 's3:ListBucket', bucketArn(ctx.bucket), ctx.bucket);
+  return mayList ? error : new S3Error('AccessDenied');
 }
 
 export function sendError(ctx: RequestContext, error: unknown, logger: Logger): void {

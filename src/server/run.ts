@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { SigningKeyCache } from '../sigv4/signing-key.js';
-import { Identities, MasterKeyMismatchError } from '../identity/identities.js';
+import { Identities, MASTER_KEY_CHECK, MasterKeyMismatchError } from '../identity/identities.js';
 import { GENERATED_KEY_FILE, loadMasterKey, type LoadedMasterKey } from '../identity/master-key.js';
 import { SecretBox } from '../identity/secret-box.js';
 import { adminApi } from '../admin/admin-api.js';
@@ -15,8 +16,8 @@ import { createS3Handler, type Extension } from '../s3/handler.js';
 import { LinkService } from '../links/link-service.js';
 import { storedCorsSource } from '../s3/cors.js';
 import { OPERATIONS } from '../s3/operations/index.js';
-import type { IdentityStore } from '../storage/identity-store.js';
-import { Storage } from '../storage/storage.js';
+import { peekSetting } from '../storage/sqlite-metadata-store.js';
+import { METADATA_FILE, Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { loadRootCredentials } from './root-credentials.js';
@@ -40,15 +41,9 @@ const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
-  let masterKey: LoadedMasterKey | undefined;
-  const { storage, recovery } = await Storage.open(
-    config.dataDir,
-    (message, error) => logger.warn(message, { error: String(error) }),
-    async (opened) => {
-      masterKey = await openMasterKey(config, opened.metadata.identities);
-    },
-  );
-  if (masterKey === undefined) throw new Error('unreachable: the master key is loaded before recovery');
+  const masterKey = await openMasterKey(config);
+  const { storage, recovery } = await Storage.open(config.dataDir, (message, error) => logger.warn(message, { error: String(error) }));
+  await Identities.recordMasterKey(storage.metadata.identities, new SecretBox(masterKey.key));
   if (masterKey.origin === 'generated') {
     logger.warn('master key generated: back it up, secrets in the data dir cannot be read without it', { path: masterKey.path });
   }
@@ -181,14 +176,15 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
  * A data dir whose secrets were sealed with a key that is not given is refused
  * rather than handed a fresh key that could never open them.
  */
-async function openMasterKey(config: ServerConfig, store: IdentityStore): Promise<LoadedMasterKey> {
-  const sealedBefore = (await store.getSetting('master-key-check')) !== null;
+async function openMasterKey(config: ServerConfig): Promise<LoadedMasterKey> {
+  const sealed = peekSetting(join(config.dataDir, METADATA_FILE), MASTER_KEY_CHECK);
   const generatedFile = join(config.dataDir, GENERATED_KEY_FILE);
-  if (sealedBefore && config.masterKey === undefined && config.masterKeyFile === undefined && !existsSync(generatedFile)) {
+  if (sealed !== null && config.masterKey === undefined && config.masterKeyFile === undefined && !existsSync(generatedFile)) {
     throw new MasterKeyMismatchError(`this data directory's secrets were sealed with a master key that is not here: set LATCHKEY_MASTER_KEY or --master-key-file (or restore ${generatedFile})`);
   }
+  await mkdir(config.dataDir, { recursive: true });
   const loaded = await loadMasterKey({ fromEnv: config.masterKey, file: config.masterKeyFile, dataDir: config.dataDir });
-  await Identities.checkMasterKey(store, new SecretBox(loaded.key));
+  Identities.verifyMasterKey(sealed, new SecretBox(loaded.key));
   return loaded;
 }
 

@@ -56,22 +56,16 @@ export class Storage {
     this.multipart = new MultipartStorage(this);
   }
 
-  /**
-   * Opens (creating if needed) a data directory with SQLite metadata, and
-   * recovers it. `beforeRecovery` may refuse the directory (a wrong master
-   * key) before recovery changes anything in it.
-   */
+  /** Opens (creating if needed) a data directory with SQLite metadata, and recovers it. */
   static async open(
     dataDir: string,
     warn?: (message: string, error: unknown) => void,
-    beforeRecovery?: (storage: Storage) => Promise<void>,
   ): Promise<{ storage: Storage; recovery: RecoveryReport }> {
     await mkdir(dataDir, { recursive: true });
     const blobs = new BlobStore(dataDir);
     await blobs.init();
     const storage = new Storage(new SqliteMetadataStore(join(dataDir, METADATA_FILE)), blobs, warn);
     try {
-      await beforeRecovery?.(storage);
       return { storage, recovery: await storage.recover() };
     } catch (error) {
       await storage.close();

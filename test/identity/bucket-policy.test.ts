@@ -148,6 +148,8 @@ out({'get': client_error(s3.get_bucket_policy, Bucket='pub'), 'status': client_e
       bucketPolicy({ ...publicRead('pub'), Resource: 'pub/*' }),
       bucketPolicy({ ...publicRead('pub'), Action: 'iam:CreateUser' }),
       bucketPolicy({ ...publicRead('pub'), Effect: 'Perhaps' }),
+      // A bucket's policy may only name that bucket's resources.
+      bucketPolicy({ ...publicRead('pub'), Resource: 'arn:aws:s3:::other-bucket/*' }),
     ];
     const { outcomes, final } = await putEach('pub', [kept, ...malformed]);
     assert.equal(outcomes[0]?.put, null);

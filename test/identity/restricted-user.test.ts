@@ -49,6 +49,7 @@ r = {}
 r['get'] = s3.get_object(Bucket='bkt', Key='photos/a.jpg')['Body'].read().decode()
 r['get_private'] = client_error(s3.get_object, Bucket='bkt', Key='private/b.jpg')
 r['head_private'] = client_error(s3.head_object, Bucket='bkt', Key='private/b.jpg')
+r['get_missing'] = client_error(s3.get_object, Bucket='bkt', Key='photos/missing.jpg')
 r['list_photos'] = [o['Key'] for o in s3.list_objects_v2(Bucket='bkt', Prefix='photos/')['Contents']]
 r['list_photos_v1'] = [o['Key'] for o in s3.list_objects(Bucket='bkt', Prefix='photos/sub/')['Contents']]
 r['list_all'] = client_error(s3.list_objects_v2, Bucket='bkt')
@@ -72,6 +73,8 @@ out(r)
     assert.equal(r['get'], 'JPEG-a');
     assertBotoError(r['get_private'], 'AccessDenied', 403, 'get private/b.jpg');
     assertBotoError(r['head_private'], '403', 403, 'head private/b.jpg');
+    // Without s3:ListBucket on the whole bucket, a missing key must not be told apart from a forbidden one (as S3).
+    assertBotoError(r['get_missing'], 'AccessDenied', 403, 'get a missing key under photos/');
     assert.deepEqual(r['list_photos'], ['photos/a.jpg', 'photos/sub/c.jpg']);
     assert.deepEqual(r['list_photos_v1'], ['photos/sub/c.jpg']);
     assertBotoError(r['list_all'], 'AccessDenied', 403, 'list without prefix');

@@ -16,7 +16,7 @@ export async function putBucketPolicy(ctx: RequestContext, auth: VerifiedAuth, d
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
   const text = Buffer.concat(parts).toString('utf8');
   if (text.trim() === '') throw new S3Error('MalformedPolicy', 'Policies must be valid JSON and the first byte must be \'{\'');
-  parsePolicy(text, { kind: 'bucket' }); // throws MalformedPolicy with AWS's reason
+  parsePolicy(text, { kind: 'bucket', bucket: bucket.name }); // throws MalformedPolicy with AWS's reason
   if (!(await deps.identities.putBucketPolicy(bucket.name, text))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
   sendEmpty(ctx, 204);
 }
