@@ -3,13 +3,15 @@ import './threadpool.js';
 import { ConfigError, loadServerConfig } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { clientUsage, runClientCommand } from './cli/dispatch.js';
+import { PRESIGN_USAGE, runPresign } from './cli/commands/presign.js';
 
 const HELP = `latchkey: a self-hosted S3-compatible object store built around pre-signed URLs
 
 Usage:
   latchkey server [--address HOST:PORT] [--data DIR] [--region R] [--domain D] [--public-url URL]
                   [--console-address HOST:PORT | --no-console]
-${clientUsage()}  latchkey help
+${clientUsage()}  ${PRESIGN_USAGE}
+  latchkey help
 
 Client commands take --endpoint-url URL, --region R, --profile NAME and --json
 (run 'latchkey user --help' and so on); credentials come from AWS_ACCESS_KEY_ID /
@@ -20,7 +22,8 @@ LATCHKEY_REGION (default us-east-1), LATCHKEY_DOMAIN, LATCHKEY_PUBLIC_URL,
 LATCHKEY_CONSOLE_ADDRESS (the web console; default 127.0.0.1:9001),
 LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset),
 LATCHKEY_MASTER_KEY or --master-key-file (the key sealing secrets at rest; generated into the data dir when unset),
-LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links are kept in the audit log; default 30d).
+LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links are kept in the audit log; default 30d),
+LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on).
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -39,6 +42,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'bucket':
     case 'link':
       return runClientCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+    case 'presign':
+      return runPresign(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
     case undefined:
     case 'help':
     case '--help':

@@ -38,7 +38,7 @@ export function consoleAssets(root = projectRoot()): ConsoleAssets {
       let file: string | undefined;
       if (path === '/' || path === '/index.html') file = join(pages, built ? 'index.html' : 'not-built.html');
       else if (/^\/[a-z-]+\.css$/.test(path)) file = join(pages, path);
-      else if (/^\/js\/[a-z-]+\.js$/.test(path)) file = join(scripts, path.slice(4));
+      else if (/^\/js\/[a-z0-9-]+\.js$/.test(path)) file = join(scripts, path.slice(4));
       else if (path === '/favicon.svg') file = join(pages, 'favicon.svg');
       if (file === undefined) return undefined;
       try {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
 import { cidrContains, parseIp } from '../iam/ip-address.js';
 import type { RequestContext } from '../s3/context.js';
@@ -18,6 +19,8 @@ export interface LinkGuardDeps {
   readonly audit: AuditLog;
   readonly now: () => number;
   readonly warn: (message: string, error: unknown) => void;
+  /** Responses of admitted link requests not yet closed (their audit records are still to come). */
+  readonly open: Set<ServerResponse>;
 }
 
 const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
@@ -45,8 +48,10 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
   // A use counts once the answer is a success and has begun (a 304 included: it tells the holder the object is unchanged);
   // a failure, or a client gone before any answer, gives the use back.
   const counts = () => ctx.res.headersSent && ctx.res.statusCode < 400;
+  deps.open.add(ctx.res);
   ctx.res.once('close', () => {
     closed = true;
+    deps.open.delete(ctx.res);
     if (reserved && !counts()) deps.store.refundUse(link.id).catch((error: unknown) => deps.warn('could not refund a link use', error));
     deps.audit.record({
       at: new Date(deps.now()),

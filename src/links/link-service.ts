@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../s3/context.js';
 import type { Logger } from '../server/logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
@@ -28,6 +29,8 @@ export interface LinkReport extends ParsedLink {
 const LINK_LIFETIME_MS = MAX_PRESIGN_EXPIRES * 1000;
 const SWEEP_MIN_MS = 1_000;
 const SWEEP_MAX_MS = 10 * 60_000;
+/** How long a log or show request waits at most for answers under way (a long download is not waited for). */
+const SETTLE_MS = 250;
 
 /**
  * Latchkey's link controls in one place: the request-path guard (revocation,
@@ -38,6 +41,7 @@ export class LinkService {
   readonly audit: AuditLog;
   private readonly sweeper: NodeJS.Timeout;
   private sweeping: Promise<void> = Promise.resolve();
+  private readonly open = new Set<ServerResponse>();
 
   constructor(private readonly options: LinkServiceOptions) {
     const warn = (message: string, error: unknown) => options.logger.warn(message, { error: String(error) });
@@ -50,7 +54,22 @@ export class LinkService {
 
   admit(ctx: RequestContext, auth: VerifiedAuth): Promise<LinkAdmission> {
     const { store, now, logger } = this.options;
-    return admitLink(ctx, auth, { store, audit: this.audit, now, warn: (message, error) => logger.warn(message, { error: String(error) }) });
+    return admitLink(ctx, auth, { store, audit: this.audit, now, open: this.open, warn: (message, error) => logger.warn(message, { error: String(error) }) });
+  }
+
+  /**
+   * Waits (briefly) for answers already under way to close, which is when their
+   * audit records are made: a client can hold a whole body (it has its length)
+   * before the server's stream has ended the response.
+   */
+  private async settle(): Promise<void> {
+    const closing = [...this.open].filter((res) => res.headersSent).map((res) => new Promise<void>((resolve) => res.once('close', () => resolve())));
+    if (closing.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(closing), new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)))]);
+      clearTimeout(timer);
+    }
+    await this.audit.flush();
   }
 
   parse(url: string): ParsedLink {
@@ -77,7 +96,7 @@ export class LinkService {
 
   async report(url: string): Promise<LinkReport> {
     const parsed = this.parse(url);
-    await this.audit.flush();
+    await this.settle();
     const { store, now } = this.options;
     const [usage, revokedBy] = await Promise.all([
       store.linkUsage(parsed.link.id),
@@ -89,7 +108,7 @@ export class LinkService {
   }
 
   async log(query: AuditQuery): Promise<{ records: LinkAuditRecord[]; truncated: boolean }> {
-    await this.audit.flush();
+    await this.settle();
     return this.options.store.queryAudit(query);
   }
 

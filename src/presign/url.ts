@@ -9,6 +9,8 @@ export type PresignMethod = 'GET' | 'PUT' | 'HEAD' | 'DELETE';
 /** Query parameters Latchkey signs into a link and enforces on use. */
 export const MAX_USES_PARAM = 'X-Latchkey-Max-Uses';
 export const SOURCE_IP_PARAM = 'X-Latchkey-Source-Ip';
+/** The largest use count the server accepts in a link. */
+export const MAX_USES_LIMIT = 1_000_000;
 
 /** The response-* overrides S3 honours on a signed GET or HEAD, by option name. */
 const RESPONSE_OVERRIDES = {
@@ -161,7 +163,9 @@ function overrideParams(input: PresignUrlInput, method: PresignMethod): string[]
 function latchkeyParams(input: PresignUrlInput): string[] {
   const params: string[] = [];
   if (input.maxUses !== undefined) {
-    if (!Number.isSafeInteger(input.maxUses) || input.maxUses < 1) throw new PresignInputError(`maxUses must be a whole number of at least 1; got ${input.maxUses}`);
+    if (!Number.isSafeInteger(input.maxUses) || input.maxUses < 1 || input.maxUses > MAX_USES_LIMIT) {
+      throw new PresignInputError(`maxUses must be a whole number from 1 to ${MAX_USES_LIMIT}; got ${input.maxUses}`);
+    }
     params.push(`${MAX_USES_PARAM}=${input.maxUses}`);
   }
   if (input.sourceIp !== undefined) {

@@ -98,7 +98,7 @@ export function findRoute(input: RouteInput): Route {
   const candidates = ROUTES.filter((r) => r.target === input.target);
   const sub = [...input.query.keys()].filter((name) => SUBRESOURCES.has(name));
   if (!candidates.some((r) => r.method === input.method)) {
-    // A sub-resource names a real S3 operation we lack (POST ?uploads is CreateMultipartUpload): 501, not 405.
+    // A sub-resource names a real S3 operation we lack (POST ?restore is RestoreObject): 501, not 405.
     if (sub.some((name) => name !== 'list-type')) throw notImplemented();
     throw new S3Error('MethodNotAllowed', undefined, { Method: input.method, ResourceType: input.target.toUpperCase() });
   }
@@ -112,6 +112,10 @@ export function findRoute(input: RouteInput): Route {
       continue;
     }
     return route;
+  }
+  // POST /bucket/key names no operation (only POST ?uploads and ?uploadId do): 405, as without any POST route.
+  if (!sub.some((name) => name !== 'list-type') && !candidates.some((r) => r.method === input.method && r.query === undefined)) {
+    throw new S3Error('MethodNotAllowed', undefined, { Method: input.method, ResourceType: input.target.toUpperCase() });
   }
   throw notImplemented();
 }

@@ -34,7 +34,8 @@ export class MultipartStorage {
   async create(input: Omit<CreateUploadInput, 'uploadId'>): Promise<UploadRecord> {
     encodeKey(input.key);
     // Long and random: an upload id is a capability to add parts to someone's upload.
-    const uploadId = randomBytes(24).toString('base64url');
+    // Hex, not base64url: an id starting with '-' reads as an option to the aws CLI.
+    const uploadId = randomBytes(24).toString('hex');
     const result = await this.uploads.createUpload({ ...input, uploadId });
     if (result.kind === 'no-such-bucket') throw noSuchBucket(input.bucket);
     return result.upload;

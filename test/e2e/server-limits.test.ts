@@ -92,7 +92,7 @@ test('an operation we do not implement: 501 NotImplemented XML, not 500', async 
     ['PUT', `/${BUCKET}/tagged?tagging`],
     ['GET', `/${BUCKET}?website`],
     ['GET', `/${BUCKET}?versioning`],
-    ['POST', `/${BUCKET}/tagged?uploads`],
+    ['POST', `/${BUCKET}/tagged?restore`],
   ];
   for (const [method, path] of cases) {
     const response = await fetch(presigned(server, method, path), { method });

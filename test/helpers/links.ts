@@ -16,6 +16,13 @@ export interface LinkOptions {
   readonly now?: number;
 }
 
+/**
+ * Two links for the same request signed in the same second are one link (same
+ * signature, same counter): each call gets its own expiry so tests never share one by accident.
+ */
+let distinct = 0;
+const freshExpiry = () => 600 + (distinct++ % 10_000);
+
 function withParams(base: string, params: Readonly<Record<string, string>> | undefined): string {
   const query = new URLSearchParams(params ?? {}).toString().replace(/\+/g, '%20');
   return query === '' ? base : `${base}?${query}`;
@@ -29,7 +36,7 @@ export function link(server: TestServer, bucket: string, key: string, options: L
     credentials: options.credentials ?? ROOT_CREDENTIALS,
     region: server.region,
     now: options.now ?? Date.now(),
-    expiresIn: options.expiresIn ?? 600,
+    expiresIn: options.expiresIn ?? freshExpiry(),
     crypto: nodeCrypto,
   }).url;
 }
@@ -42,7 +49,7 @@ export function linkV2(server: TestServer, bucket: string, key: string, options:
     url: withParams(`${server.endpoint}/${bucket}/${key}`, options.params),
     credentials: options.credentials ?? ROOT_CREDENTIALS,
     now: options.now ?? Date.now(),
-    expiresIn: options.expiresIn ?? 600,
+    expiresIn: options.expiresIn ?? freshExpiry(),
     crypto: nodeCrypto,
   }).url;
 }

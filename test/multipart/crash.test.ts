@@ -124,9 +124,11 @@ test(`SIGKILL during part uploads and during completion, ${ROUNDS} rounds: the o
 
     // Uploads cut off by the kills are still open; an expiry of one second sweeps them.
     server = await startServer({ dataDir, args: ['--multipart-expiry', '1s'] });
+    // The sweep commits first and unlinks after, so wait for both.
     let disk = readMultipartDisk(dataDir);
-    for (let waited = 0; (disk.uploads > 0 || disk.uploadParts > 0) && waited < 10_000; waited += 200) {
-      await sleep(200);
+    const settled = () => disk.uploads === 0 && multipartProblems(disk, { expectNoOrphans: true }).length === 0;
+    for (let waited = 0; !settled() && waited < 10_000; waited += 100) {
+      await sleep(100);
       disk = readMultipartDisk(dataDir);
     }
     assert.equal(disk.uploads, 0);

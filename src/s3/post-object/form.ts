@@ -70,8 +70,12 @@ export function readPostForm(req: IncomingMessage, contentType: string): Promise
       fields.set(lower, value);
     });
     busboy.on('file', (_name, stream, filename) => {
-      // Without a listener a truncated body's error would crash the process; the consumer gets it anyway.
-      stream.on('error', () => undefined);
+      // The parser reports a body that ends inside the file by emitting 'error', then ending the
+      // stream normally; a consumer that starts reading later (after auth) would miss the error and
+      // store a truncated file. Destroying keeps the failure on the stream for whoever reads it.
+      stream.on('error', (error: Error) => {
+        if (!stream.destroyed) stream.destroy(error);
+      });
       if (settled) {
         stream.resume();
         return;

@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
 import type { Logger } from '../../server/logger.js';
@@ -127,14 +126,16 @@ function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadata
  * is read and dropped to report its real size, as S3 does.
  */
 async function store(storage: Storage, bucket: string, key: string, file: FilePart, meta: ObjectMetadataInput, range: { min: number; max: number }): Promise<string> {
-  const body = new PassThrough();
-  file.stream.pipe(body);
   let seen = 0;
-  file.stream.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-  });
+  // Not destroyed when storage stops early, so the rest can still be drained and counted.
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of file.stream.iterator({ destroyOnReturn: false })) {
+      seen += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  }
   try {
-    const { object } = await storage.putObject(bucket, key, body, meta, {
+    const { object } = await storage.putObject(bucket, key, counted(), meta, {
       maxSize: range.max,
       verify: (written) => {
         if (written.size < range.min) {
@@ -144,12 +145,17 @@ async function store(storage: Storage, bucket: string, key: string, file: FilePa
     });
     return object.etag;
   } catch (error) {
-    file.stream.unpipe(body);
-    if (error instanceof S3Error && error.code === 'EntityTooLarge' && !file.stream.destroyed) {
-      file.stream.resume();
-      await once(file.stream, 'end').catch(() => undefined);
+    if (error instanceof S3Error && error.code === 'EntityTooLarge') {
+      if (!file.stream.readableEnded && !file.stream.destroyed) {
+        file.stream.on('data', (chunk: Buffer) => {
+          seen += chunk.length;
+        });
+        await once(file.stream, 'end').catch(() => undefined);
+      }
       throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(seen), MaxSizeAllowed: String(range.max) });
     }
+    // The body ended inside the file part (no closing boundary): the parser failed the file stream.
+    if (!(error instanceof S3Error) && file.stream.errored !== null) throw new S3Error('MalformedPOSTRequest');
     throw error;
   }
 }

@@ -1,0 +1,163 @@
+import { parseArgs } from 'node:util';
+import { presignUrl, PresignInputError, type PresignMethod, type PresignUrlInput } from '../../presign/url.js';
+import { MAX_PRESIGN_EXPIRES } from '../../sigv4/types.js';
+import { CLIENT_OPTIONS, resolveClientConfig } from '../client-config.js';
+import type { CliIO } from '../dispatch.js';
+import { CliConfigError, UsageError } from '../errors.js';
+import { formatJson } from '../output.js';
+
+export const PRESIGN_USAGE = 'latchkey presign s3://BUCKET/KEY [--method GET|PUT|HEAD|DELETE] [--expires-in 3600|15m|12h|7d]';
+
+const HELP = `${PRESIGN_USAGE} [options]
+  Print a pre-signed link to one object. It is computed locally with your
+  credentials; the server is not contacted. Whoever has the link can use it,
+  without credentials, until it expires (at most 7 days).
+
+Options:
+  --method M                         GET (default), PUT, HEAD or DELETE
+  --expires-in T                     seconds, or 15m, 12h, 7d (default 3600; at most 7d)
+  --content-type T                   PUT: the Content-Type the upload must send
+  --content-disposition D            PUT: stored with the object
+  --meta NAME=VALUE                  PUT: x-amz-meta-NAME the upload must send (repeatable)
+  --checksum-sha256 B64              PUT: base64 SHA-256 the uploaded bytes must have
+  --response-content-disposition D   GET/HEAD: override the response header (likewise
+                                     --response-content-type, --response-cache-control,
+                                     --response-content-language, --response-content-encoding,
+                                     --response-expires)
+  --max-uses N                       the link works N times at most
+  --source-ip CIDR                   only clients from this address or block may use it
+  --endpoint-url URL, --region R, --profile NAME   as for the other commands
+  --json                             print method, url, the headers to send and expiresAt
+
+A PUT link signed with --content-type or --meta must be used with exactly those
+headers (printed on stderr, or under "headers" with --json).
+Exit status: 0 success, 2 usage or local configuration error.
+`;
+
+const OPTIONS = {
+  ...CLIENT_OPTIONS,
+  method: { type: 'string' },
+  'expires-in': { type: 'string' },
+  'content-type': { type: 'string' },
+  'content-disposition': { type: 'string' },
+  meta: { type: 'string', multiple: true },
+  'checksum-sha256': { type: 'string' },
+  'response-content-disposition': { type: 'string' },
+  'response-content-type': { type: 'string' },
+  'response-cache-control': { type: 'string' },
+  'response-content-language': { type: 'string' },
+  'response-content-encoding': { type: 'string' },
+  'response-expires': { type: 'string' },
+  'max-uses': { type: 'string' },
+  'source-ip': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "900", "90s", "15m", "12h", "7d" → seconds; longer than S3's 7 days is refused. */
+export function parseExpiresIn(text: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--expires-in must be seconds or a duration such as 15m, 12h or 7d; got '${text}'`);
+  const seconds = Number(m[1]) * (UNITS[m[2] || 's'] ?? 1);
+  if (seconds < 1) throw new UsageError('--expires-in must be at least 1 second');
+  if (seconds > MAX_PRESIGN_EXPIRES) {
+    throw new UsageError(`--expires-in ${text} is longer than 7 days (${MAX_PRESIGN_EXPIRES} seconds), the longest a pre-signed link may live`);
+  }
+  return seconds;
+}
+
+export function parseS3Uri(text: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/s.exec(text);
+  if (!m) throw new UsageError(`expected s3://BUCKET/KEY, got '${text}'`);
+  return { bucket: m[1] ?? '', key: m[2] ?? '' };
+}
+
+function parseMethod(text: string | undefined): PresignMethod {
+  const method = (text ?? 'GET').toUpperCase();
+  if (method !== 'GET' && method !== 'PUT' && method !== 'HEAD' && method !== 'DELETE') {
+    throw new UsageError(`--method must be GET, PUT, HEAD or DELETE; got '${text}'`);
+  }
+  return method;
+}
+
+function parseMeta(items: readonly string[] | undefined): Record<string, string> | undefined {
+  if (items === undefined || items.length === 0) return undefined;
+  const metadata: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--meta takes NAME=VALUE, got '${item}'`);
+    metadata[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return metadata;
+}
+
+function parseMaxUses(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new UsageError(`--max-uses must be a whole number of at least 1; got '${text}'`);
+  return Number(text);
+}
+
+/** `latchkey presign …`: answers the exit status. */
+export function runPresign(args: readonly string[], io: CliIO): number {
+  try {
+    return presignCommand(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof CliConfigError || error instanceof PresignInputError) {
+      io.stderr.write(`latchkey: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function presignCommand(args: readonly string[], io: CliIO): number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    const reason = error instanceof Error ? (error.message.split(/\.\s/)[0] ?? error.message) : String(error);
+    throw new UsageError(`${reason}; usage: ${PRESIGN_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`${positionals.length === 0 ? 'missing s3://BUCKET/KEY' : `unexpected argument '${positionals[1]}'`}; usage: ${PRESIGN_USAGE}`);
+  const { bucket, key } = parseS3Uri(positionals[0] ?? '');
+  const method = parseMethod(values.method);
+  const expiresIn = parseExpiresIn(values['expires-in'] ?? '3600');
+  const config = resolveClientConfig({ 'endpoint-url': values['endpoint-url'], region: values.region, profile: values.profile }, io.env);
+  const input: PresignUrlInput = {
+    endpoint: config.endpoint,
+    bucket,
+    key,
+    method,
+    expiresIn,
+    credentials: config.credentials,
+    region: config.region,
+    contentType: values['content-type'],
+    contentDisposition: values['content-disposition'],
+    metadata: parseMeta(values.meta),
+    checksumSha256: values['checksum-sha256'],
+    responseContentDisposition: values['response-content-disposition'],
+    responseContentType: values['response-content-type'],
+    responseCacheControl: values['response-cache-control'],
+    responseContentLanguage: values['response-content-language'],
+    responseContentEncoding: values['response-content-encoding'],
+    responseExpires: values['response-expires'],
+    maxUses: parseMaxUses(values['max-uses']),
+    sourceIp: values['source-ip'],
+  };
+  const signed = presignUrl(input);
+  if (values.json) {
+    io.stdout.write(formatJson({ method: signed.method, url: signed.url, headers: signed.headers, expiresAt: signed.expiresAt.toISOString() }));
+    return 0;
+  }
+  io.stdout.write(`${signed.url}\n`);
+  const headers = Object.entries(signed.headers);
+  if (headers.length > 0) io.stderr.write(`Send these headers with the ${method}:\n${headers.map(([name, value]) => `  ${name}: ${value}\n`).join('')}`);
+  return 0;
+}
