@@ -94,7 +94,9 @@ export function proxyToS3(target: S3Target, credentials: Credentials, req: Incom
       resolve();
     });
     // A browser that leaves mid-upload must not leave a half-sent body hanging upstream.
-    req.once('aborted', () => upstream.destroy());
+    req.once('close', () => {
+      if (!req.complete) upstream.destroy();
+    });
     if (method === 'GET' || method === 'HEAD' || method === 'DELETE') upstream.end();
     else req.pipe(upstream);
   });

@@ -7,8 +7,12 @@ import type { Principal } from '../identity/identities.js';
 export type AuthType = 'header' | 'presigned' | 'anonymous';
 
 /** Everything one request carries through routing, auth and the operation (ReqCtx). */
+/** Request ids: a random prefix per process and a counter, unique without a random draw per request. */
+const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
+let idCounter = 0;
+
 export class RequestContext {
-  readonly id = randomBytes(8).toString('hex').toUpperCase();
+  readonly id = `${ID_PREFIX}${(idCounter++ % 0x100000000).toString(16).toUpperCase().padStart(8, '0')}`;
   readonly startedAt = performance.now();
   readonly method: string;
   readonly wirePath: string;

@@ -20,8 +20,6 @@ const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 export function percentDecode(value: string, plusIsSpace = false): string {
   const text = plusIsSpace ? value.replace(/\+/g, ' ') : value;
   if (!text.includes('%')) return text;
-  return text.replace(PERCENT_RUN, (run) => {
-    const bytes = Buffer.from(run.replace(/%/g, ''), 'hex');
-    return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  });
+  // Buffer's UTF-8 decoding replaces invalid sequences with U+FFFD, as a non-fatal TextDecoder does.
+  return text.replace(PERCENT_RUN, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
 }

@@ -53,6 +53,8 @@ export class BlobNotFoundError extends Error {
 const BLOB_ID = /^[0-9a-f]{32}$/;
 const FAN_OUT = /^[0-9a-f]{2}$/;
 const SWEEP_BATCH = 500;
+/** Reads up to this size are done in one call (the default stream chunk). */
+const SMALL_READ = 64 * 1024;
 
 /**
  * Object bytes as files under <dataDir>/blobs/<2 hex>/<32 hex>. Names are
@@ -128,13 +130,25 @@ export class BlobStore {
    * opened before this resolves, so a delete or replace afterwards cannot cut
    * the read short: POSIX keeps an unlinked file's data while it is open.
    */
-  async open(blobId: string, range?: ByteRange): Promise<Readable> {
+  async open(blobId: string, range?: ByteRange, size?: number): Promise<Readable> {
     let file: FileHandle;
     try {
       file = await open(this.pathOf(blobId), 'r');
     } catch (error) {
       if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(blobId);
       throw error;
+    }
+    const start = range?.start ?? 0;
+    const length = range ? range.end - range.start + 1 : size;
+    if (length !== undefined && length <= SMALL_READ) {
+      // One read of at most one stream chunk: the stream machinery (and its extra EOF read) would cost more than the bytes.
+      try {
+        const buffer = Buffer.allocUnsafe(length);
+        const { bytesRead } = await file.read(buffer, 0, length, start);
+        return Readable.from([buffer.subarray(0, bytesRead)], { objectMode: false });
+      } finally {
+        await file.close();
+      }
     }
     return file.createReadStream({ autoClose: true, ...(range ? { start: range.start, end: range.end } : {}) });
   }

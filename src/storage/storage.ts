@@ -133,7 +133,7 @@ export class Storage {
       if (object.parts !== undefined && !(await this.pinCurrent(object))) continue;
       try {
         const range = typeof options.range === 'function' ? options.range(object) : options.range;
-        if (object.parts === undefined) return { object, body: await this.blobs.open(object.blobId, range), range };
+        if (object.parts === undefined) return { object, body: await this.blobs.open(object.blobId, range, object.size), range };
         const body = await openParts(this.blobs, object.parts, range);
         body.once('close', () => this.unpin(object));
         return { object, body, range };
