@@ -94,8 +94,8 @@ export function proxyToS3(target: S3Target, credentials: Credentials, req: Incom
       resolve();
     });
     // A browser that leaves mid-upload must not leave a half-sent body hanging upstream.
-    req.once('close', () => {
-      if (!req.complete) upstream.destroy();
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy();
     });
     if (method === 'GET' || method === 'HEAD' || method === 'DELETE') upstream.end();
     else req.pipe(upstream);

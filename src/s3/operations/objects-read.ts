@@ -1,9 +1,9 @@
-import { pipeline } from 'node:stream/promises';
 import { S3Error } from '../../errors.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
+import { sendStream } from '../send-stream.js';
 import { objectHeaders } from '../object-headers.js';
 import { selectRange } from '../part-range.js';
 import { bucketName } from './buckets.js';
@@ -54,8 +54,7 @@ export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: 
     ctx.res.setHeader('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
   }
   ctx.res.setHeader('content-length', range ? range.end - range.start + 1 : object.size);
-  body.on('data', (chunk: Buffer) => {
-    ctx.bytesOut += chunk.length;
+  await sendStream(body, ctx.res, (n) => {
+    ctx.bytesOut += n;
   });
-  await pipeline(body, ctx.res);
 }
