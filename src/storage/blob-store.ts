@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, open as openCallback, read as readCallback } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
+import { SmallBlobCache } from './small-blob-cache.js';
 
 /** A streaming digest the caller wants computed alongside MD5 (e.g. CRC32C, SHA256). */
 export interface ChecksumComputer<D = unknown> {
@@ -55,6 +57,10 @@ const FAN_OUT = /^[0-9a-f]{2}$/;
 const SWEEP_BATCH = 500;
 /** Reads up to this size are done in one call (the default stream chunk). */
 const SMALL_READ = 64 * 1024;
+/** Larger reads for large objects: fewer trips to the thread pool per megabyte. */
+const LARGE_READ = 512 * 1024;
+/** Memory for whole small blobs (see SmallBlobCache). */
+const DEFAULT_SMALL_CACHE = 32 * 1024 * 1024;
 
 /**
  * Object bytes as files under <dataDir>/blobs/<2 hex>/<32 hex>. Names are
@@ -67,9 +73,15 @@ export class BlobStore {
   readonly blobDir: string;
   readonly tmpDir: string;
 
-  constructor(readonly dataDir: string) {
+  private readonly small: SmallBlobCache;
+
+  constructor(
+    readonly dataDir: string,
+    smallBlobCacheBytes = DEFAULT_SMALL_CACHE,
+  ) {
     this.blobDir = join(dataDir, 'blobs');
     this.tmpDir = join(dataDir, 'tmp');
+    this.small = new SmallBlobCache(smallBlobCacheBytes);
   }
 
   async init(): Promise<void> {
@@ -131,30 +143,45 @@ export class BlobStore {
    * the read short: POSIX keeps an unlinked file's data while it is open.
    */
   async open(blobId: string, range?: ByteRange, size?: number): Promise<Readable> {
-    let file: FileHandle;
+    const bytes = await this.readIfSmall(blobId, range, size);
+    if (bytes !== undefined) return Readable.from([bytes], { objectMode: false });
+    const fd = await this.openBlob(blobId);
+    return createReadStream('', { fd, autoClose: true, highWaterMark: LARGE_READ, ...(range ? { start: range.start, end: range.end } : {}) });
+  }
+
+  /** The bytes (or the range of them) of a blob of at most 64 KiB, from memory when cached; undefined for larger blobs. */
+  async readIfSmall(blobId: string, range?: ByteRange, size?: number): Promise<Buffer | undefined> {
+    if (size === undefined || size > SMALL_READ) return undefined;
+    const whole = this.small.get(blobId) ?? (await this.readSmall(blobId, size));
+    return range ? whole.subarray(range.start, range.end + 1) : whole;
+  }
+
+  /** One open, one read, one close, then the bytes stay cached: the stream machinery would cost more than the bytes. */
+  private async readSmall(blobId: string, size: number): Promise<Buffer> {
+    const fd = await this.openBlob(blobId);
     try {
-      file = await open(this.pathOf(blobId), 'r');
+      const buffer = Buffer.allocUnsafe(size);
+      const whole = buffer.subarray(0, await readFd(fd, buffer, 0));
+      this.small.set(blobId, whole);
+      return whole;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Plain descriptors, not FileHandles: on a small GET the FileHandle objects cost more than the read. */
+  private async openBlob(blobId: string): Promise<number> {
+    try {
+      return await openFd(this.pathOf(blobId));
     } catch (error) {
       if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(blobId);
       throw error;
     }
-    const start = range?.start ?? 0;
-    const length = range ? range.end - range.start + 1 : size;
-    if (length !== undefined && length <= SMALL_READ) {
-      // One read of at most one stream chunk: the stream machinery (and its extra EOF read) would cost more than the bytes.
-      try {
-        const buffer = Buffer.allocUnsafe(length);
-        const { bytesRead } = await file.read(buffer, 0, length, start);
-        return Readable.from([buffer.subarray(0, bytesRead)], { objectMode: false });
-      } finally {
-        await file.close();
-      }
-    }
-    return file.createReadStream({ autoClose: true, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   /** Idempotent: a missing blob is already deleted. */
   async delete(blobId: string): Promise<void> {
+    this.small.delete(blobId);
     try {
       await unlink(this.pathOf(blobId));
     } catch (error) {
@@ -290,4 +317,14 @@ function tooLarge(maxSize: number, proposed: number | undefined): S3Error {
 
 function isErrno(error: unknown, code: string): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
+
+function openFd(path: string): Promise<number> {
+  return new Promise((resolve, reject) => openCallback(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
+function readFd(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    readCallback(fd, buffer, 0, buffer.length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))),
+  );
 }

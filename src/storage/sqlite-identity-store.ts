@@ -15,8 +15,17 @@ type Durably = <T>(work: () => T) => Promise<T>;
 type Read = <T>(work: () => T) => Promise<T>;
 
 /** IdentityStore on the metadata database's connection (migration 2). */
+/** Buckets whose policy (or its absence) is remembered. */
+const BUCKET_POLICY_CACHE = 4096;
+
 export class SqliteIdentityStore implements IdentityStore {
   private readonly stmt;
+  /**
+   * Every request reads its bucket's policy. This process is the database's
+   * only writer and every change goes through this class (or forgetBucket), so
+   * the remembered value is the current one: still "checked at time of use".
+   */
+  private readonly bucketPolicies = new Map<string, string | null>();
 
   constructor(
     private readonly db: Database.Database,
@@ -198,6 +207,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   putBucketPolicy(bucket: string, document: string): Promise<boolean> {
+    this.bucketPolicies.delete(bucket);
     return this.durably(() => {
       const row = this.stmt.bucketId.get(bucket);
       if (row === undefined) return false;
@@ -207,11 +217,24 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   getBucketPolicy(bucket: string): Promise<string | null> {
-    return this.read(() => this.stmt.bucketPolicy.get(bucket)?.document ?? null);
+    const cached = this.bucketPolicies.get(bucket);
+    if (cached !== undefined) return Promise.resolve(cached);
+    return this.read(() => {
+      const document = this.stmt.bucketPolicy.get(bucket)?.document ?? null;
+      this.bucketPolicies.set(bucket, document);
+      if (this.bucketPolicies.size > BUCKET_POLICY_CACHE) this.bucketPolicies.delete(this.bucketPolicies.keys().next().value ?? '');
+      return document;
+    });
   }
 
   deleteBucketPolicy(bucket: string): Promise<boolean> {
+    this.bucketPolicies.delete(bucket);
     return this.durably(() => this.stmt.deleteBucketPolicy.run(bucket).changes === 1);
+  }
+
+  /** The bucket is gone (its policy row went with it): forget what was read of it. */
+  forgetBucket(bucket: string): void {
+    this.bucketPolicies.delete(bucket);
   }
 
   putBucketCors(bucket: string, document: string): Promise<boolean> {

@@ -47,6 +47,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly stmt;
   private readonly commits: GroupCommit | undefined;
   readonly identities: IdentityStore;
+  private readonly identityStore: SqliteIdentityStore;
   readonly uploads: UploadStore;
   readonly links: LinkStore;
   private readonly rows: SqliteObjectRows;
@@ -61,7 +62,8 @@ export class SqliteMetadataStore implements MetadataStore {
     migrate(this.db);
     this.commits = options.durable === false ? undefined : new GroupCommit(`${file}-wal`);
     const db = this.db;
-    this.identities = new SqliteIdentityStore(db, (work) => this.durably(work), settle);
+    this.identityStore = new SqliteIdentityStore(db, (work) => this.durably(work), settle);
+    this.identities = this.identityStore;
     this.rows = new SqliteObjectRows(db);
     this.uploads = new SqliteUploadStore(db, this.rows, (work) => this.durably(work), settle);
     this.links = new SqliteLinkStore(db, (work) => this.durably(work), settle);
@@ -117,6 +119,7 @@ export class SqliteMetadataStore implements MetadataStore {
       if (bucket === undefined) return { kind: 'no-such-bucket' };
       if (this.stmt.anyObject.get(bucket.id) !== undefined) return { kind: 'not-empty' };
       this.stmt.deleteBucket.run(bucket.id);
+      this.identityStore.forgetBucket(name);
       return { kind: 'deleted' };
     }).immediate());
   }
@@ -141,15 +144,16 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   getObject(bucket: string, key: string): Promise<GetObjectResult> {
-    // One read transaction: a multipart object's row and its parts come from the same snapshot.
-    return settle(() => this.db.transaction((): GetObjectResult => {
+    // A multipart object's row and its parts are read in one synchronous call; this connection is the
+    // database's only writer and cannot commit in between, so no transaction is needed for a consistent pair.
+    return settle((): GetObjectResult => {
       const keyBytes = encodeKey(key);
       const row = this.stmt.objectWithBucket.get(keyBytes, bucket);
       if (row === undefined) return { kind: 'no-such-bucket' };
       if (row.blob_id === undefined || row.blob_id === null) return { kind: 'no-such-key' };
       const object = toObject(bucket, row as ObjectRow);
       return { kind: 'found', object: row.part_count === null ? object : { ...object, parts: this.rows.parts(row.bucket_id, keyBytes) } };
-    }).deferred());
+    });
   }
 
   deleteObject(bucket: string, key: string): Promise<DeleteObjectResult> {

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { BlobNotFoundError, BlobStore, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -125,7 +125,7 @@ export class Storage {
    * opening the blob a concurrent PUT may replace and unlink it; the row has
    * then changed too, so reading again finds the new version (or NoSuchKey).
    */
-  async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<{ object: ObjectRecord; body: Readable; range: ByteRange | undefined }> {
+  async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<{ object: ObjectRecord; body: Readable; range: ByteRange | undefined; bytes?: Buffer }> {
     let lastMissing: BlobNotFoundError | undefined;
     for (let attempt = 0; attempt < GET_ATTEMPTS; attempt++) {
       const object = await this.headObject(bucket, key);
@@ -133,7 +133,11 @@ export class Storage {
       if (object.parts !== undefined && !(await this.pinCurrent(object))) continue;
       try {
         const range = typeof options.range === 'function' ? options.range(object) : options.range;
-        if (object.parts === undefined) return { object, body: await this.blobs.open(object.blobId, range, object.size), range };
+        if (object.parts === undefined) {
+          const bytes = await this.blobs.readIfSmall(object.blobId, range, object.size);
+          if (bytes !== undefined) return { object, body: Readable.from([bytes], { objectMode: false }), bytes, range };
+          return { object, body: await this.blobs.open(object.blobId, range, object.size), range };
+        }
         const body = await openParts(this.blobs, object.parts, range);
         body.once('close', () => this.unpin(object));
         return { object, body, range };

@@ -3,12 +3,17 @@ import { presignUrl, PresignInputError, type PresignMethod, type PresignUrlInput
 import { MAX_PRESIGN_EXPIRES } from '../../sigv4/types.js';
 import { CLIENT_OPTIONS, resolveClientConfig } from '../client-config.js';
 import type { CliIO } from '../dispatch.js';
-import { CliConfigError, UsageError } from '../errors.js';
+import { ApiError, CliConfigError, TransportError, UsageError } from '../errors.js';
 import { formatJson } from '../output.js';
+import { completeMultipart, parseEtags, parsePartCount, startMultipart } from './presign-multipart.js';
 
-export const PRESIGN_USAGE = 'latchkey presign s3://BUCKET/KEY [--method GET|PUT|HEAD|DELETE] [--expires-in 3600|15m|12h|7d]';
+const LINK_USAGE = 'latchkey presign s3://BUCKET/KEY [--method GET|PUT|HEAD|DELETE] [--expires-in 3600|15m|12h|7d]';
+const MULTIPART_USAGE = 'latchkey presign --multipart --parts N s3://BUCKET/KEY [--expires-in T] [--content-type T]';
+const COMPLETE_USAGE = 'latchkey presign --complete UPLOAD_ID --etags E1,E2,... s3://BUCKET/KEY';
+/** The three forms, one per line, indented to follow the first in the top-level help. */
+export const PRESIGN_USAGE = [LINK_USAGE, MULTIPART_USAGE, COMPLETE_USAGE].join('\n  ');
 
-const HELP = `${PRESIGN_USAGE} [options]
+const HELP = `${LINK_USAGE} [options]
   Print a pre-signed link to one object. It is computed locally with your
   credentials; the server is not contacted. Whoever has the link can use it,
   without credentials, until it expires (at most 7 days).
@@ -31,7 +36,22 @@ Options:
 
 A PUT link signed with --content-type or --meta must be used with exactly those
 headers (printed on stderr, or under "headers" with --json).
-Exit status: 0 success, 2 usage or local configuration error.
+
+${MULTIPART_USAGE} [--json]
+  Start a multipart upload (signed with your credentials) and print one
+  pre-signed UploadPart link per part, the upload ID and the command that
+  completes it. Whoever has the links PUTs each part (every part but the last
+  at least 5 MiB) and keeps the ETag header of each answer. With --json:
+  {uploadId, bucket, key, parts: [{partNumber, url}], expiresAt}.
+  --parts N          1 to 10000
+  --expires-in T     how long the part links work (default 3600; at most 7d)
+  --content-type T   stored with the object
+
+${COMPLETE_USAGE} [--json]
+  Complete the upload with the parts' ETags, in part order (quotes optional).
+
+Exit status: 0 success, 1 the server refused (its error code is printed, e.g.
+NoSuchUpload, InvalidPart), 2 usage or local configuration error.
 `;
 
 const OPTIONS = {
@@ -50,6 +70,10 @@ const OPTIONS = {
   'response-expires': { type: 'string' },
   'max-uses': { type: 'string' },
   'source-ip': { type: 'string' },
+  multipart: { type: 'boolean' },
+  parts: { type: 'string' },
+  complete: { type: 'string' },
+  etags: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -100,33 +124,62 @@ function parseMaxUses(text: string | undefined): number | undefined {
 }
 
 /** `latchkey presign …`: answers the exit status. */
-export function runPresign(args: readonly string[], io: CliIO): number {
+export async function runPresign(args: readonly string[], io: CliIO): Promise<number> {
+  const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
   try {
-    return presignCommand(args, io);
+    return await presignCommand(args, io);
   } catch (error) {
     if (error instanceof UsageError || error instanceof CliConfigError || error instanceof PresignInputError) {
-      io.stderr.write(`latchkey: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      io.stderr.write(`latchkey: ${oneLine(error.message)}\n`);
       return 2;
+    }
+    // Only --multipart and --complete talk to the server.
+    if (error instanceof ApiError) {
+      io.stderr.write(`latchkey: ${error.code} (HTTP ${error.status})${error.message ? `: ${oneLine(error.message)}` : ''}\n`);
+      return 1;
+    }
+    if (error instanceof TransportError) {
+      io.stderr.write(`latchkey: ${oneLine(error.message)}\n`);
+      return 1;
     }
     throw error;
   }
 }
 
-function presignCommand(args: readonly string[], io: CliIO): number {
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+/** Options that shape a single link; none of them applies to a multipart upload. */
+const LINK_ONLY = [
+  'method', 'content-disposition', 'meta', 'checksum-sha256', 'response-content-disposition', 'response-content-type', 'response-cache-control',
+  'response-content-language', 'response-content-encoding', 'response-expires', 'max-uses', 'source-ip',
+] as const;
+
+function refuse(values: Values, names: readonly (keyof Values)[], mode: string): void {
+  const given = names.find((name) => values[name] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given} does not apply to ${mode}`);
+}
+
+async function presignCommand(args: readonly string[], io: CliIO): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     const reason = error instanceof Error ? (error.message.split(/\.\s/)[0] ?? error.message) : String(error);
-    throw new UsageError(`${reason}; usage: ${PRESIGN_USAGE}`);
+    throw new UsageError(`${reason}; usage: ${LINK_USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout.write(HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(`${positionals.length === 0 ? 'missing s3://BUCKET/KEY' : `unexpected argument '${positionals[1]}'`}; usage: ${PRESIGN_USAGE}`);
+  const usage = values.multipart ? MULTIPART_USAGE : values.complete !== undefined ? COMPLETE_USAGE : LINK_USAGE;
+  if (positionals.length !== 1) throw new UsageError(`${positionals.length === 0 ? 'missing s3://BUCKET/KEY' : `unexpected argument '${positionals[1]}'`}; usage: ${usage}`);
   const { bucket, key } = parseS3Uri(positionals[0] ?? '');
+  if (values.multipart || values.complete !== undefined) {
+    await multipartCommand(values, bucket, key, io);
+    return 0;
+  }
+  refuse(values, ['parts', 'etags'], 'a single link; use them with --multipart or --complete');
   const method = parseMethod(values.method);
   const expiresIn = parseExpiresIn(values['expires-in'] ?? '3600');
   const config = resolveClientConfig({ 'endpoint-url': values['endpoint-url'], region: values.region, profile: values.profile }, io.env);
@@ -160,4 +213,21 @@ function presignCommand(args: readonly string[], io: CliIO): number {
   const headers = Object.entries(signed.headers);
   if (headers.length > 0) io.stderr.write(`Send these headers with the ${method}:\n${headers.map(([name, value]) => `  ${name}: ${value}\n`).join('')}`);
   return 0;
+}
+
+async function multipartCommand(values: Values, bucket: string, key: string, io: CliIO): Promise<void> {
+  if (values.multipart && values.complete !== undefined) throw new UsageError('give either --multipart (start an upload) or --complete UPLOAD_ID (finish one), not both');
+  if (values.complete !== undefined) {
+    refuse(values, [...LINK_ONLY, 'parts', 'expires-in', 'content-type'], '--complete');
+    if (values.complete.trim() === '') throw new UsageError('--complete needs the upload ID that --multipart printed');
+  } else {
+    refuse(values, [...LINK_ONLY, 'etags'], '--multipart');
+  }
+  const etags = values.complete === undefined ? [] : parseEtags(values.etags);
+  const partCount = values.multipart ? parsePartCount(values.parts) : 0;
+  const expiresIn = parseExpiresIn(values['expires-in'] ?? '3600');
+  const flags = { 'endpoint-url': values['endpoint-url'], region: values.region, profile: values.profile };
+  const target = { bucket, key, config: resolveClientConfig(flags, io.env), flags, json: values.json === true };
+  if (values.complete !== undefined) await completeMultipart({ ...target, uploadId: values.complete, etags }, io);
+  else await startMultipart({ ...target, partCount, expiresIn, contentType: values['content-type'] }, io);
 }

@@ -41,7 +41,7 @@ export async function headObject(ctx: RequestContext, _auth: VerifiedAuth, deps:
 /** The descriptor is opened before the status line goes out: a DELETE or PUT meanwhile cannot cut the read short. */
 export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   let headers: Record<string, string> = {};
-  const { object, body, range } = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
+  const { object, body, range, bytes } = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
     range: (found) => {
       headers = objectHeaders(ctx, found);
       checkConditions(readConditions(ctx), found);
@@ -54,6 +54,12 @@ export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: 
     ctx.res.setHeader('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
   }
   ctx.res.setHeader('content-length', range ? range.end - range.start + 1 : object.size);
+  if (bytes !== undefined) {
+    // A small object is already in memory: one write, no stream.
+    ctx.bytesOut += bytes.length;
+    ctx.res.end(bytes);
+    return;
+  }
   await sendStream(body, ctx.res, (n) => {
     ctx.bytesOut += n;
   });
