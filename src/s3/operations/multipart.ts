@@ -4,7 +4,6 @@ import { objectArn } from '../../iam/index.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { MAX_PART_SIZE } from '../../storage/multipart-plan.js';
 import type { ChecksumType, PartRecord, UploadRecord } from '../../storage/upload-store.js';
-import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
@@ -14,7 +13,7 @@ import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
 import { bucketName, requireBucket } from './buckets.js';
 import { objectKey } from './objects-read.js';
-import { parseCopySource } from './objects-write.js';
+import { checkCopySourceConditions, parseCopySource } from './objects-write.js';
 
 /** The algorithms S3 accepts for multipart uploads, and the checksum types each allows. */
 const MULTIPART_CHECKSUM_TYPES: Readonly<Partial<Record<ChecksumAlgorithm, readonly ChecksumType[]>>> = {
@@ -146,16 +145,7 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
   const computed = partChecksumComputer(upload, []);
   const { object, body, range } = await deps.storage.getObject(source.bucket, source.key, {
     range: (found) => {
-      checkConditions(
-        {
-          ifMatch: ctx.header('x-amz-copy-source-if-match'),
-          ifNoneMatch: ctx.header('x-amz-copy-source-if-none-match'),
-          ifModifiedSince: ctx.header('x-amz-copy-source-if-modified-since'),
-          ifUnmodifiedSince: ctx.header('x-amz-copy-source-if-unmodified-since'),
-        },
-        found,
-        'precondition',
-      );
+      checkCopySourceConditions(ctx, found);
       const range = copySourceRange(ctx.header('x-amz-copy-source-range'), found.size);
       const length = range ? range.end - range.start + 1 : found.size;
       if (length > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(length), MaxSizeAllowed: String(MAX_PART_SIZE) });

@@ -97,6 +97,20 @@ export interface CopySource {
   readonly key: string;
 }
 
+/** x-amz-copy-source-if-* against the source object: any failure is 412 PreconditionFailed, never 304. */
+export function checkCopySourceConditions(ctx: RequestContext, source: ObjectRecord): void {
+  checkConditions(
+    {
+      ifMatch: ctx.header('x-amz-copy-source-if-match'),
+      ifNoneMatch: ctx.header('x-amz-copy-source-if-none-match'),
+      ifModifiedSince: ctx.header('x-amz-copy-source-if-modified-since'),
+      ifUnmodifiedSince: ctx.header('x-amz-copy-source-if-unmodified-since'),
+    },
+    source,
+    'precondition',
+  );
+}
+
 export function parseCopySource(header: string): CopySource {
   const [path = '', query] = header.split('?', 2);
   if (query !== undefined && !/^versionId=null$/.test(query)) throw new S3Error('NotImplemented', 'Versioned copy sources are not supported.');
@@ -125,16 +139,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
   const { object: sourceObject, body } = await deps.storage.getObject(source.bucket, source.key, {
     range: (found) => {
-      checkConditions(
-        {
-          ifMatch: ctx.header('x-amz-copy-source-if-match'),
-          ifNoneMatch: ctx.header('x-amz-copy-source-if-none-match'),
-          ifModifiedSince: ctx.header('x-amz-copy-source-if-modified-since'),
-          ifUnmodifiedSince: ctx.header('x-amz-copy-source-if-unmodified-since'),
-        },
-        found,
-        'precondition',
-      );
+      checkCopySourceConditions(ctx, found);
       return undefined;
     },
   });
