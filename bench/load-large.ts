@@ -61,7 +61,9 @@ async function worker(): Promise<void> {
   while (next < args.urls.length * args.rounds && performance.now() < deadline) {
     const url = args.urls[next++ % args.urls.length] ?? '';
     const started = performance.now();
-    bytes += await once(url);
+    // Not "bytes += await …": that reads bytes before the await and loses the other workers' updates.
+    const received = await once(url);
+    bytes += received;
     latencies.push(performance.now() - started);
   }
 }
