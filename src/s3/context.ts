@@ -53,7 +53,7 @@ export class RequestContext {
   }
 
   get signable(): SignableRequest {
-    return { method: this.method, path: this.wirePath, query: this.rawQuery, headers: this.headers };
+    return { method: this.method, path: this.wirePath, query: this.rawQuery, queryPairs: this.queryPairs, headers: this.headers };
   }
 
   /** "/bucket/key" for the <Resource> of error bodies. */

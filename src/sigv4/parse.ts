@@ -63,7 +63,7 @@ const UNSIGNED_AMZ_HEADERS_ALLOWED = new Set(['x-amz-content-sha256']);
 
 /** Find which mechanism a request uses and parse it, checking structure only (no key, no crypto). */
 export function parseAuthorization(request: SignableRequest, options: ParseOptions): ParsedAuth {
-  const query = parseQuery(request.query);
+  const query = request.queryPairs ?? parseQuery(request.query);
   const authorization = single(request.headers['authorization']);
   const hasV4Query = query.some(([name]) => name === 'X-Amz-Algorithm' || name === 'X-Amz-Signature' || name === 'X-Amz-Credential');
   const hasV2Query = query.some(([name]) => name === 'AWSAccessKeyId' || name === 'Signature');

@@ -5,6 +5,8 @@ export interface SignableRequest {
   readonly path: string;
   /** Raw query string without the leading '?'. */
   readonly query: string;
+  /** The query already split and decoded (parseQuery of `query`), when the caller has it. */
+  readonly queryPairs?: ReadonlyArray<readonly [string, string]>;
   /** Lower-case names; a header sent several times is an array in arrival order. */
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }

@@ -3,7 +3,12 @@
  * is %XX-encoded with upper-case hex. encodeURIComponent leaves !'()* alone,
  * so those are finished by hand.
  */
+const UNRESERVED = /^[A-Za-z0-9._~-]*$/;
+const UNRESERVED_OR_SLASH = /^[A-Za-z0-9._~/-]*$/;
+
 export function uriEncode(value: string, keepSlash = false): string {
+  // Most names, values and keys need no escaping at all: skip the encoder for them.
+  if ((keepSlash ? UNRESERVED_OR_SLASH : UNRESERVED).test(value)) return value;
   // encodeURIComponent throws on a lone surrogate; UTF-8 (Buffer, TextEncoder) turns it into U+FFFD, so do the same.
   const encoded = encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD')).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return keepSlash ? encoded.replace(/%2F/g, '/') : encoded;

@@ -58,7 +58,7 @@ const SWEEP_BATCH = 500;
 /** Reads up to this size are done in one call (the default stream chunk). */
 const SMALL_READ = 64 * 1024;
 /** Larger reads for large objects: fewer trips to the thread pool per megabyte. */
-const LARGE_READ = 512 * 1024;
+const LARGE_READ = 1024 * 1024;
 /** Memory for whole small blobs (see SmallBlobCache). */
 const DEFAULT_SMALL_CACHE = 32 * 1024 * 1024;
 

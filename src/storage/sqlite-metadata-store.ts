@@ -48,6 +48,14 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly commits: GroupCommit | undefined;
   readonly identities: IdentityStore;
   private readonly identityStore: SqliteIdentityStore;
+  /**
+   * Recently read object rows, and bucket ids by name. Every write to an
+   * object row goes through SqliteObjectRows, which drops the entry in the
+   * same synchronous call, and this connection is the only writer: an entry
+   * is always the current row. A hot object's GET skips the query.
+   */
+  private readonly recent = new Map<string, GetObjectResult>();
+  private readonly bucketIds = new Map<string, number>();
   readonly uploads: UploadStore;
   readonly links: LinkStore;
   private readonly rows: SqliteObjectRows;
@@ -64,7 +72,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const db = this.db;
     this.identityStore = new SqliteIdentityStore(db, (work) => this.durably(work), settle);
     this.identities = this.identityStore;
-    this.rows = new SqliteObjectRows(db);
+    this.rows = new SqliteObjectRows(db, (bucketId, key) => this.recent.delete(recentKey(bucketId, key)));
     this.uploads = new SqliteUploadStore(db, this.rows, (work) => this.durably(work), settle);
     this.links = new SqliteLinkStore(db, (work) => this.durably(work), settle);
     this.stmt = {
@@ -120,6 +128,7 @@ export class SqliteMetadataStore implements MetadataStore {
       if (this.stmt.anyObject.get(bucket.id) !== undefined) return { kind: 'not-empty' };
       this.stmt.deleteBucket.run(bucket.id);
       this.identityStore.forgetBucket(name);
+      this.bucketIds.delete(name);
       return { kind: 'deleted' };
     }).immediate());
   }
@@ -148,13 +157,21 @@ export class SqliteMetadataStore implements MetadataStore {
     // database's only writer and cannot commit in between, so no transaction is needed for a consistent pair.
     return settle((): GetObjectResult => {
       const keyBytes = encodeKey(key);
+      const bucketId = this.bucketIds.get(bucket);
+      const cached = bucketId === undefined ? undefined : this.recent.get(recentKey(bucketId, keyBytes));
+      if (cached !== undefined) return cached;
       const row = this.stmt.objectWithBucket.get(keyBytes, bucket);
       if (row === undefined) return { kind: 'no-such-bucket' };
       if (row.blob_id === undefined || row.blob_id === null) return { kind: 'no-such-key' };
       const object = toObject(bucket, row as ObjectRow);
-      return { kind: 'found', object: row.part_count === null ? object : { ...object, parts: this.rows.parts(row.bucket_id, keyBytes) } };
+      const found: GetObjectResult = { kind: 'found', object: row.part_count === null ? object : { ...object, parts: this.rows.parts(row.bucket_id, keyBytes) } };
+      this.bucketIds.set(bucket, row.bucket_id);
+      this.recent.set(recentKey(row.bucket_id, keyBytes), found);
+      if (this.recent.size > RECENT_OBJECTS) this.recent.delete(this.recent.keys().next().value ?? '');
+      return found;
     });
   }
+
 
   deleteObject(bucket: string, key: string): Promise<DeleteObjectResult> {
     return this.durably(() => {
@@ -267,4 +284,11 @@ export function peekSetting(file: string, name: string): Buffer | null {
     db.close();
     for (const f of added) rmSync(f, { force: true });
   }
+}
+
+/** Object rows remembered by getObject. */
+const RECENT_OBJECTS = 10_000;
+
+function recentKey(bucketId: number, key: Buffer): string {
+  return `${bucketId}\n${key.toString('latin1')}`;
 }

@@ -17,7 +17,11 @@ export interface HeldBlobs {
 export class SqliteObjectRows {
   private readonly stmt;
 
-  constructor(db: Database.Database) {
+  /** `changed` hears of every row written or removed: the metadata store's read cache listens. */
+  constructor(
+    db: Database.Database,
+    private readonly changed: (bucketId: number, key: Buffer) => void = () => undefined,
+  ) {
     this.stmt = {
       previous: db.prepare<[number, Buffer], { blob_id: string; part_count: number | null }>(
         'SELECT blob_id, part_count FROM objects WHERE bucket_id = ? AND key = ?'),
@@ -44,6 +48,7 @@ export class SqliteObjectRows {
 
   /** Inserts or replaces the row; returns what the replaced version held (now unreferenced), or null. */
   write(bucketId: number, key: Buffer, object: ObjectRecord): HeldBlobs | null {
+    this.changed(bucketId, key);
     const previous = this.release(bucketId, key);
     this.stmt.upsert.run({
       bucket_id: bucketId, key, size: object.size, etag: object.etag,
@@ -61,6 +66,7 @@ export class SqliteObjectRows {
 
   /** Deletes the row; what it held, or null when there was none. */
   remove(bucketId: number, key: Buffer): HeldBlobs | null {
+    this.changed(bucketId, key);
     const previous = this.release(bucketId, key);
     if (previous === null) return null;
     this.stmt.deleteObject.run(bucketId, key);
