@@ -182,7 +182,7 @@ async function openMasterKey(config: ServerConfig): Promise<LoadedMasterKey> {
   if (sealed !== null && config.masterKey === undefined && config.masterKeyFile === undefined && !existsSync(generatedFile)) {
     throw new MasterKeyMismatchError(`this data directory's secrets were sealed with a master key that is not here: set LATCHKEY_MASTER_KEY or --master-key-file (or restore ${generatedFile})`);
   }
-  await mkdir(config.dataDir, { recursive: true });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const loaded = await loadMasterKey({ fromEnv: config.masterKey, file: config.masterKeyFile, dataDir: config.dataDir });
   Identities.verifyMasterKey(sealed, new SecretBox(loaded.key));
   return loaded;

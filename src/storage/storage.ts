@@ -61,7 +61,8 @@ export class Storage {
     dataDir: string,
     warn?: (message: string, error: unknown) => void,
   ): Promise<{ storage: Storage; recovery: RecoveryReport }> {
-    await mkdir(dataDir, { recursive: true });
+    // Owner-only: the directory holds the metadata database and, by default, the master key.
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const blobs = new BlobStore(dataDir);
     await blobs.init();
     const storage = new Storage(new SqliteMetadataStore(join(dataDir, METADATA_FILE)), blobs, warn);
