@@ -1,30 +1,10 @@
 import assert from 'node:assert/strict';
+import { BOTO_HELPERS } from './boto-helpers.js';
 import { boto3, type TestCredentials } from './clients.js';
 import { ROOT_CREDENTIALS, type TestServer } from './server.js';
 
-/**
- * Python helpers for identity tests, on top of clients.boto3's globals:
- * - `client_error(fn, **kw)`: the ClientError as {code, status, message}, None on success;
- * - `out(value)`: prints the result as JSON;
- * - `s3v4`: like `s3`, but pre-signing with SigV4 (boto3's default presigns SigV2 here);
- * - `sts`: boto3's own STS client pointed at the server.
- */
-const PRELUDE = `
-from botocore.exceptions import ClientError
-
-def client_error(fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        meta = e.response.get('ResponseMetadata', {})
-        return {'code': e.response.get('Error', {}).get('Code'), 'status': meta.get('HTTPStatusCode'),
-                'message': e.response.get('Error', {}).get('Message')}
-    return None
-
-def out(value):
-    print(json.dumps(value, default=str))
-
-s3v4 = session.client('s3', endpoint_url=endpoint, config=Config(signature_version='s3v4', s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))
+/** On top of BOTO_HELPERS: `sts`, boto3's own STS client pointed at the server. */
+const PRELUDE = `${BOTO_HELPERS}
 sts = session.client('sts', endpoint_url=endpoint, config=Config(retries={'max_attempts': 1}))
 `;
 

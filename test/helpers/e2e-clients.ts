@@ -4,34 +4,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '@aws-crypto/crc32c';
+import { BOTO_HELPERS } from './boto-helpers.js';
 import { awsEnv, boto3, type RunResult } from './clients.js';
 import type { TestServer } from './server.js';
 
-/**
- * Python helpers every e2e boto3 script gets:
- * - `client_error(fn, **kw)`: calls fn and returns the ClientError as
- *   {code, status, message, headers} (None when fn succeeded);
- * - `out(value)`: prints the script's result as JSON (datetimes as text);
- * - `s3v4`: a client like `s3` but presigning with SigV4.
- */
+/** BOTO_HELPERS and the modules e2e scripts use without importing them. */
 const PY_HELPERS = `
 import base64, hashlib, io, os, tempfile, time
-from botocore.exceptions import ClientError
-
-def client_error(fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        meta = e.response.get('ResponseMetadata', {})
-        return {'code': e.response.get('Error', {}).get('Code'), 'status': meta.get('HTTPStatusCode'),
-                'message': e.response.get('Error', {}).get('Message'), 'headers': meta.get('HTTPHeaders', {})}
-    return None
-
-def out(value):
-    print(json.dumps(value, default=str))
-
-s3v4 = session.client('s3', endpoint_url=endpoint, config=Config(signature_version='s3v4', s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))
-`;
+${BOTO_HELPERS}`;
 
 /** boto3 (current defaults) with the e2e helpers; the script ends with `out(result)`. */
 export function py<T = unknown>(server: TestServer, script: string, args: unknown = null): Promise<T> {

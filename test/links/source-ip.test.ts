@@ -1,83 +1,59 @@
-import { describe, it, before, after } from 'node:test';
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { s3Client } from '../helpers/clients.js';
+import { describe, it } from 'node:test';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { expectBody, expectS3Error, link, withParam } from '../helpers/links.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { serverWithBucket } from '../helpers/server-with-bucket.js';
 
 const SOURCE_IP = 'X-Latchkey-Source-Ip';
 
-async function seed(server: TestServer): Promise<S3Client> {
-  const s3 = s3Client(server);
-  await s3.send(new CreateBucketCommand({ Bucket: 'fenced' }));
+async function seed(s3: S3Client): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: 'fenced', Key: 'doc.txt', Body: 'inside' }));
-  return s3;
 }
 
 describe('X-Latchkey-Source-Ip over IPv4', () => {
-  let server: TestServer;
-  let s3: S3Client;
-
-  before(async () => {
-    server = await startServer();
-    s3 = await seed(server);
-  });
-  after(async () => {
-    s3?.destroy();
-    await server?.stop();
-  });
+  const live = serverWithBucket('fenced', { seed });
 
   it('serves a link limited to the client address or a block holding it', async () => {
     for (const range of ['127.0.0.1/32', '127.0.0.0/8', '127.0.0.1', '::ffff:127.0.0.1/128', '0.0.0.0/0']) {
-      await expectBody(await fetch(link(server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 'inside');
+      await expectBody(await fetch(link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 'inside');
     }
   });
 
   it('refuses a link limited elsewhere with 403 AccessDenied "Link not valid from this address"', async () => {
     for (const range of ['10.0.0.0/8', '127.0.0.2/32', '192.0.2.0/24', '::1/128', '2001:db8::/32']) {
-      await expectS3Error(await fetch(link(server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 403, 'AccessDenied', 'Link not valid from this address');
+      await expectS3Error(await fetch(link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 403, 'AccessDenied', 'Link not valid from this address');
     }
   });
 
   it('treats a widened range as a forged link: 403 SignatureDoesNotMatch', async () => {
-    const url = link(server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: '10.0.0.0/8' } });
+    const url = link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: '10.0.0.0/8' } });
     await expectS3Error(await fetch(withParam(url, SOURCE_IP, '0.0.0.0/0')), 403, 'SignatureDoesNotMatch');
     await expectS3Error(await fetch(withParam(url, SOURCE_IP, '127.0.0.1/32')), 403, 'SignatureDoesNotMatch');
   });
 
   it('refuses a malformed range with 400 InvalidArgument', async () => {
     for (const range of ['10.0.0.0/33', '10.0.0/8', 'localhost', '2001:db8::/129', '', '10.0.0.0/8,127.0.0.1']) {
-      await expectS3Error(await fetch(link(server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 400, 'InvalidArgument');
+      await expectS3Error(await fetch(link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 400, 'InvalidArgument');
     }
   });
 
   it('combines with a use limit: a refused address uses nothing up', async () => {
-    const elsewhere = link(server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: '10.0.0.0/8', 'X-Latchkey-Max-Uses': '1' } });
+    const elsewhere = link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: '10.0.0.0/8', 'X-Latchkey-Max-Uses': '1' } });
     await expectS3Error(await fetch(elsewhere), 403, 'AccessDenied', 'Link not valid from this address');
-    const here = link(server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: '127.0.0.1/32', 'X-Latchkey-Max-Uses': '1' } });
+    const here = link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: '127.0.0.1/32', 'X-Latchkey-Max-Uses': '1' } });
     await expectBody(await fetch(here), 'inside');
     await expectS3Error(await fetch(here), 403, 'AccessDenied', 'Link use limit reached');
   });
 });
 
 describe('X-Latchkey-Source-Ip over IPv6', () => {
-  let server: TestServer;
-  let s3: S3Client;
-
-  before(async () => {
-    server = await startServer({ args: ['--address', '[::1]:0'] });
-    s3 = await seed(server);
-  });
-  after(async () => {
-    s3?.destroy();
-    await server?.stop();
-  });
+  const live = serverWithBucket('fenced', { start: { args: ['--address', '[::1]:0'] }, seed });
 
   it('serves IPv6 forms that hold ::1 and refuses the others', async () => {
     for (const range of ['::1/128', '::1', '0:0:0:0:0:0:0:1/128', '::/0']) {
-      await expectBody(await fetch(link(server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 'inside');
+      await expectBody(await fetch(link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 'inside');
     }
     for (const range of ['2001:db8::/32', '::2/128', '127.0.0.1/32', '0.0.0.0/0']) {
-      await expectS3Error(await fetch(link(server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 403, 'AccessDenied', 'Link not valid from this address');
+      await expectS3Error(await fetch(link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 403, 'AccessDenied', 'Link not valid from this address');
     }
   });
 });

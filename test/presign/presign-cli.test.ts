@@ -5,27 +5,25 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { awsEnv, s3Client, type RunResult } from '../helpers/clients.js';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { awsEnv, type RunResult } from '../helpers/clients.js';
 import '../helpers/sdk-js.js';
-import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
+import { ROOT_CREDENTIALS } from '../helpers/server.js';
+import { serverWithBucket } from '../helpers/server-with-bucket.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const BUCKET = 'presign-cli';
-let server: TestServer;
-let client: S3Client;
 let home: string;
 
-before(async () => {
-  server = await startServer();
-  client = s3Client(server);
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'docs/read me.txt', Body: 'hello from the cli test\n' }));
+const live = serverWithBucket(BUCKET, {
+  seed: async (client) => {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'docs/read me.txt', Body: 'hello from the cli test\n' }));
+  },
+});
+before(() => {
   home = mkdtempSync(join(tmpdir(), 'latchkey-presign-home-'));
 });
-after(async () => {
-  client?.destroy();
-  await server?.stop();
+after(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -44,7 +42,7 @@ function latchkey(args: readonly string[], env: NodeJS.ProcessEnv = awsEnv()): P
 }
 
 function presign(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
-  return latchkey([...args, '--endpoint-url', server.endpoint], env);
+  return latchkey([...args, '--endpoint-url', live.server.endpoint], env);
 }
 
 /**
@@ -108,7 +106,7 @@ describe('latchkey presign', () => {
     assert.equal(result.code, 0, result.stderr);
     const url = result.stdout.trim();
     assert.equal(result.stdout, `${url}\n`, 'exactly one line: the link');
-    assert.ok(url.startsWith(`${server.endpoint}/${BUCKET}/docs/read%20me.txt?`), url);
+    assert.ok(url.startsWith(`${live.server.endpoint}/${BUCKET}/docs/read%20me.txt?`), url);
     const params = new URL(url).searchParams;
     assert.equal(params.get('X-Amz-Expires'), '3600');
     assert.equal(params.get('X-Amz-SignedHeaders'), 'host');
@@ -155,7 +153,7 @@ describe('latchkey presign', () => {
     assert.equal(missing.stdout, '403', 'without the signed headers the link refuses');
     const uploaded = await curl(['-f', '-X', 'PUT', ...headerArgs, '--data-binary', 'a,b\n1,2\n', output.url]);
     assert.equal(uploaded.code, 0, uploaded.stderr);
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'up/new.csv' }));
+    const head = await live.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'up/new.csv' }));
     assert.equal(head.ContentType, 'text/csv');
     assert.deepEqual(head.Metadata, { owner: 'alice', note: 'a=b' });
     assert.equal(head.ContentLength, 8);

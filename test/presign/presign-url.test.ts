@@ -1,30 +1,20 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { MAX_USES_PARAM, presignUrl, PresignInputError, SOURCE_IP_PARAM, type PresignUrlInput } from '../../src/index.js';
-import { s3Client } from '../helpers/clients.js';
 import { fingerprint, readDiskState } from '../helpers/disk-state.js';
 import { xmlField } from '../helpers/post-form.js';
 import '../helpers/sdk-js.js';
-import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
+import { ROOT_CREDENTIALS } from '../helpers/server.js';
+import { serverWithBucket } from '../helpers/server-with-bucket.js';
 
 const BUCKET = 'presign-url-lib';
-let server: TestServer;
-let client: S3Client;
 
-before(async () => {
-  server = await startServer();
-  client = s3Client(server);
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
-after(async () => {
-  client?.destroy();
-  await server?.stop();
-});
+const live = serverWithBucket(BUCKET);
 
 function link(input: Partial<PresignUrlInput> & { key: string }) {
-  return presignUrl({ endpoint: server.endpoint, bucket: BUCKET, expiresIn: 300, credentials: ROOT_CREDENTIALS, ...input });
+  return presignUrl({ endpoint: live.server.endpoint, bucket: BUCKET, expiresIn: 300, credentials: ROOT_CREDENTIALS, ...input });
 }
 
 async function send(url: string, method: string, headers: Record<string, string> = {}, body?: string | Buffer) {
@@ -33,11 +23,11 @@ async function send(url: string, method: string, headers: Record<string, string>
 }
 
 async function refused(url: string, method: string, headers: Record<string, string>, body: string | undefined, status: number, code: string) {
-  const before = fingerprint(readDiskState(server.dataDir));
+  const before = fingerprint(readDiskState(live.server.dataDir));
   const answer = await send(url, method, headers, body);
   assert.equal(xmlField(answer.text, 'Code'), code, answer.text);
   assert.equal(answer.status, status);
-  assert.equal(fingerprint(readDiskState(server.dataDir)), before);
+  assert.equal(fingerprint(readDiskState(live.server.dataDir)), before);
 }
 
 describe('presignUrl against the real server', () => {
@@ -72,7 +62,7 @@ describe('presignUrl against the real server', () => {
 
     const ok = await send(put.url, 'PUT', put.headers, body);
     assert.equal(ok.status, 200, ok.text);
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'dir/with space+plus.txt' }));
+    const head = await live.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'dir/with space+plus.txt' }));
     assert.equal(head.ContentType, 'text/plain; charset=utf-8');
     assert.equal(head.ContentDisposition, 'attachment; filename="report.txt"');
     assert.deepEqual(head.Metadata, { owner: 'alice', project: 'x' });
@@ -133,7 +123,7 @@ describe('presignUrl against the real server', () => {
 
   test('temporary credentials sign the session token into the link', () => {
     const signed = presignUrl({
-      endpoint: server.endpoint,
+      endpoint: live.server.endpoint,
       bucket: BUCKET,
       key: 'k',
       expiresIn: 60,

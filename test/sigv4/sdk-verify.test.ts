@@ -11,7 +11,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AuthError, nodeCrypto, verifyRequest, type AuthDefect, type SignableRequest } from '../../src/sigv4/index.js';
 import { boto3Send, botoPresign, type BotoCall } from '../helpers/botocore.js';
-import { startCapture, sendRaw, toSignable, type CaptureServer, type CapturedRequest } from '../helpers/sdk-capture.js';
+import { sendRaw, signableOf, startCaptureServer, type CaptureServer, type CapturedRequest } from '../helpers/capture-server.js';
 import { jsClient } from '../helpers/sdk-js.js';
 
 /*
@@ -46,7 +46,7 @@ async function captureFrom(label: string, run: () => Promise<unknown>): Promise<
 }
 
 before(async () => {
-  server = await startCapture();
+  server = await startCaptureServer({ tls: false });
   const endpoint = server.endpoint;
   for (const [credName, cred] of Object.entries(KEYS)) {
     const js = jsClient({ endpoint, region: REGION, ...cred });
@@ -235,7 +235,7 @@ describe('requests from real SDKs verify, and any one-character change is refuse
   });
 
   it('covers both modes, both SDKs, a session token and a signed body hash', () => {
-    const req = samples.map((s) => toSignable(s.captured));
+    const req = samples.map((s) => signableOf(s.captured));
     assert.ok(req.some((r) => r.headers['x-amz-security-token'] !== undefined));
     assert.ok(req.some((r) => r.query.includes('X-Amz-Security-Token=')));
     const put = samples.filter((s) => s.captured.method === 'PUT');
@@ -247,7 +247,7 @@ describe('requests from real SDKs verify, and any one-character change is refuse
 
   it('every request verifies as it arrived', async () => {
     for (const { label, captured } of samples) {
-      const verified = await verify(toSignable(captured));
+      const verified = await verify(signableOf(captured));
       assert.equal(verified.version, 4, label);
       if (verified.version !== 4) continue;
       assert.equal(verified.mode, captured.headers['authorization'] ? 'header' : 'query', label);
@@ -257,7 +257,7 @@ describe('requests from real SDKs verify, and any one-character change is refuse
   it('every one-character change fails with the expected code and defect', async () => {
     const seen = new Map<AuthDefect, number>();
     for (const { label, captured } of samples) {
-      for (const m of mutations(toSignable(captured))) {
+      for (const m of mutations(signableOf(captured))) {
         seen.set(m.expect.defect, (seen.get(m.expect.defect) ?? 0) + 1);
         await assert.rejects(verify(m.request), (e: unknown) => {
           assert.ok(e instanceof AuthError, `${label} / ${m.what}: ${String(e)}`);
