@@ -146,13 +146,13 @@ describe('the web console in a real browser', { skip: CHROMIUM_MISSING }, () => 
     await rowCount(page, 25);
     await page.getByRole('button', { name: 'Details of item-24.txt' }).waitFor();
     await page.getByRole('button', { name: 'Next →' }).click();
-    await page.getByText('Page 2').waitFor();
+    await page.getByText('Page 2', { exact: true }).waitFor();
     await rowCount(page, 5);
     await page.getByRole('button', { name: 'Details of item-29.txt' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Next →' }).isDisabled(), true);
     await page.getByLabel('Name starts with').fill('item-1');
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByText('Page 1').waitFor();
+    await page.getByText('Page 1', { exact: true }).waitFor();
     await rowCount(page, 10);
     await page.getByRole('button', { name: 'Details of item-10.txt' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Details of item-20.txt' }).count(), 0);
