@@ -31,6 +31,19 @@ function expiryPicker(maxSeconds: number): { element: HTMLElement; seconds(): nu
   };
 }
 
+/** A link form's submit: one request at a time, its result or its error shown below the form. */
+function onIssue(form: HTMLFormElement, submit: HTMLButtonElement, output: HTMLElement, issue: () => Promise<HTMLElement>): void {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    replace(output);
+    issue()
+      .then((result) => append(output, result))
+      .catch((error: unknown) => append(output, alertBox(error instanceof Error ? error.message : String(error))))
+      .finally(() => (submit.disabled = false));
+  });
+}
+
 function linkResult(issued: Issued, extra?: HTMLElement | null): HTMLElement {
   const linkId = uid('link');
   const input = h('input', { id: linkId, readonly: true, value: issued.url, class: 'link-output', spellcheck: 'false' });
@@ -68,15 +81,9 @@ export function openShareDialog(page: Page, bucket: string, key: string): Promis
       field('Download file name (optional)', downloadName, 'The name the browser saves the file under.'),
       h('div', { class: 'actions' }, submit),
       output);
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      submit.disabled = true;
-      replace(output);
+    onIssue(form, submit, output, () =>
       apiJson<Issued>('POST', '/api/share', { bucket, key, expiresIn: expiry.seconds(), oneTime: oneTime.checked, downloadName: downloadName.value.trim() || undefined })
-        .then((issued) => append(output, linkResult(issued)))
-        .catch((error: unknown) => append(output, alertBox(error instanceof Error ? error.message : String(error))))
-        .finally(() => (submit.disabled = false));
-    });
+        .then((issued) => linkResult(issued)));
     append(body, form);
   });
 }
@@ -113,22 +120,16 @@ export function openUploadLinkDialog(page: Page, bucket: string, folder: string)
       field('Size limit in MiB (optional, prefix uploads only)', maxSize),
       h('div', { class: 'actions' }, submit),
       output);
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      submit.disabled = true;
-      replace(output);
+    onIssue(form, submit, output, () => {
       const mib = Number(maxSize.value);
-      apiJson<Issued>('POST', '/api/upload-links', {
+      return apiJson<Issued>('POST', '/api/upload-links', {
         bucket,
         key: key.value,
         prefix: prefix.checked,
         expiresIn: expiry.seconds(),
         contentType: contentType.value.trim() || undefined,
         maxSize: prefix.checked && mib > 0 ? Math.round(mib * 1024 * 1024) : undefined,
-      })
-        .then((issued) => append(output, linkResult(issued, usage(issued))))
-        .catch((error: unknown) => append(output, alertBox(error instanceof Error ? error.message : String(error))))
-        .finally(() => (submit.disabled = false));
+      }).then((issued) => linkResult(issued, usage(issued)));
     });
     append(body, form);
   });

@@ -136,7 +136,8 @@ export class Storage {
         const range = typeof options.range === 'function' ? options.range(object) : options.range;
         if (object.parts === undefined) {
           const bytes = await this.blobs.readIfSmall(object.blobId, range, object.size);
-          if (bytes !== undefined) return { object, body: Readable.from([bytes], { objectMode: false }), bytes, range };
+          // The stream is made only for callers that ask for it: a small GET sends `bytes` directly.
+          if (bytes !== undefined) return { object, bytes, range, get body() { return Readable.from([bytes], { objectMode: false }); } };
           return { object, body: await this.blobs.open(object.blobId, range, object.size), range };
         }
         const body = await openParts(this.blobs, object.parts, range);

@@ -41,13 +41,15 @@ export async function headObject(ctx: RequestContext, _auth: VerifiedAuth, deps:
 /** The descriptor is opened before the status line goes out: a DELETE or PUT meanwhile cannot cut the read short. */
 export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   let headers: Record<string, string> = {};
-  const { object, body, range, bytes } = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
+  const found = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
     range: (found) => {
       headers = objectHeaders(ctx, found);
       checkConditions(readConditions(ctx), found);
       return selectRange(ctx, found, headers);
     },
   });
+  // Not destructured: reading `body` would build a stream the small-object path never uses.
+  const { object, range, bytes } = found;
   for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
   if (range) {
     ctx.res.statusCode = 206;
@@ -60,7 +62,7 @@ export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: 
     ctx.res.end(bytes);
     return;
   }
-  await sendStream(body, ctx.res, (n) => {
+  await sendStream(found.body, ctx.res, (n) => {
     ctx.bytesOut += n;
   });
 }
