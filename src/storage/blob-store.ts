@@ -1,39 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, open as openCallback, read as readCallback } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { S3Error } from '../errors.js';
+import { digestBody, refuseEarly, type BodyOptions, type ChecksumComputer, type WrittenDigests } from './body-digest.js';
 import { SmallBlobCache } from './small-blob-cache.js';
 
-/** A streaming digest the caller wants computed alongside MD5 (e.g. CRC32C, SHA256). */
-export interface ChecksumComputer<D = unknown> {
-  update(bytes: Uint8Array): void;
-  digest(): D | Promise<D>;
-}
-
-type Digests<C> = { [K in keyof C]: C[K] extends ChecksumComputer<infer D> ? D : never };
-
-export interface BlobWriteOptions<C extends Record<string, ChecksumComputer>> {
-  /** Content-Length (or decoded length) the caller promised; a mismatch is IncompleteBody. */
-  readonly expectedLength?: number | undefined;
-  /** More bytes than this is EntityTooLarge, detected as soon as it happens. */
-  readonly maxSize?: number | undefined;
-  readonly checksums?: C | undefined;
-  /**
-   * Called once every byte is in and hashed, before the blob becomes durable
-   * and visible; throwing (say BadDigest) discards it like any other failure.
-   */
-  readonly verify?: ((written: WrittenDigests<C>) => void | Promise<void>) | undefined;
-  readonly signal?: AbortSignal | undefined;
-}
-
-export interface WrittenDigests<C> {
-  readonly size: number;
-  /** Raw 16 bytes: hex for the ETag, base64 to compare with Content-MD5. */
-  readonly md5: Buffer;
-  readonly checksums: Digests<C>;
-}
+export type { BodyOptions as BlobWriteOptions, ChecksumComputer, WrittenDigests } from './body-digest.js';
 
 export interface WrittenBlob<C> extends WrittenDigests<C> {
   readonly blobId: string;
@@ -53,6 +26,11 @@ export class BlobNotFoundError extends Error {
 }
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
+
+/** Random, so never derived from a key, and never reused: a cached or pinned id always means the same bytes. */
+export function newBlobId(): string {
+  return randomBytes(16).toString('hex');
+}
 const FAN_OUT = /^[0-9a-f]{2}$/;
 const SWEEP_BATCH = 500;
 /** Reads up to this size are done in one call (the default stream chunk). */
@@ -97,34 +75,16 @@ export class BlobStore {
    */
   async write<C extends Record<string, ChecksumComputer>>(
     source: Readable | AsyncIterable<Uint8Array>,
-    options: BlobWriteOptions<C> = {},
+    options: BodyOptions<C> = {},
   ): Promise<WrittenBlob<C>> {
-    const { expectedLength, maxSize, signal } = options;
-    signal?.throwIfAborted();
-    if (expectedLength !== undefined && maxSize !== undefined && expectedLength > maxSize) {
-      throw tooLarge(maxSize, expectedLength);
-    }
-    const blobId = randomBytes(16).toString('hex');
+    refuseEarly(options);
+    const blobId = newBlobId();
     const tmpPath = join(this.tmpDir, `${blobId}.tmp`);
-    const md5 = createHash('md5');
-    const computers = Object.entries(options.checksums ?? {});
-    let file: FileHandle | undefined = await open(tmpPath, 'wx', 0o600);
+    let file: FileHandle | undefined;
     try {
-      let size = 0;
-      for await (const chunk of chunksOf(source, signal)) {
-        size += chunk.byteLength;
-        if (maxSize !== undefined && size > maxSize) throw tooLarge(maxSize, expectedLength);
-        if (expectedLength !== undefined && size > expectedLength) throw new S3Error('IncompleteBody');
-        md5.update(chunk);
-        for (const [, computer] of computers) computer.update(chunk);
-        await writeAll(file, chunk);
-      }
-      if (expectedLength !== undefined && size !== expectedLength) throw new S3Error('IncompleteBody');
-      const checksums: Record<string, unknown> = {};
-      for (const [name, computer] of computers) checksums[name] = await computer.digest();
-      const written: WrittenDigests<C> = { size, md5: md5.digest(), checksums: checksums as Digests<C> };
-      await options.verify?.(written);
-      signal?.throwIfAborted();
+      file = await open(tmpPath, 'wx', 0o600);
+      const handle = file;
+      const written = await digestBody(source, options, (chunk) => writeAll(handle, chunk));
       await file.sync();
       await file.close();
       file = undefined;
@@ -154,6 +114,15 @@ export class BlobStore {
     if (size === undefined || size > SMALL_READ) return undefined;
     const whole = this.small.get(blobId) ?? (await this.readSmall(blobId, size));
     return range ? whole.subarray(range.start, range.end + 1) : whole;
+  }
+
+  /** Whole small blobs kept in memory, also for bodies stored outside this store (inline objects): ids are never reused. */
+  cached(blobId: string): Buffer | undefined {
+    return this.small.get(blobId);
+  }
+
+  remember(blobId: string, bytes: Buffer): void {
+    this.small.set(blobId, bytes);
   }
 
   /** One open, one read, one close, then the bytes stay cached: the stream machinery would cost more than the bytes. */
@@ -268,51 +237,6 @@ async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
     const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
     offset += bytesWritten;
   }
-}
-
-/**
- * The source's chunks, stopping early on abort. A Readable is iterated
- * without destroyOnReturn: stopping at EntityTooLarge must leave the request
- * stream (and its socket) alive so the S3 layer can still send the error.
- */
-async function* chunksOf(source: Readable | AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
-  const iterable: AsyncIterable<unknown> = source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
-  const iterator = iterable[Symbol.asyncIterator]();
-  const aborted = signal === undefined ? undefined : abortPromise(signal);
-  let finished = false;
-  try {
-    for (;;) {
-      const step = await (aborted === undefined ? iterator.next() : Promise.race([iterator.next(), aborted.promise]));
-      if (step.done === true) { finished = true; return; }
-      const chunk = step.value;
-      if (typeof chunk === 'string') yield Buffer.from(chunk);
-      else if (chunk instanceof Uint8Array) yield chunk;
-      else throw new TypeError('blob source yielded a non-binary chunk');
-    }
-  } finally {
-    aborted?.dispose();
-    // Let the source release its listeners; not awaited, since after an abort
-    // its pending next() may never settle.
-    if (!finished) iterator.return?.().catch(() => undefined);
-  }
-}
-
-function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
-  let onAbort = (): void => undefined;
-  const promise = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  promise.catch(() => undefined); // rejections are observed through the race
-  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
-}
-
-function tooLarge(maxSize: number, proposed: number | undefined): S3Error {
-  return new S3Error('EntityTooLarge', undefined, {
-    ...(proposed === undefined ? {} : { ProposedSize: String(proposed) }),
-    MaxSizeAllowed: String(maxSize),
-  });
 }
 
 function isErrno(error: unknown, code: string): boolean {

@@ -49,13 +49,16 @@ export interface PutObjectRow extends ObjectMetadataInput {
   readonly blobId: string;
   /** Defaults to the time of the commit. */
   readonly lastModified?: Date | undefined;
+  /** A small object's whole body, stored with the row under `blobId` instead of in a blob file. */
+  readonly inlineBytes?: Buffer | undefined;
 }
 
 export type PutObjectResult =
   /**
-   * `replacedBlobId` is the previous version's blob, now unreferenced: the
-   * caller deletes it, and `replacedPartBlobIds` too (present when that
-   * version was a multipart object: its other parts).
+   * `replacedBlobId` is the previous version's blob file, now unreferenced:
+   * the caller deletes it, and `replacedPartBlobIds` too (present when that
+   * version was a multipart object: its other parts). Null when there was no
+   * previous version or its bytes were inline (gone with the commit).
    */
   | { readonly kind: 'stored'; readonly object: ObjectRecord; readonly replacedBlobId: string | null; readonly replacedPartBlobIds?: readonly string[] }
   | { readonly kind: 'no-such-bucket' };
@@ -66,8 +69,8 @@ export type GetObjectResult =
   | { readonly kind: 'no-such-key' };
 
 export type DeleteObjectResult =
-  /** `blobId` (and `partBlobIds`, for a multipart object) are now unreferenced: the caller deletes them. */
-  | { readonly kind: 'deleted'; readonly blobId: string; readonly partBlobIds?: readonly string[] }
+  /** `blobId` (and `partBlobIds`, for a multipart object) are now unreferenced blob files: the caller deletes them. Null for an inline object. */
+  | { readonly kind: 'deleted'; readonly blobId: string | null; readonly partBlobIds?: readonly string[] }
   | { readonly kind: 'no-such-bucket' }
   | { readonly kind: 'no-such-key' };
 
@@ -77,6 +80,8 @@ export interface ObjectMetadata {
   /** Inserts or atomically replaces the current version of bucket/key. */
   putObject(row: PutObjectRow): Promise<PutObjectResult>;
   getObject(bucket: string, key: string): Promise<GetObjectResult>;
+  /** The body of an object stored inline, by its blob id; null once that version is replaced or deleted. */
+  readInlineBlob(blobId: string): Promise<Buffer | null>;
   deleteObject(bucket: string, key: string): Promise<DeleteObjectResult>;
   /** Keys in UTF-8 byte order, grouped by delimiter; see ListObjectsQuery. */
   listObjects(query: ListObjectsQuery): Promise<ListObjectsResult>;

@@ -23,10 +23,11 @@ interface ObjectRow {
   content_type: string | null; cache_control: string | null; content_disposition: string | null;
   content_encoding: string | null; content_language: string | null; expires: string | null;
   user_metadata: string; checksums: string; last_modified: number; blob_id: string; part_count: number | null;
+  stored_inline: number;
 }
 
 const OBJECT_COLUMNS = `key, size, etag, content_type, cache_control, content_disposition, content_encoding,
-  content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count`;
+  content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline`;
 
 /**
  * MetadataStore on SQLite through better-sqlite3. Every call runs to
@@ -93,6 +94,7 @@ export class SqliteMetadataStore implements MetadataStore {
       // from ending the index scan at the prefix's upper bound.
       rangeOpen: db.prepare<[number, Buffer, number], ObjectRow>(
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`),
+      inlineBlob: db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM inline_blobs WHERE blob_id = ?'),
       // Each arm is served by its table's unique index on blob_id.
       referenced: db.prepare<[string, string, string], { blob_id: string }>(`
         SELECT blob_id FROM objects WHERE blob_id IN (SELECT value FROM json_each(?))
@@ -145,8 +147,9 @@ export class SqliteMetadataStore implements MetadataStore {
           contentEncoding: row.contentEncoding, contentLanguage: row.contentLanguage, expires: row.expires,
           userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
           lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
+          ...(row.inlineBytes === undefined ? {} : { inline: true as const }),
         };
-        const previous = this.rows.write(bucket.id, key, object);
+        const previous = this.rows.write(bucket.id, key, object, row.inlineBytes);
         return { kind: 'stored', object, replacedBlobId: previous?.blobId ?? null, ...partsOf(previous, 'replacedPartBlobIds') };
       }).immediate();
     });
@@ -172,6 +175,10 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+
+  readInlineBlob(blobId: string): Promise<Buffer | null> {
+    return settle(() => this.stmt.inlineBlob.get(blobId)?.bytes ?? null);
+  }
 
   deleteObject(bucket: string, key: string): Promise<DeleteObjectResult> {
     return this.durably(() => {
@@ -258,6 +265,7 @@ function toObject(bucket: string, row: ObjectRow): ObjectRecord {
     contentLanguage: row.content_language ?? undefined, expires: row.expires ?? undefined,
     userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums),
     lastModified: new Date(row.last_modified), blobId: row.blob_id,
+    ...(row.stored_inline === 1 ? { inline: true as const } : {}),
   };
 }
 

@@ -3,9 +3,9 @@ import type { ObjectPart, ObjectRecord } from './types.js';
 
 interface PartRow { part_number: number; size: number; etag: string; checksums: string; blob_id: string }
 
-/** The blobs a version held, besides its row's blob_id (a multipart object's parts 2..n). */
+/** The blob files a version held: its own (null when its bytes were inline) and a multipart object's parts 2..n. */
 export interface HeldBlobs {
-  readonly blobId: string;
+  readonly blobId: string | null;
   readonly partBlobIds: readonly string[];
 }
 
@@ -23,8 +23,10 @@ export class SqliteObjectRows {
     private readonly changed: (bucketId: number, key: Buffer) => void = () => undefined,
   ) {
     this.stmt = {
-      previous: db.prepare<[number, Buffer], { blob_id: string; part_count: number | null }>(
-        'SELECT blob_id, part_count FROM objects WHERE bucket_id = ? AND key = ?'),
+      previous: db.prepare<[number, Buffer], { blob_id: string; part_count: number | null; stored_inline: number }>(
+        'SELECT blob_id, part_count, stored_inline FROM objects WHERE bucket_id = ? AND key = ?'),
+      insertInline: db.prepare<[string, Buffer]>('INSERT INTO inline_blobs (blob_id, bytes) VALUES (?, ?)'),
+      deleteInline: db.prepare<[string]>('DELETE FROM inline_blobs WHERE blob_id = ?'),
       partBlobs: db.prepare<[number, Buffer], { blob_id: string }>('SELECT blob_id FROM object_parts WHERE bucket_id = ? AND key = ?'),
       deleteParts: db.prepare<[number, Buffer]>('DELETE FROM object_parts WHERE bucket_id = ? AND key = ?'),
       parts: db.prepare<[number, Buffer], PartRow>(
@@ -33,23 +35,29 @@ export class SqliteObjectRows {
         'INSERT INTO object_parts (bucket_id, key, part_number, size, etag, checksums, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       upsert: db.prepare<[Record<string, unknown>]>(`
         INSERT INTO objects (bucket_id, key, size, etag, content_type, cache_control, content_disposition, content_encoding,
-                             content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count)
+                             content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline)
         VALUES (@bucket_id, @key, @size, @etag, @content_type, @cache_control, @content_disposition, @content_encoding,
-                @content_language, @expires, @user_metadata, @checksums, @last_modified, @blob_id, @part_count)
+                @content_language, @expires, @user_metadata, @checksums, @last_modified, @blob_id, @part_count, @stored_inline)
         ON CONFLICT (bucket_id, key) DO UPDATE SET
           size = excluded.size, etag = excluded.etag, content_type = excluded.content_type,
           cache_control = excluded.cache_control, content_disposition = excluded.content_disposition,
           content_encoding = excluded.content_encoding, content_language = excluded.content_language,
           expires = excluded.expires, user_metadata = excluded.user_metadata, checksums = excluded.checksums,
-          last_modified = excluded.last_modified, blob_id = excluded.blob_id, part_count = excluded.part_count`),
+          last_modified = excluded.last_modified, blob_id = excluded.blob_id, part_count = excluded.part_count,
+          stored_inline = excluded.stored_inline`),
       deleteObject: db.prepare<[number, Buffer], { blob_id: string }>('DELETE FROM objects WHERE bucket_id = ? AND key = ? RETURNING blob_id'),
     };
   }
 
-  /** Inserts or replaces the row; returns what the replaced version held (now unreferenced), or null. */
-  write(bucketId: number, key: Buffer, object: ObjectRecord): HeldBlobs | null {
+  /**
+   * Inserts or replaces the row (with the body when `inlineBytes` is given);
+   * returns what the replaced version held (now unreferenced), or null.
+   */
+  write(bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer): HeldBlobs | null {
+    if ((inlineBytes !== undefined) !== (object.inline === true)) throw new Error('an inline object needs its bytes, and only it');
     this.changed(bucketId, key);
     const previous = this.release(bucketId, key);
+    if (inlineBytes !== undefined) this.stmt.insertInline.run(object.blobId, inlineBytes);
     this.stmt.upsert.run({
       bucket_id: bucketId, key, size: object.size, etag: object.etag,
       content_type: object.contentType ?? null, cache_control: object.cacheControl ?? null,
@@ -57,6 +65,7 @@ export class SqliteObjectRows {
       content_language: object.contentLanguage ?? null, expires: object.expires ?? null,
       user_metadata: JSON.stringify(object.userMetadata), checksums: JSON.stringify(object.checksums),
       last_modified: object.lastModified.getTime(), blob_id: object.blobId, part_count: object.parts?.length ?? null,
+      stored_inline: object.inline === true ? 1 : 0,
     });
     for (const part of object.parts ?? []) {
       this.stmt.insertPart.run(bucketId, key, part.partNumber, part.size, part.etag, JSON.stringify(part.checksums), part.blobId);
@@ -80,10 +89,14 @@ export class SqliteObjectRows {
     }));
   }
 
-  /** Drops the current version's part rows (the row itself stays for the caller to replace or delete). */
+  /** Drops the current version's part rows and inline body (the row itself stays for the caller to replace or delete). */
   private release(bucketId: number, key: Buffer): HeldBlobs | null {
     const previous = this.stmt.previous.get(bucketId, key);
     if (previous === undefined) return null;
+    if (previous.stored_inline === 1) {
+      this.stmt.deleteInline.run(previous.blob_id);
+      return { blobId: null, partBlobIds: [] };
+    }
     if (previous.part_count === null) return { blobId: previous.blob_id, partBlobIds: [] };
     const partBlobIds = this.stmt.partBlobs.all(bucketId, key).map((r) => r.blob_id).filter((id) => id !== previous.blob_id);
     this.stmt.deleteParts.run(bucketId, key);

@@ -127,7 +127,8 @@ export class SqliteUploadStore implements UploadStore {
       // The upload's rows go first: the part blobs change hands to object_parts (UNIQUE blob_id).
       this.stmt.deleteUpload.run(input.uploadId);
       const previous = this.rows.write(row.bucket_id, key, object);
-      if (previous !== null) freed.push(previous.blobId, ...previous.partBlobIds);
+      if (previous?.blobId != null) freed.push(previous.blobId);
+      if (previous !== null) freed.push(...previous.partBlobIds);
       return { kind: 'completed', object, freedBlobIds: freed };
     }).immediate());
   }

@@ -44,6 +44,8 @@ export interface ObjectRecord extends SystemMetadata {
   readonly lastModified: Date;
   /** Internal id of the bytes in the BlobStore (part 1's blob for a multipart object); never derived from the key. */
   readonly blobId: string;
+  /** The bytes live in the metadata store (small objects), not in a file of the BlobStore. */
+  readonly inline?: true | undefined;
   /** Present only for an object completed from a multipart upload: its bytes are these blobs, in order. */
   readonly parts?: readonly ObjectPart[] | undefined;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertClientError as assertError, crc32cBase64, py, type PyClientError } from '../helpers/e2e-clients.js';
@@ -38,7 +38,9 @@ out({'putEtag': p['ETag'], 'body': g['Body'].read().decode(), 'getType': g['Cont
     const [row] = objectsIn(snapshotDisk(server.dataDir), 'b3-basic');
     assert.equal(row?.key, 'docs/greeting.txt');
     assert.equal(row?.size, 14);
-    assert.ok(existsSync(join(server.dataDir, 'blobs', row.blobId.slice(0, 2), row.blobId)));
+    // 14 bytes: kept in the database with its row, not in a file.
+    assert.ok(snapshotDisk(server.dataDir).files.includes(`inline/${row.blobId}`));
+    assert.ok(!existsSync(join(server.dataDir, 'blobs', row.blobId.slice(0, 2), row.blobId)));
   });
 
   it('put_object and get_object of a 20 MiB body, then download_file (ranged parts), keep every byte', async () => {
@@ -57,6 +59,7 @@ out({'sent': hashlib.sha256(data).hexdigest(), 'got': hashlib.sha256(got).hexdig
     const [row] = objectsIn(snapshotDisk(server.dataDir), 'b3-big');
     assert.equal(row?.size, 20 * 1024 * 1024);
     assert.equal(row?.etag, r['md5']);
+    assert.equal(statSync(join(server.dataDir, 'blobs', row.blobId.slice(0, 2), row.blobId)).size, 20 * 1024 * 1024, 'a large body is a blob file');
   });
 
   it('upload_fileobj and download_fileobj round-trip a 5 MiB stream', async () => {

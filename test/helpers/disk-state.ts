@@ -18,7 +18,7 @@ export interface ObjectRow {
 }
 
 export interface DiskState {
-  /** blob id → file size, every file under blobs/. */
+  /** blob id → size: every file under blobs/, and every small object's body kept in the database. */
   readonly blobs: ReadonlyMap<string, number>;
   /** Names of the files in tmp/. */
   readonly temp: readonly string[];
@@ -32,13 +32,18 @@ export function readDiskState(dataDir: string): DiskState {
   for (const fanOut of readdirSync(blobDir)) {
     for (const name of readdirSync(join(blobDir, fanOut))) blobs.set(name, statSync(join(blobDir, fanOut, name)).size);
   }
-  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows: readRows(dataDir) };
+  const { rows, inline } = readDatabase(dataDir);
+  for (const [id, size] of inline) blobs.set(id, size);
+  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows };
 }
 
-function readRows(dataDir: string): ObjectRow[] {
+function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string, number> } {
   // Read-only and WAL-aware: sees what the server committed, even right after a SIGKILL.
   const db = new Database(join(dataDir, 'metadata.sqlite3'), { readonly: true, fileMustExist: true });
   try {
+    const inline = new Map(
+      (db.prepare('SELECT blob_id AS id, length(bytes) AS size FROM inline_blobs').all() as Array<{ id: string; size: number }>).map((r) => [r.id, r.size]),
+    );
     const rows = db
       .prepare(
         `SELECT b.name AS bucket, o.key AS key, o.size AS size, o.etag AS etag, o.blob_id AS blobId,
@@ -46,7 +51,7 @@ function readRows(dataDir: string): ObjectRow[] {
          FROM objects o JOIN buckets b ON b.id = o.bucket_id ORDER BY b.name, o.key`,
       )
       .all() as Array<Omit<ObjectRow, 'key'> & { key: Buffer }>;
-    return rows.map((row) => ({ ...row, key: row.key.toString('utf8') }));
+    return { rows: rows.map((row) => ({ ...row, key: row.key.toString('utf8') })), inline };
   } finally {
     db.close();
   }

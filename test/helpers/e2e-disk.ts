@@ -20,7 +20,7 @@ export interface ObjectRow {
 export interface DiskSnapshot {
   readonly buckets: readonly string[];
   readonly objects: readonly ObjectRow[];
-  /** Every file under blobs/ and tmp/, relative to the data dir, sorted. */
+  /** Every file under blobs/ and tmp/, relative to the data dir, and `inline/<blob id>` for each body stored in the database; sorted. */
   readonly files: readonly string[];
 }
 
@@ -78,10 +78,15 @@ export function snapshotDisk(dataDir: string): DiskSnapshot {
       lastModified: r.last_modified,
       blobId: r.blob_id,
     }));
-    return { buckets, objects, files: [...listDataFiles(dataDir, 'blobs'), ...listDataFiles(dataDir, 'tmp')].sort() };
+    return { buckets, objects, files: [...listDataFiles(dataDir, 'blobs'), ...listDataFiles(dataDir, 'tmp'), ...inlineBlobs(db)].sort() };
   } finally {
     db.close();
   }
+}
+
+/** Bodies of small objects kept in the database, as `inline/<blob id>`: a blob all the same, only not a file. */
+export function inlineBlobs(db: Database.Database): string[] {
+  return (db.prepare('SELECT blob_id FROM inline_blobs').all() as Array<{ blob_id: string }>).map((r) => `inline/${r.blob_id}`);
 }
 
 /** The object rows of one bucket. */

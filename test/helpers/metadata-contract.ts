@@ -166,6 +166,35 @@ export function metadataStoreContract(name: string, factory: MetadataStoreFactor
         assert.equal((await store.referencedBlobIds([put.blobId])).size, 0);
       });
 
+      it('keeps an inline body with its row, and drops it with the version it belongs to', async () => {
+        const small = row('b', 'k', { size: 3, inlineBytes: Buffer.from('foo') });
+        assert.equal((await store.putObject(small)).kind, 'stored');
+        const got = await store.getObject('b', 'k');
+        assert.equal(got.kind === 'found' && got.object.inline, true);
+        assert.deepEqual(await store.readInlineBlob(small.blobId), Buffer.from('foo'));
+        // Replaced by another inline version: nothing for the caller to unlink, the old body is gone.
+        const next = row('b', 'k', { size: 3, inlineBytes: Buffer.from('bar') });
+        assert.deepEqual(await store.putObject(next).then((r) => r.kind === 'stored' && r.replacedBlobId), null);
+        assert.equal(await store.readInlineBlob(small.blobId), null);
+        // Replaced by a file-backed version, then that replaced by an inline one: the file's id is returned.
+        const file = row('b', 'k');
+        assert.deepEqual(await store.putObject(file).then((r) => r.kind === 'stored' && r.replacedBlobId), null);
+        assert.equal(await store.readInlineBlob(next.blobId), null);
+        const got2 = await store.getObject('b', 'k');
+        assert.equal(got2.kind === 'found' && got2.object.inline, undefined);
+        const last = row('b', 'k', { size: 1, inlineBytes: Buffer.from('z') });
+        assert.deepEqual(await store.putObject(last).then((r) => r.kind === 'stored' && r.replacedBlobId), file.blobId);
+        // Deleted: no file to remove, and the body goes with the row.
+        assert.deepEqual(await store.deleteObject('b', 'k'), { kind: 'deleted', blobId: null });
+        assert.equal(await store.readInlineBlob(last.blobId), null);
+      });
+
+      it('stores nothing, not even the inline body, when the bucket is missing', async () => {
+        const small = row('missing', 'k', { inlineBytes: Buffer.from('foo') });
+        assert.deepEqual(await store.putObject(small), { kind: 'no-such-bucket' });
+        assert.equal(await store.readInlineBlob(small.blobId), null);
+      });
+
       it('keeps the same key in two buckets apart', async () => {
         await store.createBucket({ name: 'c', owner: 'alice' });
         const inB = row('b', 'same');

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
  * parts of uploads in progress) reference which blob with what size.
  */
 export interface MultipartDisk {
-  /** blob id → file size. */
+  /** blob id → size: blob files, and small objects' bodies kept in the database. */
   readonly blobs: ReadonlyMap<string, number>;
   readonly temp: readonly string[];
   /** Every reference a row makes: where it comes from, the blob, the size the row expects (undefined: not checked). */
@@ -28,6 +28,8 @@ export function readMultipartDisk(dataDir: string): MultipartDisk {
     const objectParts = db.prepare('SELECT key, part_number, size, blob_id FROM object_parts').all() as Array<{ key: Buffer; part_number: number; size: number; blob_id: string }>;
     const uploadParts = db.prepare('SELECT upload_id, part_number, size, blob_id FROM upload_parts').all() as Array<{ upload_id: string; part_number: number; size: number; blob_id: string }>;
     const uploads = (db.prepare('SELECT count(*) AS n FROM multipart_uploads').get() as { n: number }).n;
+    // Small objects keep their bodies in the database: blobs all the same, only not files.
+    for (const r of db.prepare('SELECT blob_id, length(bytes) AS size FROM inline_blobs').all() as Array<{ blob_id: string; size: number }>) blobs.set(r.blob_id, r.size);
     const references = [
       // A multipart object's blob_id is its first part, whose size the object_parts row gives.
       ...objects.map((o) => ({ from: `object ${o.key.toString()}`, blobId: o.blob_id, size: o.part_count === null ? o.size : undefined })),

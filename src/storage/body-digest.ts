@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { S3Error } from '../errors.js';
+
+/** A streaming digest the caller wants computed alongside MD5 (e.g. CRC32C, SHA256). */
+export interface ChecksumComputer<D = unknown> {
+  update(bytes: Uint8Array): void;
+  digest(): D | Promise<D>;
+}
+
+type Digests<C> = { [K in keyof C]: C[K] extends ChecksumComputer<infer D> ? D : never };
+
+export interface BodyOptions<C extends Record<string, ChecksumComputer>> {
+  /** Content-Length (or decoded length) the caller promised; a mismatch is IncompleteBody. */
+  readonly expectedLength?: number | undefined;
+  /** More bytes than this is EntityTooLarge, detected as soon as it happens. */
+  readonly maxSize?: number | undefined;
+  readonly checksums?: C | undefined;
+  /**
+   * Called once every byte is in and hashed, before the bytes become durable
+   * and visible; throwing (say BadDigest) discards them like any other failure.
+   */
+  readonly verify?: ((written: WrittenDigests<C>) => void | Promise<void>) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface WrittenDigests<C> {
+  readonly size: number;
+  /** Raw 16 bytes: hex for the ETag, base64 to compare with Content-MD5. */
+  readonly md5: Buffer;
+  readonly checksums: Digests<C>;
+}
+
+/** What can be refused before a byte is read (or a file created): an abort, a promised length over the limit. */
+export function refuseEarly(options: Pick<BodyOptions<never>, 'signal' | 'expectedLength' | 'maxSize'>): void {
+  options.signal?.throwIfAborted();
+  const { expectedLength, maxSize } = options;
+  if (expectedLength !== undefined && maxSize !== undefined && expectedLength > maxSize) throw tooLarge(maxSize, expectedLength);
+}
+
+/**
+ * Reads a body to its end, handing each chunk to `sink` (a file, or memory
+ * for an object stored inline) while hashing it and holding the client to
+ * the length it promised. The sink is awaited chunk by chunk: a slow disk
+ * slows the client (backpressure).
+ */
+export async function digestBody<C extends Record<string, ChecksumComputer>>(
+  source: Readable | AsyncIterable<Uint8Array>,
+  options: BodyOptions<C>,
+  sink: (chunk: Uint8Array) => void | Promise<void>,
+): Promise<WrittenDigests<C>> {
+  refuseEarly(options);
+  const { expectedLength, maxSize, signal } = options;
+  const md5 = createHash('md5');
+  const computers = Object.entries(options.checksums ?? {});
+  let size = 0;
+  for await (const chunk of chunksOf(source, signal)) {
+    size += chunk.byteLength;
+    if (maxSize !== undefined && size > maxSize) throw tooLarge(maxSize, expectedLength);
+    if (expectedLength !== undefined && size > expectedLength) throw new S3Error('IncompleteBody');
+    md5.update(chunk);
+    for (const [, computer] of computers) computer.update(chunk);
+    await sink(chunk);
+  }
+  if (expectedLength !== undefined && size !== expectedLength) throw new S3Error('IncompleteBody');
+  const checksums: Record<string, unknown> = {};
+  for (const [name, computer] of computers) checksums[name] = await computer.digest();
+  const written: WrittenDigests<C> = { size, md5: md5.digest(), checksums: checksums as Digests<C> };
+  await options.verify?.(written);
+  signal?.throwIfAborted();
+  return written;
+}
+
+/**
+ * The source's chunks, stopping early on abort. A Readable is iterated
+ * without destroyOnReturn: stopping at EntityTooLarge must leave the request
+ * stream (and its socket) alive so the S3 layer can still send the error.
+ */
+async function* chunksOf(source: Readable | AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  const iterable: AsyncIterable<unknown> = source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
+  const iterator = iterable[Symbol.asyncIterator]();
+  const aborted = signal === undefined ? undefined : abortPromise(signal);
+  let finished = false;
+  try {
+    for (;;) {
+      const step = await (aborted === undefined ? iterator.next() : Promise.race([iterator.next(), aborted.promise]));
+      if (step.done === true) { finished = true; return; }
+      const chunk = step.value;
+      if (typeof chunk === 'string') yield Buffer.from(chunk);
+      else if (chunk instanceof Uint8Array) yield chunk;
+      else throw new TypeError('blob source yielded a non-binary chunk');
+    }
+  } finally {
+    aborted?.dispose();
+    // Let the source release its listeners; not awaited, since after an abort
+    // its pending next() may never settle.
+    if (!finished) iterator.return?.().catch(() => undefined);
+  }
+}
+
+function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let onAbort = (): void => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined); // rejections are observed through the race
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+function tooLarge(maxSize: number, proposed: number | undefined): S3Error {
+  return new S3Error('EntityTooLarge', undefined, {
+    ...(proposed === undefined ? {} : { ProposedSize: String(proposed) }),
+    MaxSizeAllowed: String(maxSize),
+  });
+}
+
