@@ -76,13 +76,14 @@ async function expectLinks(urls: Readonly<Record<string, string>>, expected: 200
   }
 }
 
-/** Runs an admin change, then asserts the links' very next use, within a second of the change's answer. */
+/**
+ * Runs an admin change, then asserts the links' very next use: no waiting, no
+ * retry, so a cache that outlived the change would fail here. (Not timed: a
+ * loaded CI machine makes any bound on milliseconds a flaky test.)
+ */
 async function afterChange(change: () => Promise<unknown>, urls: Readonly<Record<string, string>>, expected: Parameters<typeof expectLinks>[1], label: string): Promise<void> {
   await change();
-  const changedAt = performance.now();
   await expectLinks(urls, expected, label);
-  const elapsed = performance.now() - changedAt;
-  assert.ok(elapsed < 1000, `${label}: took ${Math.round(elapsed)} ms`);
 }
 
 const denied = { status: 403, code: 'AccessDenied' } as const;
