@@ -57,6 +57,8 @@ export class SqliteMetadataStore implements MetadataStore {
    */
   private readonly recent = new Map<string, GetObjectResult>();
   private readonly bucketIds = new Map<string, number>();
+  /** Existing buckets by name (every PUT asks): dropped when the bucket is deleted. Misses are not remembered. */
+  private readonly bucketRecords = new Map<string, BucketRecord>();
   readonly uploads: UploadStore;
   readonly links: LinkStore;
   private readonly rows: SqliteObjectRows;
@@ -114,8 +116,13 @@ export class SqliteMetadataStore implements MetadataStore {
 
   getBucket(name: string): Promise<BucketRecord | null> {
     return settle(() => {
+      const known = this.bucketRecords.get(name);
+      if (known !== undefined) return known;
       const row = this.stmt.bucketByName.get(name);
-      return row === undefined ? null : toBucket(row);
+      if (row === undefined) return null;
+      const bucket = toBucket(row);
+      this.bucketRecords.set(name, bucket);
+      return bucket;
     });
   }
 
@@ -131,6 +138,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.stmt.deleteBucket.run(bucket.id);
       this.identityStore.forgetBucket(name);
       this.bucketIds.delete(name);
+      this.bucketRecords.delete(name);
       return { kind: 'deleted' };
     }).immediate());
   }
