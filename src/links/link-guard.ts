@@ -6,7 +6,8 @@ import type { VerifiedAuth } from '../sigv4/verify.js';
 import type { LinkStore } from '../storage/link-store.js';
 import type { AuditLog } from './audit-log.js';
 import { linkOfRequest, signingTimeBound } from './link-identity.js';
-import { hasControls, parseLinkControls } from './link-params.js';
+import { hasControls, parseLinkControls, type LinkControls } from './link-params.js';
+import type { QueryPair } from '../sigv4/canonical-query.js';
 
 /** What a request admitted through a link still has to do before its operation runs. */
 export interface LinkAdmission {
@@ -29,6 +30,18 @@ const MAX_USER_AGENT = 512;
 export function clientAddress(ctx: RequestContext): string {
   const address = ctx.req.socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** The request context hands a link fetched again the same parsed query (never modified): its controls are read once. */
+const parsedControls = new WeakMap<readonly QueryPair[], LinkControls>();
+
+function controlsOf(query: readonly QueryPair[]): LinkControls {
+  let controls = parsedControls.get(query);
+  if (controls === undefined) {
+    controls = parseLinkControls(query);
+    parsedControls.set(query, controls);
+  }
+  return controls;
 }
 
 /**
@@ -68,7 +81,7 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
     });
   });
 
-  const controls = parseLinkControls(ctx.queryPairs);
+  const controls = controlsOf(ctx.queryPairs);
   if (link.version === 2 && hasControls(controls)) {
     // SigV2 signs only a few sub-resources, so these parameters would not be protected by the signature.
     throw new S3Error('InvalidArgument', 'X-Latchkey-* link controls need a SigV4 pre-signed URL: SigV2 does not sign them', {

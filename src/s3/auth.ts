@@ -4,6 +4,7 @@ import { authErrors } from '../sigv4/errors.js';
 import { parseAuthorization, type ParseOptions } from '../sigv4/parse.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { CryptoProvider, SignableRequest } from '../sigv4/types.js';
+import { VerifiedRequestCache, type VerifiedCacheScope } from '../sigv4/verified-cache.js';
 import { verifyParsed, type VerifiedAuth } from '../sigv4/verify.js';
 import type { RequestContext } from './context.js';
 
@@ -18,6 +19,20 @@ export interface AuthDeps {
   readonly now: () => number;
   /** False refuses every SigV2 request (header, query, POST policy); default true. */
   readonly sigv2?: boolean;
+  /** Verified pre-signed requests; by default one per AuthDeps object (one server), `false` for none. */
+  readonly verifiedCache?: VerifiedRequestCache | false;
+}
+
+const defaultCaches = new WeakMap<AuthDeps, VerifiedRequestCache>();
+
+function verifiedCacheOf(deps: AuthDeps): VerifiedRequestCache | undefined {
+  if (deps.verifiedCache !== undefined) return deps.verifiedCache === false ? undefined : deps.verifiedCache;
+  let cache = defaultCaches.get(deps);
+  if (cache === undefined) {
+    cache = new VerifiedRequestCache();
+    defaultCaches.set(deps, cache);
+  }
+  return cache;
 }
 
 export interface AuthOptions {
@@ -41,6 +56,26 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
     service: options.service ?? 's3',
     requireContentSha256: options.payloadHash === undefined,
   };
+  const cache = verifiedCacheOf(deps);
+  const scope: VerifiedCacheScope = { ...parseOptions, ...(options.payloadHash === undefined ? {} : { payloadHash: options.payloadHash }) };
+  const hit = cache?.find(request, scope);
+  if (cache !== undefined && hit !== undefined) {
+    // The same link again: only what can have changed since is checked (the key, its secret, the time, the token).
+    ctx.authType = 'presigned';
+    const resolved = await deps.lookupKey(hit.accessKeyId);
+    if (resolved === undefined) {
+      cache.forget(hit);
+      throw authErrors.unknownAccessKey(hit.accessKeyId);
+    }
+    const now = deps.now();
+    const verified = cache.revalidate(hit, resolved.secretAccessKey, now);
+    if (verified !== undefined) {
+      checkSessionToken(resolved, verified.securityToken, now);
+      ctx.principal = resolved.principal;
+      return verified;
+    }
+    // The key's secret changed: verify from scratch (it fails unless the URL was signed with the new one).
+  }
   const parsed = parseAuthorization(request, parseOptions);
   if (parsed.version === 0) return { version: 0 };
   if (parsed.version === 2 && deps.sigv2 === false) throw sigv2Disabled();
@@ -57,6 +92,8 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
   });
   checkSessionToken(resolved, verified.securityToken, now);
   ctx.principal = resolved.principal;
+  // Only successes, and only once the session token passed too.
+  if (parsed.version === 4 && verified.version === 4) cache?.remember(request, scope, parsed, verified, resolved.secretAccessKey);
   return verified;
 }
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
@@ -11,16 +11,44 @@ export type AuthType = 'header' | 'presigned' | 'anonymous';
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 let idCounter = 0;
 
+/** A query string split and decoded, with the first value of each parameter. */
+interface ParsedQuery {
+  readonly pairs: readonly QueryPair[];
+  readonly first: ReadonlyMap<string, string>;
+}
+
+/**
+ * Parsed query strings by their raw text. Parsing is a pure function of the
+ * text, and a pre-signed link is fetched with the same query over and over
+ * (its decoding, X-Amz-Credential's %2F and all, was a measurable part of a
+ * GET). Long queries are parsed every time so the memo stays small.
+ */
+const parsedQueries = new Map<string, ParsedQuery>();
+const PARSED_QUERIES_CAPACITY = 2048;
+const MAX_REMEMBERED_QUERY = 4096;
+const NO_QUERY: ParsedQuery = { pairs: [], first: new Map() };
+
+function parseQueryOnce(raw: string): ParsedQuery {
+  if (raw === '') return NO_QUERY;
+  const known = parsedQueries.get(raw);
+  if (known !== undefined) return known;
+  const pairs = parseQuery(raw);
+  const first = new Map<string, string>();
+  for (const [name, value] of pairs) if (!first.has(name)) first.set(name, value);
+  const parsed = { pairs, first };
+  if (raw.length <= MAX_REMEMBERED_QUERY) {
+    parsedQueries.set(raw, parsed);
+    if (parsedQueries.size > PARSED_QUERIES_CAPACITY) parsedQueries.delete(parsedQueries.keys().next().value ?? '');
+  }
+  return parsed;
+}
+
 export class RequestContext {
   readonly id = `${ID_PREFIX}${(idCounter++ % 0x100000000).toString(16).toUpperCase().padStart(8, '0')}`;
   readonly startedAt = performance.now();
   readonly method: string;
   readonly wirePath: string;
   readonly rawQuery: string;
-  readonly queryPairs: readonly QueryPair[];
-  /** First value of each parameter. */
-  readonly query: ReadonlyMap<string, string>;
-  readonly headers: Readonly<Record<string, string[]>>;
   bucket: string | undefined;
   key: string | undefined;
   /** The S3 operation, or another API's name for what was asked (for logs). */
@@ -29,6 +57,9 @@ export class RequestContext {
   /** Who signed; undefined for anonymous requests. */
   principal: Principal | undefined;
   bytesOut = 0;
+  private parsedQuery: ParsedQuery | undefined;
+  /** req.headers when no header name was sent twice (then it holds each value exactly as sent); undefined otherwise. */
+  private readonly singleHeaders: IncomingHttpHeaders | undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -39,21 +70,42 @@ export class RequestContext {
     const q = url.indexOf('?');
     this.wirePath = q === -1 ? url : url.slice(0, q);
     this.rawQuery = q === -1 ? '' : url.slice(q + 1);
-    this.queryPairs = parseQuery(this.rawQuery);
-    const query = new Map<string, string>();
-    for (const [name, value] of this.queryPairs) if (!query.has(name)) query.set(name, value);
-    this.query = query;
-    this.headers = req.headersDistinct as Record<string, string[]>;
+    // Node joins repeated headers with ', ' (or drops repeats of some), where signing joins with ','; only then is the distinct form needed.
+    const headers = req.headers;
+    let count = 0;
+    for (const name in headers) if (Object.hasOwn(headers, name)) count++;
+    this.singleHeaders = count * 2 === req.rawHeaders.length ? headers : undefined;
+  }
+
+  get queryPairs(): readonly QueryPair[] {
+    return (this.parsedQuery ??= parseQueryOnce(this.rawQuery)).pairs;
+  }
+
+  /** First value of each parameter. */
+  get query(): ReadonlyMap<string, string> {
+    return (this.parsedQuery ??= parseQueryOnce(this.rawQuery)).first;
+  }
+
+  /** Lower-case names; a header sent several times has each value, in arrival order. */
+  get headers(): Readonly<Record<string, string[]>> {
+    return this.req.headersDistinct as Record<string, string[]>;
   }
 
   /** A header's value; repeats joined with ',' as HTTP allows. */
   header(name: string): string | undefined {
-    const values = this.headers[name];
-    return values === undefined ? undefined : values.join(',');
+    if (this.singleHeaders !== undefined) {
+      const value = this.singleHeaders[name];
+      return value === undefined || typeof value === 'string' ? value : value.join(',');
+    }
+    return this.headers[name]?.join(',');
+  }
+
+  hasHeader(name: string): boolean {
+    return (this.singleHeaders ?? this.headers)[name] !== undefined;
   }
 
   get signable(): SignableRequest {
-    return { method: this.method, path: this.wirePath, query: this.rawQuery, queryPairs: this.queryPairs, headers: this.headers };
+    return { method: this.method, path: this.wirePath, query: this.rawQuery, queryPairs: this.queryPairs, headers: this.singleHeaders ?? this.headers };
   }
 
   /** "/bucket/key" for the <Resource> of error bodies. */

@@ -65,7 +65,7 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
     if (ctx.method === 'OPTIONS') return answerPreflight(ctx, deps.cors);
     await addCorsHeaders(ctx, deps.cors);
   }
-  const route = findRoute({ method: ctx.method, target, query: ctx.query, hasHeader: (name) => ctx.headers[name] !== undefined });
+  const route = findRoute({ method: ctx.method, target, query: ctx.query, hasHeader: (name) => ctx.hasHeader(name) });
   ctx.operation = route.operation;
   const verified = await authenticate(ctx, deps.auth, { virtualHostBucket: address.style === 'virtual-hosted' ? address.bucket : undefined });
   const link = await deps.links?.admit(ctx, verified);

@@ -8,6 +8,18 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
+/** Many lines are written within one millisecond: format its time once. */
+let lastMs = NaN;
+let lastIso = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 /**
  * JSON lines for machines; a compact "key=value" line when a person watches a
  * terminal. Lines written in the same turn of the event loop go out in one
@@ -25,15 +37,19 @@ export function createLogger(out: Writable & { isTTY?: boolean }, human = out.is
     pending.push(line);
   };
   const write = (level: string, message: string, fields: LogFields = {}) => {
-    const time = new Date().toISOString();
+    const time = isoNow();
     if (human) {
       const rest = Object.entries(fields)
         .filter(([, v]) => v !== undefined && v !== '')
         .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
         .join(' ');
       emit(`${time.slice(11, 23)} ${level.padEnd(5)} ${message}${rest ? ` ${rest}` : ''}\n`);
-    } else {
+    } else if ('time' in fields || 'level' in fields || 'msg' in fields) {
       emit(`${JSON.stringify({ time, level, msg: message, ...fields })}\n`);
+    } else {
+      // The same line as stringifying { time, level, msg, ...fields }, without building that object for every request.
+      const rest = JSON.stringify(fields);
+      emit(`{"time":"${time}","level":${JSON.stringify(level)},"msg":${JSON.stringify(message)}${rest === '{}' ? '}' : `,${rest.slice(1)}`}\n`);
     }
   };
   return {

@@ -8,7 +8,8 @@ export { canonicalQuery, parseQuery, type QueryPair } from './canonical-query.js
 export { uriEncode, percentDecode } from './uri-encode.js';
 export { formatAmzDate, parseAmzDate } from './amz-date.js';
 export { parseAuthorization, type ParsedAuth, type V4Auth, type AnonymousAuth } from './parse.js';
-export { verifyRequest, verifyParsed, verifyV4, type VerifiedAuth, type VerifiedV4, type VerifyOptions } from './verify.js';
+export { verifyRequest, verifyParsed, verifyV4, checkQueryWindow, type VerifiedAuth, type VerifiedV4, type VerifyOptions } from './verify.js';
+export { VerifiedRequestCache, type VerifiedCacheScope, type CachedVerification } from './verified-cache.js';
 export { presign, signRequest, PresignError, type PresignInput, type PresignResult, type SignRequestInput } from './sign.js';
 export {
   signV2,

@@ -1,11 +1,14 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { CryptoProvider, Hasher } from './types.js';
+
+// crypto.hash (Node 20.12+) hashes in one call without building a Hash object: several times cheaper for short inputs.
+const oneShot = (crypto as Partial<typeof crypto>).hash;
 
 /** The CryptoProvider backed by node:crypto; the server injects this one. */
 export const nodeCrypto: CryptoProvider = {
-  sha256: (data) => createHash('sha256').update(data).digest(),
+  sha256: oneShot ? (data) => oneShot('sha256', data, 'buffer') : (data) => crypto.createHash('sha256').update(data).digest(),
   createSha256: () => {
-    const hash = createHash('sha256');
+    const hash = crypto.createHash('sha256');
     const hasher: Hasher = {
       update(data) {
         hash.update(data);
@@ -15,7 +18,7 @@ export const nodeCrypto: CryptoProvider = {
     };
     return hasher;
   },
-  hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest(),
-  hmacSha1: (key, data) => createHmac('sha1', key).update(data).digest(),
-  timingSafeEqual: (a, b) => a.length === b.length && timingSafeEqual(a, b),
+  hmacSha256: (key, data) => crypto.createHmac('sha256', key).update(data).digest(),
+  hmacSha1: (key, data) => crypto.createHmac('sha1', key).update(data).digest(),
+  timingSafeEqual: (a, b) => a.length === b.length && crypto.timingSafeEqual(a, b),
 };

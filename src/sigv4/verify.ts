@@ -100,21 +100,7 @@ export function verifyV4(auth: V4Auth, request: SignableRequest, secretAccessKey
 
   let expiresAt: number | undefined;
   if (auth.mode === 'query') {
-    expiresAt = auth.signedAt + (auth.expiresSeconds ?? 0) * 1000;
-    if (auth.signedAt - options.now > MAX_SKEW_MS) {
-      throw authErrors.notYetValid({
-        'X-Amz-Date': auth.amzDate,
-        Expires: formatIsoSeconds(expiresAt),
-        ServerTime: formatIsoSeconds(options.now),
-      });
-    }
-    if (options.now > expiresAt) {
-      throw authErrors.expired({
-        'X-Amz-Expires': String(auth.expiresSeconds ?? 0),
-        Expires: formatIsoSeconds(expiresAt),
-        ServerTime: formatIsoSeconds(options.now),
-      });
-    }
+    expiresAt = checkQueryWindow(auth, options.now);
   } else if (Math.abs(options.now - auth.signedAt) > MAX_SKEW_MS) {
     throw authErrors.timeSkewed(auth.amzDate, formatIsoSeconds(options.now));
   }
@@ -132,6 +118,33 @@ export function verifyV4(auth: V4Auth, request: SignableRequest, secretAccessKey
     signature: expected,
     signingKey,
   };
+}
+
+/** The fields of a query signature its validity window depends on. */
+export type QueryWindow = Pick<V4Auth, 'amzDate' | 'signedAt' | 'expiresSeconds'>;
+
+/**
+ * A pre-signed URL works from X-Amz-Date (less the allowed clock skew) until
+ * X-Amz-Date + X-Amz-Expires. Returns the expiry (epoch ms); throws
+ * AccessDenied "Request is not yet valid" / "Request has expired" otherwise.
+ */
+export function checkQueryWindow(auth: QueryWindow, now: number): number {
+  const expiresAt = auth.signedAt + (auth.expiresSeconds ?? 0) * 1000;
+  if (auth.signedAt - now > MAX_SKEW_MS) {
+    throw authErrors.notYetValid({
+      'X-Amz-Date': auth.amzDate,
+      Expires: formatIsoSeconds(expiresAt),
+      ServerTime: formatIsoSeconds(now),
+    });
+  }
+  if (now > expiresAt) {
+    throw authErrors.expired({
+      'X-Amz-Expires': String(auth.expiresSeconds ?? 0),
+      Expires: formatIsoSeconds(expiresAt),
+      ServerTime: formatIsoSeconds(now),
+    });
+  }
+  return expiresAt;
 }
 
 /** A signed x-amz-* header may travel in the query instead (some SDKs hoist it there). */

@@ -1,0 +1,179 @@
+import type { HeaderValues } from './canonical-headers.js';
+import type { V4Auth } from './parse.js';
+import type { SignableRequest } from './types.js';
+import { checkQueryWindow, type QueryWindow, type VerifiedV4 } from './verify.js';
+
+/** What, besides the request, decides a verification's outcome: the parse and verify options. */
+export interface VerifiedCacheScope {
+  readonly region: string;
+  readonly service?: string;
+  readonly requireContentSha256?: boolean;
+  readonly payloadHash?: string;
+  readonly normalizePath?: boolean;
+}
+
+/** A remembered success, found for a request; `revalidate` decides whether it still holds. */
+export interface CachedVerification {
+  readonly accessKeyId: string;
+}
+
+interface Entry extends CachedVerification {
+  readonly key: string;
+  readonly window: QueryWindow;
+  readonly signedHeaders: readonly string[];
+  /** The signed headers' values as received, in SignedHeaders order. */
+  readonly signedValues: readonly HeaderValues[];
+  /** Unsigned x-amz-* headers as received (name, value, name, value…): parsing looked at them. */
+  readonly otherAmzHeaders: readonly HeaderValues[];
+  /**
+   * The secret the signature was checked with. Kept as is rather than hashed:
+   * hashing it on every hit was ~4% of a GET, and the process holding this
+   * cache also holds the master key that opens every stored secret.
+   */
+  readonly secretAccessKey: string;
+  readonly verified: VerifiedV4;
+}
+
+/** Longer requests are verified every time rather than held: a bound on the memory one entry takes. */
+const MAX_KEY_LENGTH = 4096;
+
+/**
+ * Successful verifications of pre-signed (query-signed SigV4) requests,
+ * remembered so that a link fetched again and again is not re-canonicalized
+ * and re-HMACed each time. It lives in the SigV4 library because only the
+ * library knows exactly which inputs a verification reads; it stays pure
+ * (no I/O, no clock: `now` is passed in on each call).
+ *
+ * An entry is found only for a request identical in everything parsing and
+ * verification read: method, wire path, raw query, every signed header's
+ * values, the unsigned x-amz-* headers, no Authorization header, and the same
+ * options. What can change between two identical requests is re-checked on
+ * every hit by `revalidate`: the key's current secret (a rotated, deleted or
+ * disabled key is the caller's lookup to report) and the time window.
+ * Header-signed requests are not remembered: they carry a fresh date and
+ * signature each time, so they would never hit.
+ */
+export class VerifiedRequestCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  /** The remembered verification of exactly this request, still to be revalidated. */
+  find(request: SignableRequest, scope: VerifiedCacheScope): CachedVerification | undefined {
+    if (request.headers['authorization'] !== undefined) return undefined;
+    const key = cacheKey(request, scope);
+    if (key === undefined) return undefined;
+    const entry = this.entries.get(key);
+    if (entry === undefined || !sameHeaders(entry, request.headers)) return undefined;
+    // Re-insert so Map order tracks recency and eviction drops the least recent.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /**
+   * The remembered outcome if the key's secret is still the one it was
+   * verified with (undefined otherwise: verify from scratch); throws the same
+   * AccessDenied as verifyV4 when `now` is outside the URL's window.
+   */
+  revalidate(hit: CachedVerification, secretAccessKey: string, now: number): VerifiedV4 | undefined {
+    const entry = hit as Entry;
+    if (!sameSecret(secretAccessKey, entry.secretAccessKey)) {
+      this.forget(entry);
+      return undefined;
+    }
+    try {
+      checkQueryWindow(entry.window, now);
+    } catch (error) {
+      this.forget(entry);
+      throw error;
+    }
+    return entry.verified;
+  }
+
+  /** After a full verification of `request` succeeded; anything but a query-signed SigV4 request is ignored. */
+  remember(request: SignableRequest, scope: VerifiedCacheScope, auth: V4Auth, verified: VerifiedV4, secretAccessKey: string): void {
+    if (auth.mode !== 'query' || request.headers['authorization'] !== undefined) return;
+    const key = cacheKey(request, scope);
+    if (key === undefined) return;
+    const signedHeaders = [...auth.signedHeaders];
+    this.entries.delete(key);
+    this.entries.set(key, {
+      key,
+      accessKeyId: auth.accessKeyId,
+      window: { amzDate: auth.amzDate, signedAt: auth.signedAt, ...(auth.expiresSeconds === undefined ? {} : { expiresSeconds: auth.expiresSeconds }) },
+      signedHeaders,
+      signedValues: signedHeaders.map((name) => copy(request.headers[name])),
+      otherAmzHeaders: otherAmzHeaders(request.headers, signedHeaders).map(copy),
+      secretAccessKey,
+      verified,
+    });
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  forget(hit: CachedVerification): void {
+    const entry = hit as Entry;
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function cacheKey(request: SignableRequest, scope: VerifiedCacheScope): string | undefined {
+  if (request.path.length + request.query.length > MAX_KEY_LENGTH) return undefined;
+  // No part can hold a newline (the HTTP parser refuses them in the request line), so the joined key is unambiguous.
+  return [
+    scope.region,
+    scope.service ?? 's3',
+    scope.requireContentSha256 ?? true ? '1' : '0',
+    scope.payloadHash ?? '',
+    scope.normalizePath ? '1' : '0',
+    request.method,
+    request.path,
+    request.query,
+  ].join('\n');
+}
+
+type Headers = SignableRequest['headers'];
+
+function otherAmzHeaders(headers: Headers, signedHeaders: readonly string[]): HeaderValues[] {
+  const found: HeaderValues[] = [];
+  for (const name in headers) {
+    if (name.startsWith('x-amz-') && !signedHeaders.includes(name) && headers[name] !== undefined) found.push(name, headers[name]);
+  }
+  return found;
+}
+
+function sameHeaders(entry: Entry, headers: Headers): boolean {
+  const { signedHeaders, signedValues } = entry;
+  for (let i = 0; i < signedHeaders.length; i++) if (!sameValue(signedValues[i], headers[signedHeaders[i] ?? ''])) return false;
+  const other = otherAmzHeaders(headers, signedHeaders);
+  if (other.length !== entry.otherAmzHeaders.length) return false;
+  return other.every((value, i) => sameValue(value, entry.otherAmzHeaders[i]));
+}
+
+/** A header sent once may arrive as 'v' or ['v']: the same input to signing. Anything else must match exactly. */
+function sameValue(a: HeaderValues, b: HeaderValues): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const x = typeof a === 'string' ? [a] : a;
+  const y = typeof b === 'string' ? [b] : b;
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** Constant time in the secrets' contents (their lengths are not secret: AWS secrets are all 40 characters). */
+function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+function copy(value: HeaderValues): HeaderValues {
+  return value === undefined || typeof value === 'string' ? value : [...value];
+}

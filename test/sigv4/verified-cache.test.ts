@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AuthError, nodeCrypto, parseAuthorization, presign, signRequest, type SignableRequest, type V4Auth, type VerifiedV4 } from '../../src/sigv4/index.js';
+import { splitUrl } from '../../src/sigv4/split-url.js';
+import { VerifiedRequestCache, type VerifiedCacheScope } from '../../src/sigv4/verified-cache.js';
+import { verifyV4 } from '../../src/sigv4/verify.js';
+
+const NOW = Date.parse('2024-05-06T07:08:09Z');
+const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SECRET };
+const HOST = '127.0.0.1:9000';
+const SCOPE: VerifiedCacheScope = { region: 'us-east-1', service: 's3', requireContentSha256: true };
+
+type Headers = Record<string, string | string[]>;
+
+/** A pre-signed GET as the server receives it, with any extra headers the link must be sent with. */
+function presigned(options: { expiresIn?: number; signedHeaders?: Record<string, string>; sent?: Headers } = {}): SignableRequest {
+  const { url } = presign({
+    method: 'GET',
+    url: `http://${HOST}/bkt/key.txt`,
+    credentials: CREDENTIALS,
+    region: 'us-east-1',
+    now: NOW,
+    expiresIn: options.expiresIn ?? 300,
+    crypto: nodeCrypto,
+    ...(options.signedHeaders ? { headers: options.signedHeaders } : {}),
+  });
+  const parts = splitUrl(url);
+  return { method: 'GET', path: parts.path, query: parts.query, headers: { host: HOST, ...options.signedHeaders, ...options.sent } };
+}
+
+function verify(request: SignableRequest, now = NOW): { auth: V4Auth; verified: VerifiedV4 } {
+  const auth = parseAuthorization(request, SCOPE);
+  assert.equal(auth.version, 4);
+  return { auth, verified: verifyV4(auth, request, SECRET, { now, crypto: nodeCrypto }) };
+}
+
+function remembered(request: SignableRequest, cache = new VerifiedRequestCache()): VerifiedRequestCache {
+  const { auth, verified } = verify(request);
+  cache.remember(request, SCOPE, auth, verified, SECRET);
+  return cache;
+}
+
+describe('VerifiedRequestCache', () => {
+  it('finds a remembered link for the identical request and hands back the verified outcome', () => {
+    const request = presigned();
+    const { auth, verified } = verify(request);
+    const cache = new VerifiedRequestCache();
+    assert.equal(cache.find(request, SCOPE), undefined, 'nothing is found before a success was remembered');
+    cache.remember(request, SCOPE, auth, verified, SECRET);
+    const hit = cache.find({ ...request, headers: { ...request.headers } }, SCOPE);
+    assert.ok(hit);
+    assert.equal(hit.accessKeyId, 'AKIDEXAMPLE');
+    assert.equal(cache.revalidate(hit, SECRET, NOW + 1000), verified);
+  });
+
+  it('misses when anything verification reads differs', () => {
+    const request = presigned();
+    const cache = remembered(request);
+    const changes: Array<[string, SignableRequest]> = [
+      ['method', { ...request, method: 'HEAD' }],
+      ['path', { ...request, path: '/bkt/key.txu' }],
+      ['query, one character', { ...request, query: request.query.replace('X-Amz-Expires=300', 'X-Amz-Expires=301') }],
+      ['query, same meaning spelt differently', { ...request, query: request.query.replace('%2F', '%2f') }],
+      ['host', { ...request, headers: { host: 'localhost:9000' } }],
+      ['host sent twice', { ...request, headers: { host: [HOST, HOST] } }],
+      ['an Authorization header', { ...request, headers: { ...request.headers, authorization: 'AWS4-HMAC-SHA256 x' } }],
+      ['an unsigned x-amz-* header', { ...request, headers: { ...request.headers, 'x-amz-date': '20240506T070809Z' } }],
+      ['an unsigned x-amz-content-sha256', { ...request, headers: { ...request.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }],
+    ];
+    for (const [what, changed] of changes) assert.equal(cache.find(changed, SCOPE), undefined, what);
+    assert.equal(cache.find(request, { ...SCOPE, service: 'sts' }), undefined, 'another service');
+    assert.equal(cache.find(request, { ...SCOPE, region: 'eu-west-1' }), undefined, 'another region');
+    assert.equal(cache.find(request, { ...SCOPE, payloadHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }), undefined, 'a body hash');
+    // Unsigned headers outside x-amz-* do not enter verification.
+    assert.ok(cache.find({ ...request, headers: { ...request.headers, 'user-agent': 'curl/8', accept: '*/*' } }, SCOPE));
+  });
+
+  it('compares every signed header, value by value (a header sent once as "v" or ["v"] is the same input)', () => {
+    const request = presigned({ signedHeaders: { 'x-test': 'a' } });
+    const cache = remembered(request);
+    assert.ok(cache.find({ ...request, headers: { host: [HOST], 'x-test': ['a'] } }, SCOPE));
+    assert.equal(cache.find({ ...request, headers: { host: HOST } }, SCOPE), undefined, 'signed header missing');
+    assert.equal(cache.find({ ...request, headers: { host: HOST, 'x-test': 'b' } }, SCOPE), undefined, 'signed header changed');
+    assert.equal(cache.find({ ...request, headers: { host: HOST, 'x-test': ['a', 'a'] } }, SCOPE), undefined, 'signed header repeated');
+    assert.equal(cache.find({ ...request, headers: { host: HOST, 'x-test': 'a ' } }, SCOPE), undefined, 'even a change canonicalization would undo');
+  });
+
+  it('a hit past the expiry throws what verifyV4 throws (AccessDenied, Request has expired) and is forgotten', () => {
+    const request = presigned({ expiresIn: 60 });
+    const cache = remembered(request);
+    const hit = cache.find(request, SCOPE);
+    assert.ok(hit);
+    assert.ok(cache.revalidate(hit, SECRET, NOW + 60_000), 'still valid at the last millisecond');
+    const late = NOW + 60_001;
+    const fresh = (() => {
+      try {
+        verify(request, late);
+      } catch (error) {
+        return error;
+      }
+      assert.fail('verifyV4 accepted an expired URL');
+    })();
+    assert.throws(
+      () => cache.revalidate(hit, SECRET, late),
+      (error: unknown) => {
+        assert.ok(error instanceof AuthError);
+        assert.deepEqual([error.code, error.status, error.defect, error.message], ['AccessDenied', 403, 'expired', 'Request has expired']);
+        assert.deepEqual(error, fresh);
+        return true;
+      },
+    );
+    assert.equal(cache.find(request, SCOPE), undefined);
+    assert.equal(cache.size, 0);
+  });
+
+  it('a hit before the URL is valid (the clock went back) throws not-yet-valid', () => {
+    const request = presigned();
+    const cache = remembered(request);
+    const hit = cache.find(request, SCOPE);
+    assert.ok(hit);
+    assert.throws(() => cache.revalidate(hit, SECRET, NOW - 16 * 60_000), (error: unknown) => error instanceof AuthError && error.defect === 'not-yet-valid');
+  });
+
+  it('a key whose secret is no longer the one verified with gets no outcome, and the entry is dropped', () => {
+    const request = presigned();
+    const cache = remembered(request);
+    const hit = cache.find(request, SCOPE);
+    assert.ok(hit);
+    assert.equal(cache.revalidate(hit, `${SECRET.slice(0, -1)}X`, NOW), undefined);
+    assert.equal(cache.revalidate(hit, `${SECRET}X`, NOW), undefined);
+    assert.equal(cache.find(request, SCOPE), undefined);
+  });
+
+  it('remembers nothing for header-signed requests', () => {
+    const signed = signRequest({
+      method: 'GET',
+      url: `http://${HOST}/bkt/key.txt`,
+      credentials: CREDENTIALS,
+      region: 'us-east-1',
+      now: NOW,
+      crypto: nodeCrypto,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+    });
+    const request: SignableRequest = { method: 'GET', path: '/bkt/key.txt', query: '', headers: signed.headers };
+    const { auth, verified } = verify(request);
+    const cache = new VerifiedRequestCache();
+    cache.remember(request, SCOPE, auth, verified, SECRET);
+    assert.equal(cache.size, 0);
+    assert.equal(cache.find(request, SCOPE), undefined);
+  });
+
+  it('holds at most its capacity, dropping the least recently used', () => {
+    const cache = new VerifiedRequestCache(2);
+    const [a, b, c] = [60, 61, 62].map((expiresIn) => presigned({ expiresIn })) as [SignableRequest, SignableRequest, SignableRequest];
+    remembered(a, cache);
+    remembered(b, cache);
+    assert.ok(cache.find(a, SCOPE), 'a is now the most recent');
+    remembered(c, cache);
+    assert.equal(cache.size, 2);
+    assert.ok(cache.find(a, SCOPE));
+    assert.equal(cache.find(b, SCOPE), undefined);
+    assert.ok(cache.find(c, SCOPE));
+  });
+});
