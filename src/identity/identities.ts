@@ -24,8 +24,17 @@ export interface ResolvedKey {
 
 export const MAX_KEYS_PER_USER = 2;
 export const SESSION_KEY_PREFIX = 'LKTS';
+
 export const MASTER_KEY_CHECK = 'master-key-check';
 const MASTER_KEY_CHECK_TEXT = 'latchkey master key check';
+
+/** A new user key id: "LK" and 18 random characters, never in the sessions' namespace (1 in 1,024 would be). */
+export function userKeyId(): string {
+  for (;;) {
+    const id = generateAccessKeyId('LK');
+    if (!id.startsWith(SESSION_KEY_PREFIX)) return id;
+  }
+}
 
 export class MasterKeyMismatchError extends Error {}
 
@@ -79,9 +88,10 @@ export class Identities {
 
   async resolveKey(accessKeyId: string): Promise<ResolvedKey | undefined> {
     if (accessKeyId === this.root.accessKeyId) return { secretAccessKey: this.root.secretAccessKey, principal: this.rootPrincipal };
-    if (accessKeyId.startsWith(SESSION_KEY_PREFIX)) return this.resolveSession(accessKeyId);
     const key = await this.store.getAccessKey(accessKeyId);
-    if (key === null || key.status !== 'active') return undefined;
+    // User keys first: one made before user keys avoided the session prefix may start with it too.
+    if (key === null) return accessKeyId.startsWith(SESSION_KEY_PREFIX) ? this.resolveSession(accessKeyId) : undefined;
+    if (key.status !== 'active') return undefined;
     const user = await this.store.getUser(key.userName);
     if (user === null || user.status !== 'active') return undefined;
     this.uses.set(accessKeyId, new Date());
@@ -117,7 +127,7 @@ export class Identities {
   }
 
   async createAccessKey(userName: string): Promise<{ result: 'created' | 'no-such-user' | 'limit-reached'; accessKeyId: string; secretAccessKey: string }> {
-    const accessKeyId = generateAccessKeyId('LK');
+    const accessKeyId = userKeyId();
     const secretAccessKey = randomBytes(30).toString('base64');
     const result = await this.store.createAccessKey({ accessKeyId, userName, sealedSecret: this.box.seal(secretAccessKey, accessKeyId) }, MAX_KEYS_PER_USER);
     return { result, accessKeyId, secretAccessKey };
