@@ -13,7 +13,8 @@ export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 export function metadataFromHeaders(ctx: RequestContext): ObjectMetadataInput {
   const userMetadata: Record<string, string> = {};
   let bytes = 0;
-  for (const name of Object.keys(ctx.headers)) {
+  // req.headers has the same names as ctx.headers, without building an array per header.
+  for (const name of Object.keys(ctx.req.headers)) {
     if (!name.startsWith(USER_METADATA_PREFIX)) continue;
     const short = name.slice(USER_METADATA_PREFIX.length);
     const value = ctx.header(name) ?? '';

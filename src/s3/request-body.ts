@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { S3Error } from '../errors.js';
 import {
@@ -56,7 +57,7 @@ export function openRequestBody(ctx: RequestContext, auth: VerifiedAuth, maxSize
       createChecksum: createChecksumForHeader,
     });
   }
-  const verifier = new DigestVerifier(ctx, declaredSize, streaming ? undefined : payloadHash);
+  const verifier = new DigestVerifier(new BodyDigests(ctx, declaredSize, streaming ? undefined : payloadHash));
   if (ctx.req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
 
   ctx.req.once('aborted', () => verifier.destroy(new S3Error('IncompleteBody')));
@@ -73,7 +74,7 @@ export function openRequestBody(ctx: RequestContext, auth: VerifiedAuth, maxSize
     stream: verifier,
     declaredSize,
     checksums: () => {
-      const result: Partial<Record<ChecksumAlgorithm, string>> = { ...verifier.checksums };
+      const result: Partial<Record<ChecksumAlgorithm, string>> = { ...verifier.digests.checksums };
       for (const [name, value] of Object.entries(decoder?.result?.checksums ?? {})) {
         const algorithm = checksumAlgorithmFromHeader(name);
         if (algorithm) result[algorithm] = value;
@@ -81,6 +82,82 @@ export function openRequestBody(ctx: RequestContext, auth: VerifiedAuth, maxSize
       return result;
     },
   };
+}
+
+export interface WholeRequestBody {
+  /**
+   * Every byte, once all of them are in and every digest passed; rejects with
+   * the S3Error the stream would have failed with. A handler is attached, so
+   * it may be left unawaited when the request fails for another reason.
+   */
+  readonly bytes: Promise<Buffer>;
+  readonly declaredSize: number;
+  /** After `bytes` resolved: the verified or computed additional checksums. */
+  checksums(): Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+/**
+ * openRequestBody for a plain (not aws-chunked) body that declares at most
+ * `limit` bytes: the same checks, but the bytes are gathered from the request
+ * directly instead of through a stream stage and an iterator, which is most
+ * of what reading a 4 KiB body costs. Undefined when the body must be streamed.
+ */
+export function readWholeRequestBody(ctx: RequestContext, auth: VerifiedAuth, limit: number): WholeRequestBody | undefined {
+  const payloadHash = auth.version === 4 ? auth.payloadHash : undefined;
+  if (isStreamingPayload(payloadHash)) return undefined;
+  const declaredSize = declaredLength(ctx, false);
+  if (declaredSize > limit) return undefined;
+  const digests = new BodyDigests(ctx, declaredSize, payloadHash);
+  if (ctx.req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
+  const bytes = gather(ctx.req, digests);
+  bytes.catch(() => undefined);
+  return { bytes, declaredSize, checksums: () => ({ ...digests.checksums }) };
+}
+
+/** The request's bytes through `digests`; a client gone before the end is IncompleteBody. */
+function gather(req: IncomingMessage, digests: BodyDigests): Promise<Buffer> {
+  if (req.destroyed && !req.complete) return Promise.reject(new S3Error('IncompleteBody'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('aborted', onAborted);
+      req.off('close', onAborted);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer): void => {
+      try {
+        digests.update(chunk);
+      } catch (e) {
+        // As a failed pipe does: stop reading, and leave the socket for the error response.
+        stop();
+        req.pause();
+        reject(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      stop();
+      const [only] = chunks;
+      digests.verdict().then(() => resolve(chunks.length === 1 && only !== undefined ? only : Buffer.concat(chunks, digests.size)), reject);
+    };
+    const onAborted = (): void => {
+      stop();
+      reject(new S3Error('IncompleteBody'));
+    };
+    const onError = (e: Error): void => {
+      stop();
+      reject(e);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('aborted', onAborted);
+    // 'close' after 'end' finds this listener gone: only a body cut short gets here.
+    req.once('close', onAborted);
+    req.once('error', onError);
+  });
 }
 
 function declaredLength(ctx: RequestContext, streaming: boolean): number {
@@ -94,9 +171,12 @@ function declaredLength(ctx: RequestContext, streaming: boolean): number {
   return Number(text);
 }
 
-/** Counts and hashes the bytes; the verdict is given in flush, before 'end'. */
-class DigestVerifier extends Transform {
-  private size = 0;
+/**
+ * Counts and hashes the bytes a client sends against what it declared: a
+ * body longer than declared fails at once, the rest in `verdict`.
+ */
+class BodyDigests {
+  size = 0;
   private readonly sha256: Hash | undefined;
   private readonly md5: Hash | undefined;
   private readonly expectedMd5: string | undefined;
@@ -109,7 +189,6 @@ class DigestVerifier extends Transform {
     private readonly declaredSize: number,
     private readonly payloadHash: string | undefined,
   ) {
-    super();
     if (payloadHash !== undefined && /^[0-9a-f]{64}$/.test(payloadHash)) this.sha256 = createHash('sha256');
     const contentMd5 = ctx.header('content-md5');
     if (contentMd5 !== undefined) {
@@ -124,23 +203,16 @@ class DigestVerifier extends Transform {
     }
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** Throws IncompleteBody as soon as the body passes its declared length. */
+  update(chunk: Buffer): void {
     this.size += chunk.length;
-    if (this.size > this.declaredSize) {
-      callback(new S3Error('IncompleteBody', 'The request body is longer than the declared length.'));
-      return;
-    }
+    if (this.size > this.declaredSize) throw new S3Error('IncompleteBody', 'The request body is longer than the declared length.');
     this.sha256?.update(chunk);
     this.md5?.update(chunk);
     this.checksum?.update(chunk);
-    callback(null, chunk);
   }
 
-  override _flush(callback: TransformCallback): void {
-    this.verdict().then(() => callback(), (e: Error) => callback(e));
-  }
-
-  private async verdict(): Promise<void> {
+  async verdict(): Promise<void> {
     if (this.size !== this.declaredSize) throw new S3Error('IncompleteBody');
     if (this.sha256 && this.sha256.digest('hex') !== this.payloadHash) {
       throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: this.payloadHash ?? '' });
@@ -156,13 +228,35 @@ class DigestVerifier extends Transform {
   }
 }
 
+/** The digests as a stream stage: the verdict is given in flush, before 'end'. */
+class DigestVerifier extends Transform {
+  constructor(readonly digests: BodyDigests) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.digests.update(chunk);
+    } catch (e) {
+      callback(e as Error);
+      return;
+    }
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.digests.verdict().then(() => callback(), (e: Error) => callback(e));
+  }
+}
+
 /**
  * A checksum the client sent as a header, or asked for by name
  * (x-amz-sdk-checksum-algorithm without a value: we compute and keep it).
  * Trailer checksums are the chunked decoder's business.
  */
 function requestedChecksum(ctx: RequestContext): [ChecksumAlgorithm | undefined, string | undefined] {
-  const given = Object.keys(ctx.headers).filter((name) => checksumAlgorithmFromHeader(name) !== undefined);
+  // req.headers has the same names as ctx.headers, without building an array per header.
+  const given = Object.keys(ctx.req.headers).filter((name) => name.startsWith('x-amz-checksum-') && checksumAlgorithmFromHeader(name) !== undefined);
   if (given.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
   const [header] = given;
   if (header !== undefined) {

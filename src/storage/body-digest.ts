@@ -31,6 +31,17 @@ export interface WrittenDigests<C> {
   readonly checksums: Digests<C>;
 }
 
+/**
+ * A body is streamed (a Readable or chunks), or, when small, already whole in
+ * memory: the bytes, or their promise (the reader resolves it once every
+ * byte is in, or rejects it with the reason the body was refused).
+ */
+export type BodySource = Readable | AsyncIterable<Uint8Array> | Uint8Array | Promise<Uint8Array>;
+
+export function isWholeBody(source: BodySource): source is Uint8Array | Promise<Uint8Array> {
+  return source instanceof Uint8Array || source instanceof Promise;
+}
+
 /** What can be refused before a byte is read (or a file created): an abort, a promised length over the limit. */
 export function refuseEarly(options: Pick<BodyOptions<never>, 'signal' | 'expectedLength' | 'maxSize'>): void {
   options.signal?.throwIfAborted();
@@ -45,11 +56,12 @@ export function refuseEarly(options: Pick<BodyOptions<never>, 'signal' | 'expect
  * slows the client (backpressure).
  */
 export async function digestBody<C extends Record<string, ChecksumComputer>>(
-  source: Readable | AsyncIterable<Uint8Array>,
+  source: BodySource,
   options: BodyOptions<C>,
   sink: (chunk: Uint8Array) => void | Promise<void>,
 ): Promise<WrittenDigests<C>> {
   refuseEarly(options);
+  if (isWholeBody(source)) return digestWhole(await wholeBytes(source, options.signal), options, sink);
   const { expectedLength, maxSize, signal } = options;
   const md5 = createHash('md5');
   const computers = Object.entries(options.checksums ?? {});
@@ -66,6 +78,39 @@ export async function digestBody<C extends Record<string, ChecksumComputer>>(
   const checksums: Record<string, unknown> = {};
   for (const [name, computer] of computers) checksums[name] = await computer.digest();
   const written: WrittenDigests<C> = { size, md5: md5.digest(), checksums: checksums as Digests<C> };
+  await options.verify?.(written);
+  signal?.throwIfAborted();
+  return written;
+}
+
+async function wholeBytes(source: Uint8Array | Promise<Uint8Array>, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  if (signal === undefined || source instanceof Uint8Array) return source;
+  const aborted = abortPromise(signal);
+  try {
+    return await Promise.race([source, aborted.promise]);
+  } finally {
+    aborted.dispose();
+  }
+}
+
+/** digestBody for bytes already in memory: the same checks in the same order, as one chunk and without an iterator. */
+async function digestWhole<C extends Record<string, ChecksumComputer>>(
+  bytes: Uint8Array,
+  options: BodyOptions<C>,
+  sink: (chunk: Uint8Array) => void | Promise<void>,
+): Promise<WrittenDigests<C>> {
+  const { expectedLength, maxSize, signal } = options;
+  signal?.throwIfAborted();
+  const size = bytes.byteLength;
+  if (maxSize !== undefined && size > maxSize) throw tooLarge(maxSize, expectedLength);
+  if (expectedLength !== undefined && size !== expectedLength) throw new S3Error('IncompleteBody');
+  const checksums: Record<string, unknown> = {};
+  for (const [name, computer] of Object.entries(options.checksums ?? {})) {
+    computer.update(bytes);
+    checksums[name] = await computer.digest();
+  }
+  if (size > 0) await sink(bytes);
+  const written: WrittenDigests<C> = { size, md5: createHash('md5').update(bytes).digest(), checksums: checksums as Digests<C> };
   await options.verify?.(written);
   signal?.throwIfAborted();
   return written;

@@ -62,6 +62,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly uploads: UploadStore;
   readonly links: LinkStore;
   private readonly rows: SqliteObjectRows;
+  /** Made once: db.transaction() builds a new wrapper on every call, which a 4 KiB PUT notices. */
+  private readonly putTransaction: Database.Transaction<(row: PutObjectRow, key: Buffer) => PutObjectResult>;
 
   /** `durable: false` skips every fsync: for tests that seed thousands of rows, never for data. */
   constructor(file: string, options: { durable?: boolean } = {}) {
@@ -78,6 +80,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.rows = new SqliteObjectRows(db, (bucketId, key) => this.recent.delete(recentKey(bucketId, key)));
     this.uploads = new SqliteUploadStore(db, this.rows, (work) => this.durably(work), settle);
     this.links = new SqliteLinkStore(db, (work) => this.durably(work), settle);
+    this.putTransaction = db.transaction((row: PutObjectRow, key: Buffer) => this.storeObject(row, key));
     this.stmt = {
       insertBucket: db.prepare<[string, string, string | null, number]>(
         'INSERT INTO buckets (name, owner, region, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING'),
@@ -144,23 +147,35 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   putObject(row: PutObjectRow): Promise<PutObjectResult> {
-    return this.durably(() => {
-      const key = encodeKey(row.key);
-      return this.db.transaction((): PutObjectResult => {
-        const bucket = this.stmt.bucketByName.get(row.bucket);
-        if (bucket === undefined) return { kind: 'no-such-bucket' };
-        const object: ObjectRecord = {
-          bucket: row.bucket, key: row.key, size: row.size, etag: row.etag,
-          contentType: row.contentType, cacheControl: row.cacheControl, contentDisposition: row.contentDisposition,
-          contentEncoding: row.contentEncoding, contentLanguage: row.contentLanguage, expires: row.expires,
-          userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
-          lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
-          ...(row.inlineBytes === undefined ? {} : { inline: true as const }),
-        };
-        const previous = this.rows.write(bucket.id, key, object, row.inlineBytes);
-        return { kind: 'stored', object, replacedBlobId: previous?.blobId ?? null, ...partsOf(previous, 'replacedPartBlobIds') };
-      }).immediate();
-    });
+    return this.durably(() => this.putTransaction.immediate(row, encodeKey(row.key)));
+  }
+
+  private storeObject(row: PutObjectRow, key: Buffer): PutObjectResult {
+    const bucketId = this.bucketIdOf(row.bucket);
+    if (bucketId === undefined) return { kind: 'no-such-bucket' };
+    const object: ObjectRecord = {
+      bucket: row.bucket, key: row.key, size: row.size, etag: row.etag,
+      contentType: row.contentType, cacheControl: row.cacheControl, contentDisposition: row.contentDisposition,
+      contentEncoding: row.contentEncoding, contentLanguage: row.contentLanguage, expires: row.expires,
+      userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
+      lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
+      ...(row.inlineBytes === undefined ? {} : { inline: true as const }),
+    };
+    const previous = this.rows.write(bucketId, key, object, row.inlineBytes);
+    return { kind: 'stored', object, replacedBlobId: previous?.blobId ?? null, ...partsOf(previous, 'replacedPartBlobIds') };
+  }
+
+  /**
+   * A bucket's id, remembered: this connection is the only writer and
+   * deleteBucket forgets it in the same call, so a remembered id names a
+   * bucket that exists (and the foreign key would refuse one that did not).
+   */
+  private bucketIdOf(name: string): number | undefined {
+    const known = this.bucketIds.get(name);
+    if (known !== undefined) return known;
+    const id = this.stmt.bucketByName.get(name)?.id;
+    if (id !== undefined) this.bucketIds.set(name, id);
+    return id;
   }
 
   getObject(bucket: string, key: string): Promise<GetObjectResult> {

@@ -33,11 +33,12 @@ export class SqliteObjectRows {
         'SELECT part_number, size, etag, checksums, blob_id FROM object_parts WHERE bucket_id = ? AND key = ? ORDER BY part_number'),
       insertPart: db.prepare<[number, Buffer, number, number, string, string, string]>(
         'INSERT INTO object_parts (bucket_id, key, part_number, size, etag, checksums, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      upsert: db.prepare<[Record<string, unknown>]>(`
+      // Positional: binding sixteen named parameters costs a property lookup each, on every PUT.
+      upsert: db.prepare<[number, Buffer, number, string, string | null, string | null, string | null, string | null,
+                          string | null, string | null, string, string, number, string, number | null, number]>(`
         INSERT INTO objects (bucket_id, key, size, etag, content_type, cache_control, content_disposition, content_encoding,
                              content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline)
-        VALUES (@bucket_id, @key, @size, @etag, @content_type, @cache_control, @content_disposition, @content_encoding,
-                @content_language, @expires, @user_metadata, @checksums, @last_modified, @blob_id, @part_count, @stored_inline)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (bucket_id, key) DO UPDATE SET
           size = excluded.size, etag = excluded.etag, content_type = excluded.content_type,
           cache_control = excluded.cache_control, content_disposition = excluded.content_disposition,
@@ -58,15 +59,15 @@ export class SqliteObjectRows {
     this.changed(bucketId, key);
     const previous = this.release(bucketId, key);
     if (inlineBytes !== undefined) this.stmt.insertInline.run(object.blobId, inlineBytes);
-    this.stmt.upsert.run({
-      bucket_id: bucketId, key, size: object.size, etag: object.etag,
-      content_type: object.contentType ?? null, cache_control: object.cacheControl ?? null,
-      content_disposition: object.contentDisposition ?? null, content_encoding: object.contentEncoding ?? null,
-      content_language: object.contentLanguage ?? null, expires: object.expires ?? null,
-      user_metadata: JSON.stringify(object.userMetadata), checksums: JSON.stringify(object.checksums),
-      last_modified: object.lastModified.getTime(), blob_id: object.blobId, part_count: object.parts?.length ?? null,
-      stored_inline: object.inline === true ? 1 : 0,
-    });
+    this.stmt.upsert.run(
+      bucketId, key, object.size, object.etag,
+      object.contentType ?? null, object.cacheControl ?? null,
+      object.contentDisposition ?? null, object.contentEncoding ?? null,
+      object.contentLanguage ?? null, object.expires ?? null,
+      JSON.stringify(object.userMetadata), JSON.stringify(object.checksums),
+      object.lastModified.getTime(), object.blobId, object.parts?.length ?? null,
+      object.inline === true ? 1 : 0,
+    );
     for (const part of object.parts ?? []) {
       this.stmt.insertPart.run(bucketId, key, part.partNumber, part.size, part.etag, JSON.stringify(part.checksums), part.blobId);
     }

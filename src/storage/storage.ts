@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { BlobNotFoundError, BlobStore, newBlobId, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
-import { digestBody } from './body-digest.js';
+import { digestBody, isWholeBody, type BodySource } from './body-digest.js';
 import type { MetadataStore } from './metadata-store.js';
 import { MultipartStorage } from './multipart-storage.js';
 import { encodeKey } from './object-key.js';
@@ -94,12 +94,13 @@ export class Storage {
   /**
    * Stores the body as the new current version of bucket/key. `meta` may be a
    * function of the digests when some of it (trailing checksums) is known
-   * only after the body.
+   * only after the body. A body of at most INLINE_MAX bytes may come whole
+   * (see BodySource); a larger one should be streamed.
    */
   async putObject<C extends Record<string, ChecksumComputer> = Record<never, ChecksumComputer>>(
     bucket: string,
     key: string,
-    body: Readable | AsyncIterable<Uint8Array>,
+    body: BodySource,
     meta: ObjectMetadataInput | ((written: WrittenDigests<C>) => ObjectMetadataInput),
     options: BlobWriteOptions<C> = {},
   ): Promise<PutObjectOutcome<C>> {
@@ -107,7 +108,7 @@ export class Storage {
     // Checked before the body too, as S3 does; the commit re-checks atomically.
     if ((await this.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
     const inline = options.expectedLength !== undefined && options.expectedLength <= INLINE_MAX;
-    const blob = inline ? await readInline(body, options) : { ...(await this.blobs.write(body, options)), bytes: undefined };
+    const blob = inline ? await readInline(body, options) : { ...(await this.blobs.write(streamed(body), options)), bytes: undefined };
     let committed;
     try {
       const input = typeof meta === 'function' ? meta(blob) : meta;
@@ -243,14 +244,25 @@ export class Storage {
 
 /** A small body read into memory with the same checks and digests as a blob file, and a fresh id to store it under. */
 async function readInline<C extends Record<string, ChecksumComputer>>(
-  body: Readable | AsyncIterable<Uint8Array>,
+  body: BodySource,
   options: BlobWriteOptions<C>,
 ): Promise<WrittenDigests<C> & { blobId: string; bytes: Buffer }> {
   const chunks: Uint8Array[] = [];
   const written = await digestBody(body, options, (chunk) => {
     chunks.push(chunk);
   });
-  return { ...written, blobId: newBlobId(), bytes: Buffer.concat(chunks, written.size) };
+  const [only] = chunks;
+  // One chunk (a whole body) is stored as it is: SQLite copies it anyway.
+  const bytes = chunks.length === 1 && only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(chunks, written.size);
+  return { ...written, blobId: newBlobId(), bytes };
+}
+
+/** A whole body as chunks, for the file path. */
+function streamed(body: BodySource): Readable | AsyncIterable<Uint8Array> {
+  if (!isWholeBody(body)) return body;
+  return (async function* () {
+    yield await body;
+  })();
 }
 
 function noSuchBucket(bucket: string): S3Error {

@@ -3,13 +3,14 @@ import { objectArn } from '../../iam/index.js';
 import { checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
 import { percentDecode } from '../../sigv4/uri-encode.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
+import { INLINE_MAX } from '../../storage/storage.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
 import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { metadataFromHeaders } from '../object-headers.js';
-import { openRequestBody, readXmlBody } from '../request-body.js';
+import { openRequestBody, readWholeRequestBody, readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
 import { bucketName, requireBucket } from './buckets.js';
 import { objectKey } from './objects-read.js';
@@ -47,8 +48,10 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   const metadata = metadataFromHeaders(ctx);
   await requireBucket(ctx, deps);
   await writeConditions(ctx, deps, bucket, key);
-  const body = openRequestBody(ctx, auth);
-  const { object } = await deps.storage.putObject(bucket, key, body.stream, () => ({ ...metadata, checksums: body.checksums() }), {
+  // A body small enough to be stored inline is gathered whole: no stream stage or iterator per request.
+  const body = readWholeRequestBody(ctx, auth, INLINE_MAX) ?? openRequestBody(ctx, auth);
+  const source = 'stream' in body ? body.stream : body.bytes;
+  const { object } = await deps.storage.putObject(bucket, key, source, () => ({ ...metadata, checksums: body.checksums() }), {
     expectedLength: body.declaredSize,
   });
   sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object) });
