@@ -5,6 +5,7 @@ import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
 } from './metadata-store.js';
 import { decodeKey, encodeKey } from './object-key.js';
+import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import type { IdentityStore } from './identity-store.js';
 import { SqliteIdentityStore } from './sqlite-identity-store.js';
@@ -47,6 +48,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly commits: GroupCommit | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   readonly identities: IdentityStore;
   private readonly identityStore: SqliteIdentityStore;
   /**
@@ -66,7 +68,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly putTransaction: Database.Transaction<(row: PutObjectRow, key: Buffer) => PutObjectResult>;
 
   /** `durable: false` skips every fsync: for tests that seed thousands of rows, never for data. */
-  constructor(file: string, options: { durable?: boolean } = {}) {
+  constructor(file: string, options: { durable?: boolean; warn?: (message: string) => void } = {}) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(options.durable === false ? 'synchronous = OFF' : 'synchronous = NORMAL');
@@ -74,6 +76,12 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.commits = options.durable === false ? undefined : new GroupCommit(`${file}-wal`);
+    if (this.commits !== undefined) {
+      // Checkpoints run beside the event loop (see checkpointer.ts); SQLite's own is only a backstop.
+      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+      this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+      this.checkpointer = new Checkpointer(file, options.warn);
+    }
     const db = this.db;
     this.identityStore = new SqliteIdentityStore(db, (work) => this.durably(work), settle);
     this.identities = this.identityStore;
@@ -240,6 +248,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     await this.commits?.close();
+    await this.checkpointer?.close();
     this.db.close();
   }
 
@@ -251,6 +260,7 @@ export class SqliteMetadataStore implements MetadataStore {
   /** A write transaction, resolved only once it is on disk. */
   private async durably<T>(work: () => T): Promise<T> {
     const result = await settle(work);
+    this.checkpointer?.wrote();
     await this.commits?.sync();
     return result;
   }
@@ -316,6 +326,11 @@ export function peekSetting(file: string, name: string): Buffer | null {
     for (const f of added) rmSync(f, { force: true });
   }
 }
+
+/** SQLite checkpoints by itself only past this many WAL pages (32 MiB); checkpointer.ts does it well before. */
+const BACKSTOP_CHECKPOINT_PAGES = 8192;
+/** The WAL file is cut back to this size when it starts over. */
+const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
 
 /** Object rows remembered by getObject. */
 const RECENT_OBJECTS = 10_000;

@@ -75,7 +75,7 @@ export class Storage {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const blobs = new BlobStore(dataDir);
     await blobs.init();
-    const storage = new Storage(new SqliteMetadataStore(join(dataDir, METADATA_FILE)), blobs, warn);
+    const storage = new Storage(new SqliteMetadataStore(join(dataDir, METADATA_FILE), { warn: (message) => warn?.(message, undefined) }), blobs, warn);
     try {
       return { storage, recovery: await storage.recover() };
     } catch (error) {

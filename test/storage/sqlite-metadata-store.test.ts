@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,31 @@ describe('SqliteMetadataStore specifics', () => {
       assert.equal(store.walSyncs, before + used + 1, 'a delete waits for its own fsync');
     } finally {
       await store.close();
+    }
+  });
+
+  it('checkpoints the WAL on a thread of its own, long before SQLite would on the event loop, and removes it at close', async () => {
+    const store = new SqliteMetadataStore(file);
+    const probe = store as unknown as { db: Database.Database };
+    assert.equal(probe.db.pragma('wal_autocheckpoint', { simple: true }), 8192, 'the event loop checkpoints only as a backstop');
+    await store.createBucket({ name: 'b', owner: 'alice' });
+    const baseline = statSync(file).size;
+    // ~1 MiB of inline bodies: 250 WAL pages, far below both SQLite's default (1,000) and the backstop.
+    await Promise.all(Array.from({ length: 250 }, (_, i) =>
+      store.putObject({ bucket: 'b', key: `k${i}`, size: 4096, etag: 'e', blobId: i.toString(16).padStart(32, '0'), inlineBytes: Buffer.alloc(4096, i) })));
+    assert.ok(statSync(file).size - baseline < 512 * 1024, 'the commits themselves went to the WAL only');
+    const deadline = Date.now() + 10_000;
+    while (statSync(file).size - baseline < 1024 * 1024 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(statSync(file).size - baseline >= 1024 * 1024, `the database file took the pages (grew ${statSync(file).size - baseline} bytes)`);
+    await store.close();
+    assert.ok(!existsSync(`${file}-wal`), 'closing checkpoints the rest and removes the WAL');
+    const reopened = new SqliteMetadataStore(file);
+    try {
+      const found = await reopened.getObject('b', 'k249');
+      assert.equal(found.kind, 'found');
+      assert.deepEqual(await reopened.readInlineBlob(249 .toString(16).padStart(32, '0')), Buffer.alloc(4096, 249));
+    } finally {
+      await reopened.close();
     }
   });
 
