@@ -56,7 +56,9 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
     service: options.service ?? 's3',
     requireContentSha256: options.payloadHash === undefined,
   };
-  const cache = verifiedCacheOf(deps);
+  // Downloads are what a link is fetched for again and again (a video seeking, a page reloaded); an upload
+  // link is used once, and remembering each would only fill memory.
+  const cache = request.method === 'GET' || request.method === 'HEAD' ? verifiedCacheOf(deps) : undefined;
   const scope: VerifiedCacheScope = { ...parseOptions, ...(options.payloadHash === undefined ? {} : { payloadHash: options.payloadHash }) };
   const hit = cache?.find(request, scope);
   if (cache !== undefined && hit !== undefined) {
@@ -83,13 +85,20 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
   const resolved = await deps.lookupKey(parsed.accessKeyId);
   if (resolved === undefined) throw authErrors.unknownAccessKey(parsed.accessKeyId);
   const now = deps.now();
-  const verified = verifyParsed(parsed, request, resolved.secretAccessKey, {
-    now,
-    crypto: deps.crypto,
-    keyCache: deps.keyCache,
-    ...(options.virtualHostBucket === undefined ? {} : { virtualHostBucket: options.virtualHostBucket }),
-    ...(options.payloadHash === undefined ? {} : { payloadHash: options.payloadHash }),
-  });
+  let verified;
+  try {
+    verified = verifyParsed(parsed, request, resolved.secretAccessKey, {
+      now,
+      crypto: deps.crypto,
+      keyCache: deps.keyCache,
+      ...(options.virtualHostBucket === undefined ? {} : { virtualHostBucket: options.virtualHostBucket }),
+      ...(options.payloadHash === undefined ? {} : { payloadHash: options.payloadHash }),
+    });
+  } catch (error) {
+    // A retried forgery or expired link is then refused as cheaply as a valid one is served.
+    if (parsed.version === 4) cache?.rememberRefusal(request, scope, parsed, error, resolved.secretAccessKey);
+    throw error;
+  }
   checkSessionToken(resolved, verified.securityToken, now);
   ctx.principal = resolved.principal;
   // Only successes, and only once the session token passed too.

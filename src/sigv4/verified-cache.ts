@@ -1,4 +1,5 @@
 import type { HeaderValues } from './canonical-headers.js';
+import { AuthError } from './errors.js';
 import type { V4Auth } from './parse.js';
 import type { SignableRequest } from './types.js';
 import { checkQueryWindow, type QueryWindow, type VerifiedV4 } from './verify.js';
@@ -17,8 +18,20 @@ export interface CachedVerification {
   readonly accessKeyId: string;
 }
 
+/**
+ * What the full check found: a valid signature (`verified`), a valid
+ * signature outside its time window then (`outside-window`: the window is
+ * checked again on each use), or a signature that does not match (`mismatch`:
+ * the same bytes under the same secret never will).
+ */
+type Verdict =
+  | { readonly kind: 'valid'; readonly verified: VerifiedV4 }
+  | { readonly kind: 'outside-window' }
+  | { readonly kind: 'mismatch'; readonly error: AuthError };
+
 interface Entry extends CachedVerification {
   readonly key: string;
+  readonly verdict: Verdict;
   readonly window: QueryWindow;
   readonly signedHeaders: readonly string[];
   /** The signed headers' values as received, in SignedHeaders order. */
@@ -31,11 +44,18 @@ interface Entry extends CachedVerification {
    * cache also holds the master key that opens every stored secret.
    */
   readonly secretAccessKey: string;
-  readonly verified: VerifiedV4;
 }
 
 /** Longer requests are verified every time rather than held: a bound on the memory one entry takes. */
 const MAX_KEY_LENGTH = 4096;
+/**
+ * Refusals remembered, apart from successes: a refusal entry holds the
+ * canonical request for the error body, and anyone can make new ones, so
+ * fewer are kept. A link tampered with and retried is refused as cheaply as
+ * the link is served; a flood of distinct forgeries costs a full check each,
+ * as a flood of distinct valid links does.
+ */
+const REFUSALS_CAPACITY = 1000;
 
 /**
  * Successful verifications of pre-signed (query-signed SigV4) requests,
@@ -55,6 +75,7 @@ const MAX_KEY_LENGTH = 4096;
  */
 export class VerifiedRequestCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly refusals = new Map<string, Entry>();
 
   constructor(private readonly capacity = 10_000) {}
 
@@ -63,64 +84,108 @@ export class VerifiedRequestCache {
     if (request.headers['authorization'] !== undefined) return undefined;
     const key = cacheKey(request, scope);
     if (key === undefined) return undefined;
-    const entry = this.entries.get(key);
+    const map = this.entries.has(key) ? this.entries : this.refusals;
+    const entry = map.get(key);
     if (entry === undefined || !sameHeaders(entry, request.headers)) return undefined;
     // Re-insert so Map order tracks recency and eviction drops the least recent.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    map.delete(key);
+    map.set(key, entry);
     return entry;
   }
 
   /**
    * The remembered outcome if the key's secret is still the one it was
-   * verified with (undefined otherwise: verify from scratch); throws the same
-   * AccessDenied as verifyV4 when `now` is outside the URL's window.
+   * checked with (undefined otherwise: verify from scratch). Throws what
+   * verifyV4 would: SignatureDoesNotMatch for a remembered mismatch, the
+   * AccessDenied of the time window when `now` is outside it.
    */
   revalidate(hit: CachedVerification, secretAccessKey: string, now: number): VerifiedV4 | undefined {
     const entry = hit as Entry;
+    const { verdict } = entry;
     if (!sameSecret(secretAccessKey, entry.secretAccessKey)) {
       this.forget(entry);
       return undefined;
     }
+    if (verdict.kind === 'mismatch') throw new AuthError(verdict.error.defect, verdict.error.code, verdict.error.message, verdict.error.details);
     try {
       checkQueryWindow(entry.window, now);
     } catch (error) {
-      this.forget(entry);
+      // An expired link stays expired: remembered, so the next refusal is as cheap as this one.
+      if (verdict.kind === 'valid') this.store(this.refusals, REFUSALS_CAPACITY, { ...entry, verdict: { kind: 'outside-window' } }, this.entries);
       throw error;
     }
-    return entry.verified;
+    if (verdict.kind === 'outside-window') {
+      // Not yet valid then, valid now: the full check makes the success entry.
+      this.forget(entry);
+      return undefined;
+    }
+    return verdict.verified;
   }
 
   /** After a full verification of `request` succeeded; anything but a query-signed SigV4 request is ignored. */
   remember(request: SignableRequest, scope: VerifiedCacheScope, auth: V4Auth, verified: VerifiedV4, secretAccessKey: string): void {
-    if (auth.mode !== 'query' || request.headers['authorization'] !== undefined) return;
+    const entry = this.entryFor(request, scope, auth, secretAccessKey, { kind: 'valid', verified });
+    if (entry !== undefined) this.store(this.entries, this.capacity, entry, this.refusals);
+  }
+
+  /**
+   * After a full verification of `request` failed with `error` under this
+   * secret. Only verdicts that the same bytes and secret would give again are
+   * kept: a signature mismatch, and a valid signature outside its window
+   * (whose window is checked again on each use).
+   */
+  rememberRefusal(request: SignableRequest, scope: VerifiedCacheScope, auth: V4Auth, error: unknown, secretAccessKey: string): void {
+    if (!(error instanceof AuthError)) return;
+    const verdict: Verdict | undefined =
+      error.defect === 'signature-mismatch' ? { kind: 'mismatch', error }
+      : error.defect === 'expired' || error.defect === 'not-yet-valid' ? { kind: 'outside-window' }
+      : undefined;
+    if (verdict === undefined) return;
+    const entry = this.entryFor(request, scope, auth, secretAccessKey, verdict);
+    if (entry !== undefined) this.store(this.refusals, REFUSALS_CAPACITY, entry, this.entries);
+  }
+
+  forget(hit: CachedVerification): void {
+    const entry = hit as Entry;
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+    if (this.refusals.get(entry.key) === entry) this.refusals.delete(entry.key);
+  }
+
+  /** Successes remembered (refusals are counted apart). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get refusalCount(): number {
+    return this.refusals.size;
+  }
+
+  private entryFor(request: SignableRequest, scope: VerifiedCacheScope, auth: V4Auth, secretAccessKey: string, verdict: Verdict): Entry | undefined {
+    if (auth.mode !== 'query' || request.headers['authorization'] !== undefined) return undefined;
     const key = cacheKey(request, scope);
-    if (key === undefined) return;
+    if (key === undefined) return undefined;
     const signedHeaders = [...auth.signedHeaders];
-    this.entries.delete(key);
-    this.entries.set(key, {
+    return {
       key,
+      verdict,
       accessKeyId: auth.accessKeyId,
       window: { amzDate: auth.amzDate, signedAt: auth.signedAt, ...(auth.expiresSeconds === undefined ? {} : { expiresSeconds: auth.expiresSeconds }) },
       signedHeaders,
       signedValues: signedHeaders.map((name) => copy(request.headers[name])),
       otherAmzHeaders: otherAmzHeaders(request.headers, signedHeaders).map(copy),
       secretAccessKey,
-      verified,
-    });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    };
+  }
+
+  /** Into `map` as its most recent entry (and out of `other`), dropping the least recent past `capacity`. */
+  private store(map: Map<string, Entry>, capacity: number, entry: Entry, other: Map<string, Entry>): void {
+    other.delete(entry.key);
+    map.delete(entry.key);
+    map.set(entry.key, entry);
+    if (map.size > capacity) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
     }
-  }
-
-  forget(hit: CachedVerification): void {
-    const entry = hit as Entry;
-    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }
 

@@ -12,6 +12,8 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
+// A checkpoint copies frames through its own buffers: the default 16 MB page cache would only hold memory.
+db.pragma('cache_size = -512');
 parentPort.on('message', (message) => {
   if (message === 'close') {
     db.close();

@@ -61,9 +61,9 @@ function sessionKey(expiresAt: number, secretAccessKey = SECRET): ResolvedKey {
   };
 }
 
-function link(expiresIn = 600, host = HOST): string {
+function link(expiresIn = 600, host = HOST, method = 'GET'): string {
   return presign({
-    method: 'GET',
+    method,
     url: `http://${host}/bkt/key.txt`,
     credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN },
     region: 'us-east-1',
@@ -74,11 +74,11 @@ function link(expiresIn = 600, host = HOST): string {
 }
 
 /** A request context as the handler builds it, for a GET of `url` (its Host header is the URL's unless given). */
-function context(url: string, headers: Record<string, string> = {}): RequestContext {
+function context(url: string, headers: Record<string, string> = {}, method = 'GET'): RequestContext {
   const parts = splitUrl(url);
   const all = { host: parts.host, ...headers };
   const req = {
-    method: 'GET',
+    method,
     url: `${parts.path}?${parts.query}`,
     headers: all,
     rawHeaders: Object.entries(all).flat(),
@@ -110,6 +110,20 @@ describe('authenticate with remembered pre-signed requests', () => {
     assert.equal(h.hmacs(), hmacs, 'the second use was not re-signed');
     assert.equal(again.authType, 'presigned');
     assert.equal(again.principal?.accessKeyId, KEY_ID);
+  });
+
+  it('remembers download links only: an upload link is verified on each use', async () => {
+    const h = harness();
+    const put = link(600, HOST, 'PUT');
+    await authenticate(context(put, {}, 'PUT'), h.deps);
+    const hmacs = h.hmacs();
+    await authenticate(context(put, {}, 'PUT'), h.deps);
+    assert.ok(h.hmacs() > hmacs);
+    const head = link(600, HOST, 'HEAD');
+    await authenticate(context(head, {}, 'HEAD'), h.deps);
+    const afterHead = h.hmacs();
+    await authenticate(context(head, {}, 'HEAD'), h.deps);
+    assert.equal(h.hmacs(), afterHead, 'HEAD is remembered like GET');
   });
 
   it('without the cache every use is verified', async () => {

@@ -125,6 +125,25 @@ describe('remembered pre-signed requests on the real server', () => {
     await expectBody(await fetch(url.replace('%2F', '%2f')), BODY);
   });
 
+  it('a tampered or expired link refused again answers exactly as the first time; the signer losing the key still comes first', async () => {
+    const dave = await userWithPolicies(server, 'dave', { 'read-cached-dave': READ });
+    const url = link(server, BUCKET, 'a.txt', { credentials: dave.credentials });
+    const tampered = url.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
+    const expired = link(server, BUCKET, 'a.txt', { credentials: dave.credentials, now: Date.now() - 3_600_000, expiresIn: 60 });
+    const withoutRequestId = (body: string) => body.replace(/<RequestId>[^<]*<\/RequestId>/, '');
+    const first = await rawGet(tampered, {});
+    assert.deepEqual([first.status, first.code], [403, 'SignatureDoesNotMatch']);
+    assert.match(first.body, /<CanonicalRequest>/);
+    for (let i = 0; i < 2; i++) assert.equal(withoutRequestId((await rawGet(tampered, {})).body), withoutRequestId(first.body), 'the remembered refusal, byte for byte');
+    for (let i = 0; i < 3; i++) await expectS3Error(await fetch(expired), 403, 'AccessDenied', 'Request has expired');
+    await usedTwice(url);
+    expectStatus(await adminCall(server, 'POST', `/access-keys/${dave.credentials.accessKeyId}/disable`), 200);
+    for (const refused of [tampered, expired, url]) {
+      const refusal = await answer(refused);
+      assert.deepEqual([refusal.status, refusal.code], [403, 'InvalidAccessKeyId'], refused);
+    }
+  });
+
   it('a used link sent with another Host header: SignatureDoesNotMatch', async () => {
     const url = link(server, BUCKET, 'a.txt');
     await usedTwice(url);

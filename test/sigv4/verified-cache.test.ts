@@ -86,7 +86,7 @@ describe('VerifiedRequestCache', () => {
     assert.equal(cache.find({ ...request, headers: { host: HOST, 'x-test': 'a ' } }, SCOPE), undefined, 'even a change canonicalization would undo');
   });
 
-  it('a hit past the expiry throws what verifyV4 throws (AccessDenied, Request has expired) and is forgotten', () => {
+  it('a hit past the expiry throws what verifyV4 throws (AccessDenied, Request has expired), and keeps doing so as a remembered refusal', () => {
     const request = presigned({ expiresIn: 60 });
     const cache = remembered(request);
     const hit = cache.find(request, SCOPE);
@@ -110,8 +110,92 @@ describe('VerifiedRequestCache', () => {
         return true;
       },
     );
-    assert.equal(cache.find(request, SCOPE), undefined);
+    assert.equal(cache.size, 0, 'no longer a success');
+    assert.equal(cache.refusalCount, 1);
+    const again = cache.find(request, SCOPE);
+    assert.ok(again, 'an expired link stays expired: the refusal is remembered');
+    assert.throws(() => cache.revalidate(again, SECRET, late + 5000), (error: unknown) => error instanceof AuthError && error.defect === 'expired' && error.details['ServerTime'] === '2024-05-06T07:09:14Z');
+  });
+
+  it('remembers a signature mismatch under its secret: the same request is refused with the same error, without an HMAC', () => {
+    const genuine = presigned();
+    // The signature's last hex digit changed (presign puts X-Amz-Signature last).
+    const tampered: SignableRequest = { ...genuine, query: genuine.query.replace(/.$/, (c) => (c === '0' ? '1' : '0')) };
+    assert.match(genuine.query, /X-Amz-Signature=[0-9a-f]{64}$/);
+    const auth = parseAuthorization(tampered, SCOPE);
+    assert.equal(auth.version, 4);
+    const fresh = (() => {
+      try {
+        verifyV4(auth, tampered, SECRET, { now: NOW, crypto: nodeCrypto });
+      } catch (error) {
+        return error;
+      }
+      assert.fail('a tampered signature was accepted');
+    })();
+    assert.ok(fresh instanceof AuthError && fresh.defect === 'signature-mismatch');
+    const cache = new VerifiedRequestCache();
+    cache.rememberRefusal(tampered, SCOPE, auth, fresh, SECRET);
     assert.equal(cache.size, 0);
+    assert.equal(cache.refusalCount, 1);
+    assert.equal(cache.find(genuine, SCOPE), undefined, 'the genuine link is another request');
+    const hit = cache.find(tampered, SCOPE);
+    assert.ok(hit);
+    assert.throws(() => cache.revalidate(hit, SECRET, NOW), (error: unknown) => {
+      assert.ok(error instanceof AuthError);
+      assert.notEqual(error, fresh, 'a new error object each time');
+      assert.deepEqual(error, fresh);
+      return true;
+    });
+    // Under another secret the verdict proves nothing: checked from scratch.
+    assert.equal(cache.revalidate(hit, `${SECRET}X`, NOW), undefined);
+    assert.equal(cache.find(tampered, SCOPE), undefined);
+  });
+
+  it('remembers only refusals that the same bytes and secret would give again', () => {
+    const request = presigned();
+    const auth = parseAuthorization(request, SCOPE);
+    assert.equal(auth.version, 4);
+    const cache = new VerifiedRequestCache();
+    cache.rememberRefusal(request, SCOPE, auth, new Error('disk on fire'), SECRET);
+    cache.rememberRefusal(request, SCOPE, auth, new AuthError('unknown-access-key', 'InvalidAccessKeyId'), SECRET);
+    assert.equal(cache.refusalCount, 0);
+  });
+
+  it('a link refused as not yet valid is checked in full once it is valid', () => {
+    const request = presigned();
+    const auth = parseAuthorization(request, SCOPE);
+    assert.equal(auth.version, 4);
+    const early = NOW - 16 * 60_000;
+    const error = (() => {
+      try {
+        verifyV4(auth, request, SECRET, { now: early, crypto: nodeCrypto });
+      } catch (e) {
+        return e;
+      }
+      assert.fail('accepted before its time');
+    })();
+    const cache = new VerifiedRequestCache();
+    cache.rememberRefusal(request, SCOPE, auth, error, SECRET);
+    const hit = cache.find(request, SCOPE);
+    assert.ok(hit);
+    assert.throws(() => cache.revalidate(hit, SECRET, early + 1000), (e: unknown) => e instanceof AuthError && e.defect === 'not-yet-valid');
+    assert.equal(cache.revalidate(hit, SECRET, NOW), undefined, 'now valid: no verdict, verify from scratch');
+    assert.equal(cache.find(request, SCOPE), undefined);
+  });
+
+  it('holds at most 1,000 refusals, apart from the successes', () => {
+    const cache = remembered(presigned());
+    const base = presigned();
+    const auth = parseAuthorization(base, SCOPE);
+    assert.equal(auth.version, 4);
+    for (let i = 0; i < 1005; i++) {
+      const forged: SignableRequest = { ...base, query: `${base.query}&x-id=${i}` };
+      cache.rememberRefusal(forged, SCOPE, auth, new AuthError('signature-mismatch', 'SignatureDoesNotMatch'), SECRET);
+    }
+    assert.equal(cache.refusalCount, 1000);
+    assert.equal(cache.size, 1, 'the success is still there');
+    assert.equal(cache.find({ ...base, query: `${base.query}&x-id=0` }, SCOPE), undefined, 'the oldest refusals went first');
+    assert.ok(cache.find({ ...base, query: `${base.query}&x-id=1004` }, SCOPE));
   });
 
   it('a hit before the URL is valid (the clock went back) throws not-yet-valid', () => {
