@@ -114,8 +114,9 @@ export function sendError(ctx: RequestContext, error: unknown, logger: Logger): 
     res.end();
     return;
   }
-  res.setHeader('content-length', Buffer.byteLength(rendered.body));
-  ctx.bytesOut += Buffer.byteLength(rendered.body);
+  const length = Buffer.byteLength(rendered.body);
+  res.setHeader('content-length', length);
+  ctx.bytesOut += length;
   res.end(rendered.body);
 }
 
