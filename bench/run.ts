@@ -44,12 +44,36 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** Starts the peak RSS (VmHWM) over from the current RSS (Linux, writing 5 to clear_refs); false where not allowed. */
+function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
 const TICK_MS = 10; // USER_HZ = 100 on Linux
+
+/**
+ * Waits (up to 10 s) until the process has used under 5% of a core for a
+ * quarter of a second: background work a phase leaves behind (a WAL
+ * checkpoint after thousands of PUTs) is not charged to the next phase.
+ */
+async function settle(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const before = cpuTicks(pid);
+    await new Promise((r) => setTimeout(r, 250));
+    if ((cpuTicks(pid) - before) * TICK_MS < 250 * 0.05) return;
+  }
+}
 
 async function measure(pid: number, body: () => Promise<Omit<Figure, 'cpuMsPerOp'>>): Promise<Figure> {
   const before = cpuTicks(pid);
@@ -187,8 +211,14 @@ async function main(): Promise<void> {
     client.destroy();
 
     const getSmall = presigned(latchkey.endpoint, 'GET', 'small.bin');
-    const ng = (url: string, opts: Parameters<typeof wrk>[1]) => measure(nginx.pid, () => wrk(url, opts));
-    const lk = (url: string, opts: Parameters<typeof wrk>[1]) => measure(latchkey.pid, () => wrk(url, opts));
+    const ng = async (url: string, opts: Parameters<typeof wrk>[1]) => {
+      await settle(nginx.pid);
+      return measure(nginx.pid, () => wrk(url, opts));
+    };
+    const lk = async (url: string, opts: Parameters<typeof wrk>[1]) => {
+      await settle(latchkey.pid);
+      return measure(latchkey.pid, () => wrk(url, opts));
+    };
 
     const nginxGet = await ng(`${nginxUrl}/small.bin`, { connections: 64 });
     const ourGet = await lk(getSmall, { connections: 64 });
@@ -228,29 +258,40 @@ async function main(): Promise<void> {
     const sdkGet = await measure(latchkey.pid, async () => ({ ...(await nodeLoad('load-sdk.js', { ...sdkCommon, op: 'get' })), mbps: 0 }));
     results.push(row('SDK GetObject 4 KiB (16 loops)', sdkGet, nginxGet));
 
-    const largeGet = async (pid: number, url: string) =>
-      measure(pid, async () => {
+    const largeGet = async (pid: number, url: string) => {
+      await settle(pid);
+      return measure(pid, async () => {
         const r = await nodeLoad('load-large.js', { method: 'GET', urls: [url], size: MIB64, concurrency: 4, rounds: 24 });
         return { ...r, mbps: (r.bytes ?? 0) / 1024 ** 2 / r.seconds };
       });
+    };
     const nginxLargeGet = await largeGet(nginx.pid, `${nginxUrl}/large.bin`);
+    const runPeakBeforeLarge = peakRssMb(latchkey.pid);
+    const peakReset = resetPeakRss(latchkey.pid);
     const ourLargeGet = await largeGet(latchkey.pid, presigned(latchkey.endpoint, 'GET', 'large.bin'));
     results.push(row('GET 64 MiB (4 clients)', ourLargeGet, nginxLargeGet, 0.7));
 
-    const largePut = async (pid: number, urls: string[]) =>
-      measure(pid, async () => {
+    const largePut = async (pid: number, urls: string[]) => {
+      await settle(pid);
+      return measure(pid, async () => {
         const r = await nodeLoad('load-large.js', { method: 'PUT', urls, size: MIB64, concurrency: 4, rounds: 1 });
         return { ...r, mbps: (r.bytes ?? 0) / 1024 ** 2 / r.seconds };
       });
+    };
     const nginxLargePut = await largePut(nginx.pid, Array.from({ length: 12 }, (_, i) => `${nginxUrl}/dav/large${i}`));
     const ourLargePut = await largePut(latchkey.pid, Array.from({ length: 12 }, (_, i) => presigned(latchkey.endpoint, 'PUT', `large${i}`)));
     results.push(row('PUT 64 MiB (4 clients)', ourLargePut, nginxLargePut));
 
     const rss = peakRssMb(latchkey.pid);
+    const runPeak = Math.max(rss, runPeakBeforeLarge);
     console.log(`\nLatchkey vs nginx ${SECONDS}s per phase; server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; latency in ms; CPU = server CPU ms per op; ref = nginx unless marked`);
     console.log(`${'phase'.padEnd(34)} ${'ops/s'.padStart(8)} ${'MB/s'.padStart(8)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'CPU/op'.padStart(8)} ${'ref/s'.padStart(8)} ${'refCPU'.padStart(8)}  ratio`);
     for (const line of results) console.log(line);
-    console.log(`\nLatchkey peak RSS: ${rss.toFixed(0)} MB (target < 200 MB with 4 clients moving 64 MiB objects)${rss < 200 ? ' ✓' : ' ✗'}`);
+    if (peakReset) {
+      console.log(`\nLatchkey peak RSS while 4 clients move 64 MiB objects: ${rss.toFixed(0)} MB (target < 200 MB)${rss < 200 ? ' ✓' : ' ✗'}; over the whole run: ${runPeak.toFixed(0)} MB`);
+    } else {
+      console.log(`\nLatchkey peak RSS over the whole run (the peak could not be reset before the 64 MiB phases): ${runPeak.toFixed(0)} MB (target < 200 MB while 4 clients move 64 MiB objects)${runPeak < 200 ? ' ✓' : ' ✗'}`);
+    }
   } finally {
     latchkey.child.kill('SIGTERM');
     nginx.child.kill('SIGQUIT');
