@@ -8,7 +8,7 @@ export interface ChecksumComputer<D = unknown> {
   digest(): D | Promise<D>;
 }
 
-type Digests<C> = { [K in keyof C]: C[K] extends ChecksumComputer<infer D> ? D : never };
+type DigestsOf<C> = { [K in keyof C]: C[K] extends ChecksumComputer<infer D> ? D : never };
 
 export interface BodyOptions<C extends Record<string, ChecksumComputer>> {
   /** Content-Length (or decoded length) the caller promised; a mismatch is IncompleteBody. */
@@ -28,7 +28,7 @@ export interface WrittenDigests<C> {
   readonly size: number;
   /** Raw 16 bytes: hex for the ETag, base64 to compare with Content-MD5. */
   readonly md5: Buffer;
-  readonly checksums: Digests<C>;
+  readonly checksums: DigestsOf<C>;
 }
 
 /**
@@ -53,7 +53,8 @@ export function refuseEarly(options: Pick<BodyOptions<never>, 'signal' | 'expect
  * Reads a body to its end, handing each chunk to `sink` (a file, or memory
  * for an object stored inline) while hashing it and holding the client to
  * the length it promised. The sink is awaited chunk by chunk: a slow disk
- * slows the client (backpressure).
+ * slows the client (backpressure). A whole body is one chunk, without the
+ * async iterator (most of what a 4 KiB body cost).
  */
 export async function digestBody<C extends Record<string, ChecksumComputer>>(
   source: BodySource,
@@ -61,26 +62,49 @@ export async function digestBody<C extends Record<string, ChecksumComputer>>(
   sink: (chunk: Uint8Array) => void | Promise<void>,
 ): Promise<WrittenDigests<C>> {
   refuseEarly(options);
-  if (isWholeBody(source)) return digestWhole(await wholeBytes(source, options.signal), options, sink);
-  const { expectedLength, maxSize, signal } = options;
-  const md5 = createHash('md5');
-  const computers = Object.entries(options.checksums ?? {});
-  let size = 0;
-  for await (const chunk of chunksOf(source, signal)) {
-    size += chunk.byteLength;
-    if (maxSize !== undefined && size > maxSize) throw tooLarge(maxSize, expectedLength);
-    if (expectedLength !== undefined && size > expectedLength) throw new S3Error('IncompleteBody');
-    md5.update(chunk);
-    for (const [, computer] of computers) computer.update(chunk);
-    await sink(chunk);
+  const digests = new Digests(options);
+  if (isWholeBody(source)) {
+    const bytes = await wholeBytes(source, options.signal);
+    digests.add(bytes);
+    if (bytes.byteLength > 0) await sink(bytes);
+  } else {
+    for await (const chunk of chunksOf(source, options.signal)) {
+      digests.add(chunk);
+      await sink(chunk);
+    }
   }
-  if (expectedLength !== undefined && size !== expectedLength) throw new S3Error('IncompleteBody');
-  const checksums: Record<string, unknown> = {};
-  for (const [name, computer] of computers) checksums[name] = await computer.digest();
-  const written: WrittenDigests<C> = { size, md5: md5.digest(), checksums: checksums as Digests<C> };
-  await options.verify?.(written);
-  signal?.throwIfAborted();
-  return written;
+  return digests.finish();
+}
+
+/** Size and digests so far, with the length checks a chunk can fail as soon as it arrives. */
+class Digests<C extends Record<string, ChecksumComputer>> {
+  private size = 0;
+  private readonly md5 = createHash('md5');
+  private readonly computers: Array<[string, ChecksumComputer]>;
+
+  constructor(private readonly options: BodyOptions<C>) {
+    this.computers = Object.entries(options.checksums ?? {});
+  }
+
+  add(chunk: Uint8Array): void {
+    const { expectedLength, maxSize } = this.options;
+    this.size += chunk.byteLength;
+    if (maxSize !== undefined && this.size > maxSize) throw tooLarge(maxSize, expectedLength);
+    if (expectedLength !== undefined && this.size > expectedLength) throw new S3Error('IncompleteBody');
+    this.md5.update(chunk);
+    for (const [, computer] of this.computers) computer.update(chunk);
+  }
+
+  async finish(): Promise<WrittenDigests<C>> {
+    const { expectedLength, signal, verify } = this.options;
+    if (expectedLength !== undefined && this.size !== expectedLength) throw new S3Error('IncompleteBody');
+    const checksums: Record<string, unknown> = {};
+    for (const [name, computer] of this.computers) checksums[name] = await computer.digest();
+    const written: WrittenDigests<C> = { size: this.size, md5: this.md5.digest(), checksums: checksums as DigestsOf<C> };
+    await verify?.(written);
+    signal?.throwIfAborted();
+    return written;
+  }
 }
 
 async function wholeBytes(source: Uint8Array | Promise<Uint8Array>, signal: AbortSignal | undefined): Promise<Uint8Array> {
@@ -91,29 +115,6 @@ async function wholeBytes(source: Uint8Array | Promise<Uint8Array>, signal: Abor
   } finally {
     aborted.dispose();
   }
-}
-
-/** digestBody for bytes already in memory: the same checks in the same order, as one chunk and without an iterator. */
-async function digestWhole<C extends Record<string, ChecksumComputer>>(
-  bytes: Uint8Array,
-  options: BodyOptions<C>,
-  sink: (chunk: Uint8Array) => void | Promise<void>,
-): Promise<WrittenDigests<C>> {
-  const { expectedLength, maxSize, signal } = options;
-  signal?.throwIfAborted();
-  const size = bytes.byteLength;
-  if (maxSize !== undefined && size > maxSize) throw tooLarge(maxSize, expectedLength);
-  if (expectedLength !== undefined && size !== expectedLength) throw new S3Error('IncompleteBody');
-  const checksums: Record<string, unknown> = {};
-  for (const [name, computer] of Object.entries(options.checksums ?? {})) {
-    computer.update(bytes);
-    checksums[name] = await computer.digest();
-  }
-  if (size > 0) await sink(bytes);
-  const written: WrittenDigests<C> = { size, md5: createHash('md5').update(bytes).digest(), checksums: checksums as Digests<C> };
-  await options.verify?.(written);
-  signal?.throwIfAborted();
-  return written;
 }
 
 /**
