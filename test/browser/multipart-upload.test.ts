@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { startPresignedMultipartUpload, type PresignedMultipartUpload } from '../../src/presign/multipart.js';
 import { BLANK_PAGE, CHROMIUM_MISSING, launchChromium, startPageServer, type PageServer, type TestBrowser } from '../helpers/browser-harness.js';
 import { md5Hex, parseS3Error, sha256Hex, signedRequest } from '../helpers/e2e-http.js';
-import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
+import { loggedLines, ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 const PART_SIZE = 5 * MiB;
@@ -129,7 +129,7 @@ describe('a page uploads a 30 MiB file in 6 parts with pre-signed UploadPart URL
     const objectEtag = `"${createHash('md5').update(Buffer.concat(partMd5s.map((m) => Buffer.from(m, 'hex')))).digest('hex')}-${PART_COUNT}"`;
     assert.equal(completed.etag, objectEtag);
     assert.equal(downloaded.headers['etag'], objectEtag);
-    const preflights = server.logs.filter((l) => l.includes('"operation":"PreflightCors"') && l.includes('"key":"movie.webm"'));
+    const preflights = await loggedLines(server, (l) => l.includes('"operation":"PreflightCors"') && l.includes('"key":"movie.webm"'), PART_COUNT);
     assert.equal(preflights.length, PART_COUNT, 'every part URL differs, so the browser asked before each PUT');
     t.diagnostic(`${FILE_SIZE / MiB} MiB in ${PART_COUNT} parts from the page in ${seconds.toFixed(2)} s`);
   });

@@ -6,7 +6,7 @@ import { presignPost, type PresignPostInput } from '../../src/presign/post.js';
 import { CHROMIUM_MISSING, launchChromium, startPageServer, type PageServer, type TestBrowser } from '../helpers/browser-harness.js';
 import { readDiskState } from '../helpers/disk-state.js';
 import { md5Hex, parseS3Error, signedRequest } from '../helpers/e2e-http.js';
-import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
+import { loggedLines, ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
 
 interface PageFile {
   readonly name: string;
@@ -165,7 +165,7 @@ describe('a page on another origin uploads with a POST policy form', { skip: CHR
     const result = await fetchForm(page);
     assert.equal(result.ok, false, `the page should not see the answer: ${JSON.stringify(result)}`);
     assert.match(result.error ?? '', /TypeError: Failed to fetch/);
-    const refused = server.logs.filter((l) => l.includes('"operation":"PostObject"') && l.includes('"bucket":"no-cors"'));
+    const refused = await loggedLines(server, (l) => l.includes('"operation":"PostObject"') && l.includes('"bucket":"no-cors"'));
     assert.equal(refused.length, 1, 'the simple POST did reach the server');
     assert.match(refused[0] ?? '', /"status":400/);
     assert.equal((await signedRequest(server, { method: 'HEAD', path: '/no-cors/too-large.bin' })).status, 404);

@@ -83,3 +83,18 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     },
   };
 }
+
+/**
+ * The server's log lines that `match`, once at least `atLeast` of them are
+ * there (or 5 s have passed): a request's line is written after its response
+ * (batched per event-loop turn, then piped), so a test that has just read the
+ * answer may be ahead of it.
+ */
+export async function loggedLines(server: TestServer, match: (line: string) => boolean, atLeast = 1): Promise<string[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const lines = server.logs.filter(match);
+    if (lines.length >= atLeast || Date.now() > deadline) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
