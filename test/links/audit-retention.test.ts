@@ -8,7 +8,7 @@ import { ConfigError, loadServerConfig } from '../../src/server/config.js';
 import { adminCall, expectStatus } from '../helpers/admin-client.js';
 import { s3Client } from '../helpers/clients.js';
 import { expectBody, link } from '../helpers/links.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { loggedLines, startServer, type TestServer } from '../helpers/server.js';
 
 interface Log {
   readonly entries: readonly { readonly key: string | null; readonly status: number }[];
@@ -59,7 +59,7 @@ describe('link audit retention and shutdown', () => {
       const deadline = Date.now() + 10_000;
       while ((await keys(server)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
       assert.deepEqual(await keys(server), []);
-      assert.ok(server.logs.some((line) => line.includes('swept link records')), server.logs.join('\n'));
+      assert.ok((await loggedLines(server, (line) => line.includes('swept link records'))).length > 0, server.logs.join('\n'));
     } finally {
       await server.stop();
     }
