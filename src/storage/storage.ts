@@ -108,7 +108,7 @@ export class Storage {
     // Checked before the body too, as S3 does; the commit re-checks atomically.
     if ((await this.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
     const inline = options.expectedLength !== undefined && options.expectedLength <= INLINE_MAX;
-    const blob = inline ? await readInline(body, options) : { ...(await this.blobs.write(streamed(body), options)), bytes: undefined };
+    const blob = inline ? await readSmallBody(body, options) : { ...(await this.blobs.write(streamed(body), options)), bytes: undefined };
     let committed;
     try {
       const input = typeof meta === 'function' ? meta(blob) : meta;
@@ -123,7 +123,7 @@ export class Storage {
       if (!inline) await this.discard([blob.blobId]);
       throw noSuchBucket(bucket);
     }
-    await this.discard([...(committed.replacedBlobId === null ? [] : [committed.replacedBlobId]), ...(committed.replacedPartBlobIds ?? [])]);
+    await this.discard([committed.replacedBlobId, ...(committed.replacedPartBlobIds ?? [])]);
     const { blobId: _blobId, bytes: _bytes, ...written } = blob;
     return { object: committed.object, written };
   }
@@ -176,7 +176,7 @@ export class Storage {
     const result = await this.metadata.deleteObject(bucket, key);
     if (result.kind === 'no-such-bucket') throw noSuchBucket(bucket);
     if (result.kind === 'no-such-key') return { deleted: false };
-    await this.discard([...(result.blobId === null ? [] : [result.blobId]), ...(result.partBlobIds ?? [])]);
+    await this.discard([result.blobId, ...(result.partBlobIds ?? [])]);
     return { deleted: true };
   }
 
@@ -187,10 +187,12 @@ export class Storage {
   /**
    * Unlinks blobs no row references any more. A blob a reader has pinned is
    * unlinked when the last such reader finishes. One that fails to unlink is
-   * only an orphan: the next start-up sweeps it.
+   * only an orphan: the next start-up sweeps it. A null (an inline
+   * version, whose bytes went with its row) is skipped.
    */
-  async discard(blobIds: readonly string[]): Promise<void> {
+  async discard(blobIds: readonly (string | null)[]): Promise<void> {
     for (const blobId of blobIds) {
+      if (blobId === null) continue;
       if (this.pins.has(blobId)) {
         this.unlinkWhenUnpinned.add(blobId);
         continue;
@@ -243,7 +245,7 @@ export class Storage {
 }
 
 /** A small body read into memory with the same checks and digests as a blob file, and a fresh id to store it under. */
-async function readInline<C extends Record<string, ChecksumComputer>>(
+async function readSmallBody<C extends Record<string, ChecksumComputer>>(
   body: BodySource,
   options: BlobWriteOptions<C>,
 ): Promise<WrittenDigests<C> & { blobId: string; bytes: Buffer }> {
