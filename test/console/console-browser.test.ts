@@ -198,6 +198,8 @@ describe('the web console in a real browser', { skip: CHROMIUM_MISSING }, () => 
     await page.getByRole('link', { name: 'Links' }).click();
     await page.getByRole('heading', { name: 'Links', level: 1 }).waitFor();
     const rows = page.locator('tbody tr', { hasText: `${BUCKET}/hello.txt` });
+    // The heading comes before the table's rows are fetched; count() does not wait for them.
+    await rows.nth(1).waitFor();
     assert.equal(await rows.count(), 2);
     const used = rows.filter({ has: page.locator('td.num', { hasText: /^1$/ }) });
     await used.getByText('127.0.0.1').waitFor();
