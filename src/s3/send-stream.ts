@@ -1,27 +1,22 @@
 import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { ObjectBody } from '../storage/opened-blob.js';
 
 /**
- * Streams a body to the response with backpressure (pipe), counting bytes.
- * Resolves when the response is finished; a source error or an early client
- * disconnect destroys the other side. stream.pipeline would do the same but
- * allocates an AbortController per call and aborts it (building a
- * DOMException) when done: measurable on a small-object GET.
+ * Sends an object's body as the response, counting bytes. Resolves when the
+ * response has finished; a read error or an early client disconnect destroys
+ * the response and rejects. stream.pipeline is not used: it allocates an
+ * AbortController per call and aborts it (building a DOMException) when done,
+ * measurable on a small-object GET.
  */
-export function sendStream(body: Readable, res: ServerResponse, onBytes: (n: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    body.on('data', (chunk: Buffer) => onBytes(chunk.length));
-    body.once('error', (error) => {
-      res.destroy(error);
-      reject(error);
-    });
-    res.once('close', () => {
-      if (res.writableFinished) resolve();
-      else {
-        body.destroy();
-        reject(new Error('client closed the connection before the body was sent'));
-      }
-    });
-    body.pipe(res);
+export async function sendBody(body: ObjectBody, res: ServerResponse, onBytes: (n: number) => void): Promise<void> {
+  try {
+    await body.sendTo(res, onBytes);
+  } catch (error) {
+    res.destroy(error as Error);
+    throw error;
+  }
+  await new Promise<void>((resolve, reject) => {
+    res.once('close', () => (res.writableFinished ? resolve() : reject(new Error('client closed the connection before the body was sent'))));
+    res.end();
   });
 }

@@ -1,8 +1,9 @@
 import { randomFillSync } from 'node:crypto';
-import { closeSync, createReadStream, open as openCallback, read as readCallback } from 'node:fs';
+import { closeSync, open as openCallback, read as readCallback } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { OpenedBlob } from './opened-blob.js';
 import { digestBody, refuseEarly, type BodyOptions, type ChecksumComputer, type WrittenDigests } from './body-digest.js';
 import { SmallBlobCache } from './small-blob-cache.js';
 
@@ -50,8 +51,6 @@ const FAN_OUT = /^[0-9a-f]{2}$/;
 const SWEEP_BATCH = 500;
 /** Reads up to this size are done in one call (the default stream chunk). */
 const SMALL_READ = 64 * 1024;
-/** Larger reads for large objects: fewer trips to the thread pool per megabyte. */
-const LARGE_READ = 1024 * 1024;
 /** Memory for whole small blobs (see SmallBlobCache). */
 const DEFAULT_SMALL_CACHE = 32 * 1024 * 1024;
 
@@ -120,8 +119,12 @@ export class BlobStore {
   async open(blobId: string, range?: ByteRange, size?: number): Promise<Readable> {
     const bytes = await this.readIfSmall(blobId, range, size);
     if (bytes !== undefined) return Readable.from([bytes], { objectMode: false });
-    const fd = await this.openBlob(blobId);
-    return createReadStream('', { fd, autoClose: true, highWaterMark: LARGE_READ, ...(range ? { start: range.start, end: range.end } : {}) });
+    return (await this.openFile(blobId, range)).stream();
+  }
+
+  /** The blob's descriptor, opened now and read later, as a stream or sent into a destination (see OpenedBlob). */
+  async openFile(blobId: string, range?: ByteRange): Promise<OpenedBlob> {
+    return new OpenedBlob(await this.openBlob(blobId), range);
   }
 
   /** The bytes (or the range of them) of a blob of at most 64 KiB, from memory when cached; undefined for larger blobs. */

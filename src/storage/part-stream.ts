@@ -1,5 +1,6 @@
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { BlobStore, ByteRange } from './blob-store.js';
+import { BytesBody, type ObjectBody } from './opened-blob.js';
 import type { ObjectPart } from './types.js';
 
 interface Slice {
@@ -26,29 +27,45 @@ export function slicesOf(parts: readonly ObjectPart[], range: ByteRange | undefi
 }
 
 /**
- * One stream over the part blobs of a multipart object (or a range of it).
+ * The bytes of a multipart object (or a range of it) across its part blobs.
  * The first blob is opened before this resolves, so a missing blob is an
  * error the caller sees before any header goes out; the others are opened as
  * the read reaches them, which the caller keeps safe by pinning the blobs
- * (Storage defers unlinking a pinned blob).
+ * (Storage defers unlinking a pinned blob) until `done` runs.
  */
-export async function openParts(blobs: BlobStore, parts: readonly ObjectPart[], range: ByteRange | undefined): Promise<Readable> {
-  const slices = slicesOf(parts, range);
-  const [head, ...rest] = slices;
-  if (head === undefined) return Readable.from([]);
-  const first = await blobs.open(head.blobId, { start: head.start, end: head.end });
-  async function* concatenated(): AsyncGenerator<Uint8Array> {
-    let current: Readable | undefined = first;
-    try {
-      for await (const chunk of first) yield chunk as Uint8Array;
-      for (const slice of rest) {
-        current = await blobs.open(slice.blobId, { start: slice.start, end: slice.end });
-        for await (const chunk of current) yield chunk as Uint8Array;
-      }
-    } finally {
-      current?.destroy();
-      if (current !== first) first.destroy();
-    }
+export async function openParts(blobs: BlobStore, parts: readonly ObjectPart[], range: ByteRange | undefined, done: () => void): Promise<ObjectBody> {
+  const [head, ...rest] = slicesOf(parts, range);
+  if (head === undefined) {
+    done();
+    return new BytesBody(Buffer.alloc(0));
   }
-  return Readable.from(concatenated(), { objectMode: false });
+  const first = await blobs.openFile(head.blobId, { start: head.start, end: head.end });
+  const open = (slice: Slice) => blobs.openFile(slice.blobId, { start: slice.start, end: slice.end });
+  return {
+    stream(): Readable {
+      async function* concatenated(): AsyncGenerator<Uint8Array> {
+        let current = first.stream();
+        try {
+          for await (const chunk of current) yield chunk as Uint8Array;
+          for (const slice of rest) {
+            current = (await open(slice)).stream();
+            for await (const chunk of current) yield chunk as Uint8Array;
+          }
+        } finally {
+          current.destroy();
+        }
+      }
+      const stream = Readable.from(concatenated(), { objectMode: false });
+      stream.once('close', done);
+      return stream;
+    },
+    async sendTo(dest: Writable, onBytes: (n: number) => void): Promise<void> {
+      try {
+        await first.sendTo(dest, onBytes);
+        for (const slice of rest) await (await open(slice)).sendTo(dest, onBytes);
+      } finally {
+        done();
+      }
+    },
+  };
 }

@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { BlobNotFoundError, BlobStore, newBlobId, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
 import { digestBody, isWholeBody, type BodySource } from './body-digest.js';
 import type { MetadataStore } from './metadata-store.js';
 import { MultipartStorage } from './multipart-storage.js';
 import { encodeKey } from './object-key.js';
+import { BytesBody, type ObjectBody } from './opened-blob.js';
 import { openParts } from './part-stream.js';
 import { SqliteMetadataStore } from './sqlite-metadata-store.js';
 import type { ObjectMetadataInput, ObjectRecord } from './types.js';
@@ -31,6 +32,14 @@ export interface GetObjectOptions {
    * InvalidRange or PreconditionFailed, and then no file is opened.
    */
   readonly range?: ByteRange | ((object: ObjectRecord) => ByteRange | undefined) | undefined;
+}
+
+export interface FoundObject {
+  readonly object: ObjectRecord;
+  readonly range: ByteRange | undefined;
+  readonly body: ObjectBody;
+  /** The bytes, when they were small enough to read whole (a GET sends them in one write). */
+  readonly bytes?: Buffer;
 }
 
 /** Re-reads after a blob vanished under a concurrent replace; more means corruption. */
@@ -140,7 +149,7 @@ export class Storage {
    * opening the blob a concurrent PUT may replace and unlink it; the row has
    * then changed too, so reading again finds the new version (or NoSuchKey).
    */
-  async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<{ object: ObjectRecord; body: Readable; range: ByteRange | undefined; bytes?: Buffer }> {
+  async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<FoundObject> {
     let lastMissing: BlobNotFoundError | undefined;
     for (let attempt = 0; attempt < GET_ATTEMPTS; attempt++) {
       const object = await this.headObject(bucket, key);
@@ -151,17 +160,14 @@ export class Storage {
         if (object.inline === true) {
           const whole = await this.readInline(object.blobId);
           const bytes = range ? whole.subarray(range.start, range.end + 1) : whole;
-          return { object, bytes, range, get body() { return Readable.from([bytes], { objectMode: false }); } };
+          return { object, bytes, range, body: new BytesBody(bytes) };
         }
         if (object.parts === undefined) {
           const bytes = await this.blobs.readIfSmall(object.blobId, range, object.size);
-          // The stream is made only for callers that ask for it: a small GET sends `bytes` directly.
-          if (bytes !== undefined) return { object, bytes, range, get body() { return Readable.from([bytes], { objectMode: false }); } };
-          return { object, body: await this.blobs.open(object.blobId, range, object.size), range };
+          if (bytes !== undefined) return { object, bytes, range, body: new BytesBody(bytes) };
+          return { object, body: await this.blobs.openFile(object.blobId, range), range };
         }
-        const body = await openParts(this.blobs, object.parts, range);
-        body.once('close', () => this.unpin(object));
-        return { object, body, range };
+        return { object, body: await openParts(this.blobs, object.parts, range, () => this.unpin(object)), range };
       } catch (error) {
         if (object.parts !== undefined) this.unpin(object);
         if (!(error instanceof BlobNotFoundError)) throw error;

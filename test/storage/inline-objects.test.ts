@@ -58,7 +58,7 @@ describe('Storage: small objects stored inline', () => {
     assert.deepEqual(inlineRows(dataDir), new Map([[object.blobId, data]]));
     const got = await storage.getObject('b', 'edge');
     assert.deepEqual(got.bytes, data);
-    assert.deepEqual(await buffer(got.body), data);
+    assert.deepEqual(await buffer(got.body.stream()), data);
     const ranged = await storage.getObject('b', 'edge', { range: { start: 10, end: 19 } });
     assert.deepEqual(ranged.bytes, data.subarray(10, 20));
     assert.deepEqual(await storage.headObject('b', 'edge'), object);

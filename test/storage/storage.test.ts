@@ -53,7 +53,7 @@ describe('Storage', () => {
     assert.equal(object.size, 11);
     const got = await storage.getObject('b', 'docs/a.txt');
     assert.deepEqual(got.object, object);
-    assert.equal(await text(got.body), 'hello world');
+    assert.equal(await text(got.body.stream()), 'hello world');
     assert.deepEqual(await storage.headObject('b', 'docs/a.txt'), object);
   });
 
@@ -72,15 +72,15 @@ describe('Storage', () => {
     await storage.putObject('b', 'k', body('version two'), {});
     assert.equal(await blobCount(), 1, 'the replaced blob is gone');
     assert.equal(await storage.blobs.exists(before.object.blobId), false);
-    assert.deepEqual(await bytes(before.body), v1);
-    assert.equal(await text((await storage.getObject('b', 'k')).body), 'version two');
+    assert.deepEqual(await bytes(before.body.stream()), v1);
+    assert.equal(await text((await storage.getObject('b', 'k')).body.stream()), 'version two');
   });
 
   it('serves a range, resolving it against the record found', async () => {
     await storage.putObject('b', 'k', body('0123456789'), {});
     const got = await storage.getObject('b', 'k', { range: (o) => ({ start: o.size - 3, end: o.size - 1 }) });
     assert.deepEqual(got.range, { start: 7, end: 9 });
-    assert.equal(await text(got.body), '789');
+    assert.equal(await text(got.body.stream()), '789');
     await assert.rejects(storage.getObject('b', 'k', { range: () => { throw new S3Error('InvalidRange'); } }), { code: 'InvalidRange', status: 416 });
   });
 
@@ -125,7 +125,7 @@ describe('Storage', () => {
     const broken = new Storage(failing, storage.blobs);
     await assert.rejects(broken.putObject('b', 'k', body('new'), {}), /disk full/);
     assert.equal(await blobCount(), 1);
-    assert.equal(await text((await storage.getObject('b', 'k')).body), 'old');
+    assert.equal(await text((await storage.getObject('b', 'k')).body.stream()), 'old');
   });
 
   it('re-reads the row when a concurrent replace unlinked the blob it named', async () => {
@@ -141,7 +141,7 @@ describe('Storage', () => {
     };
     const got = await new Storage(stale, storage.blobs).getObject('b', 'k');
     assert.equal(calls, 2);
-    assert.equal(await text(got.body), 'current');
+    assert.equal(await text(got.body.stream()), 'current');
   });
 
   it('fails loudly, not with NoSuchKey, when a row points at a missing blob', async () => {
@@ -158,7 +158,7 @@ describe('Storage', () => {
       assert.match(file, new RegExp(`^(${METADATA_FILE}(-wal|-shm)?|blobs/([0-9a-f]{2})/\\3[0-9a-f]{30})$`), `unexpected file ${file}`);
     }
     assert.equal(files.filter((f) => f.startsWith('blobs/')).length, keys.length);
-    for (const key of keys) assert.equal(await text((await storage.getObject('b', key)).body), `value of ${key}`);
+    for (const key of keys) assert.equal(await text((await storage.getObject('b', key)).body.stream()), `value of ${key}`);
   });
 });
 
@@ -179,7 +179,7 @@ describe('Storage crash recovery', () => {
       try {
         assert.deepEqual(recovery, { tempFilesRemoved: 1, orphanBlobsRemoved: 1, foreignFiles: 0 });
         assert.equal(await storage.blobs.exists(orphan.blobId), false);
-        assert.equal(await text((await storage.getObject('b', 'kept')).body), 'kept bytes');
+        assert.equal(await text((await storage.getObject('b', 'kept')).body.stream()), 'kept bytes');
         assert.deepEqual(await readdir(storage.blobs.tmpDir), []);
       } finally {
         await storage.close();

@@ -143,7 +143,7 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
   const upload = await deps.storage.multipart.requireUpload(bucketName(ctx), objectKey(ctx), uploadIdParam(ctx));
   await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
   const computed = partChecksumComputer(upload, []);
-  const { object, body, range } = await deps.storage.getObject(source.bucket, source.key, {
+  const found = await deps.storage.getObject(source.bucket, source.key, {
     range: (found) => {
       checkCopySourceConditions(ctx, found);
       const range = copySourceRange(ctx.header('x-amz-copy-source-range'), found.size);
@@ -152,6 +152,8 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
       return range;
     },
   });
+  const { object, range } = found;
+  const body = found.body.stream();
   let part: PartRecord;
   try {
     part = await deps.storage.multipart.uploadPart(upload, partNumber, body, (written) => ({ ...(written.checksums as Record<string, string>) }), {

@@ -3,7 +3,7 @@ import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
-import { sendStream } from '../send-stream.js';
+import { sendBody } from '../send-stream.js';
 import { objectHeaders } from '../object-headers.js';
 import { selectRange } from '../part-range.js';
 import { bucketName } from './buckets.js';
@@ -48,7 +48,6 @@ export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: 
       return selectRange(ctx, found, headers);
     },
   });
-  // Not destructured: reading `body` would build a stream the small-object path never uses.
   const { object, range, bytes } = found;
   for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
   if (range) {
@@ -62,7 +61,7 @@ export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: 
     ctx.res.end(bytes);
     return;
   }
-  await sendStream(found.body, ctx.res, (n) => {
+  await sendBody(found.body, ctx.res, (n) => {
     ctx.bytesOut += n;
   });
 }

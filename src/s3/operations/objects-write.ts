@@ -140,12 +140,14 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   await requireBucket(ctx, deps);
   await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
-  const { object: sourceObject, body } = await deps.storage.getObject(source.bucket, source.key, {
+  const found = await deps.storage.getObject(source.bucket, source.key, {
     range: (found) => {
       checkCopySourceConditions(ctx, found);
       return undefined;
     },
   });
+  const sourceObject = found.object;
+  const body = found.body.stream();
   const metadata: ObjectMetadataInput = replacement ?? {
     contentType: sourceObject.contentType,
     cacheControl: sourceObject.cacheControl,
