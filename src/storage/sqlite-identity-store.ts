@@ -232,6 +232,11 @@ export class SqliteIdentityStore implements IdentityStore {
     return this.durably(() => this.stmt.deleteBucketPolicy.run(bucket).changes === 1);
   }
 
+  /** A write batch rolled back: remembered policies may be ones it wrote. */
+  forgetReads(): void {
+    this.bucketPolicies.clear();
+  }
+
   /** The bucket is gone (its policy row went with it): forget what was read of it. */
   forgetBucket(bucket: string): void {
     this.bucketPolicies.delete(bucket);

@@ -59,6 +59,11 @@ export class SqliteLinkStore implements LinkStore {
       bucket: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM buckets WHERE name = ?'),
       revocationCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM link_revocations'),
     };
+    this.recount();
+  }
+
+  /** Reads the revocation count again (also after a write batch rolled back). */
+  recount(): void {
     this.revocations = this.stmt.revocationCount.get()?.n ?? 0;
   }
 
@@ -67,7 +72,7 @@ export class SqliteLinkStore implements LinkStore {
    * process is the database's only writer): almost always zero, and then no
    * link needs the lookup on its way to being served.
    */
-  private revocations: number;
+  private revocations = 0;
 
   reserveUse(link: string, maxUses: number, expiresAt: Date): Promise<boolean> {
     // Durable before the body is served: a crash must not hand a one-use link a second use.
@@ -83,7 +88,7 @@ export class SqliteLinkStore implements LinkStore {
   revoke(input: RevocationInput): Promise<void> {
     return this.durably(() => {
       this.stmt.revoke.run(input.kind, input.subject, input.before?.getTime() ?? null, Date.now(), input.expiresAt.getTime());
-      this.revocations = this.stmt.revocationCount.get()?.n ?? 0;
+      this.recount();
     });
   }
 
@@ -136,7 +141,7 @@ export class SqliteLinkStore implements LinkStore {
         revocations: this.stmt.sweepRevocations.run(now.getTime()).changes,
         counters: this.stmt.sweepCounters.run(now.getTime()).changes,
       };
-      this.revocations = this.stmt.revocationCount.get()?.n ?? 0;
+      this.recount();
       return swept;
     });
     let audit = 0;

@@ -12,6 +12,7 @@ import { SqliteIdentityStore } from './sqlite-identity-store.js';
 import type { LinkStore } from './link-store.js';
 import { SqliteLinkStore } from './sqlite-link-store.js';
 import { migrate } from './sqlite-migrations.js';
+import { WriteBatch } from './write-batch.js';
 import { SqliteObjectRows, type HeldBlobs } from './sqlite-object-rows.js';
 import { SqliteUploadStore } from './sqlite-upload-store.js';
 import type { BucketRecord, ListObjectsQuery, ObjectRecord } from './types.js';
@@ -49,6 +50,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly stmt;
   private readonly commits: GroupCommit | undefined;
   private readonly checkpointer: Checkpointer | undefined;
+  private readonly batch: WriteBatch;
   readonly identities: IdentityStore;
   private readonly identityStore: SqliteIdentityStore;
   /**
@@ -63,6 +65,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly bucketRecords = new Map<string, BucketRecord>();
   readonly uploads: UploadStore;
   readonly links: LinkStore;
+  private readonly linkStore: SqliteLinkStore;
   private readonly rows: SqliteObjectRows;
   /** Made once: db.transaction() builds a new wrapper on every call, which a 4 KiB PUT notices. */
   private readonly putTransaction: Database.Transaction<(row: PutObjectRow, key: Buffer) => PutObjectResult>;
@@ -83,11 +86,20 @@ export class SqliteMetadataStore implements MetadataStore {
       this.checkpointer = new Checkpointer(file, options.warn);
     }
     const db = this.db;
+    this.batch = new WriteBatch(
+      db,
+      () => {
+        this.checkpointer?.wrote();
+        return this.commits?.sync() ?? Promise.resolve();
+      },
+      () => this.forgetReads(),
+    );
     this.identityStore = new SqliteIdentityStore(db, (work) => this.durably(work), settle);
     this.identities = this.identityStore;
     this.rows = new SqliteObjectRows(db, (bucketId, key) => this.recent.delete(recentKey(bucketId, key)));
     this.uploads = new SqliteUploadStore(db, this.rows, (work) => this.durably(work), settle);
-    this.links = new SqliteLinkStore(db, (work) => this.durably(work), settle);
+    this.linkStore = new SqliteLinkStore(db, (work) => this.durably(work), settle);
+    this.links = this.linkStore;
     this.putTransaction = db.transaction((row: PutObjectRow, key: Buffer) => this.storeObject(row, key));
     this.stmt = {
       insertBucket: db.prepare<[string, string, string | null, number]>(
@@ -247,6 +259,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    await this.batch.close();
     await this.commits?.close();
     await this.checkpointer?.close();
     this.db.close();
@@ -257,12 +270,21 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.commits?.syncs ?? 0;
   }
 
-  /** A write transaction, resolved only once it is on disk. */
+  /** A write, inside this turn's shared transaction (write-batch.ts); resolved only once that is on disk. */
   private async durably<T>(work: () => T): Promise<T> {
+    const durable = this.batch.join();
     const result = await settle(work);
-    this.checkpointer?.wrote();
-    await this.commits?.sync();
+    await durable;
     return result;
+  }
+
+  /** A batch rolled back: what was read from it, and counts kept in step with it, may be wrong. */
+  private forgetReads(): void {
+    this.recent.clear();
+    this.bucketIds.clear();
+    this.bucketRecords.clear();
+    this.identityStore.forgetReads();
+    this.linkStore.recount();
   }
 }
 
