@@ -19,24 +19,25 @@ interface ParsedQuery {
 
 /**
  * Parsed query strings by their raw text. Parsing is a pure function of the
- * text, and a pre-signed link is fetched with the same query over and over
+ * text, and a download link is fetched with the same query over and over
  * (its decoding, X-Amz-Credential's %2F and all, was a measurable part of a
- * GET). Long queries are parsed every time so the memo stays small.
+ * GET). Other methods' queries (an upload link is used once) and long ones
+ * are parsed every time: remembering them only churned the memo.
  */
 const parsedQueries = new Map<string, ParsedQuery>();
 const PARSED_QUERIES_CAPACITY = 2048;
 const MAX_REMEMBERED_QUERY = 4096;
 const NO_QUERY: ParsedQuery = { pairs: [], first: new Map() };
 
-function parseQueryOnce(raw: string): ParsedQuery {
+function parseQueryOnce(raw: string, remember: boolean): ParsedQuery {
   if (raw === '') return NO_QUERY;
-  const known = parsedQueries.get(raw);
+  const known = remember ? parsedQueries.get(raw) : undefined;
   if (known !== undefined) return known;
   const pairs = parseQuery(raw);
   const first = new Map<string, string>();
   for (const [name, value] of pairs) if (!first.has(name)) first.set(name, value);
   const parsed = { pairs, first };
-  if (raw.length <= MAX_REMEMBERED_QUERY) {
+  if (remember && raw.length <= MAX_REMEMBERED_QUERY) {
     parsedQueries.set(raw, parsed);
     if (parsedQueries.size > PARSED_QUERIES_CAPACITY) parsedQueries.delete(parsedQueries.keys().next().value ?? '');
   }
@@ -78,12 +79,16 @@ export class RequestContext {
   }
 
   get queryPairs(): readonly QueryPair[] {
-    return (this.parsedQuery ??= parseQueryOnce(this.rawQuery)).pairs;
+    return this.parsed().pairs;
   }
 
   /** First value of each parameter. */
   get query(): ReadonlyMap<string, string> {
-    return (this.parsedQuery ??= parseQueryOnce(this.rawQuery)).first;
+    return this.parsed().first;
+  }
+
+  private parsed(): ParsedQuery {
+    return (this.parsedQuery ??= parseQueryOnce(this.rawQuery, this.method === 'GET' || this.method === 'HEAD'));
   }
 
   /** Lower-case names; a header sent several times has each value, in arrival order. */
