@@ -83,10 +83,10 @@ async function measure(pid: number, body: () => Promise<Omit<Figure, 'cpuMsPerOp
 }
 
 function parseDuration(text: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(text);
+  const m = /([\d.]+)(us|ms|s|m)/.exec(text);
   if (!m) return NaN;
   const value = Number(m[1]);
-  return m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : value;
+  return m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : m[2] === 'm' ? value * 60_000 : value;
 }
 
 async function wrk(url: string, options: { connections: number; script?: string; scriptArgs?: string[] }): Promise<Omit<Figure, 'cpuMsPerOp'>> {
@@ -106,8 +106,9 @@ async function wrk(url: string, options: { connections: number; script?: string;
     ops: requests,
     seconds,
     mbps: readBytes / 1024 ** 2 / seconds,
-    p50: parseDuration(/50%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
-    p99: parseDuration(/99%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
+    // Anchored: a "+/- Stdev" column such as "62.50%" also contains "50%".
+    p50: parseDuration(/^\s*50%\s+(\S+)/m.exec(stdout)?.[1] ?? ''),
+    p99: parseDuration(/^\s*99%\s+(\S+)/m.exec(stdout)?.[1] ?? ''),
     ...(non2xx > 0 || errors ? { note: `non-2xx ${non2xx}${errors ? `, socket errors ${errors}` : ''}` } : {}),
   };
 }
