@@ -32,19 +32,32 @@ const ID_BYTES = 16;
 const idPool = Buffer.alloc(ID_BYTES * 256);
 let idNext = idPool.length;
 
-/**
- * Random, so never derived from a key, and never reused: a cached or pinned
- * id always means the same bytes. Cut from random bytes drawn 256 ids at a
- * time: a randomBytes(16) call per PUT cost ~10 µs, a slice of the pool well under 1.
- */
-export function newBlobId(): string {
-  if (idNext === idPool.length) {
+/** Hex of `bytes` random bytes, cut from a pool drawn 4 KiB at a time: a randomBytes(16) call per PUT cost ~10 µs, a slice well under 1. */
+function randomHex(bytes: number): string {
+  if (idNext + bytes > idPool.length) {
     randomFillSync(idPool);
     idNext = 0;
   }
-  const id = idPool.toString('hex', idNext, idNext + ID_BYTES);
-  idNext += ID_BYTES;
-  return id;
+  const hex = idPool.toString('hex', idNext, idNext + bytes);
+  idNext += bytes;
+  return hex;
+}
+
+/** Random, so never derived from a key, and never reused: a cached or pinned id always means the same bytes. */
+export function newBlobId(): string {
+  return randomHex(ID_BYTES);
+}
+
+/**
+ * The id of a body stored inline: the time in ms (12 hex digits), then 80
+ * random bits. Still never derived from a key nor reused, and each new id
+ * sorts after the previous ones, so storing it touches the right-hand edge of
+ * the two blob_id indexes instead of a random page of each (measured: a
+ * quarter of SQLite's CPU per small PUT). Not for files: a file's fan-out
+ * directory is the first two digits of its id, which must be random.
+ */
+export function newInlineBlobId(): string {
+  return Date.now().toString(16).padStart(12, '0') + randomHex(10);
 }
 
 const FAN_OUT = /^[0-9a-f]{2}$/;

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
-import { BlobNotFoundError, BlobStore, newBlobId, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
+import { BlobNotFoundError, BlobStore, newInlineBlobId, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
 import { digestBody, isWholeBody, type BodySource } from './body-digest.js';
 import type { MetadataStore } from './metadata-store.js';
 import { MultipartStorage } from './multipart-storage.js';
@@ -262,7 +262,7 @@ async function readSmallBody<C extends Record<string, ChecksumComputer>>(
   const [only] = chunks;
   // One chunk (a whole body) is stored as it is: SQLite copies it anyway.
   const bytes = chunks.length === 1 && only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(chunks, written.size);
-  return { ...written, blobId: newBlobId(), bytes };
+  return { ...written, blobId: newInlineBlobId(), bytes };
 }
 
 /** A whole body as chunks, for the file path. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { BlobNotFoundError, BlobStore, type ChecksumComputer } from '../../src/storage/blob-store.js';
+import { BlobNotFoundError, BlobStore, newBlobId, newInlineBlobId, type ChecksumComputer } from '../../src/storage/blob-store.js';
 
 async function* chunks(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < data.length; i += size) {
@@ -242,5 +242,24 @@ describe('BlobStore', () => {
     assert.equal(await blobs.exists(kept.blobId), true);
     assert.equal(await blobs.exists(orphan.blobId), false);
     assert.deepEqual((await readdir(fan)).includes('README'), true);
+  });
+});
+
+describe('blob ids', () => {
+  it('file ids are random from their first digit (the fan-out directory); inline ids sort in the order they were made', async () => {
+    const files = Array.from({ length: 2000 }, () => newBlobId());
+    assert.equal(new Set(files).size, files.length);
+    assert.ok(new Set(files.map((id) => id.slice(0, 2))).size > 200, 'file ids spread over the fan-out directories');
+    const inline: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 500; i++) inline.push(newInlineBlobId());
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    assert.equal(new Set(inline).size, inline.length, 'never repeated, even within one millisecond');
+    for (const id of [...files, ...inline]) assert.match(id, /^[0-9a-f]{32}$/);
+    const millis = inline.map((id) => id.slice(0, 12));
+    assert.deepEqual([...millis].sort(), millis, 'each id sorts at or after the ones made before it');
+    assert.ok(Math.abs(parseInt(millis.at(-1) ?? '', 16) - Date.now()) < 5000, 'the prefix is the time in ms');
+    assert.ok(new Set(inline.map((id) => id.slice(12))).size === inline.length, 'the rest is random');
   });
 });
