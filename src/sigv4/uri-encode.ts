@@ -23,8 +23,19 @@ const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
  * crashing the parser.
  */
 export function percentDecode(value: string, plusIsSpace = false): string {
-  const text = plusIsSpace ? value.replace(/\+/g, ' ') : value;
+  const text = plusIsSpace && value.includes('+') ? value.replace(/\+/g, ' ') : value;
   if (!text.includes('%')) return text;
-  // Buffer's UTF-8 decoding replaces invalid sequences with U+FFFD, as a non-fatal TextDecoder does.
-  return text.replace(PERCENT_RUN, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
+  return text.replace(PERCENT_RUN, decodeRun);
+}
+
+/** One run of %XX escapes: ASCII ones (a credential's %2F) one character each, anything else as UTF-8. */
+function decodeRun(run: string): string {
+  let ascii = '';
+  for (let i = 0; i < run.length; i += 3) {
+    const code = parseInt(run.slice(i + 1, i + 3), 16);
+    // Buffer's UTF-8 decoding replaces invalid sequences with U+FFFD, as a non-fatal TextDecoder does.
+    if (code >= 0x80) return Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8');
+    ascii += String.fromCharCode(code);
+  }
+  return ascii;
 }
