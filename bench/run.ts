@@ -21,6 +21,8 @@ const LUA = join(ROOT, 'bench/lua');
 const SERVER_CPU = '0';
 const LOAD_CPU = '1';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const WARMUP_SECONDS = 1;
+const LIST_OFFSET = 60_000;
 const CREDENTIALS = { accessKeyId: 'LKBENCHROOTKEY000001', secretAccessKey: 'bench-secret-key-0000000000000000000000' };
 const KIB4 = 4096;
 const MIB64 = 64 * 1024 * 1024;
@@ -89,8 +91,8 @@ function parseDuration(text: string): number {
   return m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : m[2] === 'm' ? value * 60_000 : value;
 }
 
-async function wrk(url: string, options: { connections: number; script?: string; scriptArgs?: string[] }): Promise<Omit<Figure, 'cpuMsPerOp'>> {
-  const args = ['-c', LOAD_CPU, 'wrk', '-t1', `-c${options.connections}`, `-d${SECONDS}s`, '--latency'];
+async function wrk(url: string, options: { connections: number; script?: string; scriptArgs?: string[]; seconds?: number }): Promise<Omit<Figure, 'cpuMsPerOp'>> {
+  const args = ['-c', LOAD_CPU, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds ?? SECONDS}s`, '--latency'];
   if (options.script) args.push('-s', options.script);
   args.push(url);
   if (options.scriptArgs) args.push('--', ...options.scriptArgs);
@@ -212,14 +214,15 @@ async function main(): Promise<void> {
     client.destroy();
 
     const getSmall = presigned(latchkey.endpoint, 'GET', 'small.bin');
-    const ng = async (url: string, opts: Parameters<typeof wrk>[1]) => {
-      await settle(nginx.pid);
-      return measure(nginx.pid, () => wrk(url, opts));
+    // A server runs warm: each wrk phase first loads it for WARMUP_SECONDS (JIT compilation), not counted.
+    // A URL list's measured requests start at LIST_OFFSET, past every URL the warm-up could have used.
+    const warmThenMeasure = async (pid: number, url: string, opts: Parameters<typeof wrk>[1]) => {
+      await wrk(url, { ...opts, seconds: WARMUP_SECONDS, ...(opts.scriptArgs ? { scriptArgs: [...opts.scriptArgs, '0'] } : {}) });
+      await settle(pid);
+      return measure(pid, () => wrk(url, { ...opts, ...(opts.scriptArgs ? { scriptArgs: [...opts.scriptArgs, String(LIST_OFFSET)] } : {}) }));
     };
-    const lk = async (url: string, opts: Parameters<typeof wrk>[1]) => {
-      await settle(latchkey.pid);
-      return measure(latchkey.pid, () => wrk(url, opts));
-    };
+    const ng = (url: string, opts: Parameters<typeof wrk>[1]) => warmThenMeasure(nginx.pid, url, opts);
+    const lk = (url: string, opts: Parameters<typeof wrk>[1]) => warmThenMeasure(latchkey.pid, url, opts);
 
     const nginxGet = await ng(`${nginxUrl}/small.bin`, { connections: 64 });
     const ourGet = await lk(getSmall, { connections: 64 });
@@ -285,7 +288,7 @@ async function main(): Promise<void> {
 
     const rss = peakRssMb(latchkey.pid);
     const runPeak = Math.max(rss, runPeakBeforeLarge);
-    console.log(`\nLatchkey vs nginx ${SECONDS}s per phase; server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; latency in ms; CPU = server CPU ms per op; ref = nginx unless marked`);
+    console.log(`\nLatchkey vs nginx ${SECONDS}s per phase (wrk phases after ${WARMUP_SECONDS}s of warm-up); server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; latency in ms; CPU = server CPU ms per op; ref = nginx unless marked`);
     console.log(`${'phase'.padEnd(34)} ${'ops/s'.padStart(8)} ${'MB/s'.padStart(8)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'CPU/op'.padStart(8)} ${'ref/s'.padStart(8)} ${'refCPU'.padStart(8)}  ratio`);
     for (const line of results) console.log(line);
     if (peakReset) {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, truncateSync } from 'node:fs';
+import { openSync, readdirSync, truncateSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BlobStore } from '../../src/storage/blob-store.js';
-import { LARGE_READ } from '../../src/storage/opened-blob.js';
+import { LARGE_READ, OpenedBlob } from '../../src/storage/opened-blob.js';
 import { sendAll } from '../helpers/object-body.js';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -72,6 +72,18 @@ describe('OpenedBlob', () => {
     });
     await assert.rejects((await blobs.openFile(id)).sendTo(dest, () => undefined), /destination closed before the body was sent/);
     assert.equal(writes, 2);
+    assert.equal(openFds(), before);
+  });
+
+  it('rejects a read error without sending anything, and closes its descriptor', async () => {
+    const before = openFds();
+    // A directory opens for reading but every read fails (EISDIR).
+    const opened = new OpenedBlob(openSync(dataDir, 'r'), undefined);
+    const dest = new PassThrough();
+    let counted = 0;
+    await assert.rejects(opened.sendTo(dest, (n) => (counted += n)), { code: 'EISDIR' });
+    assert.equal(counted, 0);
+    assert.equal(dest.readableLength, 0);
     assert.equal(openFds(), before);
   });
 
