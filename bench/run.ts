@@ -34,6 +34,8 @@ interface Figure {
   p50: number;
   p99: number;
   cpuMsPerOp: number;
+  /** Failed requests (wrk counts them as requests too): printed with the row. */
+  note?: string;
 }
 
 interface Proc {
@@ -139,6 +141,22 @@ async function startLatchkey(dataDir: string): Promise<Proc & { endpoint: string
   return { pid: child.pid ?? 0, child, endpoint };
 }
 
+/** bench/bare-put.ts in one of its modes, pinned like the servers under test. */
+async function startBarePut(mode: 'md5' | 'sigv4'): Promise<Proc & { endpoint: string }> {
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, join(ROOT, 'dist/bench/bare-put.js'), mode, CREDENTIALS.secretAccessKey], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const m = /listening (\S+)/.exec(chunk.toString());
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`bare-put exited ${code}`)));
+  });
+  // taskset execs node in place: the pid is the server's.
+  return { pid: child.pid ?? 0, child, endpoint };
+}
+
 async function startNginx(dir: string, port: number): Promise<Proc> {
   mkdirSync(join(dir, 'www/dav'), { recursive: true });
   mkdirSync(join(dir, 'body'), { recursive: true });
@@ -191,6 +209,7 @@ function row(name: string, ours: Figure, reference: Figure | undefined, target?:
     Number.isNaN(ratio) ? '     -' : `${ratio.toFixed(2)}x`.padStart(6),
     Number.isNaN(mbRatio) ? '' : ` MB/s ${mbRatio.toFixed(2)}x`,
     target === undefined ? '' : `  (target ≥ ${target}x${(name.includes('64 MiB') ? mbRatio : ratio) >= target ? ' ✓' : ' ✗'})`,
+    ours.note === undefined ? '' : `  [${ours.note}]`,
   ];
   return cells.join(' ');
 }
@@ -242,8 +261,11 @@ async function main(): Promise<void> {
     results.push(`${row('403 expired link (64 conns)', ourExpired, ourGet)}   ← ratio vs our served GET`);
 
     const count = 200_000;
-    const ourPutList = join(work, 'put-urls.txt');
-    writeFileSync(ourPutList, Array.from({ length: count }, (_, i) => `PUT ${new URL(presigned(latchkey.endpoint, 'PUT', `put/${i}`)).href.replace(latchkey.endpoint, '')}`).join('\n'));
+    const putList = (endpoint: string, file: string) => {
+      writeFileSync(file, Array.from({ length: count }, (_, i) => `PUT ${presigned(endpoint, 'PUT', `put/${i}`).replace(endpoint, '')}`).join('\n'));
+      return file;
+    };
+    const ourPutList = putList(latchkey.endpoint, join(work, 'put-urls.txt'));
     const davList = join(work, 'dav-urls.txt');
     writeFileSync(davList, Array.from({ length: count }, (_, i) => `PUT /dav/k${i}`).join('\n'));
     const nginxPut = await ng(`${nginxUrl}/`, { connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [davList, String(KIB4)] });
@@ -255,6 +277,19 @@ async function main(): Promise<void> {
     ) as { ops: number; seconds: number };
     const ceilingRate = ceiling.ops / ceiling.seconds;
     results.push(`${'  disk: fsync\'d 4 KiB files, 64 at once'.padEnd(34)} ${ceilingRate.toFixed(0).padStart(8)}   (nginx WebDAV / ceiling = ${(nginxPut.ops / nginxPut.seconds / ceilingRate).toFixed(1)}; our PUT / ceiling = ${(ourPut.ops / ourPut.seconds / ceilingRate).toFixed(2)})`);
+
+    // Node's own floor on this core: no storage, no log, no policy; with and without checking the signature.
+    for (const mode of ['md5', 'sigv4'] as const) {
+      const bare = await startBarePut(mode);
+      try {
+        const list = putList(bare.endpoint, join(work, `bare-${mode}-urls.txt`));
+        const figure = await warmThenMeasure(bare.pid, `${bare.endpoint}/`, { connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [list, String(KIB4)] });
+        const label = mode === 'md5' ? '  Node floor: http + MD5' : '  Node floor: + SigV4 check';
+        results.push(`${row(label, figure, nginxPut)}   (our PUT / this = ${(ourPut.ops / ourPut.seconds / (figure.ops / figure.seconds)).toFixed(2)})`);
+      } finally {
+        bare.child.kill('SIGTERM');
+      }
+    }
 
     const sdkCommon = { endpoint: latchkey.endpoint, ...CREDENTIALS, bucket: 'bench', size: KIB4, concurrency: 16, seconds: SECONDS };
     const sdkPut = await measure(latchkey.pid, async () => ({ ...(await nodeLoad('load-sdk.js', { ...sdkCommon, op: 'put' })), mbps: 0 }));
