@@ -300,7 +300,7 @@ async function main(): Promise<void> {
     const largeGet = async (pid: number, url: string) => {
       await settle(pid);
       return measure(pid, async () => {
-        const r = await nodeLoad('load-large.js', { method: 'GET', urls: [url], size: MIB64, concurrency: 4, rounds: 24 });
+        const r = await nodeLoad('load-large.js', { method: 'GET', urls: [url], size: MIB64, concurrency: 4, rounds: 1e9, seconds: SECONDS });
         return { ...r, mbps: (r.bytes ?? 0) / 1024 ** 2 / r.seconds };
       });
     };
@@ -313,7 +313,7 @@ async function main(): Promise<void> {
     const largePut = async (pid: number, urls: string[]) => {
       await settle(pid);
       return measure(pid, async () => {
-        const r = await nodeLoad('load-large.js', { method: 'PUT', urls, size: MIB64, concurrency: 4, rounds: 1 });
+        const r = await nodeLoad('load-large.js', { method: 'PUT', urls, size: MIB64, concurrency: 4, rounds: 1e9, seconds: SECONDS });
         return { ...r, mbps: (r.bytes ?? 0) / 1024 ** 2 / r.seconds };
       });
     };

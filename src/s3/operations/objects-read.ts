@@ -3,7 +3,7 @@ import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
-import { sendBody } from '../send-stream.js';
+import { sendBody } from '../send-body.js';
 import { objectHeaders } from '../object-headers.js';
 import { selectRange } from '../part-range.js';
 import { bucketName } from './buckets.js';
