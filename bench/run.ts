@@ -122,39 +122,38 @@ async function nodeLoad(script: string, args: unknown): Promise<{ ops: number; s
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { ops: number; seconds: number; bytes?: number; p50: number; p99: number };
 }
 
-async function startLatchkey(dataDir: string): Promise<Proc & { endpoint: string }> {
-  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir], {
-    env: { ...process.env, LATCHKEY_ROOT_ACCESS_KEY: CREDENTIALS.accessKeyId, LATCHKEY_ROOT_SECRET_KEY: CREDENTIALS.secretAccessKey },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/**
+ * A Node server pinned to the server core, once it printed the line `ready`
+ * matches (group 1: its endpoint). taskset execs node in place: the pid is
+ * the server's. Its stdout is drained afterwards: request logs would make the
+ * benchmark measure the pipe.
+ */
+async function startPinnedServer(name: string, args: string[], ready: RegExp, env?: NodeJS.ProcessEnv): Promise<Proc & { endpoint: string }> {
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...args], { env: env ?? process.env, stdio: ['ignore', 'pipe', 'inherit'] });
   const endpoint = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
-      const m = /"msg":"listening","endpoint":"([^"]+)"/.exec(buffered);
+      const m = ready.exec(buffered);
       if (m?.[1]) resolve(m[1]);
     });
-    child.once('exit', (code) => reject(new Error(`latchkey exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited ${code}`)));
   });
-  // Request logs would make the benchmark measure the terminal: drain them.
   child.stdout?.resume();
   return { pid: child.pid ?? 0, child, endpoint };
 }
 
-/** bench/bare-put.ts in one of its modes, pinned like the servers under test. */
-async function startBarePut(mode: 'md5' | 'sigv4'): Promise<Proc & { endpoint: string }> {
-  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, join(ROOT, 'dist/bench/bare-put.js'), mode, CREDENTIALS.secretAccessKey], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+function startLatchkey(dataDir: string): Promise<Proc & { endpoint: string }> {
+  return startPinnedServer('latchkey', [CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir], /"msg":"listening","endpoint":"([^"]+)"/, {
+    ...process.env,
+    LATCHKEY_ROOT_ACCESS_KEY: CREDENTIALS.accessKeyId,
+    LATCHKEY_ROOT_SECRET_KEY: CREDENTIALS.secretAccessKey,
   });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const m = /listening (\S+)/.exec(chunk.toString());
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`bare-put exited ${code}`)));
-  });
-  // taskset execs node in place: the pid is the server's.
-  return { pid: child.pid ?? 0, child, endpoint };
+}
+
+/** bench/bare-put.ts in one of its modes. */
+function startBarePut(mode: 'md5' | 'sigv4'): Promise<Proc & { endpoint: string }> {
+  return startPinnedServer('bare-put', [join(ROOT, 'dist/bench/bare-put.js'), mode, CREDENTIALS.secretAccessKey], /listening (\S+)/);
 }
 
 async function startNginx(dir: string, port: number): Promise<Proc> {
