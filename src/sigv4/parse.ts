@@ -39,7 +39,7 @@ export interface ParseOptions {
   readonly requireContentSha256?: boolean;
 }
 
-const V4_QUERY_PARAMS = [
+const V4_QUERY_PARAMS = new Set([
   'X-Amz-Algorithm',
   'X-Amz-Credential',
   'X-Amz-Date',
@@ -48,7 +48,7 @@ const V4_QUERY_PARAMS = [
   'X-Amz-Signature',
   'X-Amz-Security-Token',
   'X-Amz-Content-Sha256',
-] as const;
+]);
 
 const PAYLOAD_MARKERS = new Set([
   UNSIGNED_PAYLOAD,
@@ -142,7 +142,7 @@ function parseV4Header(request: SignableRequest, authorization: string, query: r
 function parseV4Query(request: SignableRequest, query: readonly QueryPair[], options: ParseOptions): V4Auth {
   const params = new Map<string, string>();
   for (const [name, value] of query) {
-    if (!(V4_QUERY_PARAMS as readonly string[]).includes(name)) continue;
+    if (!V4_QUERY_PARAMS.has(name)) continue;
     if (params.has(name)) throw authErrors.duplicateQueryParameter(name);
     params.set(name, value);
   }

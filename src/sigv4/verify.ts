@@ -7,7 +7,7 @@ import { parseAuthorization, type ParseOptions, type ParsedAuth, type V4Auth } f
 import { verifyV2, type VerifiedV2 } from './sigv2.js';
 import type { SigningKeyCache} from './signing-key.js';
 import { deriveSigningKey } from './signing-key.js';
-import { signString, stringToSign } from './string-to-sign.js';
+import { stringToSign } from './string-to-sign.js';
 import { MAX_SKEW_MS, type CredentialScope, type CryptoProvider, type SignableRequest } from './types.js';
 
 export interface VerifyOptions {
@@ -87,9 +87,10 @@ export function verifyV4(auth: V4Auth, request: SignableRequest, secretAccessKey
   const signingKey = options.keyCache
     ? options.keyCache.get(secretAccessKey, auth.scope, auth.securityToken)
     : deriveSigningKey(options.crypto, secretAccessKey, auth.scope);
-  const expected = signString(options.crypto, signingKey, toSign);
+  const expected = options.crypto.hmacSha256(signingKey, toSign);
+  // fromHex takes lower-case hex only, so a match means auth.signature is exactly the expected hex.
   const provided = fromHex(auth.signature);
-  if (provided === undefined || !options.crypto.timingSafeEqual(provided, Buffer.from(expected, 'hex'))) {
+  if (provided === undefined || !options.crypto.timingSafeEqual(provided, expected)) {
     throw authErrors.signatureMismatch({
       accessKeyId: auth.accessKeyId,
       stringToSign: toSign,
@@ -115,7 +116,7 @@ export function verifyV4(auth: V4Auth, request: SignableRequest, secretAccessKey
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(auth.securityToken === undefined ? {} : { securityToken: auth.securityToken }),
     payloadHash,
-    signature: expected,
+    signature: auth.signature,
     signingKey,
   };
 }
