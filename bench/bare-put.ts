@@ -1,21 +1,66 @@
 /**
  * What Node itself allows for a 4 KiB PUT on one core, as a reference for
  * the pre-signed PUT phase: node:http taking the body and answering with its
- * MD5 as ETag (`md5`), and the same after verifying the pre-signed URL with
- * Latchkey's SigV4 library (`sigv4`). Nothing is stored, nothing is logged.
- * Prints `listening <url>` once ready.
+ * MD5 as ETag (`md5`); the same after verifying the pre-signed URL with
+ * Latchkey's SigV4 library (`sigv4`); and then also storing the body as one
+ * SQLite row, answered once the WAL is fsync'd (`durable`: one transaction
+ * per event-loop turn and one fsync per batch, as Latchkey's write batch
+ * does). Nothing is logged; no policy, link or audit; no crash recovery.
+ * Usage: bare-put.js MODE SECRET [DATA_DIR]. Prints `listening <url>` once ready.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { parseQuery } from '../src/sigv4/canonical-query.js';
 import { nodeCrypto } from '../src/sigv4/node-crypto.js';
 import { parseAuthorization } from '../src/sigv4/parse.js';
 import { SigningKeyCache } from '../src/sigv4/signing-key.js';
 import { verifyParsed } from '../src/sigv4/verify.js';
 
-const [mode, secret] = [process.argv[2], process.argv[3] ?? ''];
+const [mode, secret, dataDir] = [process.argv[2], process.argv[3] ?? '', process.argv[4] ?? ''];
 const keyCache = new SigningKeyCache(nodeCrypto);
+
+/** `durable` mode: a row per PUT, committed per event-loop turn, answered after the WAL's fsync. */
+async function openRows(): Promise<(key: string, body: Buffer, etag: string) => Promise<void>> {
+  const db = new Database(join(dataDir, 'bare.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE objects (key TEXT PRIMARY KEY, etag TEXT NOT NULL, id BLOB NOT NULL, bytes BLOB NOT NULL) WITHOUT ROWID');
+  const insert = db.prepare('INSERT OR REPLACE INTO objects (key, etag, id, bytes) VALUES (?, ?, ?, ?)');
+  const [begin, commit] = [db.prepare('BEGIN IMMEDIATE'), db.prepare('COMMIT')];
+  const wal = await open(join(dataDir, 'bare.db-wal'), 'r+');
+  let batch: Promise<void> | undefined;
+  // Commits made while an fsync runs share the next one.
+  let waiting: Array<() => void> = [];
+  let syncing = false;
+  const drain = async (): Promise<void> => {
+    syncing = true;
+    while (waiting.length > 0) {
+      const done = waiting;
+      waiting = [];
+      await wal.sync();
+      for (const resolve of done) resolve();
+    }
+    syncing = false;
+  };
+  return async (key, body, etag) => {
+    if (batch === undefined) {
+      begin.run();
+      batch = new Promise<void>((resolve) => setImmediate(() => {
+        batch = undefined;
+        commit.run();
+        waiting.push(resolve);
+        if (!syncing) void drain();
+      }));
+    }
+    insert.run(key, etag, randomBytes(16), body);
+    await batch;
+  };
+}
+const store = mode === 'durable' ? await openRows() : undefined;
 
 function verified(method: string, url: string, headers: Record<string, string | string[] | undefined>): boolean {
   const q = url.indexOf('?');
@@ -33,7 +78,7 @@ function verified(method: string, url: string, headers: Record<string, string | 
 }
 
 const server = createServer((req, res) => {
-  if (mode === 'sigv4' && !verified(req.method ?? 'GET', req.url ?? '/', req.headers)) {
+  if (mode !== 'md5' && !verified(req.method ?? 'GET', req.url ?? '/', req.headers)) {
     res.writeHead(403, { 'content-length': '0' });
     res.end();
     req.resume();
@@ -42,9 +87,13 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
-    const etag = createHash('md5').update(Buffer.concat(chunks)).digest('hex');
-    res.writeHead(200, { etag: `"${etag}"`, 'content-length': '0' });
-    res.end();
+    const body = Buffer.concat(chunks);
+    const etag = createHash('md5').update(body).digest('hex');
+    const stored = store ? store((req.url ?? '').split('?', 1)[0] ?? '', body, etag) : Promise.resolve();
+    stored.then(() => {
+      res.writeHead(200, { etag: `"${etag}"`, 'content-length': '0' });
+      res.end();
+    }, () => res.destroy());
   });
 });
 server.listen(0, '127.0.0.1', () => {

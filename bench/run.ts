@@ -151,9 +151,16 @@ function startLatchkey(dataDir: string): Promise<Proc & { endpoint: string }> {
   });
 }
 
+type BareMode = 'md5' | 'sigv4' | 'durable';
+const BARE_LABELS: Record<BareMode, string> = {
+  md5: '  Node floor: http + MD5',
+  sigv4: '  Node floor: + SigV4 check',
+  durable: '  Node floor: + SQLite row, fsync',
+};
+
 /** bench/bare-put.ts in one of its modes. */
-function startBarePut(mode: 'md5' | 'sigv4'): Promise<Proc & { endpoint: string }> {
-  return startPinnedServer('bare-put', [join(ROOT, 'dist/bench/bare-put.js'), mode, CREDENTIALS.secretAccessKey], /listening (\S+)/);
+function startBarePut(mode: BareMode, dataDir: string): Promise<Proc & { endpoint: string }> {
+  return startPinnedServer('bare-put', [join(ROOT, 'dist/bench/bare-put.js'), mode, CREDENTIALS.secretAccessKey, dataDir], /listening (\S+)/);
 }
 
 async function startNginx(dir: string, port: number): Promise<Proc> {
@@ -277,13 +284,15 @@ async function main(): Promise<void> {
     const ceilingRate = ceiling.ops / ceiling.seconds;
     results.push(`${'  disk: fsync\'d 4 KiB files, 64 at once'.padEnd(34)} ${ceilingRate.toFixed(0).padStart(8)}   (nginx WebDAV / ceiling = ${(nginxPut.ops / nginxPut.seconds / ceilingRate).toFixed(1)}; our PUT / ceiling = ${(ourPut.ops / ourPut.seconds / ceilingRate).toFixed(2)})`);
 
-    // Node's own floor on this core: no storage, no log, no policy; with and without checking the signature.
-    for (const mode of ['md5', 'sigv4'] as const) {
-      const bare = await startBarePut(mode);
+    // Node's own floor on this core: no log, no policy, no links; with and without checking the signature, then storing a row.
+    for (const mode of ['md5', 'sigv4', 'durable'] as const) {
+      const bareDir = join(work, `bare-${mode}`);
+      mkdirSync(bareDir);
+      const bare = await startBarePut(mode, bareDir);
       try {
         const list = putList(bare.endpoint, join(work, `bare-${mode}-urls.txt`));
         const figure = await warmThenMeasure(bare.pid, `${bare.endpoint}/`, { connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [list, String(KIB4)] });
-        const label = mode === 'md5' ? '  Node floor: http + MD5' : '  Node floor: + SigV4 check';
+        const label = BARE_LABELS[mode];
         results.push(`${row(label, figure, nginxPut)}   (our PUT / this = ${(ourPut.ops / ourPut.seconds / (figure.ops / figure.seconds)).toFixed(2)})`);
       } finally {
         bare.child.kill('SIGTERM');
