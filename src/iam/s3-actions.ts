@@ -30,10 +30,15 @@ export const S3_OPERATION_ACTIONS = {
   GetBucketCors: [{ action: 's3:GetBucketCORS', resource: 'bucket' }],
   DeleteBucketCors: [{ action: 's3:PutBucketCORS', resource: 'bucket' }],
   ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
+  GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
+  GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
+  GetBucketLifecycleConfiguration: [{ action: 's3:GetLifecycleConfiguration', resource: 'bucket' }],
+  GetBucketRequestPayment: [{ action: 's3:GetBucketRequestPayment', resource: 'bucket' }],
   PutObject: [{ action: 's3:PutObject', resource: 'object' }],
   GetObject: [{ action: 's3:GetObject', resource: 'object' }],
   HeadObject: [{ action: 's3:GetObject', resource: 'object' }],
   DeleteObject: [{ action: 's3:DeleteObject', resource: 'object' }],
+  GetObjectAcl: [{ action: 's3:GetObjectAcl', resource: 'object' }],
   // Checked once per key in the request body, each against that key's ARN.
   DeleteObjects: [{ action: 's3:DeleteObject', resource: 'object' }],
   CopyObject: [

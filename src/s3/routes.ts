@@ -29,7 +29,12 @@ export type OperationName =
   | 'ListMultipartUploads'
   | 'PutBucketCors'
   | 'GetBucketCors'
-  | 'DeleteBucketCors';
+  | 'DeleteBucketCors'
+  | 'GetBucketVersioning'
+  | 'GetBucketAcl'
+  | 'GetBucketLifecycleConfiguration'
+  | 'GetBucketRequestPayment'
+  | 'GetObjectAcl';
 
 export interface Route {
   readonly method: string;
@@ -54,6 +59,10 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['cors'], operation: 'GetBucketCors' },
   { method: 'PUT', target: 'bucket', query: ['cors'], operation: 'PutBucketCors' },
   { method: 'DELETE', target: 'bucket', query: ['cors'], operation: 'DeleteBucketCors' },
+  { method: 'GET', target: 'bucket', query: ['versioning'], operation: 'GetBucketVersioning' },
+  { method: 'GET', target: 'bucket', query: ['acl'], operation: 'GetBucketAcl' },
+  { method: 'GET', target: 'bucket', query: ['lifecycle'], operation: 'GetBucketLifecycleConfiguration' },
+  { method: 'GET', target: 'bucket', query: ['requestPayment'], operation: 'GetBucketRequestPayment' },
   { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
   { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
@@ -67,6 +76,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PUT', target: 'object', query: ['uploadId'], header: 'x-amz-copy-source', operation: 'UploadPartCopy' },
   { method: 'PUT', target: 'object', query: ['uploadId'], operation: 'UploadPart' },
   { method: 'GET', target: 'object', query: ['uploadId'], operation: 'ListParts' },
+  { method: 'GET', target: 'object', query: ['acl'], operation: 'GetObjectAcl' },
   { method: 'DELETE', target: 'object', query: ['uploadId'], operation: 'AbortMultipartUpload' },
   { method: 'PUT', target: 'object', header: 'x-amz-copy-source', operation: 'CopyObject' },
   { method: 'PUT', target: 'object', operation: 'PutObject' },

@@ -91,7 +91,8 @@ test('an operation we do not implement: 501 NotImplemented XML, not 500', async 
     ['GET', `/${BUCKET}/tagged?tagging`],
     ['PUT', `/${BUCKET}/tagged?tagging`],
     ['GET', `/${BUCKET}?website`],
-    ['GET', `/${BUCKET}?versioning`],
+    ['PUT', `/${BUCKET}?versioning`],
+    ['PUT', `/${BUCKET}/tagged?acl`],
     ['POST', `/${BUCKET}/tagged?restore`],
   ];
   for (const [method, path] of cases) {
