@@ -19,7 +19,8 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 120_000): Promise<RunResult> {
+/** Runs a program to its end; a non-zero exit is a result, failing to start is an error. */
+export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 120_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(file, [...args], { env, maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') reject(new Error(`${file} failed to run: ${error.message}\n${stderr}`));
