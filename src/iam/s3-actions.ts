@@ -32,6 +32,7 @@ export const S3_OPERATION_ACTIONS = {
   ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
   GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
   GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
+  PutBucketAcl: [{ action: 's3:PutBucketAcl', resource: 'bucket' }],
   GetBucketLifecycleConfiguration: [{ action: 's3:GetLifecycleConfiguration', resource: 'bucket' }],
   GetBucketRequestPayment: [{ action: 's3:GetBucketRequestPayment', resource: 'bucket' }],
   PutObject: [{ action: 's3:PutObject', resource: 'object' }],
@@ -39,6 +40,7 @@ export const S3_OPERATION_ACTIONS = {
   HeadObject: [{ action: 's3:GetObject', resource: 'object' }],
   DeleteObject: [{ action: 's3:DeleteObject', resource: 'object' }],
   GetObjectAcl: [{ action: 's3:GetObjectAcl', resource: 'object' }],
+  PutObjectAcl: [{ action: 's3:PutObjectAcl', resource: 'object' }],
   // Checked once per key in the request body, each against that key's ARN.
   DeleteObjects: [{ action: 's3:DeleteObject', resource: 'object' }],
   CopyObject: [

@@ -34,7 +34,9 @@ export type OperationName =
   | 'GetBucketAcl'
   | 'GetBucketLifecycleConfiguration'
   | 'GetBucketRequestPayment'
-  | 'GetObjectAcl';
+  | 'GetObjectAcl'
+  | 'PutBucketAcl'
+  | 'PutObjectAcl';
 
 export interface Route {
   readonly method: string;
@@ -61,6 +63,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', target: 'bucket', query: ['cors'], operation: 'DeleteBucketCors' },
   { method: 'GET', target: 'bucket', query: ['versioning'], operation: 'GetBucketVersioning' },
   { method: 'GET', target: 'bucket', query: ['acl'], operation: 'GetBucketAcl' },
+  { method: 'PUT', target: 'bucket', query: ['acl'], operation: 'PutBucketAcl' },
   { method: 'GET', target: 'bucket', query: ['lifecycle'], operation: 'GetBucketLifecycleConfiguration' },
   { method: 'GET', target: 'bucket', query: ['requestPayment'], operation: 'GetBucketRequestPayment' },
   { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
@@ -77,6 +80,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PUT', target: 'object', query: ['uploadId'], operation: 'UploadPart' },
   { method: 'GET', target: 'object', query: ['uploadId'], operation: 'ListParts' },
   { method: 'GET', target: 'object', query: ['acl'], operation: 'GetObjectAcl' },
+  { method: 'PUT', target: 'object', query: ['acl'], operation: 'PutObjectAcl' },
   { method: 'DELETE', target: 'object', query: ['uploadId'], operation: 'AbortMultipartUpload' },
   { method: 'PUT', target: 'object', header: 'x-amz-copy-source', operation: 'CopyObject' },
   { method: 'PUT', target: 'object', operation: 'PutObject' },

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { policyDocument, userWithPolicies } from '../helpers/admin-client.js';
 import { assertBotoError, boto } from '../helpers/admin-boto.js';
-import type { TestCredentials } from '../helpers/clients.js';
+import { aws, type TestCredentials } from '../helpers/clients.js';
+import { cliErrorCode } from '../helpers/e2e-clients.js';
 import { fingerprint, readDiskState } from '../helpers/disk-state.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -81,5 +82,67 @@ out(r)
     assert.equal(denied['get'], 'hello', 'the reader may read the object itself');
     for (const name of ['versioning', 'bucket_acl', 'object_acl', 'payer', 'lifecycle']) assertBotoError(denied[name], 'AccessDenied', 403, name);
     assert.equal(fingerprint(readDiskState(server.dataDir)), before);
+  });
+});
+
+describe('ACLs are disabled (bucket owner enforced): writes that grant more than the owner has are refused, not ignored', () => {
+  it('boto3: an owner-only canned ACL is accepted; public-read or a grant is AccessControlListNotSupported (bucket: InvalidBucketAclWithObjectOwnership); nothing changes', async () => {
+    const r = await boto<Record<string, unknown>>(server, `
+r = {}
+r['put_private'] = s3.put_object(Bucket='settings', Key='acl/private.txt', Body=b'p', ACL='private')['ETag']
+r['put_owner'] = s3.put_object(Bucket='settings', Key='acl/owner.txt', Body=b'o', ACL='bucket-owner-full-control')['ETag']
+r['bucket_private'] = s3.create_bucket(Bucket='settings-private', ACL='private')['ResponseMetadata']['HTTPStatusCode']
+out(r)
+`);
+    assert.equal(r['put_private'], '"83878c91171338902e0fe0fb97a8c47a"');
+    assert.equal(r['bucket_private'], 200);
+
+    const before = fingerprint(readDiskState(server.dataDir));
+    const refused = await boto<Record<string, unknown>>(server, `
+r = {}
+r['put_public'] = client_error(s3.put_object, Bucket='settings', Key='acl/public.txt', Body=b'x', ACL='public-read')
+r['put_grant'] = client_error(s3.put_object, Bucket='settings', Key='acl/grant.txt', Body=b'x', GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
+r['copy_public'] = client_error(s3.copy_object, Bucket='settings', Key='acl/copy.txt', CopySource={'Bucket': 'settings', 'Key': 'doc.txt'}, ACL='public-read')
+r['multipart_public'] = client_error(s3.create_multipart_upload, Bucket='settings', Key='acl/mp.bin', ACL='public-read-write')
+r['bucket_public'] = client_error(s3.create_bucket, Bucket='settings-public', ACL='public-read')
+r['put_bucket_acl_public'] = client_error(s3.put_bucket_acl, Bucket='settings', ACL='public-read')
+r['put_object_acl_public'] = client_error(s3.put_object_acl, Bucket='settings', Key='doc.txt', ACL='public-read')
+owner = {'ID': 'root', 'DisplayName': 'root'}
+everyone = {'Grantee': {'Type': 'Group', 'URI': 'http://acs.amazonaws.com/groups/global/AllUsers'}, 'Permission': 'READ'}
+r['put_bucket_acl_doc_public'] = client_error(s3.put_bucket_acl, Bucket='settings', AccessControlPolicy={'Owner': owner, 'Grants': [{'Grantee': {**owner, 'Type': 'CanonicalUser'}, 'Permission': 'FULL_CONTROL'}, everyone]})
+r['put_object_acl_missing'] = client_error(s3.put_object_acl, Bucket='settings', Key='missing.txt', ACL='private')
+out(r)
+`);
+    for (const name of ['put_public', 'put_grant', 'copy_public', 'multipart_public', 'put_bucket_acl_public', 'put_object_acl_public', 'put_bucket_acl_doc_public']) {
+      assertBotoError(refused[name], 'AccessControlListNotSupported', 400, name);
+    }
+    assertBotoError(refused['bucket_public'], 'InvalidBucketAclWithObjectOwnership', 400, 'create_bucket');
+    assertBotoError(refused['put_object_acl_missing'], 'NoSuchKey', 404, 'put_object_acl on a missing key');
+    assert.equal(fingerprint(readDiskState(server.dataDir)), before);
+
+    // The aws CLI's --acl public-read fails loudly instead of leaving a private object behind.
+    const cli = await aws(server, ['s3api', 'put-object', '--bucket', 'settings', '--key', 'acl/cli.txt', '--acl', 'public-read']);
+    assert.notEqual(cli.code, 0);
+    assert.equal(cliErrorCode(cli), 'AccessControlListNotSupported');
+    assert.equal(fingerprint(readDiskState(server.dataDir)), before);
+  });
+
+  it('PutBucketAcl / PutObjectAcl that grant the owner alone (canned or as a document) succeed and change nothing; without s3:PutObjectAcl, AccessDenied', async () => {
+    const r = await boto<Record<string, unknown>>(server, `
+owner = {'ID': 'root', 'DisplayName': 'root'}
+r = {}
+r['bucket_canned'] = s3.put_bucket_acl(Bucket='settings', ACL='private')['ResponseMetadata']['HTTPStatusCode']
+r['bucket_doc'] = s3.put_bucket_acl(Bucket='settings', AccessControlPolicy={'Owner': owner, 'Grants': [{'Grantee': {**owner, 'Type': 'CanonicalUser'}, 'Permission': 'FULL_CONTROL'}]})['ResponseMetadata']['HTTPStatusCode']
+r['object_canned'] = s3.put_object_acl(Bucket='settings', Key='doc.txt', ACL='bucket-owner-full-control')['ResponseMetadata']['HTTPStatusCode']
+r['grants'] = s3.get_object_acl(Bucket='settings', Key='doc.txt')['Grants']
+out(r)
+`);
+    assert.deepEqual([r['bucket_canned'], r['bucket_doc'], r['object_canned']], [200, 200, 200]);
+    assert.deepEqual(r['grants'], [{ Grantee: { ID: 'root', DisplayName: 'root', Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' }]);
+    const denied = await boto<Record<string, unknown>>(server, `
+out({'object': client_error(s3.put_object_acl, Bucket='settings', Key='doc.txt', ACL='private'), 'bucket': client_error(s3.put_bucket_acl, Bucket='settings', ACL='private')})
+`, null, reader);
+    assertBotoError(denied['object'], 'AccessDenied', 403, 'put_object_acl');
+    assertBotoError(denied['bucket'], 'AccessDenied', 403, 'put_bucket_acl');
   });
 });

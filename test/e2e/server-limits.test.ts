@@ -92,7 +92,7 @@ test('an operation we do not implement: 501 NotImplemented XML, not 500', async 
     ['PUT', `/${BUCKET}/tagged?tagging`],
     ['GET', `/${BUCKET}?website`],
     ['PUT', `/${BUCKET}?versioning`],
-    ['PUT', `/${BUCKET}/tagged?acl`],
+    ['PUT', `/${BUCKET}?lifecycle`],
     ['POST', `/${BUCKET}/tagged?restore`],
   ];
   for (const [method, path] of cases) {

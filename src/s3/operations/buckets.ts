@@ -1,5 +1,6 @@
 import { S3Error } from '../../errors.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
+import { refuseAclHeaders } from '../acl-headers.js';
 import { requireValidBucketName } from '../bucket-name.js';
 import type { RequestContext } from '../context.js';
 import { xmlDate } from '../http-dates.js';
@@ -36,6 +37,7 @@ export async function listBuckets(ctx: RequestContext, _auth: VerifiedAuth, deps
 export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const name = bucketName(ctx);
   requireValidBucketName(name);
+  refuseAclHeaders(ctx, 'bucket');
   const body = await readXmlBody(ctx, auth, { optional: true });
   const constraint = body ? locationConstraint(body) : undefined;
   if (constraint !== undefined && constraint !== '' && constraint !== deps.region) {

@@ -1,9 +1,11 @@
 import { S3Error } from '../../errors.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
+import { refuseAclHeaders } from '../acl-headers.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
-import { sendXmlText } from '../respond.js';
-import { escapeXml, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
+import { readXmlBody } from '../request-body.js';
+import { sendEmpty, sendXmlText } from '../respond.js';
+import { asList, escapeXml, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
 import { bucketName, requireBucket } from './buckets.js';
 import { objectKey } from './objects-read.js';
 
@@ -43,6 +45,43 @@ export async function getObjectAcl(ctx: RequestContext, _auth: VerifiedAuth, dep
   await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
   // With ACLs disabled the bucket owner owns every object, whoever wrote it.
   sendXmlText(ctx, ownerOnlyAcl(bucket.owner));
+}
+
+/** PUT ?acl on a bucket: accepted only when it grants the owner alone, which changes nothing (acl-headers.ts). */
+export async function putBucketAcl(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  await requireOwnerOnly(ctx, auth, bucket.owner);
+  sendEmpty(ctx, 200);
+}
+
+export async function putObjectAcl(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
+  await requireOwnerOnly(ctx, auth, bucket.owner);
+  sendEmpty(ctx, 200);
+}
+
+/** A canned ACL header, or an AccessControlPolicy document whose every grant is the owner's FULL_CONTROL. */
+async function requireOwnerOnly(ctx: RequestContext, auth: VerifiedAuth, owner: string): Promise<void> {
+  refuseAclHeaders(ctx);
+  const document = await readXmlBody(ctx, auth, { optional: true });
+  const canned = ctx.header('x-amz-acl');
+  if (document === undefined) {
+    // refuseAclHeaders let through only an owner-only canned ACL, or none.
+    if (canned === undefined) throw new S3Error('MissingSecurityHeader', undefined, { MissingHeaderName: 'x-amz-acl' });
+    return;
+  }
+  if (canned !== undefined) throw new S3Error('UnexpectedContent', 'This request does not support content');
+  const policy = document['AccessControlPolicy'];
+  const list = policy !== null && typeof policy === 'object' ? (policy as Record<string, unknown>)['AccessControlList'] : undefined;
+  if (list === undefined || list === null || typeof list !== 'object') throw new S3Error('MalformedACLError');
+  const grants = asList((list as Record<string, unknown>)['Grant']);
+  const ownerOnly = grants.every((grant) => {
+    const { Grantee: grantee, Permission: permission } = (grant ?? {}) as Record<string, unknown>;
+    const id = grantee !== null && typeof grantee === 'object' ? (grantee as Record<string, unknown>)['ID'] : undefined;
+    return permission === 'FULL_CONTROL' && typeof id === 'string' && id.trim() === owner;
+  });
+  if (!ownerOnly) throw new S3Error('AccessControlListNotSupported');
 }
 
 function ownerOnlyAcl(owner: string): string {

@@ -4,7 +4,9 @@ import type { S3Deps } from '../deps.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './buckets.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
-import { getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketVersioning, getObjectAcl } from './fixed-settings.js';
+import {
+  getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketVersioning, getObjectAcl, putBucketAcl, putObjectAcl,
+} from './fixed-settings.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { getObject, headObject } from './objects-read.js';
 import { copyObject, deleteObject, deleteObjects, putObject } from './objects-write.js';
@@ -46,4 +48,6 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   GetBucketLifecycleConfiguration: getBucketLifecycleConfiguration,
   GetBucketRequestPayment: getBucketRequestPayment,
   GetObjectAcl: getObjectAcl,
+  PutBucketAcl: putBucketAcl,
+  PutObjectAcl: putObjectAcl,
 };

@@ -4,6 +4,7 @@ import { objectArn } from '../../iam/index.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { MAX_PART_SIZE } from '../../storage/multipart-plan.js';
 import type { ChecksumType, PartRecord, UploadRecord } from '../../storage/upload-store.js';
+import { refuseAclHeaders } from '../acl-headers.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
@@ -63,6 +64,7 @@ function checksumTypeHeaders(upload: UploadRecord): Record<string, string> {
 export async function createMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
+  refuseAclHeaders(ctx);
   const metadata = metadataFromHeaders(ctx);
   const checksum = requestedChecksum(ctx);
   await requireBucket(ctx, deps);

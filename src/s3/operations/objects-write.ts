@@ -5,6 +5,7 @@ import { percentDecode } from '../../sigv4/uri-encode.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { INLINE_MAX } from '../../storage/storage.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
+import { refuseAclHeaders } from '../acl-headers.js';
 import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
@@ -45,6 +46,7 @@ async function writeConditions(ctx: RequestContext, deps: S3Deps, bucket: string
 export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
+  refuseAclHeaders(ctx);
   const metadata = metadataFromHeaders(ctx);
   await requireBucket(ctx, deps);
   await writeConditions(ctx, deps, bucket, key);
@@ -127,6 +129,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
   const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
+  refuseAclHeaders(ctx);
   const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });

@@ -4,6 +4,7 @@ import { objectArn } from '../../iam/index.js';
 import type { Logger } from '../../server/logger.js';
 import type { Storage } from '../../storage/storage.js';
 import type { ObjectMetadataInput } from '../../storage/types.js';
+import { isOwnerOnlyAcl } from '../acl-headers.js';
 import { resolveAddress, type Address } from '../addressing.js';
 import type { AuthDeps } from '../auth.js';
 import type { Authorizer } from '../authorize.js';
@@ -92,7 +93,7 @@ async function handlePostObject(ctx: RequestContext, deps: PostObjectDeps): Prom
     range = { min: allowed.min, max: Math.min(allowed.max, MAX_OBJECT_SIZE) };
   }
   const acl = fields.get('acl');
-  if (acl !== undefined && acl !== 'private') throw new S3Error('AccessControlListNotSupported');
+  if (acl !== undefined && !isOwnerOnlyAcl(acl)) throw new S3Error('AccessControlListNotSupported');
   await deps.authorizer.check(ctx, verified, 's3:PutObject', objectArn(bucket, key), bucket);
 
   const etag = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range);
