@@ -80,6 +80,24 @@ describe('s3cmd (Debian, SigV4)', { skip: S3CMD_MISSING }, () => {
     assert.ok(!snapshotDisk(server.dataDir).buckets.includes('s3cmd-sync'));
   });
 
+  it('setacl/put --acl-public are refused (ACLs are disabled), --acl-private is accepted; modify replaces a header in place', async () => {
+    ok(await s3cmd(server, ['mb', 's3://s3cmd-acl']));
+    ok(await s3cmd(server, ['put', file('acl.txt', 'acl\n'), 's3://s3cmd-acl/acl.txt']));
+    const before = snapshotDisk(server.dataDir);
+    for (const args of [['setacl', '--acl-public', 's3://s3cmd-acl/acl.txt'], ['put', '--acl-public', file('pub.txt', 'pub\n'), 's3://s3cmd-acl/pub.txt']]) {
+      const refused = await s3cmd(server, args);
+      assert.notEqual(refused.code, 0, args.join(' '));
+      assert.match(refused.stderr, /400 \(AccessControlListNotSupported\)/, args.join(' '));
+    }
+    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    ok(await s3cmd(server, ['setacl', '--acl-private', 's3://s3cmd-acl/acl.txt']));
+
+    ok(await s3cmd(server, ['modify', '--add-header=Cache-Control:max-age=60', 's3://s3cmd-acl/acl.txt']));
+    const head = await fetch(ok(await s3cmd(server, ['signurl', 's3://s3cmd-acl/acl.txt', '+600'])).stdout.trim());
+    assert.equal(head.headers.get('cache-control'), 'max-age=60');
+    assert.equal(await head.text(), 'acl\n');
+  });
+
   it('signurl makes a SigV2 link plain HTTP can fetch; tampered it is SignatureDoesNotMatch, past its time "Request has expired"', async () => {
     ok(await s3cmd(server, ['mb', 's3://s3cmd-link']));
     ok(await s3cmd(server, ['put', file('link.txt', 'linked\n'), 's3://s3cmd-link/link.txt']));
