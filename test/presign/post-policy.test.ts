@@ -333,6 +333,23 @@ describe('POST policy uploads that are refused (status, code, nothing on disk)',
     });
   });
 
+  test('a storage class, encryption or Object Lock the server does not have, even when the policy allows it', async () => {
+    await assertRefused(() => upload({ key: 'no/glacier.txt', fields: [['x-amz-storage-class', 'GLACIER']], conditions: [{ 'x-amz-storage-class': 'GLACIER' }] }), {
+      status: 400,
+      code: 'InvalidStorageClass',
+    });
+    await assertRefused(() => upload({ key: 'no/sse.txt', fields: [['x-amz-server-side-encryption', 'AES256']], conditions: [{ 'x-amz-server-side-encryption': 'AES256' }] }), {
+      status: 501,
+      code: 'NotImplemented',
+    });
+    await assertRefused(() => upload({ key: 'no/lock.txt', fields: [['x-amz-object-lock-legal-hold', 'ON']], conditions: [{ 'x-amz-object-lock-legal-hold': 'ON' }] }), {
+      status: 400,
+      code: 'InvalidRequest',
+    });
+    const standard = await upload({ key: 'ok/standard.txt', fields: [['x-amz-storage-class', 'STANDARD']], conditions: [{ 'x-amz-storage-class': 'STANDARD' }] });
+    assert.equal(standard.status, 204, standard.text);
+  });
+
   test('content-length-range: too large and too small, with the sizes', async () => {
     await assertRefused(() => upload({ key: 'no/large.txt', conditions: [['content-length-range', 1, 100]], file: { content: 'z'.repeat(1000), filename: 'l.txt' } }), {
       status: 400,

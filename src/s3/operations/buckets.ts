@@ -1,6 +1,7 @@
 import { S3Error } from '../../errors.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { refuseAclHeaders } from '../acl-headers.js';
+import { refuseObjectLockBucket } from '../write-options.js';
 import { requireValidBucketName } from '../bucket-name.js';
 import type { RequestContext } from '../context.js';
 import { xmlDate } from '../http-dates.js';
@@ -38,6 +39,7 @@ export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps
   const name = bucketName(ctx);
   requireValidBucketName(name);
   refuseAclHeaders(ctx, 'bucket');
+  refuseObjectLockBucket((name) => ctx.header(name));
   const body = await readXmlBody(ctx, auth, { optional: true });
   const constraint = body ? locationConstraint(body) : undefined;
   if (constraint !== undefined && constraint !== '' && constraint !== deps.region) {

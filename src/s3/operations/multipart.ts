@@ -5,6 +5,7 @@ import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { MAX_PART_SIZE } from '../../storage/multipart-plan.js';
 import type { ChecksumType, PartRecord, UploadRecord } from '../../storage/upload-store.js';
 import { refuseAclHeaders } from '../acl-headers.js';
+import { refuseUnsupportedWriteOptions } from '../write-options.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
@@ -65,6 +66,7 @@ export async function createMultipartUpload(ctx: RequestContext, _auth: Verified
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
   refuseAclHeaders(ctx);
+  refuseUnsupportedWriteOptions((name) => ctx.header(name));
   const metadata = metadataFromHeaders(ctx);
   const checksum = requestedChecksum(ctx);
   await requireBucket(ctx, deps);

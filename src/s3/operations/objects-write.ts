@@ -6,6 +6,7 @@ import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { INLINE_MAX } from '../../storage/storage.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
 import { refuseAclHeaders } from '../acl-headers.js';
+import { refuseUnsupportedWriteOptions } from '../write-options.js';
 import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
@@ -47,6 +48,7 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
   refuseAclHeaders(ctx);
+  refuseUnsupportedWriteOptions((name) => ctx.header(name));
   const metadata = metadataFromHeaders(ctx);
   await requireBucket(ctx, deps);
   await writeConditions(ctx, deps, bucket, key);
@@ -130,6 +132,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   const key = objectKey(ctx);
   const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
   refuseAclHeaders(ctx);
+  refuseUnsupportedWriteOptions((name) => ctx.header(name));
   const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });

@@ -5,6 +5,7 @@ import type { Logger } from '../../server/logger.js';
 import type { Storage } from '../../storage/storage.js';
 import type { ObjectMetadataInput } from '../../storage/types.js';
 import { isOwnerOnlyAcl } from '../acl-headers.js';
+import { refuseUnsupportedWriteOptions } from '../write-options.js';
 import { resolveAddress, type Address } from '../addressing.js';
 import type { AuthDeps } from '../auth.js';
 import type { Authorizer } from '../authorize.js';
@@ -94,6 +95,7 @@ async function handlePostObject(ctx: RequestContext, deps: PostObjectDeps): Prom
   }
   const acl = fields.get('acl');
   if (acl !== undefined && !isOwnerOnlyAcl(acl)) throw new S3Error('AccessControlListNotSupported');
+  refuseUnsupportedWriteOptions((name) => fields.get(name));
   await deps.authorizer.check(ctx, verified, 's3:PutObject', objectArn(bucket, key), bucket);
 
   const etag = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range);
