@@ -30,6 +30,7 @@ export const S3_OPERATION_ACTIONS = {
   GetBucketCors: [{ action: 's3:GetBucketCORS', resource: 'bucket' }],
   DeleteBucketCors: [{ action: 's3:PutBucketCORS', resource: 'bucket' }],
   ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
+  ListObjectVersions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }],
   GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
   GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
   PutBucketAcl: [{ action: 's3:PutBucketAcl', resource: 'bucket' }],

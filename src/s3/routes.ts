@@ -36,7 +36,8 @@ export type OperationName =
   | 'GetBucketRequestPayment'
   | 'GetObjectAcl'
   | 'PutBucketAcl'
-  | 'PutObjectAcl';
+  | 'PutObjectAcl'
+  | 'ListObjectVersions';
 
 export interface Route {
   readonly method: string;
@@ -67,6 +68,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['lifecycle'], operation: 'GetBucketLifecycleConfiguration' },
   { method: 'GET', target: 'bucket', query: ['requestPayment'], operation: 'GetBucketRequestPayment' },
   { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
+  { method: 'GET', target: 'bucket', query: ['versions'], operation: 'ListObjectVersions' },
   { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },

@@ -8,6 +8,7 @@ import {
   getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketVersioning, getObjectAcl, putBucketAcl, putObjectAcl,
 } from './fixed-settings.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
+import { listObjectVersions } from './versions.js';
 import { getObject, headObject } from './objects-read.js';
 import { copyObject, deleteObject, deleteObjects, putObject } from './objects-write.js';
 import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
@@ -50,4 +51,5 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   GetObjectAcl: getObjectAcl,
   PutBucketAcl: putBucketAcl,
   PutObjectAcl: putObjectAcl,
+  ListObjectVersions: listObjectVersions,
 };

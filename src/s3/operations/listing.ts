@@ -10,7 +10,7 @@ import { bucketName } from './buckets.js';
 
 const MAX_KEYS = 1000;
 
-interface CommonParams {
+export interface CommonParams {
   readonly prefix: string;
   readonly delimiter: string;
   readonly maxKeys: number;
@@ -18,7 +18,7 @@ interface CommonParams {
   readonly encodingType: 'url' | undefined;
 }
 
-function commonParams(ctx: RequestContext): CommonParams {
+export function commonParams(ctx: RequestContext): CommonParams {
   const encodingType = ctx.query.get('encoding-type');
   if (encodingType !== undefined && encodingType !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encodingType });
   const maxKeysText = ctx.query.get('max-keys');
@@ -32,7 +32,7 @@ function commonParams(ctx: RequestContext): CommonParams {
   return { prefix: ctx.query.get('prefix') ?? '', delimiter: ctx.query.get('delimiter') ?? '', maxKeys, encode, encodingType };
 }
 
-async function list(ctx: RequestContext, deps: S3Deps, params: CommonParams, after: string | undefined): Promise<ListObjectsPage> {
+export async function list(ctx: RequestContext, deps: S3Deps, params: CommonParams, after: string | undefined): Promise<ListObjectsPage> {
   const bucket = bucketName(ctx);
   const result = await deps.metadata.listObjects({
     bucket,
@@ -57,7 +57,7 @@ function contents(page: ListObjectsPage, params: CommonParams, withOwner: string
   }));
 }
 
-function prefixes(page: ListObjectsPage, params: CommonParams) {
+export function prefixes(page: ListObjectsPage, params: CommonParams) {
   return page.commonPrefixes.map((p) => ({ Prefix: params.encode(p) }));
 }
 

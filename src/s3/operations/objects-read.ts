@@ -7,6 +7,7 @@ import { sendBody } from '../send-body.js';
 import { objectHeaders } from '../object-headers.js';
 import { selectRange } from '../part-range.js';
 import { bucketName } from './buckets.js';
+import { checkVersionParam } from './versions.js';
 
 export function objectKey(ctx: RequestContext): string {
   if (ctx.key === undefined) throw new S3Error('InvalidRequest', 'An object key is required.');
@@ -22,7 +23,8 @@ export function readConditions(ctx: RequestContext) {
   };
 }
 
-export async function headObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function headObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  if (ctx.query.has('versionId')) await checkVersionParam(ctx, auth, deps, 's3:GetObjectVersion');
   const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
   const headers = objectHeaders(ctx, object);
   checkConditions(readConditions(ctx), object);
@@ -39,7 +41,8 @@ export async function headObject(ctx: RequestContext, _auth: VerifiedAuth, deps:
 }
 
 /** The descriptor is opened before the status line goes out: a DELETE or PUT meanwhile cannot cut the read short. */
-export async function getObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  if (ctx.query.has('versionId')) await checkVersionParam(ctx, auth, deps, 's3:GetObjectVersion');
   let headers: Record<string, string> = {};
   const found = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
     range: (found) => {

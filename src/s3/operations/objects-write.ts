@@ -16,6 +16,7 @@ import { openRequestBody, readWholeRequestBody, readXmlBody } from '../request-b
 import { sendEmpty, sendXml } from '../respond.js';
 import { bucketName, requireBucket } from './buckets.js';
 import { objectKey } from './objects-read.js';
+import { checkVersionParam, requireNullVersion } from './versions.js';
 
 function checksumHeaders(object: ObjectRecord): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -61,7 +62,8 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object) });
 }
 
-export async function deleteObject(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deleteObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  if (ctx.query.has('versionId')) await checkVersionParam(ctx, auth, deps, 's3:DeleteObjectVersion');
   await deps.storage.deleteObject(bucketName(ctx), objectKey(ctx));
   sendEmpty(ctx, 204);
 }
@@ -79,21 +81,27 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
   if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
   const quietValue = request['Quiet'];
   const quiet = typeof quietValue === 'string' && quietValue.trim().toLowerCase() === 'true';
-  const deleted: Array<{ Key: string }> = [];
-  const errors: Array<{ Key: string; Code: string; Message: string }> = [];
+  const deleted: Array<{ Key: string; VersionId?: string }> = [];
+  const errors: Array<{ Key: string; VersionId?: string; Code: string; Message: string }> = [];
   for (const entry of entries) {
-    const key = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)['Key'] : undefined;
-    if (typeof key !== 'string') throw new S3Error('MalformedXML');
-    if (!(await deps.authorizer.allows(ctx, auth, 's3:DeleteObject', objectArn(bucket, key), bucket))) {
-      errors.push({ Key: key, Code: 'AccessDenied', Message: 'Access Denied' });
+    const fields = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>) : {};
+    const key = fields['Key'];
+    const versionId = fields['VersionId'];
+    if (typeof key !== 'string' || (versionId !== undefined && typeof versionId !== 'string')) throw new S3Error('MalformedXML');
+    const named = versionId === undefined ? { Key: key } : { Key: key, VersionId: versionId };
+    // Naming a version ("null" is the only one) needs the version action, as on S3.
+    const action = versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion';
+    if (!(await deps.authorizer.allows(ctx, auth, action, objectArn(bucket, key), bucket))) {
+      errors.push({ ...named, Code: 'AccessDenied', Message: 'Access Denied' });
       continue;
     }
     try {
+      requireNullVersion(versionId);
       await deps.storage.deleteObject(bucket, key);
-      deleted.push({ Key: key });
+      deleted.push(named);
     } catch (e) {
       if (!(e instanceof S3Error)) throw e;
-      errors.push({ Key: key, Code: e.code, Message: e.message });
+      errors.push({ ...named, Code: e.code, Message: e.message });
     }
   }
   sendXml(ctx, 'DeleteResult', { Deleted: quiet ? [] : deleted, Error: errors });
