@@ -31,6 +31,7 @@ export const S3_OPERATION_ACTIONS = {
   DeleteBucketCors: [{ action: 's3:PutBucketCORS', resource: 'bucket' }],
   ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
   ListObjectVersions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }],
+  GetBucketTagging: [{ action: 's3:GetBucketTagging', resource: 'bucket' }],
   GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
   GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
   PutBucketAcl: [{ action: 's3:PutBucketAcl', resource: 'bucket' }],
@@ -42,6 +43,9 @@ export const S3_OPERATION_ACTIONS = {
   DeleteObject: [{ action: 's3:DeleteObject', resource: 'object' }],
   GetObjectAcl: [{ action: 's3:GetObjectAcl', resource: 'object' }],
   PutObjectAcl: [{ action: 's3:PutObjectAcl', resource: 'object' }],
+  GetObjectTagging: [{ action: 's3:GetObjectTagging', resource: 'object' }],
+  PutObjectTagging: [{ action: 's3:PutObjectTagging', resource: 'object' }],
+  DeleteObjectTagging: [{ action: 's3:DeleteObjectTagging', resource: 'object' }],
   // Checked once per key in the request body, each against that key's ARN.
   DeleteObjects: [{ action: 's3:DeleteObject', resource: 'object' }],
   CopyObject: [

@@ -37,7 +37,11 @@ export type OperationName =
   | 'GetObjectAcl'
   | 'PutBucketAcl'
   | 'PutObjectAcl'
-  | 'ListObjectVersions';
+  | 'ListObjectVersions'
+  | 'GetObjectTagging'
+  | 'PutObjectTagging'
+  | 'DeleteObjectTagging'
+  | 'GetBucketTagging';
 
 export interface Route {
   readonly method: string;
@@ -69,6 +73,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['requestPayment'], operation: 'GetBucketRequestPayment' },
   { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
   { method: 'GET', target: 'bucket', query: ['versions'], operation: 'ListObjectVersions' },
+  { method: 'GET', target: 'bucket', query: ['tagging'], operation: 'GetBucketTagging' },
   { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },
@@ -83,6 +88,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'object', query: ['uploadId'], operation: 'ListParts' },
   { method: 'GET', target: 'object', query: ['acl'], operation: 'GetObjectAcl' },
   { method: 'PUT', target: 'object', query: ['acl'], operation: 'PutObjectAcl' },
+  { method: 'GET', target: 'object', query: ['tagging'], operation: 'GetObjectTagging' },
+  { method: 'PUT', target: 'object', query: ['tagging'], operation: 'PutObjectTagging' },
+  { method: 'DELETE', target: 'object', query: ['tagging'], operation: 'DeleteObjectTagging' },
   { method: 'DELETE', target: 'object', query: ['uploadId'], operation: 'AbortMultipartUpload' },
   { method: 'PUT', target: 'object', header: 'x-amz-copy-source', operation: 'CopyObject' },
   { method: 'PUT', target: 'object', operation: 'PutObject' },

@@ -88,8 +88,8 @@ test('request headers over 16 KiB: 431', async () => {
 test('an operation we do not implement: 501 NotImplemented XML, not 500', async () => {
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tagged', Body: 'x' }));
   const cases: Array<[string, string]> = [
-    ['GET', `/${BUCKET}/tagged?tagging`],
-    ['PUT', `/${BUCKET}/tagged?tagging`],
+    ['GET', `/${BUCKET}/tagged?retention`],
+    ['PUT', `/${BUCKET}?tagging`],
     ['GET', `/${BUCKET}?website`],
     ['PUT', `/${BUCKET}?versioning`],
     ['PUT', `/${BUCKET}?lifecycle`],

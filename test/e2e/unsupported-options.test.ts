@@ -58,4 +58,27 @@ out({'put': client_error(s3.put_object, Bucket='options', Key='ssec.txt', Body=b
     assertBotoError(r['put'], 'NotImplemented', 501, 'SSE-C');
     assert.equal(fingerprint(readDiskState(server.dataDir)), before);
   });
+
+  it('tags: every object reads back an empty tag set, which may be set again or deleted; setting any tag is NotImplemented; a bucket has NoSuchTagSet', async () => {
+    const before = fingerprint(readDiskState(server.dataDir));
+    const r = await boto<Record<string, unknown>>(server, `
+r = {}
+r['get'] = s3.get_object_tagging(Bucket='options', Key='source.txt')['TagSet']
+r['put_empty'] = s3.put_object_tagging(Bucket='options', Key='source.txt', Tagging={'TagSet': []})['ResponseMetadata']['HTTPStatusCode']
+r['put_tag'] = client_error(s3.put_object_tagging, Bucket='options', Key='source.txt', Tagging={'TagSet': [{'Key': 'team', 'Value': 'a'}]})
+r['delete'] = s3.delete_object_tagging(Bucket='options', Key='source.txt')['ResponseMetadata']['HTTPStatusCode']
+r['get_missing'] = client_error(s3.get_object_tagging, Bucket='options', Key='missing.txt')
+r['bucket'] = client_error(s3.get_bucket_tagging, Bucket='options')
+r['bucket_missing'] = client_error(s3.get_bucket_tagging, Bucket='no-such-options')
+out(r)
+`);
+    assert.deepEqual(r['get'], []);
+    assert.equal(r['put_empty'], 200);
+    assertBotoError(r['put_tag'], 'NotImplemented', 501, 'put a tag');
+    assert.equal(r['delete'], 204);
+    assertBotoError(r['get_missing'], 'NoSuchKey', 404, 'missing key');
+    assertBotoError(r['bucket'], 'NoSuchTagSet', 404, 'bucket tags');
+    assertBotoError(r['bucket_missing'], 'NoSuchBucket', 404, 'missing bucket');
+    assert.equal(fingerprint(readDiskState(server.dataDir)), before);
+  });
 });

@@ -5,7 +5,8 @@ import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets 
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
 import {
-  getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketVersioning, getObjectAcl, putBucketAcl, putObjectAcl,
+  deleteObjectTagging, getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketTagging, getBucketVersioning,
+  getObjectAcl, getObjectTagging, putBucketAcl, putObjectAcl, putObjectTagging,
 } from './fixed-settings.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { listObjectVersions } from './versions.js';
@@ -52,4 +53,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   PutBucketAcl: putBucketAcl,
   PutObjectAcl: putObjectAcl,
   ListObjectVersions: listObjectVersions,
+  GetObjectTagging: getObjectTagging,
+  PutObjectTagging: putObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
+  GetBucketTagging: getBucketTagging,
 };
