@@ -50,7 +50,7 @@ export class LatchkeyClient {
       now: this.now(),
       crypto: nodeCrypto,
       headers,
-      payloadHash: Buffer.from(nodeCrypto.sha256(body)).toString('hex'),
+      payloadHash: nodeCrypto.sha256Hex(body),
     });
     const response = await this.transport(new URL(url), input.method, signed.headers, body);
     if (response.status >= 300) throw errorFrom(response);

@@ -134,7 +134,7 @@ async function send(input: PresignedMultipartInput, method: string, query: strin
     region: input.region,
     now: (input.now ?? Date.now)(),
     crypto,
-    payloadHash: Buffer.from(crypto.sha256(body)).toString('hex'),
+    payloadHash: crypto.sha256Hex(body),
   });
   // fetch derives Host from the URL, exactly as it was signed.
   const { host: _host, ...sendHeaders } = signed.headers;

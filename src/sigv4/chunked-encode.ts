@@ -1,6 +1,5 @@
 import { STREAMING_SIGNED, STREAMING_UNSIGNED_TRAILER, type StreamingPayload } from './chunked.js';
 import { canonicalTrailers, chunkStringToSign, signChunkString, trailerStringToSign, type ChunkSigningContext } from './chunked-signature.js';
-import { toHex } from './hex.js';
 import type { CryptoProvider } from './types.js';
 
 export interface ChunkedEncodeOptions {
@@ -25,7 +24,7 @@ export function encodeChunked(chunks: readonly Uint8Array[], options: ChunkedEnc
 
   const sizeLine = (size: number, data: Uint8Array): string => {
     if (!signed || signing === undefined) return `${size.toString(16)}\r\n`;
-    previous = signChunkString(options.crypto, signing, chunkStringToSign(signing, previous, toHex(options.crypto.sha256(data))));
+    previous = signChunkString(options.crypto, signing, chunkStringToSign(signing, previous, options.crypto.sha256Hex(data)));
     return `${size.toString(16)};chunk-signature=${previous}\r\n`;
   };
 
@@ -42,7 +41,7 @@ export function encodeChunked(chunks: readonly Uint8Array[], options: ChunkedEnc
   const trailers = options.trailers ?? [];
   let section = trailers.map(([name, value]) => `${name}:${value}\r\n`).join('');
   if (signed && signing !== undefined) {
-    const hash = toHex(options.crypto.sha256(canonicalTrailers(trailers)));
+    const hash = options.crypto.sha256Hex(canonicalTrailers(trailers));
     section += `x-amz-trailer-signature:${signChunkString(options.crypto, signing, trailerStringToSign(signing, previous, hash))}\r\n`;
   }
   parts.push(Buffer.from(`${section}\r\n`));

@@ -287,7 +287,7 @@ export class ChunkedDecoder {
 
     if (name === TRAILER_SIGNATURE && this.signed) {
       if (!HEX_SIGNATURE.test(value)) throw authErrors.chunkTrailerMalformed();
-      const trailerHash = toHex(this.options.crypto.sha256(canonicalTrailers(this.trailers)));
+      const trailerHash = this.options.crypto.sha256Hex(canonicalTrailers(this.trailers));
       const context = this.options.signing as ChunkSigningContext;
       const stringToSign = trailerStringToSign(context, this.previousSignature, trailerHash);
       this.previousSignature = this.checkSignature(stringToSign, value, authErrors.chunkTrailerSignatureMismatch);

@@ -7,6 +7,7 @@ const oneShot = (crypto as Partial<typeof crypto>).hash;
 /** The CryptoProvider backed by node:crypto; the server injects this one. */
 export const nodeCrypto: CryptoProvider = {
   sha256: oneShot ? (data) => oneShot('sha256', data, 'buffer') : (data) => crypto.createHash('sha256').update(data).digest(),
+  sha256Hex: oneShot ? (data) => oneShot('sha256', data, 'hex') : (data) => crypto.createHash('sha256').update(data).digest('hex'),
   createSha256: () => {
     const hash = crypto.createHash('sha256');
     const hasher: Hasher = {

@@ -173,5 +173,5 @@ function lowerCaseHeaders(headers: Readonly<Record<string, string>>, url: UrlPar
 }
 
 function emptyHash(crypto: CryptoProvider): string {
-  return Buffer.from(crypto.sha256('')).toString('hex');
+  return crypto.sha256Hex('');
 }

@@ -1,4 +1,3 @@
-import { toHex } from './hex.js';
 import type { CredentialScope, CryptoProvider } from './types.js';
 
 /**
@@ -15,7 +14,7 @@ export class SigningKeyCache {
   ) {}
 
   get(secretAccessKey: string, scope: CredentialScope, sessionToken?: string): Uint8Array {
-    const id = [scope.date, scope.region, scope.service, toHex(this.crypto.sha256(secretAccessKey)), sessionToken ?? ''].join('\n');
+    const id = [scope.date, scope.region, scope.service, this.crypto.sha256Hex(secretAccessKey), sessionToken ?? ''].join('\n');
     const hit = this.entries.get(id);
     if (hit) {
       // Re-insert so Map order tracks recency and eviction drops the least recent.

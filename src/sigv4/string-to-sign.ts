@@ -6,7 +6,7 @@ export function scopeString(scope: CredentialScope): string {
 }
 
 export function stringToSign(crypto: CryptoProvider, amzDate: string, scope: CredentialScope, canonicalRequest: string): string {
-  return [ALGORITHM, amzDate, scopeString(scope), toHex(crypto.sha256(canonicalRequest))].join('\n');
+  return [ALGORITHM, amzDate, scopeString(scope), crypto.sha256Hex(canonicalRequest)].join('\n');
 }
 
 export function signString(crypto: CryptoProvider, signingKey: Uint8Array, text: string): string {

@@ -19,6 +19,8 @@ export interface Hasher {
 /** Hashing is injected so the library stays pure and testable. */
 export interface CryptoProvider {
   sha256(data: Uint8Array | string): Uint8Array;
+  /** The same digest as lower-case hex: what signing mostly needs, and cheaper than bytes then hex. */
+  sha256Hex(data: Uint8Array | string): string;
   createSha256(): Hasher;
   hmacSha256(key: Uint8Array | string, data: string): Uint8Array;
   hmacSha1(key: Uint8Array | string, data: string): Uint8Array;
