@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { aws, type RunResult } from '../helpers/clients.js';
 import { awsWithConfig, cliErrorCode, curl } from '../helpers/e2e-clients.js';
-import { listDataFiles, objectsIn, snapshotDisk } from '../helpers/e2e-disk.js';
+import { objectsIn, snapshotDisk } from '../helpers/e2e-disk.js';
 import { md5Hex, parseS3Error } from '../helpers/e2e-http.js';
+import { readTree, writeTree } from '../helpers/local-tree.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -41,16 +42,7 @@ async function api<T = Record<string, unknown>>(args: readonly string[]): Promis
 
 /** Writes files (relative path → content) under a fresh directory of the work dir. */
 function tree(name: string, files: Readonly<Record<string, string | Buffer>>): string {
-  const root = join(work, name);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
-
-function readTree(root: string): Record<string, string> {
-  return Object.fromEntries(listDataFiles(root).map((path) => [path, md5Hex(readFileSync(join(root, path)))]));
+  return writeTree(join(work, name), files);
 }
 
 const SYNC_TREE = {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunResult } from '../helpers/clients.js';
-import { listDataFiles, objectsIn, snapshotDisk } from '../helpers/e2e-disk.js';
-import { md5Hex, parseS3Error } from '../helpers/e2e-http.js';
+import { objectsIn, snapshotDisk } from '../helpers/e2e-disk.js';
+import { parseS3Error } from '../helpers/e2e-http.js';
+import { readTree, writeTree } from '../helpers/local-tree.js';
 import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
 import { RCLONE_MISSING, rclone } from '../helpers/tool-clients.js';
 
@@ -29,17 +30,9 @@ function ok(result: RunResult): RunResult {
   return result;
 }
 
+/** Writes files (relative path → content) under a fresh directory of the work dir. */
 function tree(name: string, files: Readonly<Record<string, string | Buffer>>): string {
-  const root = join(work, name);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
-
-function readTree(root: string): Record<string, string> {
-  return Object.fromEntries(listDataFiles(root).map((path) => [path, md5Hex(readFileSync(join(root, path)))]));
+  return writeTree(join(work, name), files);
 }
 
 // 12 MiB with a 5 MiB cut-off and chunk size: a three-part multipart upload.

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunResult } from '../helpers/clients.js';
 import { objectsIn, snapshotDisk } from '../helpers/e2e-disk.js';
 import { parseS3Error } from '../helpers/e2e-http.js';
+import { writeTree } from '../helpers/local-tree.js';
 import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
 import { S3CMD_MISSING, s3cmd } from '../helpers/tool-clients.js';
 
@@ -30,10 +31,7 @@ function ok(result: RunResult): RunResult {
 }
 
 function file(path: string, content: string | Buffer): string {
-  const full = join(work, path);
-  mkdirSync(dirname(full), { recursive: true });
-  writeFileSync(full, content);
-  return full;
+  return join(writeTree(work, { [path]: content }), path);
 }
 
 describe('s3cmd (Debian, SigV4)', { skip: S3CMD_MISSING }, () => {
