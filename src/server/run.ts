@@ -90,6 +90,8 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   // "100 Continue" only after auth passed, so refused uploads never transfer.
   server.on('request', handler);
   server.on('checkContinue', handler);
+  // Any other Expect is ignored, as S3 does (Node would answer 417 without this listener).
+  server.on('checkExpectation', handler);
   // A client that stops sending or reading for this long is cut off, without holding up anyone else.
   server.setTimeout(120_000, (socket: Socket) => socket.destroy());
 

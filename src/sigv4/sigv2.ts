@@ -75,7 +75,8 @@ export function parseV2Header(request: SignableRequest, authorization: string, q
 
   const requestTime = joined(request.headers['x-amz-date']) ?? joined(request.headers['date']);
   const signedAt = requestTime === undefined ? undefined : (parseAmzDate(requestTime) ?? parseHttpDate(requestTime));
-  if (requestTime === undefined || signedAt === undefined) throw authErrors.missingDate();
+  // As S3: a date before the epoch is no date at all (AccessDenied), not a skewed clock.
+  if (requestTime === undefined || signedAt === undefined || signedAt < 0) throw authErrors.missingDate();
   const securityToken = joined(request.headers['x-amz-security-token']);
   return {
     version: 2,
