@@ -27,11 +27,6 @@ export interface LinkGuardDeps {
 const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
 const MAX_USER_AGENT = 512;
 
-export function clientAddress(ctx: RequestContext): string {
-  const address = ctx.req.socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 /** The request context hands a link fetched again the same parsed query (never modified): its controls are read once. */
 const parsedControls = new WeakMap<readonly QueryPair[], LinkControls>();
 
@@ -55,7 +50,7 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
   const link = linkOfRequest(auth, ctx.query);
   if (link === undefined || ctx.principal === undefined) return NO_CONTROLS;
   const principal = ctx.principal;
-  const ip = clientAddress(ctx);
+  const ip = ctx.clientIp;
   let reserved = false;
   let closed = false;
   // A use counts once the answer is a success and has begun (a 304 included: it tells the holder the object is unchanged);

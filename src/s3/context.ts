@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
 import type { Principal } from '../identity/identities.js';
+import { clientAddress, TrustedProxies } from '../server/client-address.js';
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
 
@@ -65,6 +66,7 @@ export class RequestContext {
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
+    private readonly trustedProxies: TrustedProxies = TrustedProxies.NONE,
   ) {
     this.method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
@@ -76,6 +78,11 @@ export class RequestContext {
     let count = 0;
     for (const name in headers) if (Object.hasOwn(headers, name)) count++;
     this.singleHeaders = count * 2 === req.rawHeaders.length ? headers : undefined;
+  }
+
+  /** The client's address, through trusted proxies (src/server/client-address.ts). */
+  get clientIp(): string {
+    return clientAddress(this.req, this.trustedProxies);
   }
 
   get queryPairs(): readonly QueryPair[] {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
+import type { TrustedProxies } from '../server/client-address.js';
 import type { Logger } from '../server/logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { resolveAddress } from './addressing.js';
@@ -36,6 +37,8 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly cors?: CorsSource;
   /** Latchkey's pre-signed link controls (src/links/): revocation, X-Latchkey-* parameters, audit. */
   readonly links?: LinkGate;
+  /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export interface LinkGate {
@@ -46,7 +49,7 @@ export interface LinkGate {
 /** One request: address → route → authenticate → authorize → operation; errors rendered in one place. */
 export function createS3Handler<D extends OperationDeps>(deps: HandlerDeps<D>): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const ctx = new RequestContext(req, res);
+    const ctx = new RequestContext(req, res, deps.trustedProxies);
     res.setHeader('x-amz-request-id', ctx.id);
     res.setHeader('server', 'Latchkey');
     res.once('close', () => logRequest(deps.logger, ctx));
@@ -132,5 +135,6 @@ function logRequest(logger: Logger, ctx: RequestContext): void {
     ms: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
     auth: ctx.authType,
     accessKeyId: ctx.principal?.accessKeyId,
+    ip: ctx.clientIp,
   });
 }

@@ -83,6 +83,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     extensions,
     cors: storedCorsSource(storage.metadata, storage.metadata.identities),
     links,
+    ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
   });
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
@@ -121,6 +122,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       logger,
       keyCache: auth.keyCache,
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
+      ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
     }).catch(async (error: unknown) => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw error;
