@@ -70,7 +70,8 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
       bucket: ctx.bucket ?? null,
       key: ctx.key ?? null,
       status: ctx.res.headersSent ? ctx.res.statusCode : 0,
-      bytes: ctx.bytesOut,
+      // An upload's size, else what was sent.
+      bytes: ctx.bytesIn > 0 ? ctx.bytesIn : ctx.bytesOut,
       clientIp: ip,
       userAgent: ctx.header('user-agent')?.slice(0, MAX_USER_AGENT) ?? null,
     });

@@ -59,6 +59,10 @@ export class RequestContext {
   /** Who signed; undefined for anonymous requests. */
   principal: Principal | undefined;
   bytesOut = 0;
+  /** Body bytes received, as read (an upload's size for the link audit). */
+  bytesIn = 0;
+  /** The bucket was named by the Host (virtual-hosted style), not the path. */
+  virtualHosted = false;
   private parsedQuery: ParsedQuery | undefined;
   /** req.headers when no header name was sent twice (then it holds each value exactly as sent); undefined otherwise. */
   private readonly singleHeaders: IncomingHttpHeaders | undefined;

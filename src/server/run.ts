@@ -11,7 +11,6 @@ import { SecretBox } from '../identity/secret-box.js';
 import { adminApi } from '../admin/admin-api.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
-import { postObjectApi } from '../s3/post-object/post-object-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
 import { LinkService } from '../links/link-service.js';
 import { storedCorsSource } from '../s3/cors.js';
@@ -73,7 +72,6 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     domain: config.domain,
   });
   const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
-  extensions.push(postObjectApi({ logger, auth, authorizer, storage, domain: config.domain, cors: storedCorsSource(storage.metadata, storage.metadata.identities) }));
   const handler = createS3Handler({
     auth,
     domain: config.domain,
