@@ -32,6 +32,10 @@ export const S3_OPERATION_ACTIONS = {
   ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
   ListObjectVersions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }],
   GetBucketTagging: [{ action: 's3:GetBucketTagging', resource: 'bucket' }],
+  GetBucketOwnershipControls: [{ action: 's3:GetBucketOwnershipControls', resource: 'bucket' }],
+  // As AWS: removing the controls needs the put action.
+  PutBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
+  DeleteBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
   GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
   GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
   PutBucketAcl: [{ action: 's3:PutBucketAcl', resource: 'bucket' }],

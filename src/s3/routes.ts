@@ -41,7 +41,10 @@ export type OperationName =
   | 'GetObjectTagging'
   | 'PutObjectTagging'
   | 'DeleteObjectTagging'
-  | 'GetBucketTagging';
+  | 'GetBucketTagging'
+  | 'GetBucketOwnershipControls'
+  | 'PutBucketOwnershipControls'
+  | 'DeleteBucketOwnershipControls';
 
 export interface Route {
   readonly method: string;
@@ -74,6 +77,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
   { method: 'GET', target: 'bucket', query: ['versions'], operation: 'ListObjectVersions' },
   { method: 'GET', target: 'bucket', query: ['tagging'], operation: 'GetBucketTagging' },
+  { method: 'GET', target: 'bucket', query: ['ownershipControls'], operation: 'GetBucketOwnershipControls' },
+  { method: 'PUT', target: 'bucket', query: ['ownershipControls'], operation: 'PutBucketOwnershipControls' },
+  { method: 'DELETE', target: 'bucket', query: ['ownershipControls'], operation: 'DeleteBucketOwnershipControls' },
   { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },
