@@ -45,6 +45,11 @@ export const S3_OPERATION_ACTIONS = {
   GetObject: [{ action: 's3:GetObject', resource: 'object' }],
   HeadObject: [{ action: 's3:GetObject', resource: 'object' }],
   DeleteObject: [{ action: 's3:DeleteObject', resource: 'object' }],
+  // As AWS: the attributes action and read access to the object.
+  GetObjectAttributes: [
+    { action: 's3:GetObjectAttributes', resource: 'object' },
+    { action: 's3:GetObject', resource: 'object' },
+  ],
   GetObjectAcl: [{ action: 's3:GetObjectAcl', resource: 'object' }],
   PutObjectAcl: [{ action: 's3:PutObjectAcl', resource: 'object' }],
   GetObjectTagging: [{ action: 's3:GetObjectTagging', resource: 'object' }],

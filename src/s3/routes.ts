@@ -44,7 +44,8 @@ export type OperationName =
   | 'GetBucketTagging'
   | 'GetBucketOwnershipControls'
   | 'PutBucketOwnershipControls'
-  | 'DeleteBucketOwnershipControls';
+  | 'DeleteBucketOwnershipControls'
+  | 'GetObjectAttributes';
 
 export interface Route {
   readonly method: string;
@@ -95,6 +96,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'object', query: ['acl'], operation: 'GetObjectAcl' },
   { method: 'PUT', target: 'object', query: ['acl'], operation: 'PutObjectAcl' },
   { method: 'GET', target: 'object', query: ['tagging'], operation: 'GetObjectTagging' },
+  { method: 'GET', target: 'object', query: ['attributes'], operation: 'GetObjectAttributes' },
   { method: 'PUT', target: 'object', query: ['tagging'], operation: 'PutObjectTagging' },
   { method: 'DELETE', target: 'object', query: ['tagging'], operation: 'DeleteObjectTagging' },
   { method: 'DELETE', target: 'object', query: ['uploadId'], operation: 'AbortMultipartUpload' },

@@ -9,6 +9,7 @@ import {
   getObjectAcl, getObjectTagging, putBucketAcl, putObjectAcl, putObjectTagging,
 } from './fixed-settings.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './ownership-controls.js';
+import { getObjectAttributes } from './object-attributes.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { listObjectVersions } from './versions.js';
 import { getObject, headObject } from './objects-read.js';
@@ -61,4 +62,5 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   GetBucketOwnershipControls: getBucketOwnershipControls,
   PutBucketOwnershipControls: putBucketOwnershipControls,
   DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
+  GetObjectAttributes: getObjectAttributes,
 };
