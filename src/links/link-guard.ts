@@ -85,6 +85,13 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
       ArgumentValue: 'SigV2',
     });
   }
+  if (ctx.operation === 'PostObject' && hasControls(controls)) {
+    // A POST policy signs its form, not the URL it is posted to.
+    throw new S3Error('InvalidArgument', 'X-Latchkey-* link controls need a SigV4 pre-signed URL: a POST policy does not sign the URL', {
+      ArgumentName: 'policy',
+      ArgumentValue: 'POST',
+    });
+  }
   const revoked = await deps.store.revokedBy({
     link: link.id, accessKeyId: link.accessKeyId, bucket: ctx.bucket, signedAt: signingTimeBound(link), now: new Date(deps.now()),
   });

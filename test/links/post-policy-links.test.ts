@@ -150,6 +150,19 @@ describe('POST policy bucket-wide revocation', () => {
   });
 });
 
+describe('POST policy and X-Latchkey-* controls', () => {
+  it('controls in the URL a form is posted to are refused (400 InvalidArgument): the policy does not sign them', async () => {
+    const f = form(4, 'forms');
+    const before = fingerprint(readDiskState(s.server.dataDir));
+    const { body, contentType } = multipartBody([['key', 'controlled.txt'], ...f.fields], { content: 'x', filename: 'f.txt' });
+    const answer = await rawPost(`${s.server.endpoint}/forms?X-Latchkey-Max-Uses=1`, body, { 'content-type': contentType });
+    assert.equal(answer.status, 400, answer.text);
+    assert.equal(xmlField(answer.text, 'Code'), 'InvalidArgument');
+    assert.equal(fingerprint(readDiskState(s.server.dataDir)), before);
+    await assertUploaded(f, 'uncontrolled.txt');
+  });
+});
+
 describe('POST policy lifetime', () => {
   it('a policy living longer than 7 days from its signing is refused (400 InvalidPolicyDocument), as a longer link is', async () => {
     const now = Date.now();
