@@ -123,7 +123,10 @@ async function route(req: IncomingMessage, res: ServerResponse, c: RouteContext)
         throw new ConsoleError(403, 'InvalidCsrfToken', 'This request did not come from the console page. Reload the page and try again.');
       }
     }
-    if (path === '/s3' || path.startsWith('/s3/')) return proxyToS3(c.target, session.credentials, req, res, path.slice(3) || '/', query);
+    if (path === '/s3' || path.startsWith('/s3/')) {
+      const clientIp = clientAddress(req, c.deps.trustedProxies ?? TrustedProxies.NONE);
+      return proxyToS3(c.target, session.credentials, req, res, { path: path.slice(3) || '/', query, clientIp });
+    }
     return api(req, res, c, session, method, path);
   }
   if (method !== 'GET' && method !== 'HEAD') throw new ConsoleError(405, 'MethodNotAllowed', `${method} is not allowed here.`);

@@ -19,6 +19,7 @@ import { ROOT_CREDENTIALS, type TestServer } from '../helpers/server.js';
 interface Answer {
   readonly status: number;
   readonly body: string;
+  readonly cookie: string;
 }
 
 function send(from: string, url: string, method: string, headers: Readonly<Record<string, string>> = {}, body?: string): Promise<Answer> {
@@ -27,7 +28,7 @@ function send(from: string, url: string, method: string, headers: Readonly<Recor
     const req = request({ host: hostname, port, method, path: `${pathname}${search}`, localAddress: from, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), cookie: (res.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? '' }));
     });
     req.on('error', reject);
     req.end(body);
@@ -152,6 +153,16 @@ describe('client address with --trusted-proxy, through nginx', { skip: NGINX_MIS
     const spoofed = await signedGet('127.0.0.3', url, fenced, { 'x-forwarded-for': '127.0.0.2' });
     assert.equal(spoofed.status, 403);
     assert.equal(parseS3Error(spoofed.body).code, 'AccessDenied');
+  });
+
+  it("the console's S3 calls carry the browser's address to aws:SourceIp (loopback is trusted here)", async () => {
+    const origin = consoleProxy.url;
+    for (const [from, status] of [['127.0.0.2', 200], ['127.0.0.3', 403]] as const) {
+      const session = await signIn(from, origin, fenced);
+      assert.equal(session.status, 200);
+      const got = await send(from, `${origin}/s3/fenced/doc.txt`, 'GET', { cookie: session.cookie });
+      assert.equal(got.status, status, `${from}: ${got.body}`);
+    }
   });
 
   it('X-Latchkey-Source-Ip and the audit log see the same client address', async () => {
