@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
@@ -21,6 +21,7 @@ import { METADATA_FILE, Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { loadRootCredentials } from './root-credentials.js';
+import { healthApi } from './health.js';
 import { startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
@@ -36,6 +37,8 @@ export interface RunningServer {
 const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_TIMEOUT_MS = 10_000;
 const HOUSEKEEPING_MS = 5_000;
+/** Readiness reads this bucket name, which no bucket can have (too short): a real query that finds nothing. */
+const HEALTH_PROBE_BUCKET = '-';
 /** Expired multipart uploads are looked for this often: a quarter of the expiry, within these bounds. */
 const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
@@ -72,7 +75,19 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     region: config.region,
     domain: config.domain,
   });
-  const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
+  const extensions: Extension[] = [
+    healthApi({
+      probeMetadata: () => storage.metadata.getBucket(HEALTH_PROBE_BUCKET),
+      dataDir: config.dataDir,
+      // TODO(merge): config.minFreeBytes, freeBytes (src/server/disk-space.ts)
+      minFreeBytes: 0,
+      freeBytes: async (dir) => {
+        const stats = await statfs(dir);
+        return stats.bavail * stats.bsize;
+      },
+    }),
+    adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities }),
+  ];
   extensions.push(postObjectApi({ logger, auth, authorizer, storage, domain: config.domain, cors: storedCorsSource(storage.metadata, storage.metadata.identities) }));
   const handler = createS3Handler({
     auth,
