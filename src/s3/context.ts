@@ -58,6 +58,8 @@ export class RequestContext {
   /** Who signed; undefined for anonymous requests. */
   principal: Principal | undefined;
   bytesOut = 0;
+  /** What the request failed with, once its error was rendered (for metrics). */
+  failure: unknown = undefined;
   private parsedQuery: ParsedQuery | undefined;
   /** req.headers when no header name was sent twice (then it holds each value exactly as sent); undefined otherwise. */
   private readonly singleHeaders: IncomingHttpHeaders | undefined;

@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly console?: { readonly host: string; readonly port: number };
   /** Accept legacy SigV2 (header, query links, POST policies); --sigv2 off refuses them. Default on. */
   readonly sigv2?: boolean;
+  /** Where Prometheus scrapes GET /metrics (--metrics-address); no metrics listener when undefined. */
+  readonly metrics?: { readonly host: string; readonly port: number; readonly token?: string };
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +47,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       'console-address': { type: 'string' },
       'no-console': { type: 'boolean' },
       sigv2: { type: 'string' },
+      'metrics-address': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -65,6 +68,9 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
   if ((rootAccessKey === undefined) !== (rootSecretKey === undefined)) {
     throw new ConfigError('set both LATCHKEY_ROOT_ACCESS_KEY and LATCHKEY_ROOT_SECRET_KEY, or neither');
   }
+  const metricsText = values['metrics-address'] ?? env['LATCHKEY_METRICS_ADDRESS'];
+  const metricsToken = env['LATCHKEY_METRICS_TOKEN'] || undefined;
+  if (metricsToken !== undefined && metricsText === undefined) throw new ConfigError('LATCHKEY_METRICS_TOKEN is set but no --metrics-address (LATCHKEY_METRICS_ADDRESS)');
   return {
     host,
     port,
@@ -79,6 +85,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     auditRetentionMs: parseDuration('--audit-retention', values['audit-retention'] ?? env['LATCHKEY_AUDIT_RETENTION'] ?? '30d'),
     ...(consoleAddress ? { console: consoleAddress } : {}),
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
+    ...(metricsText ? { metrics: { ...parseAddress(metricsText, '--metrics-address'), ...(metricsToken ? { token: metricsToken } : {}) } } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { mkdir, statfs } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
@@ -22,6 +22,8 @@ import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { loadRootCredentials } from './root-credentials.js';
 import { healthApi } from './health.js';
+import { ServerMetrics, startMetricsServer, type MetricsEndpoint } from './metrics.js';
+import { SqliteObjectCounter, statfsFreeBytes } from './storage-stats.js';
 import { startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
@@ -37,6 +39,8 @@ export interface RunningServer {
 const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_TIMEOUT_MS = 10_000;
 const HOUSEKEEPING_MS = 5_000;
+/** Free space and the object count (a scan of an index) are refreshed this often, not per scrape. */
+const STORAGE_STATS_MS = 15_000;
 /** Readiness reads this bucket name, which no bucket can have (too short): a real query that finds nothing. */
 const HEALTH_PROBE_BUCKET = '-';
 /** Expired multipart uploads are looked for this often: a quarter of the expiry, within these bounds. */
@@ -75,16 +79,14 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     region: config.region,
     domain: config.domain,
   });
+  const metrics = config.metrics ? new ServerMetrics() : undefined;
   const extensions: Extension[] = [
     healthApi({
       probeMetadata: () => storage.metadata.getBucket(HEALTH_PROBE_BUCKET),
       dataDir: config.dataDir,
       // TODO(merge): config.minFreeBytes, freeBytes (src/server/disk-space.ts)
       minFreeBytes: 0,
-      freeBytes: async (dir) => {
-        const stats = await statfs(dir);
-        return stats.bavail * stats.bsize;
-      },
+      freeBytes: statfsFreeBytes,
     }),
     adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities }),
   ];
@@ -98,6 +100,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     extensions,
     cors: storedCorsSource(storage.metadata, storage.metadata.identities),
     links,
+    ...(metrics ? { metrics } : {}),
   });
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
@@ -140,6 +143,23 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     });
     logger.info('console', { console: consoleServer.endpoint });
   }
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  let storageStats: NodeJS.Timeout | undefined;
+  let objectCounter: SqliteObjectCounter | undefined;
+  if (metrics && config.metrics) {
+    metricsEndpoint = await startMetricsServer({ ...config.metrics, token: config.metrics.token, metrics, logger });
+    logger.info('metrics', { metrics: metricsEndpoint.endpoint });
+    objectCounter = new SqliteObjectCounter(join(config.dataDir, METADATA_FILE));
+    const counter = objectCounter;
+    const refresh = () => {
+      statfsFreeBytes(config.dataDir)
+        .then((freeBytes) => metrics.setStorage({ freeBytes, objects: counter.count() }))
+        .catch((error: unknown) => logger.warn('storage metrics failed', { error: String(error) }));
+    };
+    refresh();
+    storageStats = setInterval(refresh, STORAGE_STATS_MS);
+    storageStats.unref();
+  }
   if (root.generated) {
     logger.info('root credentials generated (shown once; kept in the data dir with mode 0600)', { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
     logger.info('try it', {
@@ -170,6 +190,9 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     server,
     async close() {
       clearInterval(housekeeping);
+      clearInterval(storageStats);
+      await metricsEndpoint?.close();
+      objectCounter?.close();
       await consoleServer?.close();
       clearInterval(uploadSweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

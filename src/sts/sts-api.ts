@@ -102,6 +102,7 @@ async function handleSts(ctx: RequestContext, deps: StsDeps): Promise<void> {
 }
 
 function sendStsError(ctx: RequestContext, error: unknown, logger: Logger): void {
+  ctx.failure = error;
   if (ctx.res.headersSent) {
     ctx.res.destroy();
     return;
