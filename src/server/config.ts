@@ -25,6 +25,8 @@ export interface ServerConfig {
   readonly sigv2?: boolean;
   /** Where Prometheus scrapes GET /metrics (--metrics-address); no metrics listener when undefined. */
   readonly metrics?: { readonly host: string; readonly port: number; readonly token?: string };
+  /** --tls-cert/--tls-key: the S3 port and the console serve HTTPS (re-read on SIGHUP). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export class ConfigError extends Error {}
@@ -48,6 +50,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       'no-console': { type: 'boolean' },
       sigv2: { type: 'string' },
       'metrics-address': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -71,6 +75,10 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
   const metricsText = values['metrics-address'] ?? env['LATCHKEY_METRICS_ADDRESS'];
   const metricsToken = env['LATCHKEY_METRICS_TOKEN'] || undefined;
   if (metricsToken !== undefined && metricsText === undefined) throw new ConfigError('LATCHKEY_METRICS_TOKEN is set but no --metrics-address (LATCHKEY_METRICS_ADDRESS)');
+  const tlsCert = values['tls-cert'] ?? env['LATCHKEY_TLS_CERT'];
+  const tlsKey = values['tls-key'] ?? env['LATCHKEY_TLS_KEY'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('set both --tls-cert and --tls-key (LATCHKEY_TLS_CERT, LATCHKEY_TLS_KEY), or neither');
+  if (publicUrl?.startsWith('http://') && tlsCert !== undefined) throw new ConfigError(`--public-url ${publicUrl} is http:// but the server serves HTTPS (--tls-cert)`);
   return {
     host,
     port,
@@ -85,6 +93,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     auditRetentionMs: parseDuration('--audit-retention', values['audit-retention'] ?? env['LATCHKEY_AUDIT_RETENTION'] ?? '30d'),
     ...(consoleAddress ? { console: consoleAddress } : {}),
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
+    ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } } : {}),
     ...(metricsText ? { metrics: { ...parseAddress(metricsText, '--metrics-address'), ...(metricsToken ? { token: metricsToken } : {}) } } : {}),
   };
 }

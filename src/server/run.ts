@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
@@ -24,6 +26,7 @@ import { loadRootCredentials } from './root-credentials.js';
 import { healthApi } from './health.js';
 import { ServerMetrics, startMetricsServer, type MetricsEndpoint } from './metrics.js';
 import { SqliteObjectCounter, statfsFreeBytes } from './storage-stats.js';
+import { answerPlainHttp, loadTlsPair, reloadOnSighup } from './tls.js';
 import { startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
@@ -48,6 +51,8 @@ const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  // Before anything opens: a certificate that cannot serve is a configuration error.
+  const tlsPair = config.tls ? await loadTlsPair(config.tls) : undefined;
   const masterKey = await openMasterKey(config);
   const { storage, recovery } = await Storage.open(config.dataDir, (message, error) => logger.warn(message, { error: String(error) }));
   await Identities.recordMasterKey(storage.metadata.identities, new SecretBox(masterKey.key));
@@ -103,7 +108,10 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     ...(metrics ? { metrics } : {}),
   });
 
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
+  const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
+  const tlsServer = tlsPair ? createHttpsServer({ ...serverOptions, cert: tlsPair.cert, key: tlsPair.key }) : undefined;
+  if (tlsServer) answerPlainHttp(tlsServer);
+  const server: Server = tlsServer ?? createServer(serverOptions);
   // Expect: 100-continue goes through the same handler: the body reader sends
   // "100 Continue" only after auth passed, so refused uploads never transfer.
   server.on('request', handler);
@@ -120,7 +128,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const endpoint = `http://${host}:${address.port}`;
+  const endpoint = `${tlsServer ? 'https' : 'http'}://${host}:${address.port}`;
   const publicEndpoint = config.publicUrl ?? endpoint;
   logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, region: config.region });
   let consoleServer: RunningConsole | undefined;
@@ -137,12 +145,16 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       logger,
       keyCache: auth.keyCache,
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
+      ...(tlsPair ? { tls: tlsPair } : {}),
     }).catch(async (error: unknown) => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw error;
     });
     logger.info('console', { console: consoleServer.endpoint });
   }
+  const stopReloading = config.tls && tlsServer
+    ? reloadOnSighup(config.tls, [tlsServer, consoleServer?.tlsServer].filter((s): s is TlsServer => s !== undefined), logger)
+    : undefined;
   let metricsEndpoint: MetricsEndpoint | undefined;
   let storageStats: NodeJS.Timeout | undefined;
   let objectCounter: SqliteObjectCounter | undefined;
@@ -189,6 +201,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     consoleEndpoint: consoleServer?.endpoint,
     server,
     async close() {
+      stopReloading?.();
       clearInterval(housekeeping);
       clearInterval(storageStats);
       await metricsEndpoint?.close();
