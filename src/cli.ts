@@ -4,6 +4,8 @@ import { ConfigError, loadServerConfig } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { clientUsage, runClientCommand } from './cli/dispatch.js';
 import { PRESIGN_USAGE, runPresign } from './cli/commands/presign.js';
+import { BACKUP_USAGE, RESTORE_USAGE, runBackup, runRestore } from './cli/commands/backup.js';
+import { UsageError } from './cli/errors.js';
 
 const HELP = `latchkey: a self-hosted S3-compatible object store built around pre-signed URLs
 
@@ -11,6 +13,8 @@ Usage:
   latchkey server [--address HOST:PORT] [--data DIR] [--region R] [--domain D] [--public-url URL]
                   [--console-address HOST:PORT | --no-console]
 ${clientUsage()}  ${PRESIGN_USAGE}
+  ${BACKUP_USAGE}
+  ${RESTORE_USAGE}
   latchkey help
 
 Client commands take --endpoint-url URL, --region R, --profile NAME and --json
@@ -42,6 +46,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'bucket':
     case 'link':
       return runClientCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+    case 'backup':
+      return runBackup(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'restore':
+      return runRestore(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'presign':
       return runPresign(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
     case undefined:
@@ -61,7 +69,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const usage = error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage = error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`latchkey: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = usage ? 2 : 1;
   },
