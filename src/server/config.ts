@@ -33,26 +33,29 @@ export class ConfigError extends Error {}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Every flag of `latchkey server` (its --help, src/cli/server-help.ts, documents each one). */
+export const SERVER_OPTIONS = {
+  address: { type: 'string' },
+  data: { type: 'string' },
+  region: { type: 'string' },
+  domain: { type: 'string' },
+  'public-url': { type: 'string' },
+  'master-key-file': { type: 'string' },
+  'multipart-expiry': { type: 'string' },
+  'audit-retention': { type: 'string' },
+  'console-address': { type: 'string' },
+  'no-console': { type: 'boolean' },
+  sigv2: { type: 'string' },
+  'metrics-address': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+} as const;
+
 /** Flags win over LATCHKEY_* environment variables, which win over defaults. */
 export function loadServerConfig(args: readonly string[], env: Env): ServerConfig {
   const { values } = parseArgs({
     args: [...args],
-    options: {
-      address: { type: 'string' },
-      data: { type: 'string' },
-      region: { type: 'string' },
-      domain: { type: 'string' },
-      'public-url': { type: 'string' },
-      'master-key-file': { type: 'string' },
-      'multipart-expiry': { type: 'string' },
-      'audit-retention': { type: 'string' },
-      'console-address': { type: 'string' },
-      'no-console': { type: 'boolean' },
-      sigv2: { type: 'string' },
-      'metrics-address': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-    },
+    options: SERVER_OPTIONS,
     strict: true,
     allowPositionals: false,
   });

@@ -22,7 +22,7 @@ import { peekSetting } from '../storage/sqlite-metadata-store.js';
 import { METADATA_FILE, Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { loadRootCredentials } from './root-credentials.js';
+import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
 import { healthApi } from './health.js';
 import { ServerMetrics, startMetricsServer, type MetricsEndpoint } from './metrics.js';
 import { SqliteObjectCounter, statfsFreeBytes } from './storage-stats.js';
@@ -172,11 +172,12 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     storageStats = setInterval(refresh, STORAGE_STATS_MS);
     storageStats.unref();
   }
+  const fromEnv = config.rootAccessKey !== undefined;
+  logger.info('root credentials', { accessKeyId: root.accessKeyId, file: fromEnv ? undefined : join(config.dataDir, ROOT_CREDENTIALS_FILE), from: fromEnv ? 'LATCHKEY_ROOT_ACCESS_KEY' : undefined });
   if (root.generated) {
     logger.info('root credentials generated (shown once; kept in the data dir with mode 0600)', { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
-    logger.info('try it', {
-      example: `AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY='${root.secretAccessKey}' aws --endpoint-url ${publicEndpoint} s3 mb s3://my-bucket`,
-    });
+    // The command is the message, so a terminal shows it bare, ready to paste.
+    logger.info(`try it: AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY='${root.secretAccessKey}' aws --endpoint-url ${publicEndpoint} s3 mb s3://my-bucket`);
   }
 
   const housekeeping = setInterval(() => {
