@@ -23,6 +23,7 @@ const FLAGS: Readonly<Record<keyof typeof SERVER_OPTIONS, FlagHelp>> = {
   sigv2: { usage: '--sigv2 on|off', env: 'LATCHKEY_SIGV2', default: 'on', meaning: 'accept legacy SigV2 signatures' },
   'metrics-address': { usage: '--metrics-address HOST:PORT', env: 'LATCHKEY_METRICS_ADDRESS', default: '(none)', meaning: 'serve Prometheus metrics at /metrics (LATCHKEY_METRICS_TOKEN: require this bearer token)' },
   'tls-cert': { usage: '--tls-cert FILE', env: 'LATCHKEY_TLS_CERT', default: '(none)', meaning: 'PEM certificate chain: serve HTTPS on the S3 port and the console (re-read on SIGHUP)' },
+  'trusted-proxy': { usage: '--trusted-proxy CIDR[,CIDR...]', env: 'LATCHKEY_TRUSTED_PROXY', default: '(none)', meaning: 'proxies whose X-Forwarded-For names the client' },
   'tls-key': { usage: '--tls-key FILE', env: 'LATCHKEY_TLS_KEY', default: '(none)', meaning: "the certificate's PEM private key" },
 };
 

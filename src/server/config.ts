@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { TrustedProxies } from './client-address.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -27,6 +28,8 @@ export interface ServerConfig {
   readonly metrics?: { readonly host: string; readonly port: number; readonly token?: string };
   /** --tls-cert/--tls-key: the S3 port and the console serve HTTPS (re-read on SIGHUP). */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** --trusted-proxy: peers whose X-Forwarded-For names the client; none by default. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +52,7 @@ export const SERVER_OPTIONS = {
   'metrics-address': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'trusted-proxy': { type: 'string' },
 } as const;
 
 /** Flags win over LATCHKEY_* environment variables, which win over defaults. */
@@ -98,7 +102,15 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } } : {}),
     ...(metricsText ? { metrics: { ...parseAddress(metricsText, '--metrics-address'), ...(metricsToken ? { token: metricsToken } : {}) } } : {}),
+    ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
   };
+}
+
+function trustedProxiesOption(text: string | undefined): { trustedProxies?: TrustedProxies } {
+  if (text === undefined || text.trim() === '') return {};
+  const trustedProxies = TrustedProxies.parse(text);
+  if (trustedProxies === undefined) throw new ConfigError(`--trusted-proxy must be CIDR blocks or addresses separated by commas (e.g. 10.0.0.0/8,127.0.0.1), got ${text}`);
+  return { trustedProxies };
 }
 
 /** on/off (also true/false, 1/0, yes/no). */

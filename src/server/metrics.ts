@@ -105,7 +105,7 @@ export class ServerMetrics {
   });
   private readonly requestBytes = new Counter({
     name: 'latchkey_http_request_bytes_total',
-    help: 'Request body bytes received (Content-Length of requests whose body was read whole)',
+    help: 'Request body bytes received, as read',
     registers: [this.registry],
   });
   private readonly responseBytes = new Counter({
@@ -148,10 +148,7 @@ export class ServerMetrics {
     const auth = authLabel(ctx);
     this.requests.inc({ operation, status: String(status), auth });
     this.duration.observe({ operation }, (performance.now() - ctx.startedAt) / 1000);
-    if (ctx.req.complete) {
-      const length = Number(ctx.req.headers['content-length']);
-      if (length > 0) this.requestBytes.inc(length);
-    }
+    if (ctx.bytesIn > 0) this.requestBytes.inc(ctx.bytesIn);
     if (ctx.bytesOut > 0) this.responseBytes.inc(ctx.bytesOut);
     const reason = ctx.failure === undefined ? undefined : refusalReason(ctx.failure);
     if (reason !== undefined) this.refusals.inc({ reason });
