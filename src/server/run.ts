@@ -163,11 +163,13 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   if (metrics && config.metrics) {
     metricsEndpoint = await startMetricsServer({ ...config.metrics, token: config.metrics.token, metrics, logger });
     logger.info('metrics', { metrics: metricsEndpoint.endpoint });
-    objectCounter = new SqliteObjectCounter(join(config.dataDir, METADATA_FILE));
+    // Counted in the embedded SQLite database; TODO(merge): a PostgreSQL store (h13) needs its own count here.
+    const metadataFile = join(config.dataDir, METADATA_FILE);
+    objectCounter = existsSync(metadataFile) ? new SqliteObjectCounter(metadataFile) : undefined;
     const counter = objectCounter;
     const refresh = () => {
       statfsFreeBytes(config.dataDir)
-        .then((freeBytes) => metrics.setStorage({ freeBytes, objects: counter.count() }))
+        .then((freeBytes) => metrics.setStorage({ freeBytes, ...(counter ? { objects: counter.count() } : {}) }))
         .catch((error: unknown) => logger.warn('storage metrics failed', { error: String(error) }));
     };
     refresh();
