@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { adminCall, expectStatus, policyDocument, userWithPolicies } from '../helpers/admin-client.js';
@@ -142,6 +143,14 @@ describe('Prometheus metrics on --metrics-address', () => {
     assert.ok(value(text, 'latchkey_http_response_bytes_total') >= 4000);
     // Bounded labels: no bucket, key or access key anywhere in the exposition.
     assert.doesNotMatch(text, /metered|a\.txt|LKTEST|LKNOSUCH/);
+  });
+
+  it('names in the Grafana dashboard only series the server exposes', async () => {
+    const dashboard = JSON.parse(readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const text = await scrape();
+    const names = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/\b(?:latchkey|process|nodejs)_\w+/g) ?? [])));
+    assert.ok(names.size >= 10);
+    for (const name of names) assert.match(text, new RegExp(`^${name}[{ ]`, 'm'), name);
   });
 
   it('reports free space and the number of objects', async () => {
