@@ -9,6 +9,7 @@ import { Identities, MASTER_KEY_CHECK, MasterKeyMismatchError } from '../identit
 import { GENERATED_KEY_FILE, loadMasterKey, type LoadedMasterKey } from '../identity/master-key.js';
 import { SecretBox } from '../identity/secret-box.js';
 import { adminApi } from '../admin/admin-api.js';
+import { uploadPage } from '../upload-page/upload-page.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
 import { postObjectApi } from '../s3/post-object/post-object-api.js';
@@ -72,7 +73,8 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     region: config.region,
     domain: config.domain,
   });
-  const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
+  // The upload page first: the admin API claims every other /_latchkey/ path.
+  const extensions: Extension[] = [uploadPage(), adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
   extensions.push(postObjectApi({ logger, auth, authorizer, storage, domain: config.domain, cors: storedCorsSource(storage.metadata, storage.metadata.identities) }));
   const handler = createS3Handler({
     auth,
