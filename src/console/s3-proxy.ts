@@ -16,6 +16,8 @@ export interface S3Target {
 const FORWARDED_REQUEST_HEADERS = [
   'content-type', 'content-length', 'content-md5', 'content-disposition', 'content-encoding', 'content-language', 'cache-control', 'expires',
   'range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since',
+  // The page's digest of a body S3 insists on checking (DeleteObjects); the server verifies it against the bytes.
+  'x-amz-checksum-sha256',
 ];
 /** Response headers that would let S3's answer act on the console's origin. */
 const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'connection', 'keep-alive', 'transfer-encoding']);
@@ -52,8 +54,16 @@ export function signedHeaders(target: S3Target, credentials: Credentials, req: S
  * that could make it act as a page of the console: every proxied answer is
  * sandboxed, and objects are always downloaded, never rendered.
  */
-export function proxyToS3(target: S3Target, credentials: Credentials, req: IncomingMessage, res: ServerResponse, s3Path: string, query: string): Promise<void> {
-  const forwarded: Record<string, string> = {};
+export function proxyToS3(
+  target: S3Target,
+  credentials: Credentials,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: { readonly path: string; readonly query: string; readonly clientIp: string },
+): Promise<void> {
+  const { path: s3Path, query } = call;
+  // The browser's address, for an S3 listener that trusts loopback as a proxy (--trusted-proxy); ignored otherwise.
+  const forwarded: Record<string, string> = { 'x-forwarded-for': call.clientIp };
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = req.headers[name];
     if (typeof value === 'string') forwarded[name] = value;
