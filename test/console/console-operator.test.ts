@@ -94,6 +94,13 @@ describe('the console for an operator\'s day', { skip: CHROMIUM_MISSING || FFMPE
     await page.getByRole('button', { name: 'Details of a.txt' }).waitFor();
     await page.getByRole('link', { name: 'tree/' }).waitFor();
     assert.deepEqual((await keys(client, 'reports/')).sort(), ['reports/', 'reports/a.txt', 'reports/tree/sub/y.txt', 'reports/tree/x.txt']);
+    // Files dropped on the zone go into the current folder too (the page's own drop handler, fed a DataTransfer).
+    await page.evaluate(`(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(['dropped'], 'dropped.txt', { type: 'text/plain' }));
+      document.querySelector('.dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    })()`);
+    await page.getByRole('button', { name: 'Details of dropped.txt' }).waitFor();
     await page.getByRole('link', { name: 'tree/' }).click();
     await page.getByRole('link', { name: 'sub/' }).click();
     await page.getByRole('button', { name: 'Details of y.txt' }).waitFor();
@@ -126,7 +133,7 @@ describe('the console for an operator\'s day', { skip: CHROMIUM_MISSING || FFMPE
     await page.keyboard.press('Enter');
     await confirm.waitFor({ state: 'detached' });
     await eventually(async () => (await page.getByRole('button', { name: 'Details of b.txt' }).count()) === 0, 'the rows to go');
-    assert.deepEqual((await keys(client, 'reports/')).sort(), ['reports/', 'reports/a.txt', 'reports/tree/sub/y.txt', 'reports/tree/x.txt']);
+    assert.deepEqual((await keys(client, 'reports/')).sort(), ['reports/', 'reports/a.txt', 'reports/dropped.txt', 'reports/tree/sub/y.txt', 'reports/tree/x.txt']);
     const operations = s.server.logs.slice(before).map((line) => /"operation":"(\w+)"/.exec(line)?.[1]).filter((op) => op === 'DeleteObjects' || op === 'DeleteObject');
     assert.deepEqual(operations, ['DeleteObjects']);
   });

@@ -1,15 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { uploadPageUrl } from '../../src/presign/upload-page.js';
 import { presignUrl } from '../../src/presign/url.js';
-import { CHROMIUM_MISSING, launchChromium, type TestBrowser } from '../helpers/browser-harness.js';
+import { BLANK_PAGE, CHROMIUM_MISSING, FFMPEG_MISSING, launchChromium, startPageServer, type TestBrowser } from '../helpers/browser-harness.js';
 import { s3Client } from '../helpers/clients.js';
 import { httpRequest } from '../helpers/e2e-http.js';
 import { buildConsoleUi, ConsoleClient, startConsoleServer, type ConsoleServer } from '../helpers/console.js';
@@ -173,6 +173,44 @@ describe('the recipient\'s upload page', { skip: CHROMIUM_MISSING }, () => {
     const refused = await latchkeyPresign(s.server.endpoint, [`s3://${BUCKET}/x`, '--upload-page']);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--upload-page needs --method PUT/);
+  });
+
+  test('a download link keeps its chosen file name in the recipient\'s browser, and a video link seeks', { skip: FFMPEG_MISSING }, async () => {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'out/r.txt', Body: 'the report' }));
+    const named = (await api.call('POST', '/api/share', { bucket: BUCKET, key: 'out/r.txt', expiresIn: 600, downloadName: 'Résumé 2026.txt' })).json as unknown as Issued;
+    const page = await recipient.newPage();
+    try {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.goto(named.url).catch(() => undefined)]);
+      assert.equal(download.suggestedFilename(), 'Résumé 2026.txt');
+      assert.equal(readFileSync(await download.path()).toString(), 'the report');
+
+      const dir = mkdtempSync(join(tmpdir(), 'latchkey-clip-'));
+      try {
+        execFileSync('ffmpeg', ['-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=64x48:rate=10', '-c:v', 'libvpx', '-g', '5', '-an', join(dir, 'clip.webm')]);
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'out/clip.webm', Body: readFileSync(join(dir, 'clip.webm')), ContentType: 'video/webm' }));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const video = (await api.call('POST', '/api/share', { bucket: BUCKET, key: 'out/clip.webm', expiresIn: 600 })).json as unknown as Issued;
+      const pages = await startPageServer({ '/': BLANK_PAGE });
+      try {
+        await page.goto(`${pages.origin}/`);
+        const seekedTo = await page.evaluate<number>(`new Promise((resolve, reject) => {
+          const v = document.createElement('video');
+          v.muted = true;
+          v.addEventListener('error', () => reject(new Error('media error ' + (v.error && v.error.code))));
+          v.addEventListener('loadedmetadata', () => { v.currentTime = 1.5; }, { once: true });
+          v.addEventListener('seeked', () => resolve(v.currentTime), { once: true });
+          v.src = ${JSON.stringify(video.url)};
+          document.body.appendChild(v);
+        })`);
+        assert.ok(Math.abs(seekedTo - 1.5) < 0.01, String(seekedTo));
+      } finally {
+        await pages.close();
+      }
+    } finally {
+      await page.close();
+    }
   });
 
   test('the page is static and locked down; other /_latchkey paths still reach the admin API', async () => {
