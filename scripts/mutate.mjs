@@ -9,13 +9,13 @@ import { GROUPS } from '../stryker.config.mjs';
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !(name in GROUPS));
 if (unknown.length > 0) {
-  console.error(`unknown group(s) ${unknown.join(', ')}: choose from ${Object.keys(GROUPS).join(', ')}`);
+  console.error(`unknown target(s) ${unknown.join(', ')}: choose from ${Object.keys(GROUPS).join(', ')}`);
   process.exit(2);
 }
 const groups = asked.length > 0 ? asked : Object.keys(GROUPS);
 let failed = false;
 for (const name of groups) {
-  console.log(`\n== mutation group ${name} ==`);
+  console.log(`\n== mutation target ${name} ==`);
   const run = spawnSync('npx', ['stryker', 'run', 'stryker.config.mjs'], { stdio: 'inherit', env: { ...process.env, LATCHKEY_MUTATE_GROUP: name } });
   if (run.status !== 0) failed = true;
 }
