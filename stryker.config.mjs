@@ -7,7 +7,7 @@
 // is live there) reports no coverage back: every mutant there runs the target's test
 // files, cheapest first, until one fails (coverageAnalysis 'off').
 
-const SIGV4_FAST = ['test/sigv4/negative.test.ts', 'test/sigv4/signature-tamper.test.ts', 'test/sigv4/amz-date.test.ts'];
+const SIGV4_FAST = ['test/sigv4/verify-edges.test.ts', 'test/sigv4/negative.test.ts', 'test/sigv4/signature-tamper.test.ts', 'test/sigv4/amz-date.test.ts'];
 const LINK_TESTS = [
   'test/links/link-params.test.ts',
   'test/links/link-guard.test.ts',
