@@ -25,7 +25,7 @@ interface Ask {
   readonly principal?: RequestPrincipal;
   readonly action?: string;
   readonly resource?: string;
-  readonly conditions?: Record<string, string | string[]>;
+  readonly conditions?: Record<string, string | string[] | undefined>;
   readonly now?: number;
 }
 
@@ -42,7 +42,7 @@ function input(ask: Ask): EvaluationInput {
 const decide = (ask: Ask): Decision => evaluate(input(ask)).decision;
 
 /** One identity Allow for alice whose only condition is `condition`: does it let the request through? */
-function allowedBy(condition: Record<string, Record<string, unknown>>, context: Record<string, string | string[]> = {}, extra: Partial<Ask> = {}): boolean {
+function allowedBy(condition: Record<string, Record<string, unknown>>, context: Record<string, string | string[] | undefined> = {}, extra: Partial<Ask> = {}): boolean {
   const decision = decide({ identity: [doc({ Effect: 'Allow', Action: 's3:*', Resource: '*', Condition: condition })], conditions: context, ...extra });
   return decision === 'allow';
 }
@@ -64,6 +64,8 @@ describe('condition operators at their edges', () => {
     assert.equal(allowedBy({ NumericEquals: { 's3:max-keys': '10' } }, { 's3:max-keys': '10' }), true);
     assert.equal(allowedBy({ NumericEquals: { 's3:max-keys': '10' } }, { 's3:max-keys': '11' }), false);
     assert.equal(allowedBy({ NumericNotEquals: { 's3:max-keys': '10' } }, { 's3:max-keys': '11' }), true);
+    // A number that is no date (Date operators take epoch seconds too, so '11' would be both).
+    assert.equal(allowedBy({ NumericNotEquals: { 's3:max-keys': '10' } }, { 's3:max-keys': '2.5' }), true);
   });
 
   it('NotIpAddress holds for another address, not for one that cannot be read', () => {
@@ -104,6 +106,9 @@ describe('condition operators at their edges', () => {
     // Fewer than six parts is no ARN, whatever the pattern.
     assert.equal(allowedBy({ ArnLike: { 'aws:SourceArn': 'arn:*:*:*:*:*' } }, { 'aws:SourceArn': 'arn:aws:sns:us-east-1:1' }), false);
     assert.equal(allowedBy({ ArnLike: { 'aws:SourceArn': 'arn:*:*:*:*:*' } }, context), true);
+    // In the resource part * spans colons; a pattern of fewer than six parts matches nothing, even empty parts.
+    assert.equal(allowedBy({ ArnLike: { 'aws:SourceArn': 'arn:aws:sns:us-east-1:123456789012:to*ub' } }, context), true);
+    assert.equal(allowedBy({ ArnLike: { 'aws:SourceArn': 'arn:aws' } }, { 'aws:SourceArn': 'arn:aws::::' }), false);
   });
 });
 
@@ -133,8 +138,9 @@ describe('keys the evaluator implies', () => {
     assert.equal(allowedBy({ Null: { 'aws:EpochTime': 'true' } }, {}, { now }), false);
   });
 
-  it('a condition key given as an empty list is absent', () => {
+  it('a condition key given as an empty list or undefined is absent', () => {
     assert.equal(allowedBy({ Null: { 's3:prefix': 'true' } }, { 's3:prefix': [] }), true);
+    assert.equal(allowedBy({ Null: { 's3:prefix': 'true' } }, { 's3:prefix': undefined }), true);
   });
 });
 
