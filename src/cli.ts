@@ -23,7 +23,8 @@ LATCHKEY_CONSOLE_ADDRESS (the web console; default 127.0.0.1:9001),
 LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset),
 LATCHKEY_MASTER_KEY or --master-key-file (the key sealing secrets at rest; generated into the data dir when unset),
 LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links are kept in the audit log; default 30d),
-LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on).
+LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on),
+LATCHKEY_TRUSTED_PROXY or --trusted-proxy CIDR[,CIDR...] (proxies whose X-Forwarded-For names the client; default none).
 `;
 
 async function main(argv: readonly string[]): Promise<number> {

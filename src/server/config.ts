@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { TrustedProxies } from './client-address.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -23,6 +24,8 @@ export interface ServerConfig {
   readonly console?: { readonly host: string; readonly port: number };
   /** Accept legacy SigV2 (header, query links, POST policies); --sigv2 off refuses them. Default on. */
   readonly sigv2?: boolean;
+  /** --trusted-proxy: peers whose X-Forwarded-For names the client; none by default. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +48,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       'console-address': { type: 'string' },
       'no-console': { type: 'boolean' },
       sigv2: { type: 'string' },
+      'trusted-proxy': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -79,7 +83,15 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     auditRetentionMs: parseDuration('--audit-retention', values['audit-retention'] ?? env['LATCHKEY_AUDIT_RETENTION'] ?? '30d'),
     ...(consoleAddress ? { console: consoleAddress } : {}),
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
+    ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
   };
+}
+
+function trustedProxiesOption(text: string | undefined): { trustedProxies?: TrustedProxies } {
+  if (text === undefined || text.trim() === '') return {};
+  const trustedProxies = TrustedProxies.parse(text);
+  if (trustedProxies === undefined) throw new ConfigError(`--trusted-proxy must be CIDR blocks or addresses separated by commas (e.g. 10.0.0.0/8,127.0.0.1), got ${text}`);
+  return { trustedProxies };
 }
 
 /** on/off (also true/false, 1/0, yes/no). */
