@@ -54,7 +54,7 @@ ${serverBlock}
 /** The generation of the configuration answering on the port, or undefined when nothing answers (yet). */
 async function answeringGeneration(port: number): Promise<string | undefined> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+    const response = await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
     await response.arrayBuffer();
     return response.headers.get('x-test-nginx-generation') ?? undefined;
   } catch {
