@@ -128,6 +128,16 @@ describe('signed x-amz-* headers carried in the query (as some SDKs hoist them)'
 });
 
 describe('the rest', () => {
+  it('an unsigned request is anonymous: no key is looked up', async () => {
+    let lookups = 0;
+    const result = await verifyRequest(
+      { method: 'GET', path: '/bkt/key.txt', query: '', headers: { host: HOST } },
+      { region: REGION, now: NOW, crypto: nodeCrypto, lookupSecret: () => (lookups++, undefined) },
+    );
+    assert.deepEqual(result, { version: 0 });
+    assert.equal(lookups, 0);
+  });
+
   it('an unknown access key: InvalidAccessKeyId naming it', async () => {
     const signed = signRequest({ method: 'GET', url: `http://${HOST}/bkt/key.txt`, credentials: { accessKeyId: 'AKIDSTRANGER', secretAccessKey: SECRET }, region: REGION, now: NOW, crypto: nodeCrypto, payloadHash: EMPTY_SHA });
     const error = await assertAuthError(() => verify({ method: 'GET', path: '/bkt/key.txt', query: '', headers: signed.headers }), 'InvalidAccessKeyId', 403, 'unknown-access-key');
