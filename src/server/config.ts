@@ -24,6 +24,10 @@ export interface ServerConfig {
   readonly console?: { readonly host: string; readonly port: number };
   /** Accept legacy SigV2 (header, query links, POST policies); --sigv2 off refuses them. Default on. */
   readonly sigv2?: boolean;
+  /** Where Prometheus scrapes GET /metrics (--metrics-address); no metrics listener when undefined. */
+  readonly metrics?: { readonly host: string; readonly port: number; readonly token?: string };
+  /** --tls-cert/--tls-key: the S3 port and the console serve HTTPS (re-read on SIGHUP). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** --trusted-proxy: peers whose X-Forwarded-For names the client; none by default. */
   readonly trustedProxies?: TrustedProxies;
 }
@@ -32,24 +36,30 @@ export class ConfigError extends Error {}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Every flag of `latchkey server` (its --help, src/cli/server-help.ts, documents each one). */
+export const SERVER_OPTIONS = {
+  address: { type: 'string' },
+  data: { type: 'string' },
+  region: { type: 'string' },
+  domain: { type: 'string' },
+  'public-url': { type: 'string' },
+  'master-key-file': { type: 'string' },
+  'multipart-expiry': { type: 'string' },
+  'audit-retention': { type: 'string' },
+  'console-address': { type: 'string' },
+  'no-console': { type: 'boolean' },
+  sigv2: { type: 'string' },
+  'metrics-address': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'trusted-proxy': { type: 'string' },
+} as const;
+
 /** Flags win over LATCHKEY_* environment variables, which win over defaults. */
 export function loadServerConfig(args: readonly string[], env: Env): ServerConfig {
   const { values } = parseArgs({
     args: [...args],
-    options: {
-      address: { type: 'string' },
-      data: { type: 'string' },
-      region: { type: 'string' },
-      domain: { type: 'string' },
-      'public-url': { type: 'string' },
-      'master-key-file': { type: 'string' },
-      'multipart-expiry': { type: 'string' },
-      'audit-retention': { type: 'string' },
-      'console-address': { type: 'string' },
-      'no-console': { type: 'boolean' },
-      sigv2: { type: 'string' },
-      'trusted-proxy': { type: 'string' },
-    },
+    options: SERVER_OPTIONS,
     strict: true,
     allowPositionals: false,
   });
@@ -69,6 +79,13 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
   if ((rootAccessKey === undefined) !== (rootSecretKey === undefined)) {
     throw new ConfigError('set both LATCHKEY_ROOT_ACCESS_KEY and LATCHKEY_ROOT_SECRET_KEY, or neither');
   }
+  const metricsText = values['metrics-address'] ?? env['LATCHKEY_METRICS_ADDRESS'];
+  const metricsToken = env['LATCHKEY_METRICS_TOKEN'] || undefined;
+  if (metricsToken !== undefined && metricsText === undefined) throw new ConfigError('LATCHKEY_METRICS_TOKEN is set but no --metrics-address (LATCHKEY_METRICS_ADDRESS)');
+  const tlsCert = values['tls-cert'] ?? env['LATCHKEY_TLS_CERT'];
+  const tlsKey = values['tls-key'] ?? env['LATCHKEY_TLS_KEY'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('set both --tls-cert and --tls-key (LATCHKEY_TLS_CERT, LATCHKEY_TLS_KEY), or neither');
+  if (publicUrl?.startsWith('http://') && tlsCert !== undefined) throw new ConfigError(`--public-url ${publicUrl} is http:// but the server serves HTTPS (--tls-cert)`);
   return {
     host,
     port,
@@ -83,6 +100,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     auditRetentionMs: parseDuration('--audit-retention', values['audit-retention'] ?? env['LATCHKEY_AUDIT_RETENTION'] ?? '30d'),
     ...(consoleAddress ? { console: consoleAddress } : {}),
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
+    ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } } : {}),
+    ...(metricsText ? { metrics: { ...parseAddress(metricsText, '--metrics-address'), ...(metricsToken ? { token: metricsToken } : {}) } } : {}),
     ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
   };
 }
