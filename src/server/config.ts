@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly console?: { readonly host: string; readonly port: number };
   /** Accept legacy SigV2 (header, query links, POST policies); --sigv2 off refuses them. Default on. */
   readonly sigv2?: boolean;
+  /** --metadata / LATCHKEY_METADATA: "sqlite" (embedded, the default) or a postgres:// URL shared by several nodes. */
+  readonly metadata?: string;
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +47,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       'console-address': { type: 'string' },
       'no-console': { type: 'boolean' },
       sigv2: { type: 'string' },
+      metadata: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -79,7 +82,13 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     auditRetentionMs: parseDuration('--audit-retention', values['audit-retention'] ?? env['LATCHKEY_AUDIT_RETENTION'] ?? '30d'),
     ...(consoleAddress ? { console: consoleAddress } : {}),
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
+    metadata: parseMetadata(values.metadata ?? env['LATCHKEY_METADATA'] ?? 'sqlite'),
   };
+}
+
+function parseMetadata(text: string): string {
+  if (text === 'sqlite' || /^postgres(ql)?:\/\/./.test(text)) return text;
+  throw new ConfigError('--metadata must be sqlite or a postgres://USER:PASS@HOST:PORT/DB URL');
 }
 
 /** on/off (also true/false, 1/0, yes/no). */

@@ -16,8 +16,8 @@ import { createS3Handler, type Extension } from '../s3/handler.js';
 import { LinkService } from '../links/link-service.js';
 import { storedCorsSource } from '../s3/cors.js';
 import { OPERATIONS } from '../s3/operations/index.js';
-import { peekSetting } from '../storage/sqlite-metadata-store.js';
-import { METADATA_FILE, Storage } from '../storage/storage.js';
+import { metadataBackend, type MetadataBackend } from '../storage/backend.js';
+import { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { loadRootCredentials } from './root-credentials.js';
@@ -41,8 +41,9 @@ const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
-  const masterKey = await openMasterKey(config);
-  const { storage, recovery } = await Storage.open(config.dataDir, (message, error) => logger.warn(message, { error: String(error) }));
+  const backend = metadataBackend(config.metadata ?? 'sqlite');
+  const masterKey = await openMasterKey(config, backend);
+  const { storage, recovery } = await Storage.open(config.dataDir, backend, (message, error) => logger.warn(message, { error: String(error) }));
   await Identities.recordMasterKey(storage.metadata.identities, new SecretBox(masterKey.key));
   if (masterKey.origin === 'generated') {
     logger.warn('master key generated: back it up, secrets in the data dir cannot be read without it', { path: masterKey.path });
@@ -104,7 +105,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const endpoint = `http://${host}:${address.port}`;
   const publicEndpoint = config.publicUrl ?? endpoint;
-  logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, region: config.region });
+  logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, metadata: backend.description, region: config.region });
   let consoleServer: RunningConsole | undefined;
   if (config.console) {
     consoleServer = await startConsole({
@@ -176,8 +177,8 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
  * A data dir whose secrets were sealed with a key that is not given is refused
  * rather than handed a fresh key that could never open them.
  */
-async function openMasterKey(config: ServerConfig): Promise<LoadedMasterKey> {
-  const sealed = peekSetting(join(config.dataDir, METADATA_FILE), MASTER_KEY_CHECK);
+async function openMasterKey(config: ServerConfig, backend: MetadataBackend): Promise<LoadedMasterKey> {
+  const sealed = await backend.peekSetting(config.dataDir, MASTER_KEY_CHECK);
   const generatedFile = join(config.dataDir, GENERATED_KEY_FILE);
   if (sealed !== null && config.masterKey === undefined && config.masterKeyFile === undefined && !existsSync(generatedFile)) {
     throw new MasterKeyMismatchError(`this data directory's secrets were sealed with a master key that is not here: set LATCHKEY_MASTER_KEY or --master-key-file (or restore ${generatedFile})`);

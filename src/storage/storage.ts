@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
+import type { MetadataBackend } from './backend.js';
 import { BlobNotFoundError, BlobStore, newInlineBlobId, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
 import { digestBody, isWholeBody, type BodySource } from './body-digest.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -9,10 +9,9 @@ import { MultipartStorage } from './multipart-storage.js';
 import { encodeKey } from './object-key.js';
 import { BytesBody, type ObjectBody } from './opened-blob.js';
 import { openParts } from './part-stream.js';
-import { SqliteMetadataStore } from './sqlite-metadata-store.js';
 import type { ObjectMetadataInput, ObjectRecord } from './types.js';
 
-export const METADATA_FILE = 'metadata.sqlite3';
+export { METADATA_FILE } from './backend.js';
 
 export interface RecoveryReport {
   readonly tempFilesRemoved: number;
@@ -75,16 +74,17 @@ export class Storage {
     this.multipart = new MultipartStorage(this);
   }
 
-  /** Opens (creating if needed) a data directory with SQLite metadata, and recovers it. */
+  /** Opens (creating if needed) a data directory with the given metadata backend, and recovers it. */
   static async open(
     dataDir: string,
+    backend: MetadataBackend,
     warn?: (message: string, error: unknown) => void,
   ): Promise<{ storage: Storage; recovery: RecoveryReport }> {
     // Owner-only: the directory holds the metadata database and, by default, the master key.
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const blobs = new BlobStore(dataDir);
     await blobs.init();
-    const storage = new Storage(new SqliteMetadataStore(join(dataDir, METADATA_FILE), { warn: (message) => warn?.(message, undefined) }), blobs, warn);
+    const storage = new Storage(await backend.open(dataDir, (message) => warn?.(message, undefined)), blobs, warn);
     try {
       return { storage, recovery: await storage.recover() };
     } catch (error) {

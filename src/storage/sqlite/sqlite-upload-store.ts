@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
-import { decodeKey, encodeKey, encodeText, prefixUpperBound } from './object-key.js';
+import { decodeKey, encodeKey, encodeText, prefixUpperBound } from '../object-key.js';
 import type { SqliteObjectRows } from './sqlite-object-rows.js';
-import type { ObjectMetadataInput, ObjectRecord } from './types.js';
+import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
   AbortUploadResult, ChecksumType, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
   ListPartsResult, ListUploadsQuery, ListUploadsResult, PartRecord, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
-} from './upload-store.js';
+} from '../upload-store.js';
 
 interface UploadRow {
   upload_id: string; bucket_id: number; bucket: string; key: Buffer; initiator: string; metadata: string;

@@ -1,22 +1,22 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { runListingSync, type ListRow, type RangeRead } from './list-plan.js';
+import { runListingSync, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
-} from './metadata-store.js';
-import { decodeKey, encodeKey } from './object-key.js';
+} from '../metadata-store.js';
+import { decodeKey, encodeKey } from '../object-key.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
-import type { IdentityStore } from './identity-store.js';
+import type { IdentityStore } from '../identity-store.js';
 import { SqliteIdentityStore } from './sqlite-identity-store.js';
-import type { LinkStore } from './link-store.js';
+import type { LinkStore } from '../link-store.js';
 import { SqliteLinkStore } from './sqlite-link-store.js';
 import { migrate } from './sqlite-migrations.js';
 import { WriteBatch } from './write-batch.js';
 import { SqliteObjectRows, type HeldBlobs } from './sqlite-object-rows.js';
 import { SqliteUploadStore } from './sqlite-upload-store.js';
-import type { BucketRecord, ListObjectsQuery, ObjectRecord } from './types.js';
-import type { UploadStore } from './upload-store.js';
+import type { BucketRecord, ListObjectsQuery, ObjectRecord } from '../types.js';
+import type { UploadStore } from '../upload-store.js';
 
 interface BucketRow { id: number; name: string; owner: string; region: string | null; created_at: number }
 
