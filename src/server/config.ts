@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 export interface ServerConfig {
@@ -25,6 +26,10 @@ export interface ServerConfig {
   readonly sigv2?: boolean;
   /** --metadata / LATCHKEY_METADATA: "sqlite" (embedded, the default) or a postgres:// URL shared by several nodes. */
   readonly metadata?: string;
+  /** --node-id / LATCHKEY_NODE_ID: names this node's temp directory in a shared data dir (default: the host name). */
+  readonly nodeId?: string;
+  /** --blob-grace / LATCHKEY_BLOB_GRACE: with a shared data dir, how long a freed blob stays for readers on other nodes (default 10m). */
+  readonly blobGraceMs?: number;
 }
 
 export class ConfigError extends Error {}
@@ -48,6 +53,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       'no-console': { type: 'boolean' },
       sigv2: { type: 'string' },
       metadata: { type: 'string' },
+      'node-id': { type: 'string' },
+      'blob-grace': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -83,12 +90,20 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     ...(consoleAddress ? { console: consoleAddress } : {}),
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
     metadata: parseMetadata(values.metadata ?? env['LATCHKEY_METADATA'] ?? 'sqlite'),
+    nodeId: parseNodeId(values['node-id'] ?? env['LATCHKEY_NODE_ID'] ?? hostname()),
+    blobGraceMs: parseDuration('--blob-grace', values['blob-grace'] ?? env['LATCHKEY_BLOB_GRACE'] ?? '10m'),
   };
 }
 
 function parseMetadata(text: string): string {
   if (text === 'sqlite' || /^postgres(ql)?:\/\/./.test(text)) return text;
   throw new ConfigError('--metadata must be sqlite or a postgres://USER:PASS@HOST:PORT/DB URL');
+}
+
+function parseNodeId(text: string): string {
+  // It becomes a directory name under tmp/.
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(text)) return text;
+  throw new ConfigError(`--node-id must be 1-64 letters, digits, dots, dashes or underscores, got ${text}`);
 }
 
 /** on/off (also true/false, 1/0, yes/no). */

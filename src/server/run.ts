@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { SigningKeyCache } from '../sigv4/signing-key.js';
@@ -39,11 +40,14 @@ const HOUSEKEEPING_MS = 5_000;
 /** Expired multipart uploads are looked for this often: a quarter of the expiry, within these bounds. */
 const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
+const DEFAULT_BLOB_GRACE_MS = 10 * 60_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const backend = metadataBackend(config.metadata ?? 'sqlite');
   const masterKey = await openMasterKey(config, backend);
-  const { storage, recovery } = await Storage.open(config.dataDir, backend, (message, error) => logger.warn(message, { error: String(error) }));
+  // With a server database the data dir is shared by design: this node's temp files go apart and freed blobs wait out the grace period.
+  const shared = backend.sharedDataDir ? { nodeId: config.nodeId ?? hostname(), blobGraceMs: config.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS } : undefined;
+  const { storage, recovery } = await Storage.open(config.dataDir, backend, (message, error) => logger.warn(message, { error: String(error) }), shared);
   await Identities.recordMasterKey(storage.metadata.identities, new SecretBox(masterKey.key));
   if (masterKey.origin === 'generated') {
     logger.warn('master key generated: back it up, secrets in the data dir cannot be read without it', { path: masterKey.path });
@@ -149,6 +153,15 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   const uploadSweeper = setInterval(sweepUploads, Math.min(UPLOAD_SWEEP_MAX_MS, Math.max(UPLOAD_SWEEP_MIN_MS, config.multipartExpiryMs / 4)));
   uploadSweeper.unref();
   sweepUploads();
+  let blobSweep: Promise<void> = Promise.resolve();
+  const blobSweeper = shared === undefined ? undefined : setInterval(() => {
+    blobSweep = blobSweep.then(async () => {
+      const freed = await storage.sweepFreed();
+      const orphans = await storage.sweepOrphans();
+      if (freed + (orphans?.removed ?? 0) > 0) logger.info('swept blobs', { freed, orphans: orphans?.removed ?? 0 });
+    }).catch((error: unknown) => logger.warn('blob sweep failed', { error: String(error) }));
+  }, Math.min(UPLOAD_SWEEP_MAX_MS, Math.max(UPLOAD_SWEEP_MIN_MS, shared.blobGraceMs / 4)));
+  blobSweeper?.unref();
 
   return {
     endpoint,
@@ -158,6 +171,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       clearInterval(housekeeping);
       await consoleServer?.close();
       clearInterval(uploadSweeper);
+      clearInterval(blobSweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
@@ -165,6 +179,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       clearTimeout(timer);
       await identities.housekeeping(new Date());
       await uploadSweep;
+      await blobSweep;
       // After the last request closed: its audit record is in memory until this flush.
       await links.close();
       await storage.close();

@@ -130,6 +130,19 @@ export function uploadStoreContract(name: string, factory: StoreFactory, options
       assert.deepEqual(await metadata.referencedBlobIds([p1.blobId, p2.blobId]), new Set());
     });
 
+    it('keeps blobs freed for later out of the sweep (and counted as referenced) until they are due', async () => {
+      const now = Date.now();
+      const [soon, later] = [newBlobId(), newBlobId()];
+      await uploads.freeBlobsLater([soon], new Date(now + 1000));
+      await uploads.freeBlobsLater([later], new Date(now + 60_000));
+      assert.deepEqual(await uploads.pendingFreedBlobs(10, new Date(now)), []);
+      assert.deepEqual(await metadata.referencedBlobIds([soon, later]), new Set([soon, later]));
+      assert.deepEqual(await uploads.pendingFreedBlobs(10, new Date(now + 1000)), [soon]);
+      assert.deepEqual(new Set(await uploads.pendingFreedBlobs(10, new Date(now + 60_000))), new Set([soon, later]));
+      await uploads.forgetFreedBlobs([soon, later]);
+      assert.deepEqual(await uploads.pendingFreedBlobs(10, new Date(now + 60_000)), []);
+    });
+
     it('frees the part blobs of a deleted bucket\'s uploads for the sweep', async () => {
       await startUpload(uploads, 'k', 'u1');
       const p = part(1);

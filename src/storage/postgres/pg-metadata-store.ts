@@ -11,6 +11,9 @@ import { migratePg } from './pg-migrations.js';
 import { lockKey, removeObjectRow, writeObjectRow, type HeldBlobs } from './pg-object-rows.js';
 import { PgUploadStore } from './pg-upload-store.js';
 
+/** Names "background jobs" among this database's advisory locks (the job name is the second key). */
+const JOB_LOCK = 0x4c4b_4a42; // "LKJB"
+
 interface BucketRow { id: number; name: string; owner: string; region: string | null; created_at: number }
 
 interface ObjectRow {
@@ -194,9 +197,30 @@ export class PgMetadataStore implements MetadataStore {
       const rows = await this.sql<{ blob_id: string }[]>`
         SELECT blob_id FROM objects WHERE blob_id = ANY(${ids}::text[])
         UNION SELECT blob_id FROM object_parts WHERE blob_id = ANY(${ids}::text[])
-        UNION SELECT blob_id FROM upload_parts WHERE blob_id = ANY(${ids}::text[])`;
+        UNION SELECT blob_id FROM upload_parts WHERE blob_id = ANY(${ids}::text[])
+        UNION SELECT blob_id FROM freed_blobs WHERE blob_id = ANY(${ids}::text[]) AND due_at > ${Date.now()}`;
       return new Set(rows.map((r) => r.blob_id));
     });
+  }
+
+  /**
+   * A session-level advisory lock, tried rather than waited for, on a
+   * connection of its own held while the work runs: if the node dies, its
+   * connection and so the lock go with it.
+   */
+  async exclusive<T>(job: string, work: () => Promise<T>): Promise<T | undefined> {
+    const conn = await guarded(() => this.sql.reserve());
+    try {
+      const [row] = await guarded(() => conn<{ got: boolean }[]>`SELECT pg_try_advisory_lock(${JOB_LOCK}, hashtext(current_schema() || '/' || ${job})) AS got`);
+      if (row?.got !== true) return undefined;
+      try {
+        return await work();
+      } finally {
+        await conn`SELECT pg_advisory_unlock(${JOB_LOCK}, hashtext(current_schema() || '/' || ${job}))`.catch(() => undefined);
+      }
+    } finally {
+      conn.release();
+    }
   }
 
   async close(): Promise<void> {

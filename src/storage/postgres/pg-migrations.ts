@@ -141,8 +141,10 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         PRIMARY KEY (upload_id, part_number)
       );
 
-      -- Blobs whose rows went with a deleted bucket's uploads, for the background sweep to unlink.
-      CREATE TABLE freed_blobs (blob_id text PRIMARY KEY);
+      -- Blob files no row references any more, for the background sweep to unlink once due: at once for a
+      -- deleted bucket's upload parts, after the grace period for versions a reader on another node may still stream.
+      CREATE TABLE freed_blobs (blob_id text PRIMARY KEY, due_at bigint NOT NULL DEFAULT 0);
+      CREATE INDEX freed_blobs_by_due ON freed_blobs (due_at);
 
       CREATE TABLE link_uses (
         link       text    PRIMARY KEY,

@@ -144,8 +144,18 @@ export class PgUploadStore implements UploadStore {
     }));
   }
 
-  pendingFreedBlobs(limit: number): Promise<string[]> {
-    return guarded(async () => (await this.sql<{ blob_id: string }[]>`SELECT blob_id FROM freed_blobs LIMIT ${limit}`).map((r) => r.blob_id));
+  pendingFreedBlobs(limit: number, now = new Date()): Promise<string[]> {
+    return guarded(async () => (await this.sql<{ blob_id: string }[]>`
+      SELECT blob_id FROM freed_blobs WHERE due_at <= ${now.getTime()} ORDER BY due_at LIMIT ${limit}`).map((r) => r.blob_id));
+  }
+
+  freeBlobsLater(blobIds: readonly string[], dueAt: Date): Promise<void> {
+    const ids = [...blobIds];
+    return guarded(async () => {
+      await this.sql`
+        INSERT INTO freed_blobs (blob_id, due_at) SELECT unnest(${ids}::text[]), ${dueAt.getTime()}
+        ON CONFLICT (blob_id) DO UPDATE SET due_at = greatest(freed_blobs.due_at, excluded.due_at)`;
+    });
   }
 
   forgetFreedBlobs(blobIds: readonly string[]): Promise<void> {
