@@ -23,8 +23,8 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
-/** nginx in the foreground with one server block, in a throw-away prefix. */
-export async function startNginx(port: number, serverBlock: string): Promise<RunningNginx> {
+/** nginx in the foreground with one server block (and `httpBlock` beside it, e.g. an upstream), in a throw-away prefix. */
+export async function startNginx(port: number, serverBlock: string, httpBlock = ''): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-nginx-'));
   chmodSync(dir, 0o755);
   for (const sub of ['body', 'proxy']) {
@@ -42,6 +42,7 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
+${httpBlock}
   server {
     listen 127.0.0.1:${port};
 ${serverBlock}
