@@ -167,7 +167,7 @@ describe('Three nodes on one PostgreSQL and one data dir, behind nginx', options
     assert.equal(freed.length, 1, 'the old version is recorded as freed, not unlinked');
     assert.ok(existsSync(join(cluster.dataDir, 'blobs', freed[0]!.slice(0, 2), freed[0]!)));
     assert.ok(!live.has(freed[0]!));
-    await until('the freed blob to be unlinked after the grace period', async () => !blobFiles(cluster.dataDir).has(freed[0]!));
+    await until('the freed blob to be unlinked after the grace period', () => Promise.resolve(!blobFiles(cluster.dataDir).has(freed[0]!)));
   });
 
   it('kill -9 of a node in the middle of 8 MiB PUTs: others serve the old object or none, never a partial one; no orphans after its restart', async () => {
@@ -182,7 +182,7 @@ describe('Three nodes on one PostgreSQL and one data dir, behind nginx', options
       req.write(randomBytes(4 * 1024 * 1024));
     });
     const puts = [put('crash'), put('crash-new')];
-    await until('both uploads to be half written on the node', async () => readdirSync(tmp).length === 2);
+    await until('both uploads to be half written on the node', () => Promise.resolve(readdirSync(tmp).length === 2));
     await victim.kill();
     await Promise.all(puts);
     assert.equal(md5(await bodyOf(n[1]!, 'shared', 'crash')), md5(old));
