@@ -4,13 +4,16 @@ import { ConfigError, loadServerConfig } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { clientUsage, runClientCommand } from './cli/dispatch.js';
 import { PRESIGN_USAGE, runPresign } from './cli/commands/presign.js';
+import { METADATA_USAGE, runMetadata } from './cli/commands/metadata.js';
 
 const HELP = `latchkey: a self-hosted S3-compatible object store built around pre-signed URLs
 
 Usage:
   latchkey server [--address HOST:PORT] [--data DIR] [--region R] [--domain D] [--public-url URL]
                   [--console-address HOST:PORT | --no-console]
+                  [--metadata sqlite|postgres://USER:PASS@HOST:PORT/DB] [--node-id ID] [--blob-grace 10m]
 ${clientUsage()}  ${PRESIGN_USAGE}
+  ${METADATA_USAGE}
   latchkey help
 
 Client commands take --endpoint-url URL, --region R, --profile NAME and --json
@@ -23,7 +26,10 @@ LATCHKEY_CONSOLE_ADDRESS (the web console; default 127.0.0.1:9001),
 LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset),
 LATCHKEY_MASTER_KEY or --master-key-file (the key sealing secrets at rest; generated into the data dir when unset),
 LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links are kept in the audit log; default 30d),
-LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on).
+LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on),
+LATCHKEY_METADATA or --metadata (sqlite, the embedded default, or a PostgreSQL URL shared by several nodes;
+see docs/cluster.md), LATCHKEY_NODE_ID or --node-id (unique per node sharing a data dir; default the host name),
+LATCHKEY_BLOB_GRACE or --blob-grace (how long a freed blob stays for readers on other nodes; default 10m).
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -42,6 +48,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'bucket':
     case 'link':
       return runClientCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+    case 'metadata':
+      return runMetadata(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'presign':
       return runPresign(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
     case undefined:
