@@ -29,7 +29,8 @@ LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links a
 LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on),
 LATCHKEY_METADATA or --metadata (sqlite, the embedded default, or a PostgreSQL URL shared by several nodes;
 see docs/cluster.md), LATCHKEY_NODE_ID or --node-id (unique per node sharing a data dir; default the host name),
-LATCHKEY_BLOB_GRACE or --blob-grace (how long a freed blob stays for readers on other nodes; default 10m).
+LATCHKEY_BLOB_GRACE or --blob-grace (how long a freed blob stays for readers on other nodes; default 10m),
+LATCHKEY_TRUSTED_PROXY or --trusted-proxy CIDR[,CIDR...] (proxies whose X-Forwarded-For names the client; default none).
 `;
 
 async function main(argv: readonly string[]): Promise<number> {

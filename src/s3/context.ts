@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
 import type { Principal } from '../identity/identities.js';
+import { clientAddress, TrustedProxies } from '../server/client-address.js';
+import { hasNonAscii, headerText } from './header-text.js';
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
 
@@ -58,6 +60,10 @@ export class RequestContext {
   /** Who signed; undefined for anonymous requests. */
   principal: Principal | undefined;
   bytesOut = 0;
+  /** Body bytes received, as read (an upload's size for the link audit). */
+  bytesIn = 0;
+  /** The bucket was named by the Host (virtual-hosted style), not the path. */
+  virtualHosted = false;
   private parsedQuery: ParsedQuery | undefined;
   /** req.headers when no header name was sent twice (then it holds each value exactly as sent); undefined otherwise. */
   private readonly singleHeaders: IncomingHttpHeaders | undefined;
@@ -65,6 +71,7 @@ export class RequestContext {
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
+    private readonly trustedProxies: TrustedProxies = TrustedProxies.NONE,
   ) {
     this.method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
@@ -76,6 +83,11 @@ export class RequestContext {
     let count = 0;
     for (const name in headers) if (Object.hasOwn(headers, name)) count++;
     this.singleHeaders = count * 2 === req.rawHeaders.length ? headers : undefined;
+  }
+
+  /** The client's address, through trusted proxies (src/server/client-address.ts). */
+  get clientIp(): string {
+    return clientAddress(this.req, this.trustedProxies);
   }
 
   get queryPairs(): readonly QueryPair[] {
@@ -110,7 +122,7 @@ export class RequestContext {
   }
 
   get signable(): SignableRequest {
-    return { method: this.method, path: this.wirePath, query: this.rawQuery, queryPairs: this.queryPairs, headers: this.singleHeaders ?? this.headers };
+    return { method: this.method, path: this.wirePath, query: this.rawQuery, queryPairs: this.queryPairs, headers: signedHeaderText(this.singleHeaders ?? this.headers) };
   }
 
   /** "/bucket/key" for the <Resource> of error bodies. */
@@ -118,4 +130,22 @@ export class RequestContext {
     if (this.bucket === undefined) return '/';
     return this.key === undefined ? `/${this.bucket}` : `/${this.bucket}/${this.key}`;
   }
+}
+
+/**
+ * The headers as the client signed them: a value with bytes beyond ASCII is
+ * UTF-8 text (boto3 sends user metadata so), which Node gave us one
+ * character per byte. Copied only when some value needs it.
+ */
+function signedHeaderText(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Readonly<Record<string, string | readonly string[] | undefined>> {
+  let copy: Record<string, string | readonly string[] | undefined> | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    const nonAscii = typeof value === 'string' ? hasNonAscii(value) : value.some(hasNonAscii);
+    if (!nonAscii) continue;
+    copy ??= { ...headers };
+    copy[name] = typeof value === 'string' ? headerText(value) : value.map(headerText);
+  }
+  return copy ?? headers;
 }

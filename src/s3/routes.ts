@@ -11,6 +11,7 @@ export type OperationName =
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'DeleteObjects'
+  | 'PostObject'
   | 'PutObject'
   | 'CopyObject'
   | 'GetObject'
@@ -41,7 +42,11 @@ export type OperationName =
   | 'GetObjectTagging'
   | 'PutObjectTagging'
   | 'DeleteObjectTagging'
-  | 'GetBucketTagging';
+  | 'GetBucketTagging'
+  | 'GetBucketOwnershipControls'
+  | 'PutBucketOwnershipControls'
+  | 'DeleteBucketOwnershipControls'
+  | 'GetObjectAttributes';
 
 export interface Route {
   readonly method: string;
@@ -52,6 +57,8 @@ export interface Route {
   readonly header?: string;
   /** Also names the permissions checked before it runs (S3_OPERATION_ACTIONS in src/iam/s3-actions.ts). */
   readonly operation: OperationName;
+  /** Where the credentials are: the request's signature (default), or the signed policy in a form body (POST Object). */
+  readonly credentials?: 'form';
 }
 
 /** Most specific first: the first route whose selectors all match wins. */
@@ -74,12 +81,17 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
   { method: 'GET', target: 'bucket', query: ['versions'], operation: 'ListObjectVersions' },
   { method: 'GET', target: 'bucket', query: ['tagging'], operation: 'GetBucketTagging' },
+  { method: 'GET', target: 'bucket', query: ['ownershipControls'], operation: 'GetBucketOwnershipControls' },
+  { method: 'PUT', target: 'bucket', query: ['ownershipControls'], operation: 'PutBucketOwnershipControls' },
+  { method: 'DELETE', target: 'bucket', query: ['ownershipControls'], operation: 'DeleteBucketOwnershipControls' },
   { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },
   { method: 'PUT', target: 'bucket', operation: 'CreateBucket' },
   { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket' },
   { method: 'POST', target: 'bucket', query: ['delete'], operation: 'DeleteObjects' },
+  // A browser form upload: the object's key is a form field, so the target is the bucket.
+  { method: 'POST', target: 'bucket', operation: 'PostObject', credentials: 'form' },
 
   { method: 'POST', target: 'object', query: ['uploads'], operation: 'CreateMultipartUpload' },
   { method: 'POST', target: 'object', query: ['uploadId'], operation: 'CompleteMultipartUpload' },
@@ -89,6 +101,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'object', query: ['acl'], operation: 'GetObjectAcl' },
   { method: 'PUT', target: 'object', query: ['acl'], operation: 'PutObjectAcl' },
   { method: 'GET', target: 'object', query: ['tagging'], operation: 'GetObjectTagging' },
+  { method: 'GET', target: 'object', query: ['attributes'], operation: 'GetObjectAttributes' },
   { method: 'PUT', target: 'object', query: ['tagging'], operation: 'PutObjectTagging' },
   { method: 'DELETE', target: 'object', query: ['tagging'], operation: 'DeleteObjectTagging' },
   { method: 'DELETE', target: 'object', query: ['uploadId'], operation: 'AbortMultipartUpload' },

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { TrustedProxies } from './client-address.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -30,6 +31,8 @@ export interface ServerConfig {
   readonly nodeId?: string;
   /** --blob-grace / LATCHKEY_BLOB_GRACE: with a shared data dir, how long a freed blob stays for readers on other nodes (default 10m). */
   readonly blobGraceMs?: number;
+  /** --trusted-proxy: peers whose X-Forwarded-For names the client; none by default. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +58,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       metadata: { type: 'string' },
       'node-id': { type: 'string' },
       'blob-grace': { type: 'string' },
+      'trusted-proxy': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -92,6 +96,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     metadata: parseMetadata(values.metadata ?? env['LATCHKEY_METADATA'] ?? 'sqlite'),
     nodeId: parseNodeId(values['node-id'] ?? env['LATCHKEY_NODE_ID'] ?? hostname()),
     blobGraceMs: parseDuration('--blob-grace', values['blob-grace'] ?? env['LATCHKEY_BLOB_GRACE'] ?? '10m'),
+    ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
   };
 }
 
@@ -104,6 +109,13 @@ function parseNodeId(text: string): string {
   // It becomes a directory name under tmp/.
   if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(text)) return text;
   throw new ConfigError(`--node-id must be 1-64 letters, digits, dots, dashes or underscores, got ${text}`);
+}
+
+function trustedProxiesOption(text: string | undefined): { trustedProxies?: TrustedProxies } {
+  if (text === undefined || text.trim() === '') return {};
+  const trustedProxies = TrustedProxies.parse(text);
+  if (trustedProxies === undefined) throw new ConfigError(`--trusted-proxy must be CIDR blocks or addresses separated by commas (e.g. 10.0.0.0/8,127.0.0.1), got ${text}`);
+  return { trustedProxies };
 }
 
 /** on/off (also true/false, 1/0, yes/no). */

@@ -12,7 +12,6 @@ import { SecretBox } from '../identity/secret-box.js';
 import { adminApi } from '../admin/admin-api.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
-import { postObjectApi } from '../s3/post-object/post-object-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
 import { LinkService } from '../links/link-service.js';
 import { storedCorsSource } from '../s3/cors.js';
@@ -78,7 +77,6 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     domain: config.domain,
   });
   const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
-  extensions.push(postObjectApi({ logger, auth, authorizer, storage, domain: config.domain, cors: storedCorsSource(storage.metadata, storage.metadata.identities) }));
   const handler = createS3Handler({
     auth,
     domain: config.domain,
@@ -88,6 +86,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     extensions,
     cors: storedCorsSource(storage.metadata, storage.metadata.identities),
     links,
+    ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
   });
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
@@ -95,6 +94,8 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   // "100 Continue" only after auth passed, so refused uploads never transfer.
   server.on('request', handler);
   server.on('checkContinue', handler);
+  // Any other Expect is ignored, as S3 does (Node would answer 417 without this listener).
+  server.on('checkExpectation', handler);
   // A client that stops sending or reading for this long is cut off, without holding up anyone else.
   server.setTimeout(120_000, (socket: Socket) => socket.destroy());
 
@@ -124,6 +125,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       logger,
       keyCache: auth.keyCache,
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
+      ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
     }).catch(async (error: unknown) => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw error;

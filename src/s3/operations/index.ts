@@ -8,6 +8,8 @@ import {
   deleteObjectTagging, getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketTagging, getBucketVersioning,
   getObjectAcl, getObjectTagging, putBucketAcl, putObjectAcl, putObjectTagging,
 } from './fixed-settings.js';
+import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './ownership-controls.js';
+import { getObjectAttributes } from './object-attributes.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { listObjectVersions } from './versions.js';
 import { getObject, headObject } from './objects-read.js';
@@ -15,6 +17,7 @@ import { copyObject, deleteObject, deleteObjects, putObject } from './objects-wr
 import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
 import { completeMultipartUpload } from './multipart-complete.js';
 import { listMultipartUploads, listParts } from './multipart-list.js';
+import { postObject } from '../post-object/post-object.js';
 
 /** The route table names operations; this maps each name to its code. */
 export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
@@ -26,6 +29,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   ListObjects: listObjectsV1,
   ListObjectsV2: listObjectsV2,
   DeleteObjects: deleteObjects,
+  PostObject: postObject,
   PutObject: putObject,
   CopyObject: copyObject,
   GetObject: getObject,
@@ -57,4 +61,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
   GetBucketTagging: getBucketTagging,
+  GetBucketOwnershipControls: getBucketOwnershipControls,
+  PutBucketOwnershipControls: putBucketOwnershipControls,
+  DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
+  GetObjectAttributes: getObjectAttributes,
 };
