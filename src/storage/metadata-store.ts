@@ -33,6 +33,11 @@ export interface MetadataStore extends BucketMetadata, ObjectMetadata {
    * database runs the job of the same name right now; undefined when one does.
    */
   exclusive<T>(job: string, work: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * Holds a named lock until the returned function releases it (or this
+   * instance closes or dies); undefined when another instance holds it.
+   */
+  claim(name: string): Promise<(() => Promise<void>) | undefined>;
   close(): Promise<void>;
 }
 

@@ -68,6 +68,8 @@ export class Storage {
   /** Blobs a reader of a multipart object still needs (count of readers), and those whose unlink waits for them. */
   private readonly pins = new Map<string, number>();
   private readonly unlinkWhenUnpinned = new Set<string>();
+  /** With a shared data dir: gives up this node's id (held while the node runs). */
+  private releaseNodeId: (() => Promise<void>) | undefined;
 
   constructor(
     readonly metadata: MetadataStore,
@@ -97,6 +99,12 @@ export class Storage {
     await blobs.init();
     const storage = new Storage(await backend.open(dataDir, (message) => warn?.(message, undefined)), blobs, warn, shared);
     try {
+      if (shared !== undefined) {
+        // Two live nodes with one id would clean each other's temp files: the second one is refused.
+        const release = await storage.metadata.claim(`node/${shared.nodeId}`);
+        if (release === undefined) throw new Error(`node id ${shared.nodeId} is in use by another running node on this database: give each node its own --node-id`);
+        storage.releaseNodeId = release;
+      }
       return { storage, recovery: await storage.recover() };
     } catch (error) {
       await storage.close();
@@ -211,6 +219,7 @@ export class Storage {
   }
 
   async close(): Promise<void> {
+    await this.releaseNodeId?.();
     await this.metadata.close();
   }
 

@@ -15,7 +15,7 @@ import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { expectS3Error, link } from '../helpers/links.js';
 import { NGINX_MISSING } from '../helpers/nginx.js';
 import { postgresSuiteOptions } from '../helpers/postgres.js';
-import type { TestServer } from '../helpers/server.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 const pgOptions = await postgresSuiteOptions();
 const options = NGINX_MISSING ? { skip: NGINX_MISSING } : pgOptions;
@@ -67,6 +67,13 @@ describe('Three nodes on one PostgreSQL and one data dir, behind nginx', options
   });
   after(async () => {
     await cluster?.stop();
+  });
+
+  it('refuses to start a second node with a node id already running', async () => {
+    await assert.rejects(
+      startServer({ dataDir: cluster.dataDir, args: ['--metadata', cluster.database.url, '--node-id', 'node1', '--no-console'], env: { LATCHKEY_MASTER_KEY: cluster.masterKey } }),
+      /node id node1 is in use/,
+    );
   });
 
   it('serves a PUT acknowledged by one node from the others on the next request: inline, file-backed and multipart', async () => {

@@ -12,6 +12,8 @@ export interface TestCluster {
   readonly balancer: TestServer;
   readonly dataDir: string;
   readonly database: TestDatabase;
+  /** The master key every node was given (LATCHKEY_MASTER_KEY). */
+  readonly masterKey: string;
   /** Starts node `i` again (after a kill) on the same data dir and database. */
   restart(i: number): Promise<TestServer>;
   stop(): Promise<void>;
@@ -65,6 +67,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     balancer,
     dataDir,
     database,
+    masterKey,
     async restart(i) {
       nodes[i] = await start(i);
       return nodes[i];

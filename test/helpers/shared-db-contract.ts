@@ -104,6 +104,18 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.equal(await b.links.revokedBy(check), 'bucket');
     });
 
+    it('a claimed name is held against the other instance until released; exclusive work runs on one instance at a time', async () => {
+      const release = await a.claim('job');
+      assert.ok(release);
+      assert.equal(await b.claim('job'), undefined);
+      assert.equal(await b.exclusive('job', () => Promise.resolve('ran')), undefined);
+      await release();
+      assert.equal(await b.exclusive('job', () => Promise.resolve('ran')), 'ran');
+      const again = await b.claim('job');
+      assert.ok(again);
+      await again();
+    });
+
     it('a multipart upload takes parts through both and completes through either', async () => {
       await a.createBucket({ name: 'b', owner: 'root' });
       await startUpload(a.uploads, 'k', 'u1');

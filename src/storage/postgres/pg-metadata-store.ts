@@ -203,24 +203,36 @@ export class PgMetadataStore implements MetadataStore {
     });
   }
 
+  async exclusive<T>(job: string, work: () => Promise<T>): Promise<T | undefined> {
+    const release = await this.claim(job);
+    if (release === undefined) return undefined;
+    try {
+      return await work();
+    } finally {
+      await release();
+    }
+  }
+
   /**
    * A session-level advisory lock, tried rather than waited for, on a
-   * connection of its own held while the work runs: if the node dies, its
+   * connection of its own held until released: if the node dies, its
    * connection and so the lock go with it.
    */
-  async exclusive<T>(job: string, work: () => Promise<T>): Promise<T | undefined> {
+  async claim(name: string): Promise<(() => Promise<void>) | undefined> {
     const conn = await guarded(() => this.sql.reserve());
-    try {
-      const [row] = await guarded(() => conn<{ got: boolean }[]>`SELECT pg_try_advisory_lock(${JOB_LOCK}, hashtext(current_schema() || '/' || ${job})) AS got`);
-      if (row?.got !== true) return undefined;
-      try {
-        return await work();
-      } finally {
-        await conn`SELECT pg_advisory_unlock(${JOB_LOCK}, hashtext(current_schema() || '/' || ${job}))`.catch(() => undefined);
-      }
-    } finally {
+    const [row] = await guarded(() => conn<{ got: boolean }[]>`SELECT pg_try_advisory_lock(${JOB_LOCK}, hashtext(current_schema() || '/' || ${name})) AS got`)
+      .catch((error: unknown) => {
+        conn.release();
+        throw error;
+      });
+    if (row?.got !== true) {
       conn.release();
+      return undefined;
     }
+    return async () => {
+      await conn`SELECT pg_advisory_unlock(${JOB_LOCK}, hashtext(current_schema() || '/' || ${name}))`.catch(() => undefined);
+      conn.release();
+    };
   }
 
   async close(): Promise<void> {

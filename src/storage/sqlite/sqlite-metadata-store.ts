@@ -264,6 +264,10 @@ export class SqliteMetadataStore implements MetadataStore {
     return work();
   }
 
+  claim(_name: string): Promise<() => Promise<void>> {
+    return Promise.resolve(() => Promise.resolve());
+  }
+
   async close(): Promise<void> {
     await this.batch.close();
     await this.commits?.close();
