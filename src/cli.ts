@@ -5,38 +5,37 @@ import { createLogger } from './server/logger.js';
 import { clientUsage, runClientCommand } from './cli/dispatch.js';
 import { PRESIGN_USAGE, runPresign } from './cli/commands/presign.js';
 import { METADATA_USAGE, runMetadata } from './cli/commands/metadata.js';
+import { BACKUP_USAGE, RESTORE_USAGE, runBackup, runRestore } from './cli/commands/backup.js';
+import { UsageError } from './cli/errors.js';
+import { serverHelp } from './cli/server-help.js';
+import { packageVersion } from './cli/version.js';
 
 const HELP = `latchkey: a self-hosted S3-compatible object store built around pre-signed URLs
 
 Usage:
-  latchkey server [--address HOST:PORT] [--data DIR] [--region R] [--domain D] [--public-url URL]
-                  [--console-address HOST:PORT | --no-console]
-                  [--metadata sqlite|postgres://USER:PASS@HOST:PORT/DB] [--node-id ID] [--blob-grace 10m]
+  latchkey server [flags]         (latchkey server --help lists every flag)
 ${clientUsage()}  ${PRESIGN_USAGE}
+  ${BACKUP_USAGE}
+  ${RESTORE_USAGE}
   ${METADATA_USAGE}
+  latchkey --version
   latchkey help
 
 Client commands take --endpoint-url URL, --region R, --profile NAME and --json
 (run 'latchkey user --help' and so on); credentials come from AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY or a profile in ~/.aws/credentials, as for the aws CLI.
 
-Environment: LATCHKEY_ADDRESS (default 127.0.0.1:9000), LATCHKEY_DATA_DIR (default ./data),
-LATCHKEY_REGION (default us-east-1), LATCHKEY_DOMAIN, LATCHKEY_PUBLIC_URL,
-LATCHKEY_CONSOLE_ADDRESS (the web console; default 127.0.0.1:9001),
-LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset),
-LATCHKEY_MASTER_KEY or --master-key-file (the key sealing secrets at rest; generated into the data dir when unset),
-LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links are kept in the audit log; default 30d),
-LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on),
-LATCHKEY_METADATA or --metadata (sqlite, the embedded default, or a PostgreSQL URL shared by several nodes;
-see docs/cluster.md), LATCHKEY_NODE_ID or --node-id (unique per node sharing a data dir; default the host name),
-LATCHKEY_BLOB_GRACE or --blob-grace (how long a freed blob stays for readers on other nodes; default 10m),
-LATCHKEY_TRUSTED_PROXY or --trusted-proxy CIDR[,CIDR...] (proxies whose X-Forwarded-For names the client; default none).
+Server flags, their environment variables and defaults: latchkey server --help.
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'server': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(serverHelp());
+        return 0;
+      }
       const config = loadServerConfig(rest, process.env);
       // Loaded only here: client commands need none of the storage and server code.
       const { runServer } = await import('./server/run.js');
@@ -51,8 +50,17 @@ async function main(argv: readonly string[]): Promise<number> {
       return runClientCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
     case 'metadata':
       return runMetadata(rest, { stdout: process.stdout, stderr: process.stderr });
+    case 'backup':
+      return runBackup(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'restore':
+      return runRestore(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'presign':
       return runPresign(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+    case '--version':
+    case '-V':
+    case 'version':
+      process.stdout.write(`latchkey ${packageVersion()}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
@@ -70,7 +78,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const usage = error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage = error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`latchkey: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = usage ? 2 : 1;
   },

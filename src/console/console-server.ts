@@ -1,4 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
+import { answerPlainHttp, type TlsPair } from '../server/tls.js';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
@@ -32,12 +35,16 @@ export interface ConsoleDeps {
   /** Revocation and the audit log of link use (src/links/); absent on a server without them. */
   readonly links?: { readonly store: LinkStore; flushAudit(): Promise<void> };
   readonly now?: () => number;
+  /** Serve HTTPS with this certificate (the S3 port's). */
+  readonly tls?: TlsPair;
   /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
   readonly trustedProxies?: TrustedProxies;
 }
 
 export interface RunningConsole {
   readonly endpoint: string;
+  /** The listener, when it serves HTTPS (for certificate rotation). */
+  readonly tlsServer: TlsServer | undefined;
   close(): Promise<void>;
 }
 
@@ -61,7 +68,10 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const target: S3Target = { endpoint: deps.s3Endpoint, region: deps.region, ...(deps.keyCache ? { keyCache: deps.keyCache } : {}) };
   const context: RouteContext = { deps, sessions, failures, assets, issuer, log, target, now };
 
-  const server: Server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 });
+  const options = { maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 };
+  const tlsServer = deps.tls ? createHttpsServer({ ...options, cert: deps.tls.cert, key: deps.tls.key }) : undefined;
+  if (tlsServer) answerPlainHttp(tlsServer);
+  const server: Server = tlsServer ?? createServer(options);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     route(req, res, context).catch((error: unknown) => {
       if (error instanceof ConsoleError) {
@@ -85,7 +95,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    endpoint: `http://${host}:${address.port}`,
+    endpoint: `${tlsServer ? 'https' : 'http'}://${host}:${address.port}`,
+    tlsServer,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -38,6 +38,8 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly cors?: CorsSource;
   /** Latchkey's pre-signed link controls (src/links/): revocation, X-Latchkey-* parameters, audit. */
   readonly links?: LinkGate;
+  /** Told of each request once it is over (src/server/metrics.ts). */
+  readonly metrics?: { observe(ctx: RequestContext): void };
   /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
   readonly trustedProxies?: TrustedProxies;
 }
@@ -53,7 +55,10 @@ export function createS3Handler<D extends OperationDeps>(deps: HandlerDeps<D>): 
     const ctx = new RequestContext(req, res, deps.trustedProxies);
     res.setHeader('x-amz-request-id', ctx.id);
     res.setHeader('server', 'Latchkey');
-    res.once('close', () => logRequest(deps.logger, ctx));
+    res.once('close', () => {
+      logRequest(deps.logger, ctx);
+      deps.metrics?.observe(ctx);
+    });
     const extension = deps.extensions?.find((e) => e.matches(ctx));
     (extension ? extension.handle(ctx) : handle(ctx, deps)).catch((error: unknown) => sendError(ctx, error, deps.logger));
   };
@@ -103,6 +108,7 @@ async function hideMissingKey(ctx: RequestContext, verified: VerifiedAuth, deps:
 
 export function sendError(ctx: RequestContext, error: unknown, logger: Logger): void {
   const { res, req } = ctx;
+  ctx.failure = error;
   if (res.headersSent) {
     // Mid-body failure (often the client leaving): the status is gone, so the only honest signal is a cut connection.
     res.destroy();

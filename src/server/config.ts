@@ -31,6 +31,10 @@ export interface ServerConfig {
   readonly nodeId?: string;
   /** --blob-grace / LATCHKEY_BLOB_GRACE: with a shared data dir, how long a freed blob stays for readers on other nodes (default 10m). */
   readonly blobGraceMs?: number;
+  /** Where Prometheus scrapes GET /metrics (--metrics-address); no metrics listener when undefined. */
+  readonly metrics?: { readonly host: string; readonly port: number; readonly token?: string };
+  /** --tls-cert/--tls-key: the S3 port and the console serve HTTPS (re-read on SIGHUP). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** --trusted-proxy: peers whose X-Forwarded-For names the client; none by default. */
   readonly trustedProxies?: TrustedProxies;
 }
@@ -39,27 +43,33 @@ export class ConfigError extends Error {}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Every flag of `latchkey server` (its --help, src/cli/server-help.ts, documents each one). */
+export const SERVER_OPTIONS = {
+  address: { type: 'string' },
+  data: { type: 'string' },
+  region: { type: 'string' },
+  domain: { type: 'string' },
+  'public-url': { type: 'string' },
+  'master-key-file': { type: 'string' },
+  'multipart-expiry': { type: 'string' },
+  'audit-retention': { type: 'string' },
+  'console-address': { type: 'string' },
+  'no-console': { type: 'boolean' },
+  sigv2: { type: 'string' },
+  'metrics-address': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'trusted-proxy': { type: 'string' },
+  metadata: { type: 'string' },
+  'node-id': { type: 'string' },
+  'blob-grace': { type: 'string' },
+} as const;
+
 /** Flags win over LATCHKEY_* environment variables, which win over defaults. */
 export function loadServerConfig(args: readonly string[], env: Env): ServerConfig {
   const { values } = parseArgs({
     args: [...args],
-    options: {
-      address: { type: 'string' },
-      data: { type: 'string' },
-      region: { type: 'string' },
-      domain: { type: 'string' },
-      'public-url': { type: 'string' },
-      'master-key-file': { type: 'string' },
-      'multipart-expiry': { type: 'string' },
-      'audit-retention': { type: 'string' },
-      'console-address': { type: 'string' },
-      'no-console': { type: 'boolean' },
-      sigv2: { type: 'string' },
-      metadata: { type: 'string' },
-      'node-id': { type: 'string' },
-      'blob-grace': { type: 'string' },
-      'trusted-proxy': { type: 'string' },
-    },
+    options: SERVER_OPTIONS,
     strict: true,
     allowPositionals: false,
   });
@@ -79,6 +89,13 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
   if ((rootAccessKey === undefined) !== (rootSecretKey === undefined)) {
     throw new ConfigError('set both LATCHKEY_ROOT_ACCESS_KEY and LATCHKEY_ROOT_SECRET_KEY, or neither');
   }
+  const metricsText = values['metrics-address'] ?? env['LATCHKEY_METRICS_ADDRESS'];
+  const metricsToken = env['LATCHKEY_METRICS_TOKEN'] || undefined;
+  if (metricsToken !== undefined && metricsText === undefined) throw new ConfigError('LATCHKEY_METRICS_TOKEN is set but no --metrics-address (LATCHKEY_METRICS_ADDRESS)');
+  const tlsCert = values['tls-cert'] ?? env['LATCHKEY_TLS_CERT'];
+  const tlsKey = values['tls-key'] ?? env['LATCHKEY_TLS_KEY'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('set both --tls-cert and --tls-key (LATCHKEY_TLS_CERT, LATCHKEY_TLS_KEY), or neither');
+  if (publicUrl?.startsWith('http://') && tlsCert !== undefined) throw new ConfigError(`--public-url ${publicUrl} is http:// but the server serves HTTPS (--tls-cert)`);
   return {
     host,
     port,
@@ -96,6 +113,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     metadata: parseMetadata(values.metadata ?? env['LATCHKEY_METADATA'] ?? 'sqlite'),
     nodeId: parseNodeId(values['node-id'] ?? env['LATCHKEY_NODE_ID'] ?? hostname()),
     blobGraceMs: parseDuration('--blob-grace', values['blob-grace'] ?? env['LATCHKEY_BLOB_GRACE'] ?? '10m'),
+    ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } } : {}),
+    ...(metricsText ? { metrics: { ...parseAddress(metricsText, '--metrics-address'), ...(metricsToken ? { token: metricsToken } : {}) } } : {}),
     ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
   };
 }

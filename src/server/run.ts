@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,7 +22,11 @@ import { metadataBackend, type MetadataBackend } from '../storage/backend.js';
 import { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { loadRootCredentials } from './root-credentials.js';
+import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
+import { healthApi } from './health.js';
+import { ServerMetrics, startMetricsServer, type MetricsEndpoint } from './metrics.js';
+import { SqliteObjectCounter, statfsFreeBytes } from './storage-stats.js';
+import { answerPlainHttp, loadTlsPair, reloadOnSighup } from './tls.js';
 import { startConsole, type RunningConsole } from '../console/console-server.js';
 
 export interface RunningServer {
@@ -36,12 +42,18 @@ export interface RunningServer {
 const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_TIMEOUT_MS = 10_000;
 const HOUSEKEEPING_MS = 5_000;
+/** Free space and the object count (a scan of an index) are refreshed this often, not per scrape. */
+const STORAGE_STATS_MS = 15_000;
+/** Readiness reads this bucket name, which no bucket can have (too short): a real query that finds nothing. */
+const HEALTH_PROBE_BUCKET = '-';
 /** Expired multipart uploads are looked for this often: a quarter of the expiry, within these bounds. */
 const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 const DEFAULT_BLOB_GRACE_MS = 10 * 60_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  // Before anything opens: a certificate that cannot serve is a configuration error.
+  const tlsPair = config.tls ? await loadTlsPair(config.tls) : undefined;
   const backend = metadataBackend(config.metadata ?? 'sqlite');
   const masterKey = await openMasterKey(config, backend);
   // With a server database the data dir is shared by design: this node's temp files go apart and freed blobs wait out the grace period.
@@ -76,7 +88,17 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     region: config.region,
     domain: config.domain,
   });
-  const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
+  const metrics = config.metrics ? new ServerMetrics() : undefined;
+  const extensions: Extension[] = [
+    healthApi({
+      probeMetadata: () => storage.metadata.getBucket(HEALTH_PROBE_BUCKET),
+      dataDir: config.dataDir,
+      // TODO(merge): config.minFreeBytes, freeBytes (src/server/disk-space.ts)
+      minFreeBytes: 0,
+      freeBytes: statfsFreeBytes,
+    }),
+    adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities }),
+  ];
   const handler = createS3Handler({
     auth,
     domain: config.domain,
@@ -86,10 +108,14 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     extensions,
     cors: storedCorsSource(storage.metadata, storage.metadata.identities),
     links,
+    ...(metrics ? { metrics } : {}),
     ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
   });
 
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
+  const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
+  const tlsServer = tlsPair ? createHttpsServer({ ...serverOptions, cert: tlsPair.cert, key: tlsPair.key }) : undefined;
+  if (tlsServer) answerPlainHttp(tlsServer);
+  const server: Server = tlsServer ?? createServer(serverOptions);
   // Expect: 100-continue goes through the same handler: the body reader sends
   // "100 Continue" only after auth passed, so refused uploads never transfer.
   server.on('request', handler);
@@ -108,7 +134,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const endpoint = `http://${host}:${address.port}`;
+  const endpoint = `${tlsServer ? 'https' : 'http'}://${host}:${address.port}`;
   const publicEndpoint = config.publicUrl ?? endpoint;
   logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, metadata: backend.description, region: config.region });
   let consoleServer: RunningConsole | undefined;
@@ -125,6 +151,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       logger,
       keyCache: auth.keyCache,
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
+      ...(tlsPair ? { tls: tlsPair } : {}),
       ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
     }).catch(async (error: unknown) => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -132,11 +159,34 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     });
     logger.info('console', { console: consoleServer.endpoint });
   }
+  const stopReloading = config.tls && tlsServer
+    ? reloadOnSighup(config.tls, [tlsServer, consoleServer?.tlsServer].filter((s): s is TlsServer => s !== undefined), logger)
+    : undefined;
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  let storageStats: NodeJS.Timeout | undefined;
+  let objectCounter: SqliteObjectCounter | undefined;
+  if (metrics && config.metrics) {
+    metricsEndpoint = await startMetricsServer({ ...config.metrics, token: config.metrics.token, metrics, logger });
+    logger.info('metrics', { metrics: metricsEndpoint.endpoint });
+    // The object count is read from the SQLite file; a server database has no file here to read.
+    const metadataFile = backend.sqliteFile(config.dataDir);
+    objectCounter = metadataFile !== undefined && existsSync(metadataFile) ? new SqliteObjectCounter(metadataFile) : undefined;
+    const counter = objectCounter;
+    const refresh = () => {
+      statfsFreeBytes(config.dataDir)
+        .then((freeBytes) => metrics.setStorage({ freeBytes, ...(counter ? { objects: counter.count() } : {}) }))
+        .catch((error: unknown) => logger.warn('storage metrics failed', { error: String(error) }));
+    };
+    refresh();
+    storageStats = setInterval(refresh, STORAGE_STATS_MS);
+    storageStats.unref();
+  }
+  const fromEnv = config.rootAccessKey !== undefined;
+  logger.info('root credentials', { accessKeyId: root.accessKeyId, file: fromEnv ? undefined : join(config.dataDir, ROOT_CREDENTIALS_FILE), from: fromEnv ? 'LATCHKEY_ROOT_ACCESS_KEY' : undefined });
   if (root.generated) {
     logger.info('root credentials generated (shown once; kept in the data dir with mode 0600)', { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
-    logger.info('try it', {
-      example: `AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY='${root.secretAccessKey}' aws --endpoint-url ${publicEndpoint} s3 mb s3://my-bucket`,
-    });
+    // The command is the message, so a terminal shows it bare, ready to paste.
+    logger.info(`try it: AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY='${root.secretAccessKey}' aws --endpoint-url ${publicEndpoint} s3 mb s3://my-bucket`);
   }
 
   const housekeeping = setInterval(() => {
@@ -170,7 +220,11 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     consoleEndpoint: consoleServer?.endpoint,
     server,
     async close() {
+      stopReloading?.();
       clearInterval(housekeeping);
+      clearInterval(storageStats);
+      await metricsEndpoint?.close();
+      objectCounter?.close();
       await consoleServer?.close();
       clearInterval(uploadSweeper);
       clearInterval(blobSweeper);
