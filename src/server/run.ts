@@ -12,6 +12,7 @@ import { Identities, MASTER_KEY_CHECK, MasterKeyMismatchError } from '../identit
 import { GENERATED_KEY_FILE, loadMasterKey, type LoadedMasterKey } from '../identity/master-key.js';
 import { SecretBox } from '../identity/secret-box.js';
 import { adminApi } from '../admin/admin-api.js';
+import { uploadPage } from '../upload-page/upload-page.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
@@ -89,6 +90,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     domain: config.domain,
   });
   const metrics = config.metrics ? new ServerMetrics() : undefined;
+  // Health and the upload page before the admin API, which claims every other /_latchkey/ path.
   const extensions: Extension[] = [
     healthApi({
       probeMetadata: () => storage.metadata.getBucket(HEALTH_PROBE_BUCKET),
@@ -97,6 +99,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       minFreeBytes: 0,
       freeBytes: statfsFreeBytes,
     }),
+    uploadPage(),
     adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities }),
   ];
   const handler = createS3Handler({
