@@ -143,8 +143,8 @@ async function startPinnedServer(name: string, args: string[], ready: RegExp, en
   return { pid: child.pid ?? 0, child, endpoint };
 }
 
-function startLatchkey(dataDir: string): Promise<Proc & { endpoint: string }> {
-  return startPinnedServer('latchkey', [CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir], /"msg":"listening","endpoint":"([^"]+)"/, {
+function startLatchkey(dataDir: string, args: readonly string[] = []): Promise<Proc & { endpoint: string }> {
+  return startPinnedServer('latchkey', [CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir, ...args], /"msg":"listening","endpoint":"([^"]+)"/, {
     ...process.env,
     LATCHKEY_ROOT_ACCESS_KEY: CREDENTIALS.accessKeyId,
     LATCHKEY_ROOT_SECRET_KEY: CREDENTIALS.secretAccessKey,
@@ -296,6 +296,26 @@ async function main(): Promise<void> {
         results.push(`${row(label, figure, nginxPut)}   (our PUT / this = ${(ourPut.ops / ourPut.seconds / (figure.ops / figure.seconds)).toFixed(2)})`);
       } finally {
         bare.child.kill('SIGTERM');
+      }
+    }
+
+    // A node on PostgreSQL (an empty database named by LATCHKEY_BENCH_POSTGRES_URL), against the SQLite node.
+    const pgUrl = process.env['LATCHKEY_BENCH_POSTGRES_URL'];
+    if (pgUrl !== undefined && pgUrl !== '') {
+      const pg = await startLatchkey(join(work, 'data-pg'), ['--metadata', pgUrl, '--node-id', 'bench', '--no-console']);
+      try {
+        const pgClient = new S3Client({ endpoint: pg.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS });
+        await pgClient.send(new CreateBucketCommand({ Bucket: 'bench' }));
+        await pgClient.send(new PutObjectCommand({ Bucket: 'bench', Key: 'small.bin', Body: Buffer.alloc(KIB4, 's') }));
+        pgClient.destroy();
+        const note = '   ← ratio vs the SQLite node; PostgreSQL shares the two cores (not pinned)';
+        const pgGet = await warmThenMeasure(pg.pid, presigned(pg.endpoint, 'GET', 'small.bin'), { connections: 64 });
+        results.push(`${row('PostgreSQL node: GET 4 KiB (64 conns)', pgGet, ourGet, 0.5)}${note}`);
+        const pgPutList = putList(pg.endpoint, join(work, 'pg-put-urls.txt'));
+        const pgPut = await warmThenMeasure(pg.pid, `${pg.endpoint}/`, { connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [pgPutList, String(KIB4)] });
+        results.push(`${row('PostgreSQL node: PUT 4 KiB (64 conns)', pgPut, ourPut, 0.5)}${note}`);
+      } finally {
+        pg.child.kill('SIGTERM');
       }
     }
 

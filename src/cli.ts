@@ -4,6 +4,7 @@ import { ConfigError, loadServerConfig } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { clientUsage, runClientCommand } from './cli/dispatch.js';
 import { PRESIGN_USAGE, runPresign } from './cli/commands/presign.js';
+import { METADATA_USAGE, runMetadata } from './cli/commands/metadata.js';
 import { BACKUP_USAGE, RESTORE_USAGE, runBackup, runRestore } from './cli/commands/backup.js';
 import { UsageError } from './cli/errors.js';
 import { serverHelp } from './cli/server-help.js';
@@ -16,6 +17,7 @@ Usage:
 ${clientUsage()}  ${PRESIGN_USAGE}
   ${BACKUP_USAGE}
   ${RESTORE_USAGE}
+  ${METADATA_USAGE}
   latchkey --version
   latchkey help
 
@@ -46,6 +48,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'bucket':
     case 'link':
       return runClientCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+    case 'metadata':
+      return runMetadata(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'backup':
       return runBackup(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'restore':

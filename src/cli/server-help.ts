@@ -25,6 +25,9 @@ const FLAGS: Readonly<Record<keyof typeof SERVER_OPTIONS, FlagHelp>> = {
   'tls-cert': { usage: '--tls-cert FILE', env: 'LATCHKEY_TLS_CERT', default: '(none)', meaning: 'PEM certificate chain: serve HTTPS on the S3 port and the console (re-read on SIGHUP)' },
   'trusted-proxy': { usage: '--trusted-proxy CIDR[,CIDR...]', env: 'LATCHKEY_TRUSTED_PROXY', default: '(none)', meaning: 'proxies whose X-Forwarded-For names the client' },
   'tls-key': { usage: '--tls-key FILE', env: 'LATCHKEY_TLS_KEY', default: '(none)', meaning: "the certificate's PEM private key" },
+  metadata: { usage: '--metadata sqlite|postgres://USER:PASS@HOST:PORT/DB', env: 'LATCHKEY_METADATA', default: 'sqlite', meaning: 'the metadata database: embedded SQLite, or PostgreSQL shared by several nodes (docs/cluster.md)' },
+  'node-id': { usage: '--node-id ID', env: 'LATCHKEY_NODE_ID', default: 'the host name', meaning: "with PostgreSQL: this node's name in the shared data dir (tmp/<ID>/), unique among the nodes" },
+  'blob-grace': { usage: '--blob-grace T', env: 'LATCHKEY_BLOB_GRACE', default: '10m', meaning: 'with PostgreSQL: how long a freed object file stays for readers on other nodes' },
 };
 
 export function serverHelp(): string {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { TrustedProxies } from './client-address.js';
 
@@ -24,6 +25,12 @@ export interface ServerConfig {
   readonly console?: { readonly host: string; readonly port: number };
   /** Accept legacy SigV2 (header, query links, POST policies); --sigv2 off refuses them. Default on. */
   readonly sigv2?: boolean;
+  /** --metadata / LATCHKEY_METADATA: "sqlite" (embedded, the default) or a postgres:// URL shared by several nodes. */
+  readonly metadata?: string;
+  /** --node-id / LATCHKEY_NODE_ID: names this node's temp directory in a shared data dir (default: the host name). */
+  readonly nodeId?: string;
+  /** --blob-grace / LATCHKEY_BLOB_GRACE: with a shared data dir, how long a freed blob stays for readers on other nodes (default 10m). */
+  readonly blobGraceMs?: number;
   /** Where Prometheus scrapes GET /metrics (--metrics-address); no metrics listener when undefined. */
   readonly metrics?: { readonly host: string; readonly port: number; readonly token?: string };
   /** --tls-cert/--tls-key: the S3 port and the console serve HTTPS (re-read on SIGHUP). */
@@ -53,6 +60,9 @@ export const SERVER_OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'trusted-proxy': { type: 'string' },
+  metadata: { type: 'string' },
+  'node-id': { type: 'string' },
+  'blob-grace': { type: 'string' },
 } as const;
 
 /** Flags win over LATCHKEY_* environment variables, which win over defaults. */
@@ -100,10 +110,24 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     auditRetentionMs: parseDuration('--audit-retention', values['audit-retention'] ?? env['LATCHKEY_AUDIT_RETENTION'] ?? '30d'),
     ...(consoleAddress ? { console: consoleAddress } : {}),
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
+    metadata: parseMetadata(values.metadata ?? env['LATCHKEY_METADATA'] ?? 'sqlite'),
+    nodeId: parseNodeId(values['node-id'] ?? env['LATCHKEY_NODE_ID'] ?? hostname()),
+    blobGraceMs: parseDuration('--blob-grace', values['blob-grace'] ?? env['LATCHKEY_BLOB_GRACE'] ?? '10m'),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } } : {}),
     ...(metricsText ? { metrics: { ...parseAddress(metricsText, '--metrics-address'), ...(metricsToken ? { token: metricsToken } : {}) } } : {}),
     ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
   };
+}
+
+function parseMetadata(text: string): string {
+  if (text === 'sqlite' || /^postgres(ql)?:\/\/./.test(text)) return text;
+  throw new ConfigError('--metadata must be sqlite or a postgres://USER:PASS@HOST:PORT/DB URL');
+}
+
+function parseNodeId(text: string): string {
+  // It becomes a directory name under tmp/.
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(text)) return text;
+  throw new ConfigError(`--node-id must be 1-64 letters, digits, dots, dashes or underscores, got ${text}`);
 }
 
 function trustedProxiesOption(text: string | undefined): { trustedProxies?: TrustedProxies } {

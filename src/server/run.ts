@@ -4,6 +4,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { SigningKeyCache } from '../sigv4/signing-key.js';
@@ -18,8 +19,8 @@ import { createS3Handler, type Extension } from '../s3/handler.js';
 import { LinkService } from '../links/link-service.js';
 import { storedCorsSource } from '../s3/cors.js';
 import { OPERATIONS } from '../s3/operations/index.js';
-import { peekSetting } from '../storage/sqlite-metadata-store.js';
-import { METADATA_FILE, Storage } from '../storage/storage.js';
+import { metadataBackend, type MetadataBackend } from '../storage/backend.js';
+import { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
@@ -49,12 +50,16 @@ const HEALTH_PROBE_BUCKET = '-';
 /** Expired multipart uploads are looked for this often: a quarter of the expiry, within these bounds. */
 const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
+const DEFAULT_BLOB_GRACE_MS = 10 * 60_000;
 
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   // Before anything opens: a certificate that cannot serve is a configuration error.
   const tlsPair = config.tls ? await loadTlsPair(config.tls) : undefined;
-  const masterKey = await openMasterKey(config);
-  const { storage, recovery } = await Storage.open(config.dataDir, (message, error) => logger.warn(message, { error: String(error) }));
+  const backend = metadataBackend(config.metadata ?? 'sqlite');
+  const masterKey = await openMasterKey(config, backend);
+  // With a server database the data dir is shared by design: this node's temp files go apart and freed blobs wait out the grace period.
+  const shared = backend.sharedDataDir ? { nodeId: config.nodeId ?? hostname(), blobGraceMs: config.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS } : undefined;
+  const { storage, recovery } = await Storage.open(config.dataDir, backend, (message, error) => logger.warn(message, { error: String(error) }), shared);
   await Identities.recordMasterKey(storage.metadata.identities, new SecretBox(masterKey.key));
   if (masterKey.origin === 'generated') {
     logger.warn('master key generated: back it up, secrets in the data dir cannot be read without it', { path: masterKey.path });
@@ -134,7 +139,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const endpoint = `${tlsServer ? 'https' : 'http'}://${host}:${address.port}`;
   const publicEndpoint = config.publicUrl ?? endpoint;
-  logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, region: config.region });
+  logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, metadata: backend.description, region: config.region });
   let consoleServer: RunningConsole | undefined;
   if (config.console) {
     consoleServer = await startConsole({
@@ -166,9 +171,9 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   if (metrics && config.metrics) {
     metricsEndpoint = await startMetricsServer({ ...config.metrics, token: config.metrics.token, metrics, logger });
     logger.info('metrics', { metrics: metricsEndpoint.endpoint });
-    // Counted in the embedded SQLite database; TODO(merge): a PostgreSQL store (h13) needs its own count here.
-    const metadataFile = join(config.dataDir, METADATA_FILE);
-    objectCounter = existsSync(metadataFile) ? new SqliteObjectCounter(metadataFile) : undefined;
+    // The object count is read from the SQLite file; a server database has no file here to read.
+    const metadataFile = backend.sqliteFile(config.dataDir);
+    objectCounter = metadataFile !== undefined && existsSync(metadataFile) ? new SqliteObjectCounter(metadataFile) : undefined;
     const counter = objectCounter;
     const refresh = () => {
       statfsFreeBytes(config.dataDir)
@@ -203,6 +208,15 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   const uploadSweeper = setInterval(sweepUploads, Math.min(UPLOAD_SWEEP_MAX_MS, Math.max(UPLOAD_SWEEP_MIN_MS, config.multipartExpiryMs / 4)));
   uploadSweeper.unref();
   sweepUploads();
+  let blobSweep: Promise<void> = Promise.resolve();
+  const blobSweeper = shared === undefined ? undefined : setInterval(() => {
+    blobSweep = blobSweep.then(async () => {
+      const freed = await storage.sweepFreed();
+      const orphans = await storage.sweepOrphans();
+      if (freed + (orphans?.removed ?? 0) > 0) logger.info('swept blobs', { freed, orphans: orphans?.removed ?? 0 });
+    }).catch((error: unknown) => logger.warn('blob sweep failed', { error: String(error) }));
+  }, Math.min(UPLOAD_SWEEP_MAX_MS, Math.max(UPLOAD_SWEEP_MIN_MS, shared.blobGraceMs / 4)));
+  blobSweeper?.unref();
 
   return {
     endpoint,
@@ -216,6 +230,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       objectCounter?.close();
       await consoleServer?.close();
       clearInterval(uploadSweeper);
+      clearInterval(blobSweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
@@ -223,6 +238,7 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       clearTimeout(timer);
       await identities.housekeeping(new Date());
       await uploadSweep;
+      await blobSweep;
       // After the last request closed: its audit record is in memory until this flush.
       await links.close();
       await storage.close();
@@ -235,8 +251,8 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
  * A data dir whose secrets were sealed with a key that is not given is refused
  * rather than handed a fresh key that could never open them.
  */
-async function openMasterKey(config: ServerConfig): Promise<LoadedMasterKey> {
-  const sealed = peekSetting(join(config.dataDir, METADATA_FILE), MASTER_KEY_CHECK);
+async function openMasterKey(config: ServerConfig, backend: MetadataBackend): Promise<LoadedMasterKey> {
+  const sealed = await backend.peekSetting(config.dataDir, MASTER_KEY_CHECK);
   const generatedFile = join(config.dataDir, GENERATED_KEY_FILE);
   if (sealed !== null && config.masterKey === undefined && config.masterKeyFile === undefined && !existsSync(generatedFile)) {
     throw new MasterKeyMismatchError(`this data directory's secrets were sealed with a master key that is not here: set LATCHKEY_MASTER_KEY or --master-key-file (or restore ${generatedFile})`);

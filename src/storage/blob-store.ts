@@ -80,12 +80,17 @@ export class BlobStore {
 
   private readonly small: SmallBlobCache;
 
+  /**
+   * `nodeId`: with a data dir shared by several nodes, this node's temp files
+   * live in tmp/<nodeId>/, which only this node ever cleans.
+   */
   constructor(
     readonly dataDir: string,
     smallBlobCacheBytes = DEFAULT_SMALL_CACHE,
+    nodeId?: string,
   ) {
     this.blobDir = join(dataDir, 'blobs');
-    this.tmpDir = join(dataDir, 'tmp');
+    this.tmpDir = nodeId === undefined ? join(dataDir, 'tmp') : join(dataDir, 'tmp', nodeId);
     this.small = new SmallBlobCache(smallBlobCacheBytes);
   }
 
@@ -198,29 +203,48 @@ export class BlobStore {
     }
   }
 
-  /** Start-up only: removes what writes interrupted by a crash left behind. */
+  /** Start-up only: removes what this node's writes interrupted by a crash left behind (never another node's directory). */
   async cleanTemp(): Promise<number> {
     let removed = 0;
-    for (const name of await readdir(this.tmpDir)) {
-      await unlink(join(this.tmpDir, name)).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+    for (const entry of await readdir(this.tmpDir, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      await unlink(join(this.tmpDir, entry.name)).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
       removed++;
     }
     return removed;
   }
 
   /**
-   * Start-up only, before any write is accepted: deletes blobs no metadata row
-   * references. A crash between "blob written" and "row committed", or before
-   * a replaced blob was unlinked, leaves exactly such blobs. Files whose names
-   * are not blob ids are left alone and counted as foreign.
+   * Deletes blobs no metadata row references. A crash between "blob written"
+   * and "row committed", or before a replaced blob was unlinked, leaves exactly
+   * such blobs. Alone on a data dir, this runs at start-up before any write is
+   * accepted; on a shared one, at any time, with `modifiedBefore`. Files whose
+   * names are not blob ids are left alone and counted as foreign.
    */
-  async sweepOrphans(referenced: (blobIds: readonly string[]) => Promise<Set<string>>): Promise<{ removed: number; kept: number; foreign: number }> {
+  async sweepOrphans(
+    referenced: (blobIds: readonly string[]) => Promise<Set<string>>,
+    /**
+     * With a shared data dir, other nodes are writing while this runs: a file
+     * modified after this instant may be one whose row is about to commit, so
+     * it is kept (the next sweep decides).
+     */
+    modifiedBefore?: Date,
+  ): Promise<{ removed: number; kept: number; foreign: number }> {
     const counts = { removed: 0, kept: 0, foreign: 0 };
+    const young = async (id: string): Promise<boolean> => {
+      if (modifiedBefore === undefined) return false;
+      try {
+        return (await stat(this.pathOf(id))).mtimeMs >= modifiedBefore.getTime();
+      } catch (error) {
+        if (isErrno(error, 'ENOENT')) return true; // gone already: nothing to remove
+        throw error;
+      }
+    };
     const flush = async (batch: string[]): Promise<void> => {
       if (batch.length === 0) return;
       const live = await referenced(batch);
       for (const id of batch) {
-        if (live.has(id)) counts.kept++;
+        if (live.has(id) || (await young(id))) counts.kept++;
         else { await this.delete(id); counts.removed++; }
       }
     };

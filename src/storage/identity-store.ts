@@ -2,7 +2,9 @@
  * Identities as the metadata backend keeps them: users, their access keys
  * (secrets sealed by the caller, never plain), named policies and their
  * attachments, bucket policies, and temporary (STS) sessions. Like
- * MetadataStore, expected outcomes are results, not exceptions.
+ * MetadataStore, expected outcomes are results, not exceptions; writes resolve
+ * only once durable (recordKeyUse, bookkeeping, may ride on a later commit),
+ * and reads see every write that resolved before, through any instance.
  */
 
 export type UserStatus = 'active' | 'disabled';

@@ -6,8 +6,9 @@ export type {
 export { BlobNotFoundError, BlobStore } from './blob-store.js';
 export type { BlobWriteOptions, ByteRange, ChecksumComputer, WrittenBlob, WrittenDigests } from './blob-store.js';
 export { MAX_KEY_BYTES, encodeKey } from './object-key.js';
-export { SqliteMetadataStore } from './sqlite-metadata-store.js';
-export { METADATA_FILE, Storage } from './storage.js';
+export { METADATA_FILE, metadataBackend, postgresBackend, sqliteBackend } from './backend.js';
+export type { MetadataBackend } from './backend.js';
+export { Storage } from './storage.js';
 export type { GetObjectOptions, PutObjectOutcome, RecoveryReport } from './storage.js';
 export type {
   AbortUploadResult, ChecksumType, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery, ListPartsResult,

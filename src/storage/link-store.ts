@@ -3,6 +3,8 @@
  * of links limited by X-Latchkey-Max-Uses, revocations, and the audit log of
  * requests made through links. Links are named by a hash of their signature.
  * Every kind of row carries an expiry, so sweep() keeps the tables bounded.
+ * Writes resolve only once durable (appendAudit, bookkeeping, may ride on a
+ * later commit); reads see every write that resolved before, through any instance.
  */
 
 export type RevocationKind = 'link' | 'signer' | 'bucket';

@@ -8,6 +8,11 @@ import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInp
  * (PostgreSQL) can implement it unchanged; expected outcomes such as "bucket
  * not empty" are results, not exceptions, so the caller picks the S3 error.
  * Unexpected failures (I/O, corruption) throw.
+ *
+ * Every write resolves only once it is durable (on disk, or committed by the
+ * database server): callers unlink replaced blobs and acknowledge requests on
+ * that promise. Every read sees every write that resolved before it started,
+ * through this instance or any other on the same database.
  */
 export interface MetadataStore extends BucketMetadata, ObjectMetadata {
   /** Users, keys, policies and sessions live in the same database (one backup, one transaction log). */
@@ -18,10 +23,21 @@ export interface MetadataStore extends BucketMetadata, ObjectMetadata {
   readonly links: LinkStore;
   /**
    * Of the given blob ids, those some metadata row still references (an
-   * object, a part of a multipart object, a part of an upload in progress).
-   * Crash recovery asks this in batches while sweeping the blob directory.
+   * object, a part of a multipart object, a part of an upload in progress, a
+   * freed blob not yet due for unlinking). Crash recovery asks this in batches
+   * while sweeping the blob directory.
    */
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Runs background work (sweeps) only when no other instance on this
+   * database runs the job of the same name right now; undefined when one does.
+   */
+  exclusive<T>(job: string, work: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * Holds a named lock until the returned function releases it (or this
+   * instance closes or dies); undefined when another instance holds it.
+   */
+  claim(name: string): Promise<(() => Promise<void>) | undefined>;
   close(): Promise<void>;
 }
 

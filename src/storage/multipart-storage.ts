@@ -70,11 +70,11 @@ export class MultipartStorage {
         part: { partNumber, size: blob.size, etag: blob.md5.toString('hex'), checksums: checksums(blob), blobId: blob.blobId },
       });
     } catch (error) {
-      await this.storage.discard([blob.blobId]);
+      await this.storage.discardAfterFailedCommit(blob.blobId);
       throw error;
     }
     if (stored.kind === 'no-such-upload') {
-      await this.storage.discard([blob.blobId]);
+      await this.storage.discardUncommitted(blob.blobId);
       throw noSuchUpload(upload.uploadId);
     }
     if (stored.replacedBlobId !== null) await this.storage.discard([stored.replacedBlobId]);
@@ -137,15 +137,7 @@ export class MultipartStorage {
       freed += batch.freedBlobIds.length;
       if (batch.expired < SWEEP_BATCH) break;
     }
-    for (;;) {
-      const pending = await this.uploads.pendingFreedBlobs(SWEEP_BATCH * 5);
-      if (pending.length === 0) break;
-      // Only rows that no longer exist were cascaded away; a blob still referenced stays.
-      const live = await this.storage.metadata.referencedBlobIds(pending);
-      await this.storage.discard(pending.filter((id) => !live.has(id)));
-      await this.uploads.forgetFreedBlobs(pending);
-      freed += pending.length;
-    }
+    freed += await this.storage.sweepFreed();
     return { expired, freed };
   }
 

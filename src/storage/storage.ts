@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
+import type { MetadataBackend } from './backend.js';
 import { BlobNotFoundError, BlobStore, newInlineBlobId, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
 import { digestBody, isWholeBody, type BodySource } from './body-digest.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -9,10 +9,9 @@ import { MultipartStorage } from './multipart-storage.js';
 import { encodeKey } from './object-key.js';
 import { BytesBody, type ObjectBody } from './opened-blob.js';
 import { openParts } from './part-stream.js';
-import { SqliteMetadataStore } from './sqlite-metadata-store.js';
 import type { ObjectMetadataInput, ObjectRecord } from './types.js';
 
-export const METADATA_FILE = 'metadata.sqlite3';
+export { METADATA_FILE } from './backend.js';
 
 export interface RecoveryReport {
   readonly tempFilesRemoved: number;
@@ -42,6 +41,9 @@ export interface FoundObject {
   readonly bytes?: Buffer;
 }
 
+/** Freed blobs unlinked per round. */
+const FREED_BATCH = 2500;
+
 /** Re-reads after a blob vanished under a concurrent replace; more means corruption. */
 const GET_ATTEMPTS = 3;
 
@@ -66,26 +68,43 @@ export class Storage {
   /** Blobs a reader of a multipart object still needs (count of readers), and those whose unlink waits for them. */
   private readonly pins = new Map<string, number>();
   private readonly unlinkWhenUnpinned = new Set<string>();
+  /** With a shared data dir: gives up this node's id (held while the node runs). */
+  private releaseNodeId: (() => Promise<void>) | undefined;
 
   constructor(
     readonly metadata: MetadataStore,
     readonly blobs: BlobStore,
     private readonly warn: (message: string, error: unknown) => void = () => undefined,
+    /** Set when other nodes share the blob directory (see SharedDataDir). */
+    readonly shared?: SharedDataDir,
   ) {
     this.multipart = new MultipartStorage(this);
   }
 
-  /** Opens (creating if needed) a data directory with SQLite metadata, and recovers it. */
+  /**
+   * Opens (creating if needed) a data directory with the given metadata
+   * backend, and recovers it. A backend shared by several nodes needs
+   * `shared` (this node's id and the blob grace period).
+   */
   static async open(
     dataDir: string,
+    backend: MetadataBackend,
     warn?: (message: string, error: unknown) => void,
+    shared?: SharedDataDir,
   ): Promise<{ storage: Storage; recovery: RecoveryReport }> {
+    if (backend.sharedDataDir && shared === undefined) throw new Error(`a ${backend.kind} backend shares the data dir: give this node an id and a blob grace period`);
     // Owner-only: the directory holds the metadata database and, by default, the master key.
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const blobs = new BlobStore(dataDir);
+    const blobs = new BlobStore(dataDir, undefined, shared?.nodeId);
     await blobs.init();
-    const storage = new Storage(new SqliteMetadataStore(join(dataDir, METADATA_FILE), { warn: (message) => warn?.(message, undefined) }), blobs, warn);
+    const storage = new Storage(await backend.open(dataDir, (message) => warn?.(message, undefined)), blobs, warn, shared);
     try {
+      if (shared !== undefined) {
+        // Two live nodes with one id would clean each other's temp files: the second one is refused.
+        const release = await storage.metadata.claim(`node/${shared.nodeId}`);
+        if (release === undefined) throw new Error(`node id ${shared.nodeId} is in use by another running node on this database: give each node its own --node-id`);
+        storage.releaseNodeId = release;
+      }
       return { storage, recovery: await storage.recover() };
     } catch (error) {
       await storage.close();
@@ -93,11 +112,24 @@ export class Storage {
     }
   }
 
-  /** Run before serving requests: a write in flight would look like an orphan. */
+  /**
+   * Run before serving requests. Alone on the data dir, a write in flight
+   * would look like an orphan, so nothing may be writing; shared, only this
+   * node's temp files are cleaned and only blobs older than the grace period
+   * are swept (other nodes are writing meanwhile).
+   */
   async recover(): Promise<RecoveryReport> {
     const tempFilesRemoved = await this.blobs.cleanTemp();
-    const swept = await this.blobs.sweepOrphans((ids) => this.metadata.referencedBlobIds(ids));
-    return { tempFilesRemoved, orphanBlobsRemoved: swept.removed, foreignFiles: swept.foreign };
+    const swept = await this.sweepOrphans();
+    return { tempFilesRemoved, orphanBlobsRemoved: swept?.removed ?? 0, foreignFiles: swept?.foreign ?? 0 };
+  }
+
+  /** Unreferenced blob files; with a shared data dir, one node at a time and only past the grace period. Undefined when another node was sweeping. */
+  sweepOrphans(): Promise<{ removed: number; foreign: number } | undefined> {
+    const referenced = (ids: readonly string[]) => this.metadata.referencedBlobIds(ids);
+    if (this.shared === undefined) return this.blobs.sweepOrphans(referenced);
+    const before = new Date(Date.now() - this.shared.blobGraceMs);
+    return this.metadata.exclusive('orphan-sweep', () => this.blobs.sweepOrphans(referenced, before));
   }
 
   /**
@@ -125,11 +157,11 @@ export class Storage {
         ...input, bucket, key, size: blob.size, etag: blob.md5.toString('hex'), blobId: blob.blobId, inlineBytes: blob.bytes,
       });
     } catch (error) {
-      if (!inline) await this.discard([blob.blobId]);
+      if (!inline) await this.discardAfterFailedCommit(blob.blobId);
       throw error;
     }
     if (committed.kind === 'no-such-bucket') {
-      if (!inline) await this.discard([blob.blobId]);
+      if (!inline) await this.discardUncommitted(blob.blobId);
       throw noSuchBucket(bucket);
     }
     await this.discard([committed.replacedBlobId, ...(committed.replacedPartBlobIds ?? [])]);
@@ -187,6 +219,7 @@ export class Storage {
   }
 
   async close(): Promise<void> {
+    await this.releaseNodeId?.();
     await this.metadata.close();
   }
 
@@ -194,9 +227,61 @@ export class Storage {
    * Unlinks blobs no row references any more. A blob a reader has pinned is
    * unlinked when the last such reader finishes. One that fails to unlink is
    * only an orphan: the next start-up sweeps it. A null (an inline
-   * version, whose bytes went with its row) is skipped.
+   * version, whose bytes went with its row) is skipped. With a shared data
+   * dir, a reader on another node may still be streaming the blob: it is
+   * recorded to be unlinked after the grace period instead (see sweepFreed).
    */
   async discard(blobIds: readonly (string | null)[]): Promise<void> {
+    if (this.shared !== undefined) {
+      const ids = blobIds.filter((id): id is string => id !== null);
+      if (ids.length === 0) return;
+      try {
+        await this.metadata.uploads.freeBlobsLater(ids, new Date(Date.now() + this.shared.blobGraceMs));
+      } catch (error) {
+        this.warn('could not record freed blobs; the orphan sweep will remove them', error);
+      }
+      return;
+    }
+    await this.unlink(blobIds);
+  }
+
+  /** A blob whose commit was refused (its bucket or upload is gone): no row ever referenced it, nobody can be reading it. */
+  async discardUncommitted(blobId: string): Promise<void> {
+    await this.unlink([blobId]);
+  }
+
+  /**
+   * A blob whose commit threw. Alone on the data dir the transaction rolled
+   * back; a database server may have committed before the connection broke,
+   * so then the blob is left for the orphan sweep, which asks the database.
+   */
+  async discardAfterFailedCommit(blobId: string): Promise<void> {
+    if (this.shared === undefined) await this.unlink([blobId]);
+  }
+
+  /**
+   * Unlinks freed blobs that are due (a deleted bucket's upload parts; with a
+   * shared data dir, every freed blob once its grace period is over); one node
+   * at a time. Returns how many were handled.
+   */
+  async sweepFreed(): Promise<number> {
+    const uploads = this.metadata.uploads;
+    const swept = await this.metadata.exclusive('freed-blobs', async () => {
+      let freed = 0;
+      for (;;) {
+        const pending = await uploads.pendingFreedBlobs(FREED_BATCH);
+        if (pending.length === 0) return freed;
+        // Only rows that no longer exist were cascaded away; a blob still referenced stays.
+        const live = await this.metadata.referencedBlobIds(pending);
+        await this.unlink(pending.filter((id) => !live.has(id)));
+        await uploads.forgetFreedBlobs(pending);
+        freed += pending.length;
+      }
+    });
+    return swept ?? 0;
+  }
+
+  private async unlink(blobIds: readonly (string | null)[]): Promise<void> {
     for (const blobId of blobIds) {
       if (blobId === null) continue;
       if (this.pins.has(blobId)) {
@@ -246,8 +331,16 @@ export class Storage {
       this.pins.delete(part.blobId);
       if (this.unlinkWhenUnpinned.delete(part.blobId)) release.push(part.blobId);
     }
-    if (release.length > 0) void this.discard(release);
+    if (release.length > 0) void this.unlink(release);
   }
+}
+
+/** A data dir whose blob directory other nodes share (a PostgreSQL backend). */
+export interface SharedDataDir {
+  /** Names this node's temp directory, tmp/<nodeId>/: unique among the nodes. */
+  readonly nodeId: string;
+  /** How long a freed blob stays for readers on other nodes, and how old an unreferenced file must be to count as an orphan. */
+  readonly blobGraceMs: number;
 }
 
 /** A small body read into memory with the same checks and digests as a blob file, and a fresh id to store it under. */

@@ -4,7 +4,8 @@ import type { ObjectMetadataInput, ObjectPart, ObjectRecord } from './types.js';
  * Multipart uploads in the metadata backend. Like MetadataStore, expected
  * outcomes are results (`no-such-upload`), so the caller picks the S3 error,
  * and every blob a call stops referencing comes back in `freedBlobIds` for
- * the caller to unlink once the change is durable.
+ * the caller to unlink once the change is durable. Writes resolve only once
+ * durable; reads see every write that resolved before, through any instance.
  */
 export interface UploadStore {
   createUpload(input: CreateUploadInput): Promise<CreateUploadResult>;
@@ -23,8 +24,13 @@ export interface UploadStore {
   abortUpload(bucket: string, key: string, uploadId: string): Promise<AbortUploadResult>;
   /** Aborts up to `limit` uploads initiated before `before`; the oldest first. */
   expireUploads(before: Date, limit: number): Promise<{ readonly expired: number; readonly freedBlobIds: readonly string[] }>;
-  /** Blobs freed by cascades (a deleted bucket's uploads) that nobody has unlinked yet. */
-  pendingFreedBlobs(limit: number): Promise<string[]>;
+  /** Freed blobs due for unlinking at `now` (a deleted bucket's upload parts, and those of freeBlobsLater) that nobody has unlinked yet. */
+  pendingFreedBlobs(limit: number, now?: Date): Promise<string[]>;
+  /**
+   * Records blobs no row references any more, to unlink at `dueAt` rather than
+   * now: with a shared data dir, a reader on another node may still stream them.
+   */
+  freeBlobsLater(blobIds: readonly string[], dueAt: Date): Promise<void>;
   /** Forget freed blobs once they are unlinked. */
   forgetFreedBlobs(blobIds: readonly string[]): Promise<void>;
 }

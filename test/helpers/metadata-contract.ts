@@ -24,8 +24,8 @@ export function row(bucket: string, key: string, extra: Partial<PutObjectRow> = 
  * fresh, empty store from `factory`; a PostgreSQL backend runs this same
  * suite by passing its own factory.
  */
-export function metadataStoreContract(name: string, factory: MetadataStoreFactory): void {
-  describe(`MetadataStore contract: ${name}`, () => {
+export function metadataStoreContract(name: string, factory: MetadataStoreFactory, options: { skip?: string } = {}): void {
+  describe(`MetadataStore contract: ${name}`, options, () => {
     let fixture: MetadataStoreFixture;
     let store: MetadataStore;
     beforeEach(async () => {

@@ -1,27 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { candidatePort } from './ports.js';
 
 /** nginx-light comes from Debian in CI (.ci/run); elsewhere tests that need it are skipped with this reason. */
 export const NGINX_MISSING = spawnSync('nginx', ['-v']).error ? 'nginx is not installed (apt-get install nginx-light)' : false;
 
 const START_TIMEOUT_MS = 20_000;
 const ATTEMPTS = 5;
-
-/** A port the kernel just handed out: only a candidate (another process may take it before nginx binds it, hence the retries). */
-function candidatePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RunningNginx {
   readonly url: string;
@@ -31,7 +19,7 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
-function config(dir: string, port: number, serverBlock: string, generation: number): string {
+function config(dir: string, port: number, serverBlock: string, httpBlock: string, generation: number): string {
   return `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
@@ -41,6 +29,7 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
+${httpBlock}
   server {
     listen 127.0.0.1:${port};
     # Which configuration answered: a reload is done once the new number comes back.
@@ -63,13 +52,14 @@ async function answeringGeneration(port: number): Promise<string | undefined> {
 }
 
 /**
- * nginx in the foreground with one server block, in a throw-away prefix, on a
+ * nginx in the foreground with one server block (and `httpBlock` beside it,
+ * e.g. an upstream), in a throw-away prefix, on a
  * port of its own. nginx writes its pid file only once it holds its listening
  * socket, so the pid file (with the process still running) is the sign it is
  * up; a bind failure (the port taken meanwhile) makes it exit, and another
  * port is tried. Any other failure to start throws with nginx's error log.
  */
-export async function startNginx(serverBlock: string): Promise<RunningNginx> {
+export async function startNginx(serverBlock: string, httpBlock = ''): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-nginx-'));
   chmodSync(dir, 0o755);
   for (const sub of ['body', 'proxy']) {
@@ -80,7 +70,7 @@ export async function startNginx(serverBlock: string): Promise<RunningNginx> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const port = await candidatePort();
     let generation = 1;
-    writeFileSync(join(dir, 'nginx.conf'), config(dir, port, serverBlock, generation));
+    writeFileSync(join(dir, 'nginx.conf'), config(dir, port, serverBlock, httpBlock, generation));
     rmSync(join(dir, 'nginx.pid'), { force: true });
     rmSync(join(dir, 'error.log'), { force: true });
     const child: ChildProcess = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -102,7 +92,7 @@ export async function startNginx(serverBlock: string): Promise<RunningNginx> {
         port,
         async reload(block: string) {
           generation++;
-          writeFileSync(join(dir, 'nginx.conf'), config(dir, port, block, generation));
+          writeFileSync(join(dir, 'nginx.conf'), config(dir, port, block, httpBlock, generation));
           child.kill('SIGHUP');
           const until = Date.now() + START_TIMEOUT_MS;
           while ((await answeringGeneration(port)) !== String(generation)) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createTestDatabase } from './postgres.js';
 
 export const ROOT_CREDENTIALS = { accessKeyId: 'LKTESTROOTACCESSKEY1', secretAccessKey: 'test-root-secret/with+chars=0123456789ab' } as const;
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -32,10 +33,23 @@ export interface StartOptions {
   readonly uid?: number;
 }
 
+/**
+ * LATCHKEY_TEST_SERVER_METADATA=postgres runs every test server on a fresh
+ * PostgreSQL database of its own (on LATCHKEY_TEST_POSTGRES_URL) instead of
+ * SQLite: the end-to-end suites then check the PostgreSQL backend with real clients.
+ */
+async function metadataArgs(options: StartOptions): Promise<{ args: string[]; drop: () => Promise<void> }> {
+  const none = { args: [], drop: () => Promise.resolve() };
+  if (process.env['LATCHKEY_TEST_SERVER_METADATA'] !== 'postgres' || options.args?.includes('--metadata')) return none;
+  const database = await createTestDatabase();
+  return { args: ['--metadata', database.url, '--node-id', 'test'], drop: () => database.drop() };
+}
+
 /** Spawns the real server on 127.0.0.1 with an ephemeral port, as a user would run it. */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir, ...(options.args ?? [])], {
+  const metadata = await metadataArgs(options);
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir, ...metadata.args, ...(options.args ?? [])], {
     env: {
       ...process.env,
       LATCHKEY_ROOT_ACCESS_KEY: ROOT_CREDENTIALS.accessKeyId,
@@ -64,8 +78,11 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`));
     });
   });
-  const cleanup = () => {
-    if (!options.keepData && options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  const cleanup = async () => {
+    if (!options.keepData && options.dataDir === undefined) {
+      rmSync(dataDir, { recursive: true, force: true });
+      await metadata.drop();
+    }
   };
   return {
     endpoint,
@@ -77,7 +94,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     async stop() {
       child.kill('SIGTERM');
       const code = await exited;
-      cleanup();
+      await cleanup();
       return code;
     },
     async kill() {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Identities, SESSION_KEY_PREFIX, userKeyId } from '../../src/identity/identities.js';
 import { SecretBox } from '../../src/identity/secret-box.js';
-import { SqliteMetadataStore } from '../../src/storage/sqlite-metadata-store.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 
 describe('access key ids: user keys and session keys never mistaken for each other', () => {
   it('never gives a user key the session prefix (it used to, 1 time in 1,024)', () => {

@@ -13,7 +13,7 @@ import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
 import { presign } from '../../src/sigv4/sign.js';
 import { verifyRequest } from '../../src/sigv4/verify.js';
 import type { LinkStore } from '../../src/storage/link-store.js';
-import { SqliteMetadataStore } from '../../src/storage/sqlite-metadata-store.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 import { requestFromUrl } from '../helpers/sigv2-clients.js';
 
 /*

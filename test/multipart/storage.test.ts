@@ -1,3 +1,4 @@
+import { sqliteBackend } from '../../src/storage/backend.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -18,7 +19,7 @@ const MiB = 1024 * 1024;
 
 async function withStorage(run: (storage: Storage, dataDir: string) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-mp-storage-'));
-  const { storage } = await Storage.open(dataDir);
+  const { storage } = await Storage.open(dataDir, sqliteBackend());
   try {
     await storage.metadata.createBucket({ name: 'b', owner: 'me' });
     await run(storage, dataDir);

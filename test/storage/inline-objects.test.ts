@@ -1,3 +1,4 @@
+import { sqliteBackend } from '../../src/storage/backend.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { S3Error } from '../../src/errors.js';
-import type { SqliteMetadataStore } from '../../src/storage/sqlite-metadata-store.js';
+import type { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 import { INLINE_MAX, METADATA_FILE, Storage } from '../../src/storage/storage.js';
 
 async function* body(...parts: Buffer[]): AsyncGenerator<Uint8Array> {
@@ -37,7 +38,7 @@ describe('Storage: small objects stored inline', () => {
   let storage: Storage;
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-inline-'));
-    storage = (await Storage.open(dataDir)).storage;
+    storage = (await Storage.open(dataDir, sqliteBackend())).storage;
     await storage.metadata.createBucket({ name: 'b', owner: 'alice' });
   });
   afterEach(async () => {
@@ -118,7 +119,7 @@ describe('Storage: small objects stored inline', () => {
     const { object } = await put('durable', Buffer.from('kept across restarts'));
     assert.equal(metadata.walSyncs, syncs + 1);
     await storage.close();
-    storage = (await Storage.open(dataDir)).storage;
+    storage = (await Storage.open(dataDir, sqliteBackend())).storage;
     const got = await storage.getObject('b', 'durable');
     assert.deepEqual(got.object, object);
     assert.equal(got.bytes?.toString(), 'kept across restarts');

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, migrate } from '../../src/storage/sqlite-migrations.js';
-import { SqliteMetadataStore } from '../../src/storage/sqlite-metadata-store.js';
+import { MIGRATIONS, migrate } from '../../src/storage/sqlite/sqlite-migrations.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 
 describe('SqliteMetadataStore specifics', () => {
   let dir: string;

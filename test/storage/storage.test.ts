@@ -1,3 +1,4 @@
+import { sqliteBackend } from '../../src/storage/backend.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -33,7 +34,7 @@ describe('Storage', () => {
   let storage: Storage;
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-storage-'));
-    storage = (await Storage.open(dataDir)).storage;
+    storage = (await Storage.open(dataDir, sqliteBackend())).storage;
     await storage.metadata.createBucket({ name: 'b', owner: 'alice' });
   });
   afterEach(async () => {
@@ -166,7 +167,7 @@ describe('Storage crash recovery', () => {
   it('removes temp files and orphan blobs at start-up, keeping every referenced blob', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-recover-'));
     try {
-      const first = (await Storage.open(dataDir)).storage;
+      const first = (await Storage.open(dataDir, sqliteBackend())).storage;
       await first.metadata.createBucket({ name: 'b', owner: 'alice' });
       await first.putObject('b', 'kept', body('kept bytes'), {});
       // A crash after the blob was written but before its row committed:
@@ -175,7 +176,7 @@ describe('Storage crash recovery', () => {
       await writeFile(join(first.blobs.tmpDir, `${randomBytes(16).toString('hex')}.tmp`), 'half');
       await first.close();
 
-      const { storage, recovery } = await Storage.open(dataDir);
+      const { storage, recovery } = await Storage.open(dataDir, sqliteBackend());
       try {
         assert.deepEqual(recovery, { tempFilesRemoved: 1, orphanBlobsRemoved: 1, foreignFiles: 0 });
         assert.equal(await storage.blobs.exists(orphan.blobId), false);

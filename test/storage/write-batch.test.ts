@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteMetadataStore } from '../../src/storage/sqlite-metadata-store.js';
-import { WriteBatch } from '../../src/storage/write-batch.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
+import { WriteBatch } from '../../src/storage/sqlite/write-batch.js';
 
 function memoryDb(): Database.Database {
   const db = new Database(':memory:');

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AuditQuery, LinkAuditRecord, LinkStore, LinkUsage, RevocationCheck, RevocationInput, RevocationKind, SweepResult } from './link-store.js';
+import type { AuditQuery, LinkAuditRecord, LinkStore, LinkUsage, RevocationCheck, RevocationInput, RevocationKind, SweepResult } from '../link-store.js';
 
 interface AuditRow {
   at: number; link: string; access_key_id: string; user_name: string; method: string; bucket: string | null; key: string | null;

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type {
   AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, SessionRecord,
   UserRecord, UserStatus,
-} from './identity-store.js';
+} from '../identity-store.js';
 
 interface UserRow { name: string; status: UserStatus; created_at: number; policies: string | null }
 interface KeyRow { access_key_id: string; user_name: string; status: AccessKeyStatus; sealed_secret: Buffer; created_at: number; last_used_at: number | null }

@@ -217,6 +217,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE objects ADD COLUMN stored_inline INTEGER NOT NULL DEFAULT 0 CHECK (stored_inline IN (0, 1));
     `,
   },
+  {
+    version: 7,
+    name: 'freed blobs due later',
+    sql: `
+      -- When a freed blob may be unlinked (ms since the epoch; 0: at once). See UploadStore.freeBlobsLater.
+      ALTER TABLE freed_blobs ADD COLUMN due_at INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /**

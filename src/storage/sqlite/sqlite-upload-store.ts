@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
-import { decodeKey, encodeKey, encodeText, prefixUpperBound } from './object-key.js';
+import { decodeKey, encodeKey, encodeText, prefixUpperBound } from '../object-key.js';
 import type { SqliteObjectRows } from './sqlite-object-rows.js';
-import type { ObjectMetadataInput, ObjectRecord } from './types.js';
+import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
   AbortUploadResult, ChecksumType, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
   ListPartsResult, ListUploadsQuery, ListUploadsResult, PartRecord, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
-} from './upload-store.js';
+} from '../upload-store.js';
 
 interface UploadRow {
   upload_id: string; bucket_id: number; bucket: string; key: Buffer; initiator: string; metadata: string;
@@ -48,7 +48,9 @@ export class SqliteUploadStore implements UploadStore {
         WHERE bucket_id = ? AND key >= ? ORDER BY key, created_at, upload_id`),
       expired: db.prepare<[number, number], { upload_id: string }>(
         'SELECT upload_id FROM multipart_uploads WHERE created_at < ? ORDER BY created_at LIMIT ?'),
-      freed: db.prepare<[number], { blob_id: string }>('SELECT blob_id FROM freed_blobs LIMIT ?'),
+      freed: db.prepare<[number, number], { blob_id: string }>('SELECT blob_id FROM freed_blobs WHERE due_at <= ? LIMIT ?'),
+      freeLater: db.prepare<[string, number]>(
+        'INSERT INTO freed_blobs (blob_id, due_at) VALUES (?, ?) ON CONFLICT (blob_id) DO UPDATE SET due_at = max(due_at, excluded.due_at)'),
       forget: db.prepare<[string]>('DELETE FROM freed_blobs WHERE blob_id IN (SELECT value FROM json_each(?))'),
     };
   }
@@ -147,8 +149,14 @@ export class SqliteUploadStore implements UploadStore {
     }).immediate());
   }
 
-  pendingFreedBlobs(limit: number): Promise<string[]> {
-    return this.read(() => this.stmt.freed.all(limit).map((r) => r.blob_id));
+  pendingFreedBlobs(limit: number, now = new Date()): Promise<string[]> {
+    return this.read(() => this.stmt.freed.all(now.getTime(), limit).map((r) => r.blob_id));
+  }
+
+  freeBlobsLater(blobIds: readonly string[], dueAt: Date): Promise<void> {
+    return this.durably(() => {
+      for (const id of blobIds) this.stmt.freeLater.run(id, dueAt.getTime());
+    });
   }
 
   forgetFreedBlobs(blobIds: readonly string[]): Promise<void> {

@@ -1,22 +1,22 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { runListingSync, type ListRow, type RangeRead } from './list-plan.js';
+import { runListingSync, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
-} from './metadata-store.js';
-import { decodeKey, encodeKey } from './object-key.js';
+} from '../metadata-store.js';
+import { decodeKey, encodeKey } from '../object-key.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
-import type { IdentityStore } from './identity-store.js';
+import type { IdentityStore } from '../identity-store.js';
 import { SqliteIdentityStore } from './sqlite-identity-store.js';
-import type { LinkStore } from './link-store.js';
+import type { LinkStore } from '../link-store.js';
 import { SqliteLinkStore } from './sqlite-link-store.js';
 import { migrate } from './sqlite-migrations.js';
 import { WriteBatch } from './write-batch.js';
 import { SqliteObjectRows, type HeldBlobs } from './sqlite-object-rows.js';
 import { SqliteUploadStore } from './sqlite-upload-store.js';
-import type { BucketRecord, ListObjectsQuery, ObjectRecord } from './types.js';
-import type { UploadStore } from './upload-store.js';
+import type { BucketRecord, ListObjectsQuery, ObjectRecord } from '../types.js';
+import type { UploadStore } from '../upload-store.js';
 
 interface BucketRow { id: number; name: string; owner: string; region: string | null; created_at: number }
 
@@ -121,10 +121,11 @@ export class SqliteMetadataStore implements MetadataStore {
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`),
       inlineBlob: db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM inline_blobs WHERE blob_id = ?'),
       // Each arm is served by its table's unique index on blob_id.
-      referenced: db.prepare<[string, string, string], { blob_id: string }>(`
+      referenced: db.prepare<[string, string, string, string, number], { blob_id: string }>(`
         SELECT blob_id FROM objects WHERE blob_id IN (SELECT value FROM json_each(?))
         UNION SELECT blob_id FROM object_parts WHERE blob_id IN (SELECT value FROM json_each(?))
-        UNION SELECT blob_id FROM upload_parts WHERE blob_id IN (SELECT value FROM json_each(?))`),
+        UNION SELECT blob_id FROM upload_parts WHERE blob_id IN (SELECT value FROM json_each(?))
+        UNION SELECT blob_id FROM freed_blobs WHERE blob_id IN (SELECT value FROM json_each(?)) AND due_at > ?`),
     };
   }
 
@@ -255,7 +256,16 @@ export class SqliteMetadataStore implements MetadataStore {
 
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
     const ids = JSON.stringify(blobIds);
-    return settle(() => new Set(this.stmt.referenced.all(ids, ids, ids).map((r) => r.blob_id)));
+    return settle(() => new Set(this.stmt.referenced.all(ids, ids, ids, ids, Date.now()).map((r) => r.blob_id)));
+  }
+
+  /** One process per data dir (the embedded database's rule): nothing else can be running it. */
+  exclusive<T>(_job: string, work: () => Promise<T>): Promise<T | undefined> {
+    return work();
+  }
+
+  claim(_name: string): Promise<() => Promise<void>> {
+    return Promise.resolve(() => Promise.resolve());
   }
 
   async close(): Promise<void> {

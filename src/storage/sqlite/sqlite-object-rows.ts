@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ObjectPart, ObjectRecord } from './types.js';
+import type { ObjectPart, ObjectRecord } from '../types.js';
 
 interface PartRow { part_number: number; size: number; etag: string; checksums: string; blob_id: string }
 

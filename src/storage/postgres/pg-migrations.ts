@@ -1,0 +1,211 @@
+import type { Sql } from './pg-connection.js';
+
+export interface PgMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Append-only, like SQLite's: a released migration is never edited. Version 1
+ * is the schema SQLite reached at its version 6, in PostgreSQL's types: keys
+ * are bytea (compared bytewise, S3's UTF-8 binary order), times are ms since
+ * the epoch in bigint so every backend maps rows the same way.
+ */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'buckets, objects, inline bodies, identities, multipart uploads, CORS, link controls',
+    sql: `
+      CREATE TABLE buckets (
+        id         bigserial PRIMARY KEY,
+        name       text   NOT NULL UNIQUE,
+        owner      text   NOT NULL,
+        region     text,
+        created_at bigint NOT NULL
+      );
+
+      CREATE TABLE objects (
+        bucket_id           bigint  NOT NULL REFERENCES buckets(id),
+        key                 bytea   NOT NULL CHECK (length(key) BETWEEN 1 AND 1024),
+        size                bigint  NOT NULL CHECK (size >= 0),
+        etag                text    NOT NULL,
+        content_type        text,
+        cache_control       text,
+        content_disposition text,
+        content_encoding    text,
+        content_language    text,
+        expires             text,
+        user_metadata       text    NOT NULL DEFAULT '{}',
+        checksums           text    NOT NULL DEFAULT '{}',
+        last_modified       bigint  NOT NULL,
+        blob_id             text    NOT NULL UNIQUE,
+        part_count          integer CHECK (part_count BETWEEN 1 AND 10000),
+        stored_inline       boolean NOT NULL DEFAULT false,
+        PRIMARY KEY (bucket_id, key)
+      );
+
+      CREATE TABLE object_parts (
+        bucket_id   bigint  NOT NULL,
+        key         bytea   NOT NULL,
+        part_number integer NOT NULL,
+        size        bigint  NOT NULL CHECK (size >= 0),
+        etag        text    NOT NULL,
+        checksums   text    NOT NULL DEFAULT '{}',
+        blob_id     text    NOT NULL UNIQUE,
+        PRIMARY KEY (bucket_id, key, part_number),
+        FOREIGN KEY (bucket_id, key) REFERENCES objects (bucket_id, key)
+      );
+
+      CREATE TABLE inline_blobs (
+        blob_id text  PRIMARY KEY,
+        bytes   bytea NOT NULL
+      );
+
+      CREATE TABLE users (
+        name       text   PRIMARY KEY,
+        status     text   NOT NULL CHECK (status IN ('active', 'disabled')),
+        created_at bigint NOT NULL
+      );
+
+      CREATE TABLE access_keys (
+        access_key_id text   PRIMARY KEY,
+        user_name     text   NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        status        text   NOT NULL CHECK (status IN ('active', 'inactive')),
+        sealed_secret bytea  NOT NULL,
+        created_at    bigint NOT NULL,
+        last_used_at  bigint
+      );
+      CREATE INDEX access_keys_by_user ON access_keys (user_name);
+
+      CREATE TABLE policies (
+        name       text   PRIMARY KEY,
+        document   text   NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+
+      CREATE TABLE user_policies (
+        user_name   text NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        policy_name text NOT NULL REFERENCES policies(name),
+        PRIMARY KEY (user_name, policy_name)
+      );
+
+      CREATE TABLE bucket_policies (
+        bucket_id bigint PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        document  text   NOT NULL
+      );
+
+      CREATE TABLE bucket_cors (
+        bucket_id bigint PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        document  text   NOT NULL
+      );
+
+      CREATE TABLE sessions (
+        access_key_id  text   PRIMARY KEY,
+        principal      text   NOT NULL,
+        sealed_secret  bytea  NOT NULL,
+        token_hash     text   NOT NULL,
+        session_policy text,
+        created_at     bigint NOT NULL,
+        expires_at     bigint NOT NULL
+      );
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+      CREATE TABLE settings (
+        name  text  PRIMARY KEY,
+        value bytea NOT NULL
+      );
+
+      CREATE TABLE multipart_uploads (
+        upload_id          text   PRIMARY KEY,
+        bucket_id          bigint NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
+        key                bytea  NOT NULL CHECK (length(key) BETWEEN 1 AND 1024),
+        initiator          text   NOT NULL,
+        metadata           text   NOT NULL,
+        checksum_algorithm text,
+        checksum_type      text   CHECK (checksum_type IN ('COMPOSITE', 'FULL_OBJECT')),
+        created_at         bigint NOT NULL
+      );
+      CREATE INDEX multipart_uploads_by_key ON multipart_uploads (bucket_id, key, created_at, upload_id);
+      CREATE INDEX multipart_uploads_by_age ON multipart_uploads (created_at);
+
+      CREATE TABLE upload_parts (
+        upload_id     text    NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+        part_number   integer NOT NULL CHECK (part_number BETWEEN 1 AND 10000),
+        size          bigint  NOT NULL CHECK (size >= 0),
+        etag          text    NOT NULL,
+        checksums     text    NOT NULL DEFAULT '{}',
+        last_modified bigint  NOT NULL,
+        blob_id       text    NOT NULL UNIQUE,
+        PRIMARY KEY (upload_id, part_number)
+      );
+
+      -- Blob files no row references any more, for the background sweep to unlink once due: at once for a
+      -- deleted bucket's upload parts, after the grace period for versions a reader on another node may still stream.
+      CREATE TABLE freed_blobs (blob_id text PRIMARY KEY, due_at bigint NOT NULL DEFAULT 0);
+      CREATE INDEX freed_blobs_by_due ON freed_blobs (due_at);
+
+      CREATE TABLE link_uses (
+        link       text    PRIMARY KEY,
+        max_uses   integer NOT NULL CHECK (max_uses >= 1),
+        uses       integer NOT NULL CHECK (uses BETWEEN 0 AND max_uses),
+        expires_at bigint  NOT NULL
+      );
+      CREATE INDEX link_uses_by_expiry ON link_uses (expires_at);
+
+      CREATE TABLE link_revocations (
+        kind       text   NOT NULL CHECK (kind IN ('link', 'signer', 'bucket')),
+        subject    text   NOT NULL,
+        before     bigint,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (kind, subject)
+      );
+      CREATE INDEX link_revocations_by_expiry ON link_revocations (expires_at);
+
+      CREATE TABLE link_audit (
+        id            bigserial PRIMARY KEY,
+        at            bigint  NOT NULL,
+        link          text    NOT NULL,
+        access_key_id text    NOT NULL,
+        user_name     text    NOT NULL,
+        method        text    NOT NULL,
+        bucket        text,
+        key           text,
+        status        integer NOT NULL,
+        bytes         bigint  NOT NULL,
+        client_ip     text    NOT NULL,
+        user_agent    text
+      );
+      CREATE INDEX link_audit_by_time ON link_audit (at);
+      CREATE INDEX link_audit_by_link ON link_audit (link, at);
+    `,
+  },
+];
+
+/** Any constant works: it names "the schema migration" among this database's advisory locks. */
+const MIGRATION_LOCK = 0x4c4b_4d47; // "LKMG"
+
+/**
+ * Brings the schema (the connection's search_path) to the newest known
+ * version. Several nodes starting at once serialize on an advisory lock held
+ * for the transaction, so each migration runs exactly once; a database
+ * migrated by a newer Latchkey is refused rather than guessed at.
+ */
+export async function migratePg(sql: Sql, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number> {
+  const newest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK}, hashtext(current_schema()))`;
+    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`;
+    const [row] = await tx<{ v: number | null }[]>`SELECT max(version) AS v FROM schema_migrations`;
+    const current = row?.v ?? 0;
+    if (current > newest) throw new Error(`metadata database is at schema version ${current}, newer than this build knows (${newest})`);
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      await tx.unsafe(m.sql);
+      await tx`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, ${m.name}, ${Date.now()})`;
+    }
+    return Math.max(current, newest);
+  });
+}

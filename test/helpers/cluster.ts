@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNginx, type RunningNginx } from './nginx.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { startServer, type TestServer } from './server.js';
+
+export interface TestCluster {
+  readonly nodes: TestServer[];
+  /** nginx in front of every node, round robin: what clients of a cluster talk to. */
+  readonly balancer: TestServer;
+  readonly dataDir: string;
+  readonly database: TestDatabase;
+  /** The master key every node was given (LATCHKEY_MASTER_KEY). */
+  readonly masterKey: string;
+  /** Starts node `i` again (after a kill) on the same data dir and database. */
+  restart(i: number): Promise<TestServer>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  readonly nodes?: number;
+  readonly args?: readonly string[];
+  /** A database URL to use instead of a fresh database on LATCHKEY_TEST_POSTGRES_URL. */
+  readonly database?: TestDatabase;
+}
+
+/**
+ * Several real `latchkey server` processes on loopback ports sharing one
+ * PostgreSQL database and one data dir, behind the real nginx. The master
+ * key comes from the environment, identical on every node, as in production.
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
+  const database = options.database ?? (await createTestDatabase());
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-cluster-'));
+  const masterKey = randomBytes(32).toString('hex');
+  const start = (i: number) =>
+    startServer({
+      dataDir,
+      args: ['--metadata', database.url, '--node-id', `node${i}`, '--no-console', ...(options.args ?? [])],
+      env: { LATCHKEY_MASTER_KEY: masterKey },
+    });
+  const nodes: TestServer[] = [];
+  // The first node creates the schema; the others then start together (their migration check races on the advisory lock).
+  nodes.push(await start(0));
+  nodes.push(...(await Promise.all(Array.from({ length: (options.nodes ?? 3) - 1 }, (_, i) => start(i + 1)))));
+  const upstream = `upstream latchkey { ${nodes.map((n) => `server 127.0.0.1:${n.port} max_fails=0;`).join(' ')} keepalive 16; }`;
+  const nginx: RunningNginx = await startNginx(
+    `    client_max_body_size 0;
+    proxy_request_buffering off;
+    proxy_buffering off;
+    location / {
+      proxy_pass http://latchkey;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_next_upstream off;
+    }`,
+    upstream,
+  );
+  const balancer: TestServer = { ...nodes[0]!, endpoint: nginx.url, port: nginx.port };
+  return {
+    nodes,
+    balancer,
+    dataDir,
+    database,
+    masterKey,
+    async restart(i) {
+      nodes[i] = await start(i);
+      return nodes[i];
+    },
+    async stop() {
+      await nginx.stop();
+      await Promise.all(nodes.map((n) => (n.process.exitCode === null && n.process.signalCode === null ? n.stop() : Promise.resolve(null))));
+      if (options.database === undefined) await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
