@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
 import type { Logger } from '../server/logger.js';
+import { EarlyListener } from '../server/early-listener.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { LinkStore } from '../storage/link-store.js';
 import { consoleAssets } from './assets.js';
@@ -31,6 +31,8 @@ export interface ConsoleDeps {
   /** Revocation and the audit log of link use (src/links/); absent on a server without them. */
   readonly links?: { readonly store: LinkStore; flushAudit(): Promise<void> };
   readonly now?: () => number;
+  /** The port, bound already (consoleHttpServer) so that a taken one is found before the data dir is opened. */
+  readonly listener?: EarlyListener;
 }
 
 export interface RunningConsole {
@@ -46,6 +48,13 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** The console's HTTP server, not yet listening. */
+export function consoleHttpServer(): Server {
+  const server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 });
+  server.setTimeout(120_000, (socket) => socket.destroy());
+  return server;
+}
+
 /** The web console (docs/console.md) on its own port. */
 export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const now = deps.now ?? Date.now;
@@ -58,8 +67,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const target: S3Target = { endpoint: deps.s3Endpoint, region: deps.region, ...(deps.keyCache ? { keyCache: deps.keyCache } : {}) };
   const context: RouteContext = { deps, sessions, failures, assets, issuer, log, target, now };
 
-  const server: Server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const listener = deps.listener ?? (await EarlyListener.bind(consoleHttpServer(), deps.host, deps.port, 'console'));
+  const server = listener.server;
+  listener.serve((req: IncomingMessage, res: ServerResponse) => {
     route(req, res, context).catch((error: unknown) => {
       if (error instanceof ConsoleError) {
         if (!res.headersSent) sendConsoleError(res, error);
@@ -70,19 +80,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalError', message: 'The console hit an internal error. Please try again.' } });
       else res.destroy();
     });
-  });
-  server.setTimeout(120_000, (socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(deps.port, deps.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  }, { handlesContinue: false });
   return {
-    endpoint: `http://${host}:${address.port}`,
+    endpoint: listener.endpoint(),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

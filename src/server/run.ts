@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { SigningKeyCache } from '../sigv4/signing-key.js';
@@ -21,7 +21,9 @@ import { METADATA_FILE, Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { loadRootCredentials } from './root-credentials.js';
-import { startConsole, type RunningConsole } from '../console/console-server.js';
+import { consoleHttpServer, startConsole, type RunningConsole } from '../console/console-server.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { EarlyListener } from './early-listener.js';
 
 export interface RunningServer {
   readonly endpoint: string;
@@ -40,9 +42,45 @@ const HOUSEKEEPING_MS = 5_000;
 const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 
+/**
+ * Start-up order: the ports first, then the data dir's lock, and only then
+ * anything in the dir, so a server that cannot listen or finds the dir in
+ * use leaves it exactly as it was (see data-dir-lock.ts).
+ */
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const undo: (() => unknown)[] = [];
+  try {
+    const s3 = await EarlyListener.bind(s3HttpServer(), config.host, config.port, 'S3');
+    undo.push(() => s3.abandon());
+    const consoleListener = config.console ? await EarlyListener.bind(consoleHttpServer(), config.console.host, config.console.port, 'console') : undefined;
+    if (consoleListener) undo.push(() => consoleListener.abandon());
+    const lock = lockDataDir(config.dataDir);
+    undo.push(() => lock.release());
+    const running = await serveDataDir(config, logger, s3, consoleListener, undo);
+    return { ...running, close: () => running.close().finally(() => lock.release()) };
+  } catch (error) {
+    for (const step of undo.reverse()) await step();
+    throw error;
+  }
+}
+
+function s3HttpServer(): Server {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
+  // A client that stops sending or reading for this long is cut off, without holding up anyone else.
+  server.setTimeout(120_000, (socket: Socket) => socket.destroy());
+  return server;
+}
+
+async function serveDataDir(
+  config: ServerConfig,
+  logger: Logger,
+  s3: EarlyListener,
+  consoleListener: EarlyListener | undefined,
+  undo: (() => unknown)[],
+): Promise<RunningServer> {
   const masterKey = await openMasterKey(config);
   const { storage, recovery } = await Storage.open(config.dataDir, (message, error) => logger.warn(message, { error: String(error) }));
+  undo.push(() => storage.close());
   await Identities.recordMasterKey(storage.metadata.identities, new SecretBox(masterKey.key));
   if (masterKey.origin === 'generated') {
     logger.warn('master key generated: back it up, secrets in the data dir cannot be read without it', { path: masterKey.path });
@@ -85,30 +123,18 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     links,
   });
 
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
+  const server = s3.server;
   // Expect: 100-continue goes through the same handler: the body reader sends
   // "100 Continue" only after auth passed, so refused uploads never transfer.
-  server.on('request', handler);
-  server.on('checkContinue', handler);
-  // A client that stops sending or reading for this long is cut off, without holding up anyone else.
-  server.setTimeout(120_000, (socket: Socket) => socket.destroy());
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const endpoint = `http://${host}:${address.port}`;
+  s3.serve(handler, { handlesContinue: true });
+  const endpoint = s3.endpoint();
   const publicEndpoint = config.publicUrl ?? endpoint;
   logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, region: config.region });
   let consoleServer: RunningConsole | undefined;
   if (config.console) {
     consoleServer = await startConsole({
       ...config.console,
+      ...(consoleListener ? { listener: consoleListener } : {}),
       identities,
       rootAccessKeyId: root.accessKeyId,
       // The console calls the S3 API over loopback even when S3 listens on every interface.
@@ -119,9 +145,6 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       logger,
       keyCache: auth.keyCache,
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
-    }).catch(async (error: unknown) => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      throw error;
     });
     logger.info('console', { console: consoleServer.endpoint });
   }
