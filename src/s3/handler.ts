@@ -10,6 +10,7 @@ import { RequestContext } from './context.js';
 import { addCorsHeaders, answerPreflight, isCorsResponseHeader, type CorsSource } from './cors.js';
 import { renderError, toS3Error } from './error-response.js';
 import { findRoute, type OperationName, type Target } from './routes.js';
+import type { SlowBodyGuard } from './slow-body-guard.js';
 
 export interface OperationDeps {
   readonly region: string;
@@ -36,6 +37,8 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly cors?: CorsSource;
   /** Latchkey's pre-signed link controls (src/links/): revocation, X-Latchkey-* parameters, audit. */
   readonly links?: LinkGate;
+  /** Cuts off request bodies slower than --body-timeout allows, whichever API reads them. */
+  readonly bodyGuard?: SlowBodyGuard;
 }
 
 export interface LinkGate {
@@ -50,6 +53,7 @@ export function createS3Handler<D extends OperationDeps>(deps: HandlerDeps<D>): 
     res.setHeader('x-amz-request-id', ctx.id);
     res.setHeader('server', 'Latchkey');
     res.once('close', () => logRequest(deps.logger, ctx));
+    deps.bodyGuard?.watch(ctx);
     const extension = deps.extensions?.find((e) => e.matches(ctx));
     (extension ? extension.handle(ctx) : handle(ctx, deps)).catch((error: unknown) => sendError(ctx, error, deps.logger));
   };

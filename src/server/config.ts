@@ -23,6 +23,10 @@ export interface ServerConfig {
   readonly console?: { readonly host: string; readonly port: number };
   /** Accept legacy SigV2 (header, query links, POST policies); --sigv2 off refuses them. Default on. */
   readonly sigv2?: boolean;
+  /** A request body that brings fewer than 1 KiB in any window this long is cut off (--body-timeout, default 60 s). */
+  readonly bodyTimeoutMs: number;
+  /** Writes that would leave less free space than this on the data dir's filesystem are refused with 507 (--min-free, default 1 GiB). */
+  readonly minFreeBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +49,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       'console-address': { type: 'string' },
       'no-console': { type: 'boolean' },
       sigv2: { type: 'string' },
+      'body-timeout': { type: 'string' },
+      'min-free': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -79,6 +85,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     auditRetentionMs: parseDuration('--audit-retention', values['audit-retention'] ?? env['LATCHKEY_AUDIT_RETENTION'] ?? '30d'),
     ...(consoleAddress ? { console: consoleAddress } : {}),
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
+    bodyTimeoutMs: parseDuration('--body-timeout', values['body-timeout'] ?? env['LATCHKEY_BODY_TIMEOUT'] ?? '60s'),
+    minFreeBytes: parseSize('--min-free', values['min-free'] ?? env['LATCHKEY_MIN_FREE'] ?? '1GiB'),
   };
 }
 
@@ -98,6 +106,17 @@ export function parseDuration(name: string, text: string): number {
   const ms = m ? Number(m[1]) * (DURATION_UNITS[m[2] || 's'] ?? 1000) : NaN;
   if (!(ms > 0)) throw new ConfigError(`${name} must be a duration such as 7d, 12h, 30m or 90s, got ${text}`);
   return ms;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, tb: 1000 ** 4 };
+
+/** "64MiB", "512MiB", "1GiB", "500MB", or plain bytes; 0 turns the check off. */
+export function parseSize(name: string, text: string): number {
+  const m = /^(\d{1,15})\s*([a-z]*)$/i.exec(text.trim());
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
+  const bytes = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(bytes)) throw new ConfigError(`${name} must be a size such as 64MiB, 512MiB or 1GiB, got ${text}`);
+  return bytes;
 }
 
 export function parseAddress(text: string, flag = '--address'): { host: string; port: number } {

@@ -13,6 +13,7 @@ import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
 import { postObjectApi } from '../s3/post-object/post-object-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
+import { SlowBodyGuard } from '../s3/slow-body-guard.js';
 import { LinkService } from '../links/link-service.js';
 import { storedCorsSource } from '../s3/cors.js';
 import { OPERATIONS } from '../s3/operations/index.js';
@@ -121,6 +122,7 @@ async function serveDataDir(
     extensions,
     cors: storedCorsSource(storage.metadata, storage.metadata.identities),
     links,
+    bodyGuard: new SlowBodyGuard(config.bodyTimeoutMs, logger),
   });
 
   const server = s3.server;
