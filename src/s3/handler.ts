@@ -11,6 +11,7 @@ import { addCorsHeaders, answerPreflight, isCorsResponseHeader, type CorsSource 
 import { renderError, toS3Error } from './error-response.js';
 import { findRoute, type OperationName, type Target } from './routes.js';
 import type { SlowBodyGuard } from './slow-body-guard.js';
+import type { FreeSpaceGate } from './free-space-gate.js';
 
 export interface OperationDeps {
   readonly region: string;
@@ -39,6 +40,8 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly links?: LinkGate;
   /** Cuts off request bodies slower than --body-timeout allows, whichever API reads them. */
   readonly bodyGuard?: SlowBodyGuard;
+  /** --min-free: refuses writes (507) that would eat into the reserve, before their body is read. */
+  readonly space?: FreeSpaceGate;
 }
 
 export interface LinkGate {
@@ -79,6 +82,8 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
     const arn = resource === 'service' ? SERVICE_RESOURCE_ARN : resource === 'bucket' ? bucketArn(ctx.bucket ?? '') : objectArn(ctx.bucket ?? '', ctx.key ?? '');
     await deps.operationDeps.authorizer.check(ctx, verified, action, arn, ctx.bucket);
   }
+  // Before a link's use is counted: a refused write has not used it.
+  await deps.space?.admit(ctx, route.operation);
   await link?.reserveUse();
   try {
     await deps.operations[route.operation](ctx, verified, deps.operationDeps);

@@ -14,6 +14,8 @@ import { stsApi } from '../sts/sts-api.js';
 import { postObjectApi } from '../s3/post-object/post-object-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
 import { SlowBodyGuard } from '../s3/slow-body-guard.js';
+import { FreeSpaceGate } from '../s3/free-space-gate.js';
+import { freeBytes } from './disk-space.js';
 import { LinkService } from '../links/link-service.js';
 import { storedCorsSource } from '../s3/cors.js';
 import { OPERATIONS } from '../s3/operations/index.js';
@@ -111,8 +113,9 @@ async function serveDataDir(
     region: config.region,
     domain: config.domain,
   });
+  const space = new FreeSpaceGate(config.minFreeBytes, () => freeBytes(config.dataDir));
   const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
-  extensions.push(postObjectApi({ logger, auth, authorizer, storage, domain: config.domain, cors: storedCorsSource(storage.metadata, storage.metadata.identities) }));
+  extensions.push(postObjectApi({ logger, auth, authorizer, storage, domain: config.domain, cors: storedCorsSource(storage.metadata, storage.metadata.identities), space }));
   const handler = createS3Handler({
     auth,
     domain: config.domain,
@@ -123,6 +126,7 @@ async function serveDataDir(
     cors: storedCorsSource(storage.metadata, storage.metadata.identities),
     links,
     bodyGuard: new SlowBodyGuard(config.bodyTimeoutMs, logger),
+    space,
   });
 
   const server = s3.server;

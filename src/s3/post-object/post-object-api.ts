@@ -12,6 +12,7 @@ import type { Authorizer } from '../authorize.js';
 import type { RequestContext } from '../context.js';
 import { addCorsHeaders, type CorsSource } from '../cors.js';
 import { sendError, type Extension } from '../handler.js';
+import type { FreeSpaceGate } from '../free-space-gate.js';
 import { DEFAULT_CONTENT_TYPE } from '../object-headers.js';
 import { readPostForm, type FilePart } from './form.js';
 import { checkConditions, checkCoverage, checkExpiration, parsePostPolicy } from './policy.js';
@@ -25,6 +26,7 @@ export interface PostObjectDeps {
   readonly storage: Storage;
   readonly domain: string | undefined;
   readonly cors?: CorsSource | undefined;
+  readonly space?: FreeSpaceGate | undefined;
 }
 
 /** A single PUT's limit applies to a form upload too. */
@@ -72,6 +74,8 @@ async function handlePostObject(ctx: RequestContext, deps: PostObjectDeps): Prom
   const contentType = ctx.header('content-type') ?? '';
   if (!/^multipart\/form-data\s*(;|$)/i.test(contentType)) throw new S3Error('RequestIsNotMultiPartContent');
 
+  // Before any of the body: the form's length bounds the file's.
+  await deps.space?.admit(ctx, 'PutObject');
   // The policy and signature are in the body itself, so the body is wanted whatever it says.
   if (ctx.header('expect')?.toLowerCase() === '100-continue') ctx.res.writeContinue();
   const form = await readPostForm(ctx.req, contentType);
