@@ -82,7 +82,7 @@ test('on a full 64 MiB tmpfs: 507 before anything is stored, deletes always work
       }
     }
     assert.ok(refused !== undefined, 'the disk filled up');
-    assert.equal((refused as S3ServiceException).$metadata.httpStatusCode, 507, String(refused));
+    assert.equal((refused as S3ServiceException).$metadata.httpStatusCode, 507, (refused as Error).message);
     assert.ok(acknowledged.size >= 10, `most of the disk was used first (${acknowledged.size} objects)`);
     assert.ok((await freeBytes(mount)) >= MIN_FREE - 3 * MiB, 'the reserve is (nearly) intact: the refusal came before the body');
 
