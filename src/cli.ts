@@ -9,7 +9,7 @@ const HELP = `latchkey: a self-hosted S3-compatible object store built around pr
 
 Usage:
   latchkey server [--address HOST:PORT] [--data DIR] [--region R] [--domain D] [--public-url URL]
-                  [--console-address HOST:PORT | --no-console]
+                  [--console-address HOST:PORT | --no-console] [--min-free SIZE] [--body-timeout DURATION]
 ${clientUsage()}  ${PRESIGN_USAGE}
   latchkey help
 
@@ -23,7 +23,11 @@ LATCHKEY_CONSOLE_ADDRESS (the web console; default 127.0.0.1:9001),
 LATCHKEY_ROOT_ACCESS_KEY / LATCHKEY_ROOT_SECRET_KEY (generated on first start when unset),
 LATCHKEY_MASTER_KEY or --master-key-file (the key sealing secrets at rest; generated into the data dir when unset),
 LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links are kept in the audit log; default 30d),
-LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on).
+LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on),
+LATCHKEY_MIN_FREE or --min-free (free space kept on the data dir's filesystem; writes that would
+use it answer 507 InsufficientStorage; default 1GiB),
+LATCHKEY_BODY_TIMEOUT or --body-timeout (a request body bringing under 1 KiB in this long is cut off; default 60s).
+One server per data dir: a second one on a dir in use exits with status 1.
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
