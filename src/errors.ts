@@ -30,6 +30,7 @@ export const S3_ERROR_CODES = {
   InvalidBucketName: [400, 'The specified bucket is not valid.'],
   InvalidChunkSizeError: [403, 'Only the last chunk is allowed to have a size less than 8192 bytes'],
   InvalidDigest: [400, 'The Content-MD5 you specified is not valid.'],
+  InvalidLocationConstraint: [400, 'The specified location-constraint is not valid'],
   InvalidEncodingType: [400, 'Invalid Encoding Method specified in Request'],
   InvalidObjectState: [403, 'The operation is not valid for the current state of the object.'],
   InvalidPart: [400, 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.'],

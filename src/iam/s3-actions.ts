@@ -32,6 +32,10 @@ export const S3_OPERATION_ACTIONS = {
   ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
   ListObjectVersions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }],
   GetBucketTagging: [{ action: 's3:GetBucketTagging', resource: 'bucket' }],
+  GetBucketOwnershipControls: [{ action: 's3:GetBucketOwnershipControls', resource: 'bucket' }],
+  // As AWS: removing the controls needs the put action.
+  PutBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
+  DeleteBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
   GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
   GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
   PutBucketAcl: [{ action: 's3:PutBucketAcl', resource: 'bucket' }],
@@ -41,6 +45,11 @@ export const S3_OPERATION_ACTIONS = {
   GetObject: [{ action: 's3:GetObject', resource: 'object' }],
   HeadObject: [{ action: 's3:GetObject', resource: 'object' }],
   DeleteObject: [{ action: 's3:DeleteObject', resource: 'object' }],
+  // As AWS: the attributes action and read access to the object.
+  GetObjectAttributes: [
+    { action: 's3:GetObjectAttributes', resource: 'object' },
+    { action: 's3:GetObject', resource: 'object' },
+  ],
   GetObjectAcl: [{ action: 's3:GetObjectAcl', resource: 'object' }],
   PutObjectAcl: [{ action: 's3:PutObjectAcl', resource: 'object' }],
   GetObjectTagging: [{ action: 's3:GetObjectTagging', resource: 'object' }],

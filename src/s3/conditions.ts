@@ -1,4 +1,5 @@
 import { S3Error } from '../errors.js';
+import { httpDate } from './http-dates.js';
 
 export interface Validators {
   readonly etag: string;
@@ -25,8 +26,11 @@ export function checkConditions(headers: ConditionHeaders, current: Validators, 
     const since = Date.parse(headers.ifUnmodifiedSince);
     if (!Number.isNaN(since) && lastModified > since) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
   }
+  // S3's 304 carries the validators the client compares its cached copy against.
   const fail = () =>
-    notModified === 'not-modified' ? new S3Error('NotModified') : new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    notModified === 'not-modified'
+      ? new S3Error('NotModified', undefined, {}, { etag: `"${current.etag}"`, 'last-modified': httpDate(current.lastModified) })
+      : new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
   if (headers.ifNoneMatch !== undefined) {
     if (etagListMatches(headers.ifNoneMatch, current.etag)) throw fail();
   } else if (headers.ifModifiedSince !== undefined) {

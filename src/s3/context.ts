@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
 import type { Principal } from '../identity/identities.js';
+import { hasNonAscii, headerText } from './header-text.js';
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
 
@@ -110,7 +111,7 @@ export class RequestContext {
   }
 
   get signable(): SignableRequest {
-    return { method: this.method, path: this.wirePath, query: this.rawQuery, queryPairs: this.queryPairs, headers: this.singleHeaders ?? this.headers };
+    return { method: this.method, path: this.wirePath, query: this.rawQuery, queryPairs: this.queryPairs, headers: signedHeaderText(this.singleHeaders ?? this.headers) };
   }
 
   /** "/bucket/key" for the <Resource> of error bodies. */
@@ -118,4 +119,22 @@ export class RequestContext {
     if (this.bucket === undefined) return '/';
     return this.key === undefined ? `/${this.bucket}` : `/${this.bucket}/${this.key}`;
   }
+}
+
+/**
+ * The headers as the client signed them: a value with bytes beyond ASCII is
+ * UTF-8 text (boto3 sends user metadata so), which Node gave us one
+ * character per byte. Copied only when some value needs it.
+ */
+function signedHeaderText(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Readonly<Record<string, string | readonly string[] | undefined>> {
+  let copy: Record<string, string | readonly string[] | undefined> | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    const nonAscii = typeof value === 'string' ? hasNonAscii(value) : value.some(hasNonAscii);
+    if (!nonAscii) continue;
+    copy ??= { ...headers };
+    copy[name] = typeof value === 'string' ? headerText(value) : value.map(headerText);
+  }
+  return copy ?? headers;
 }

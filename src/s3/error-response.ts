@@ -8,7 +8,9 @@ export function renderError(error: S3Error, resource: string, requestId: string)
   const body =
     `${XML_DECLARATION}<Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message>` +
     `${details}<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
-  return { status: error.status, headers: { 'content-type': 'application/xml', ...error.headers }, body };
+  // A 304 has no body, so nothing to type.
+  const headers = error.status === 304 ? { ...error.headers } : { 'content-type': 'application/xml', ...error.headers };
+  return { status: error.status, headers, body };
 }
 
 /**

@@ -3,6 +3,7 @@ import { checksumHeaderName, parseChecksumAlgorithm } from '../checksums.js';
 import type { ObjectMetadataInput, ObjectRecord, SystemMetadata } from '../storage/types.js';
 import type { RequestContext } from './context.js';
 import { httpDate } from './http-dates.js';
+import { decodeEncodedWords, encodeForHeader, headerText } from './header-text.js';
 
 const USER_METADATA_PREFIX = 'x-amz-meta-';
 /** S3 caps user-defined metadata at 2 KB (names and values, UTF-8). */
@@ -17,7 +18,8 @@ export function metadataFromHeaders(ctx: RequestContext): ObjectMetadataInput {
   for (const name of Object.keys(ctx.req.headers)) {
     if (!name.startsWith(USER_METADATA_PREFIX)) continue;
     const short = name.slice(USER_METADATA_PREFIX.length);
-    const value = ctx.header(name) ?? '';
+    // Stored as Unicode text, whether it came as UTF-8 bytes or as RFC 2047 encoded-words.
+    const value = decodeEncodedWords(headerText(ctx.header(name) ?? ''));
     userMetadata[short] = value;
     bytes += Buffer.byteLength(short) + Buffer.byteLength(value);
   }
@@ -69,7 +71,7 @@ export function objectHeaders(ctx: RequestContext, object: ObjectRecord): Record
     ['expires', object.expires],
   ];
   for (const [name, value] of optional) if (value !== undefined) headers[name] = value;
-  for (const [name, value] of Object.entries(object.userMetadata)) headers[`${USER_METADATA_PREFIX}${name}`] = value;
+  for (const [name, value] of Object.entries(object.userMetadata)) headers[`${USER_METADATA_PREFIX}${name}`] = encodeForHeader(value);
   if (ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
     for (const [algorithm, value] of Object.entries(object.checksums)) {
       const parsed = parseChecksumAlgorithm(algorithm);

@@ -41,7 +41,11 @@ export type OperationName =
   | 'GetObjectTagging'
   | 'PutObjectTagging'
   | 'DeleteObjectTagging'
-  | 'GetBucketTagging';
+  | 'GetBucketTagging'
+  | 'GetBucketOwnershipControls'
+  | 'PutBucketOwnershipControls'
+  | 'DeleteBucketOwnershipControls'
+  | 'GetObjectAttributes';
 
 export interface Route {
   readonly method: string;
@@ -74,6 +78,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
   { method: 'GET', target: 'bucket', query: ['versions'], operation: 'ListObjectVersions' },
   { method: 'GET', target: 'bucket', query: ['tagging'], operation: 'GetBucketTagging' },
+  { method: 'GET', target: 'bucket', query: ['ownershipControls'], operation: 'GetBucketOwnershipControls' },
+  { method: 'PUT', target: 'bucket', query: ['ownershipControls'], operation: 'PutBucketOwnershipControls' },
+  { method: 'DELETE', target: 'bucket', query: ['ownershipControls'], operation: 'DeleteBucketOwnershipControls' },
   { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },
@@ -89,6 +96,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'object', query: ['acl'], operation: 'GetObjectAcl' },
   { method: 'PUT', target: 'object', query: ['acl'], operation: 'PutObjectAcl' },
   { method: 'GET', target: 'object', query: ['tagging'], operation: 'GetObjectTagging' },
+  { method: 'GET', target: 'object', query: ['attributes'], operation: 'GetObjectAttributes' },
   { method: 'PUT', target: 'object', query: ['tagging'], operation: 'PutObjectTagging' },
   { method: 'DELETE', target: 'object', query: ['tagging'], operation: 'DeleteObjectTagging' },
   { method: 'DELETE', target: 'object', query: ['uploadId'], operation: 'AbortMultipartUpload' },

@@ -2,6 +2,8 @@ import { S3Error } from '../../errors.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { refuseAclHeaders } from '../acl-headers.js';
 import { refuseObjectLockBucket } from '../write-options.js';
+import { requireOwnerEnforced } from '../object-ownership.js';
+import { decodeToken, encodeToken } from '../continuation-token.js';
 import { requireValidBucketName } from '../bucket-name.js';
 import type { RequestContext } from '../context.js';
 import { xmlDate } from '../http-dates.js';
@@ -27,12 +29,37 @@ function owner(ctx: RequestContext): string {
   return ctx.principal?.name ?? 'anonymous';
 }
 
+/** S3's page size when a ListBuckets names any paging parameter, and the largest max-buckets it takes. */
+const MAX_BUCKETS = 10_000;
+
 export async function listBuckets(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const buckets = await deps.metadata.listBuckets();
+  const maxBuckets = maxBucketsParam(ctx.query.get('max-buckets'));
+  const token = ctx.query.get('continuation-token') || undefined;
+  const after = token === undefined ? undefined : decodeToken(token);
+  const prefix = ctx.query.get('prefix');
+  const region = ctx.query.get('bucket-region');
+  const matching = (await deps.metadata.listBuckets()).filter(
+    (b) => (prefix === undefined || b.name.startsWith(prefix))
+      && (region === undefined || (b.region ?? deps.region) === region)
+      && (after === undefined || b.name > after),
+  );
+  const page = matching.slice(0, maxBuckets);
+  const last = page.at(-1);
   sendXml(ctx, 'ListAllMyBucketsResult', {
     Owner: { ID: owner(ctx), DisplayName: owner(ctx) },
-    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: xmlDate(b.createdAt), BucketRegion: b.region ?? deps.region })) },
+    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: xmlDate(b.createdAt), BucketRegion: b.region ?? deps.region })) },
+    ...(matching.length > page.length && last !== undefined ? { ContinuationToken: encodeToken(last.name) } : {}),
+    ...(prefix === undefined ? {} : { Prefix: prefix }),
   });
+}
+
+function maxBucketsParam(text: string | undefined): number {
+  if (text === undefined) return MAX_BUCKETS;
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= MAX_BUCKETS)) {
+    throw new S3Error('InvalidArgument', `max-buckets must be an integer between 1 and ${MAX_BUCKETS}`, { ArgumentName: 'max-buckets', ArgumentValue: text });
+  }
+  return n;
 }
 
 export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
@@ -40,16 +67,27 @@ export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps
   requireValidBucketName(name);
   refuseAclHeaders(ctx, 'bucket');
   refuseObjectLockBucket((name) => ctx.header(name));
+  const ownership = ctx.header('x-amz-object-ownership');
+  if (ownership !== undefined) requireOwnerEnforced(ownership);
   const body = await readXmlBody(ctx, auth, { optional: true });
   const constraint = body ? locationConstraint(body) : undefined;
-  if (constraint !== undefined && constraint !== '' && constraint !== deps.region) {
-    throw new S3Error('IllegalLocationConstraintException', `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
-  }
+  if (constraint !== undefined && constraint !== '') checkLocationConstraint(constraint, deps.region);
   const result = await deps.metadata.createBucket({ name, owner: owner(ctx), region: deps.region });
   if (result.kind === 'exists') {
     throw new S3Error(result.ownedByCaller ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { BucketName: name });
   }
   sendEmpty(ctx, 200, { location: `/${name}` });
+}
+
+/**
+ * As S3: a constraint naming this region is accepted, except us-east-1, which
+ * S3 expresses as no constraint at all and refuses when named.
+ */
+function checkLocationConstraint(constraint: string, region: string): void {
+  if (constraint !== region) {
+    throw new S3Error('IllegalLocationConstraintException', `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+  }
+  if (constraint === 'us-east-1') throw new S3Error('InvalidLocationConstraint');
 }
 
 function locationConstraint(body: Record<string, unknown>): string | undefined {

@@ -8,6 +8,8 @@ import {
   deleteObjectTagging, getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketTagging, getBucketVersioning,
   getObjectAcl, getObjectTagging, putBucketAcl, putObjectAcl, putObjectTagging,
 } from './fixed-settings.js';
+import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './ownership-controls.js';
+import { getObjectAttributes } from './object-attributes.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { listObjectVersions } from './versions.js';
 import { getObject, headObject } from './objects-read.js';
@@ -57,4 +59,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
   GetBucketTagging: getBucketTagging,
+  GetBucketOwnershipControls: getBucketOwnershipControls,
+  PutBucketOwnershipControls: putBucketOwnershipControls,
+  DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
+  GetObjectAttributes: getObjectAttributes,
 };

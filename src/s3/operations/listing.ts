@@ -6,6 +6,7 @@ import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
+import { decodeToken, encodeToken } from '../continuation-token.js';
 import { bucketName } from './buckets.js';
 
 const MAX_KEYS = 1000;
@@ -63,7 +64,8 @@ export function prefixes(page: ListObjectsPage, params: CommonParams) {
 
 export async function listObjectsV2(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const params = commonParams(ctx);
-  const token = ctx.query.get('continuation-token');
+  // An empty token is what a client sends before it has one (S3 treats it as none).
+  const token = ctx.query.get('continuation-token') || undefined;
   const startAfter = ctx.query.get('start-after');
   let after = startAfter;
   if (token !== undefined) {
@@ -105,17 +107,4 @@ export async function listObjectsV1(ctx: RequestContext, _auth: VerifiedAuth, de
     Contents: contents(page, params, ctx.principal?.name ?? ''),
     CommonPrefixes: prefixes(page, params),
   });
-}
-
-/** Opaque to clients; we only need it to carry the last key or prefix returned. */
-function encodeToken(after: string): string {
-  return Buffer.from(`1:${after}`, 'utf8').toString('base64url');
-}
-
-function decodeToken(token: string): string {
-  const text = Buffer.from(token, 'base64url').toString('utf8');
-  if (!text.startsWith('1:') || Buffer.from(text, 'utf8').toString('base64url') !== token) {
-    throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
-  }
-  return text.slice(2);
 }

@@ -1,0 +1,35 @@
+import { S3Error } from '../../errors.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { RequestContext } from '../context.js';
+import type { S3Deps } from '../deps.js';
+import { OBJECT_OWNERSHIP, requireOwnerEnforced } from '../object-ownership.js';
+import { readXmlBody } from '../request-body.js';
+import { sendEmpty, sendXmlText } from '../respond.js';
+import { asList, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
+import { requireBucket } from './buckets.js';
+
+/* Object ownership is fixed at BucketOwnerEnforced (object-ownership.ts): read back, and set only to itself. */
+
+export async function getBucketOwnershipControls(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  await requireBucket(ctx, deps);
+  sendXmlText(ctx, `${XML_DECLARATION}<OwnershipControls xmlns="${S3_NAMESPACE}"><Rule><ObjectOwnership>${OBJECT_OWNERSHIP}</ObjectOwnership></Rule></OwnershipControls>`);
+}
+
+export async function putBucketOwnershipControls(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  await requireBucket(ctx, deps);
+  const document = await readXmlBody(ctx, auth, { optional: false });
+  const controls = document?.['OwnershipControls'];
+  const rules = controls !== null && typeof controls === 'object' ? asList((controls as Record<string, unknown>)['Rule']) : [];
+  if (rules.length !== 1) throw new S3Error('MalformedXML');
+  const ownership = (rules[0] ?? {}) as Record<string, unknown>;
+  const value = ownership['ObjectOwnership'];
+  if (typeof value !== 'string') throw new S3Error('MalformedXML');
+  requireOwnerEnforced(value);
+  sendEmpty(ctx, 200);
+}
+
+/** Without ownership controls S3 falls back to ACL-based ownership, which Latchkey cannot offer. */
+export async function deleteBucketOwnershipControls(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  await requireBucket(ctx, deps);
+  throw new S3Error('NotImplemented', `Buckets are always ${OBJECT_OWNERSHIP}: ownership controls cannot be removed.`);
+}
