@@ -3,13 +3,21 @@ import type { RequestContext } from './context.js';
 import type { OperationName } from './routes.js';
 
 /**
- * The operations that store something, checked against the reserve. Deletes
- * and reads never are: on a full disk they are how space comes back.
+ * Whether each operation stores something, and so is checked against the
+ * reserve. Deletes and reads never are: on a full disk they are how space
+ * comes back. A Record, so a new operation cannot be added without saying.
  */
-export const STORING_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationName>([
-  'PutObject', 'CopyObject', 'UploadPart', 'UploadPartCopy', 'CreateMultipartUpload', 'CompleteMultipartUpload', 'CreateBucket',
-  'PutBucketPolicy', 'PutBucketCors', 'PutBucketAcl', 'PutObjectAcl', 'PutObjectTagging',
-]);
+const STORES: Readonly<Record<OperationName, boolean>> = {
+  PutObject: true, CopyObject: true, UploadPart: true, UploadPartCopy: true, CreateMultipartUpload: true, CompleteMultipartUpload: true,
+  CreateBucket: true, PutBucketPolicy: true, PutBucketCors: true, PutBucketAcl: true, PutObjectAcl: true, PutObjectTagging: true,
+  PutBucketOwnershipControls: true,
+  ListBuckets: false, HeadBucket: false, DeleteBucket: false, GetBucketLocation: false, ListObjects: false, ListObjectsV2: false,
+  DeleteObjects: false, GetObject: false, HeadObject: false, DeleteObject: false, GetBucketPolicy: false, DeleteBucketPolicy: false,
+  GetBucketPolicyStatus: false, AbortMultipartUpload: false, ListParts: false, ListMultipartUploads: false, GetBucketCors: false,
+  DeleteBucketCors: false, GetBucketVersioning: false, GetBucketAcl: false, GetBucketLifecycleConfiguration: false,
+  GetBucketRequestPayment: false, GetObjectAcl: false, ListObjectVersions: false, GetObjectTagging: false, DeleteObjectTagging: false,
+  GetBucketTagging: false, GetBucketOwnershipControls: false, DeleteBucketOwnershipControls: false, GetObjectAttributes: false,
+};
 
 /** Far above the reserve, a probe this recent is good enough; near it, every write probes. */
 const PROBE_REUSE_MS = 1000;
@@ -36,7 +44,7 @@ export class FreeSpaceGate {
 
   /** Before the operation runs: refuses it, or holds its declared bytes until the response ends. */
   async admit(ctx: RequestContext, operation: OperationName): Promise<void> {
-    if (this.minFree === 0 || !STORING_OPERATIONS.has(operation)) return;
+    if (this.minFree === 0 || !STORES[operation]) return;
     const bytes = declaredBytes(ctx);
     const free = await this.free(bytes);
     if (free - this.inFlight - bytes < this.minFree) throw new S3Error('InsufficientStorage');
