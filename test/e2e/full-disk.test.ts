@@ -141,12 +141,3 @@ test('on a full 64 MiB tmpfs: 507 before anything is stored, deletes always work
     rmSync(mount, { recursive: true, force: true });
   }
 });
-
-test('a size for --min-free: 64MiB, 512MiB and 1GiB forms; nonsense refused', async () => {
-  const { parseSize } = await import('../../src/server/config.js');
-  assert.equal(parseSize('--min-free', '64MiB'), 64 * MiB);
-  assert.equal(parseSize('--min-free', '512MiB'), 512 * MiB);
-  assert.equal(parseSize('--min-free', '1GiB'), 1024 * MiB);
-  assert.equal(parseSize('--min-free', '0'), 0);
-  assert.throws(() => parseSize('--min-free', 'lots'), /--min-free must be a size/);
-});
