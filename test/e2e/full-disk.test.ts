@@ -141,3 +141,42 @@ test('on a full 64 MiB tmpfs: 507 before anything is stored, deletes always work
     rmSync(mount, { recursive: true, force: true });
   }
 });
+
+test('a write that meets the end of the disk (reserve off, or another process filled it) answers 507 and leaves nothing behind', async () => {
+  const mount = mkdtempSync(join(tmpdir(), 'latchkey-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', mount]);
+  const dataDir = join(mount, 'data');
+  let server: TestServer | undefined;
+  let client: S3Client | undefined;
+  try {
+    server = await startServer({ dataDir, args: ['--min-free', '0', '--no-console'] });
+    client = s3Client(server);
+    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const acknowledged = new Map<string, string>();
+    for (let i = 0; ; i++) {
+      assert.ok(i < 20, 'the disk filled up');
+      const before = snapshotDisk(dataDir);
+      const body = randomBytes(3 * MiB);
+      try {
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `fill-${i}`, Body: body }));
+        acknowledged.set(`fill-${i}`, md5(body));
+      } catch (error) {
+        assert.equal((error as S3ServiceException).$metadata.httpStatusCode, 507, (error as Error).message);
+        assert.equal((error as S3ServiceException).name, 'InsufficientStorage');
+        assert.deepEqual(snapshotDisk(dataDir), before, 'the write that ran out of space left no row, blob or temp file');
+        break;
+      }
+    }
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'fill-0' }));
+    acknowledged.delete('fill-0');
+    const body = randomBytes(2 * MiB);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'after-delete', Body: body }));
+    acknowledged.set('after-delete', md5(body));
+    await readsBack(client, acknowledged);
+  } finally {
+    client?.destroy();
+    await server?.stop();
+    execFileSync('umount', [mount]);
+    rmSync(mount, { recursive: true, force: true });
+  }
+});
