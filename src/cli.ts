@@ -26,7 +26,8 @@ LATCHKEY_AUDIT_RETENTION or --audit-retention (how long requests through links a
 LATCHKEY_SIGV2 or --sigv2 on|off (accept legacy SigV2 signatures; default on),
 LATCHKEY_MIN_FREE or --min-free (free space kept on the data dir's filesystem; writes that would
 use it answer 507 InsufficientStorage; default 1GiB),
-LATCHKEY_BODY_TIMEOUT or --body-timeout (a request body bringing under 1 KiB in this long is cut off; default 60s).
+LATCHKEY_BODY_TIMEOUT or --body-timeout (a request body bringing under 1 KiB in this long is cut off; default 60s),
+LATCHKEY_TRUSTED_PROXY or --trusted-proxy CIDR[,CIDR...] (proxies whose X-Forwarded-For names the client; default none).
 One server per data dir: a second one on a dir in use exits with status 1.
 `;
 

@@ -21,7 +21,15 @@ function field(req: AdminRequest, name: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
 }
 
-function urlOf(req: AdminRequest): string {
+/** `url` (a pre-signed URL) or `form` (a POST policy's form fields, which name their link by its signature). */
+function linkOf(req: AdminRequest): string | Readonly<Record<string, unknown>> {
+  const form = field(req, 'form');
+  if (form !== undefined) {
+    if (typeof form !== 'object' || form === null || Array.isArray(form) || JSON.stringify(form).length > MAX_URL) {
+      throw new AdminError('InvalidInput', 'form must be the form fields of a POST policy');
+    }
+    return form as Record<string, unknown>;
+  }
   const url = field(req, 'url');
   if (typeof url !== 'string' || url === '' || url.length > MAX_URL) throw new AdminError('InvalidInput', 'url must be a pre-signed URL');
   return url;
@@ -111,7 +119,7 @@ export const LINK_ENDPOINTS: readonly AdminEndpoint[] = [
     method: 'POST', path: '/links/revoke', action: 'latchkey:RevokeLinks', resource: ANY,
     run: (req, deps) =>
       parsing(async () => {
-        const parsed = await links(deps).revokeLink(urlOf(req));
+        const parsed = await links(deps).revokeLink(linkOf(req));
         return { status: 200, body: { link: { ...linkBase(parsed), revoked: true } } };
       }),
   },
@@ -119,7 +127,7 @@ export const LINK_ENDPOINTS: readonly AdminEndpoint[] = [
     method: 'POST', path: '/links/show', action: 'latchkey:ReadLinkLog', resource: ANY,
     run: (req, deps) =>
       parsing(async () => {
-        const report = await links(deps).report(urlOf(req));
+        const report = await links(deps).report(linkOf(req));
         return { status: 200, body: { link: reportView(report, await signerOf(deps, report.link.accessKeyId), Date.now()) } };
       }),
   },

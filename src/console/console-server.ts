@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
+import { clientAddress, TrustedProxies } from '../server/client-address.js';
 import type { Logger } from '../server/logger.js';
 import { EarlyListener } from '../server/early-listener.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { LinkStore } from '../storage/link-store.js';
 import { consoleAssets } from './assets.js';
-import { ConsoleError, clientAddress, parseCookies, readJson, sameOrigin, sendConsoleError, sendJson } from './http.js';
+import { ConsoleError, parseCookies, readJson, sameOrigin, sendConsoleError, sendJson } from './http.js';
 import { LinkIssuer, MAX_CONSOLE_LINK_SECONDS } from './link-issuer.js';
 import { LinkLog } from './link-log.js';
 import { handleLinks } from './links-api.js';
@@ -33,6 +34,8 @@ export interface ConsoleDeps {
   readonly now?: () => number;
   /** The port, bound already (consoleHttpServer) so that a taken one is found before the data dir is opened. */
   readonly listener?: EarlyListener;
+  /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export interface RunningConsole {
@@ -80,7 +83,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalError', message: 'The console hit an internal error. Please try again.' } });
       else res.destroy();
     });
-  }, { handlesContinue: false });
+  }, { handlesExpect: false });
   return {
     endpoint: listener.endpoint(),
     close: () =>
@@ -120,7 +123,10 @@ async function route(req: IncomingMessage, res: ServerResponse, c: RouteContext)
         throw new ConsoleError(403, 'InvalidCsrfToken', 'This request did not come from the console page. Reload the page and try again.');
       }
     }
-    if (path === '/s3' || path.startsWith('/s3/')) return proxyToS3(c.target, session.credentials, req, res, path.slice(3) || '/', query);
+    if (path === '/s3' || path.startsWith('/s3/')) {
+      const clientIp = clientAddress(req, c.deps.trustedProxies ?? TrustedProxies.NONE);
+      return proxyToS3(c.target, session.credentials, req, res, { path: path.slice(3) || '/', query, clientIp });
+    }
     return api(req, res, c, session, method, path);
   }
   if (method !== 'GET' && method !== 'HEAD') throw new ConsoleError(405, 'MethodNotAllowed', `${method} is not allowed here.`);
@@ -158,22 +164,29 @@ async function api(req: IncomingMessage, res: ServerResponse, c: RouteContext, s
   throw new ConsoleError(404, 'NotFound', `No console API at ${method} ${path}.`);
 }
 
+/** Longer than any access key id: what a failure is counted under is bounded. */
+const MAX_KEY_ID = 128;
+
 async function signIn(req: IncomingMessage, res: ServerResponse, c: RouteContext): Promise<void> {
   if (!sameOrigin(req)) throw new ConsoleError(403, 'InvalidOrigin', 'Sign in from the console page itself.');
-  const ip = clientAddress(req);
-  const wait = c.failures.retryAfterMs(ip);
+  const ip = clientAddress(req, c.deps.trustedProxies ?? TrustedProxies.NONE);
+  const body = await readJson(req);
+  const accessKeyId = typeof body['accessKeyId'] === 'string' ? body['accessKeyId'].trim().slice(0, MAX_KEY_ID) : '';
+  const secret = typeof body['secretAccessKey'] === 'string' ? body['secretAccessKey'] : '';
+  // Checked before the secret: a key locked from here is refused whether the guess is right or not.
+  const wait = c.failures.retryAfterMs(ip, accessKeyId);
   if (wait > 0) {
     const minutes = Math.ceil(wait / 60_000);
-    throw new ConsoleError(429, 'TooManyAttempts', `Too many failed sign-ins from your address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, {
-      'retry-after': String(Math.ceil(wait / 1000)),
-    });
+    throw new ConsoleError(
+      429,
+      'TooManyAttempts',
+      `Too many failed sign-ins with this access key from your address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+      { 'retry-after': String(Math.ceil(wait / 1000)) },
+    );
   }
-  const body = await readJson(req);
-  const accessKeyId = typeof body['accessKeyId'] === 'string' ? body['accessKeyId'].trim() : '';
-  const secret = typeof body['secretAccessKey'] === 'string' ? body['secretAccessKey'] : '';
   const result = accessKeyId === '' || secret === '' ? ({ ok: false } as const) : await c.sessions.signIn(accessKeyId, secret);
   if (!result.ok) {
-    c.failures.record(ip);
+    c.failures.record(ip, accessKeyId);
     c.deps.logger.warn('console sign-in failed', { ip, accessKeyId: accessKeyId.slice(0, 64) });
     // One message for every failure: an unknown key, a disabled one and a wrong secret look alike.
     throw new ConsoleError(401, 'InvalidCredentials', 'The access key ID or secret access key is not correct, or the key is not active.');

@@ -60,11 +60,6 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return cookies;
 }
 
-export function clientAddress(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 /**
  * True when a browser's Origin header names this very console (scheme-agnostic
  * host match). A missing Origin is allowed: non-browser clients send none, and

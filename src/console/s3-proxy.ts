@@ -52,8 +52,16 @@ export function signedHeaders(target: S3Target, credentials: Credentials, req: S
  * that could make it act as a page of the console: every proxied answer is
  * sandboxed, and objects are always downloaded, never rendered.
  */
-export function proxyToS3(target: S3Target, credentials: Credentials, req: IncomingMessage, res: ServerResponse, s3Path: string, query: string): Promise<void> {
-  const forwarded: Record<string, string> = {};
+export function proxyToS3(
+  target: S3Target,
+  credentials: Credentials,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: { readonly path: string; readonly query: string; readonly clientIp: string },
+): Promise<void> {
+  const { path: s3Path, query } = call;
+  // The browser's address, for an S3 listener that trusts loopback as a proxy (--trusted-proxy); ignored otherwise.
+  const forwarded: Record<string, string> = { 'x-forwarded-for': call.clientIp };
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = req.headers[name];
     if (typeof value === 'string') forwarded[name] = value;

@@ -42,6 +42,8 @@ export const S3_OPERATION_ACTIONS = {
   GetBucketLifecycleConfiguration: [{ action: 's3:GetLifecycleConfiguration', resource: 'bucket' }],
   GetBucketRequestPayment: [{ action: 's3:GetBucketRequestPayment', resource: 'bucket' }],
   PutObject: [{ action: 's3:PutObject', resource: 'object' }],
+  // The key comes from the form; it is known once the form's fields are read.
+  PostObject: [{ action: 's3:PutObject', resource: 'object' }],
   GetObject: [{ action: 's3:GetObject', resource: 'object' }],
   HeadObject: [{ action: 's3:GetObject', resource: 'object' }],
   DeleteObject: [{ action: 's3:DeleteObject', resource: 'object' }],

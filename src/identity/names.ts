@@ -5,7 +5,9 @@ export function isValidName(name: string): boolean {
   return NAME.test(name);
 }
 
-export const ARN_PREFIX = 'arn:aws:iam::latchkey:';
+/** The one account a server is: what ARNs and STS's GetCallerIdentity name. */
+export const ACCOUNT_ID = 'latchkey';
+export const ARN_PREFIX = `arn:aws:iam::${ACCOUNT_ID}:`;
 
 export function userArn(name: string): string {
   return name === 'root' ? `${ARN_PREFIX}root` : `${ARN_PREFIX}user/${name}`;

@@ -27,11 +27,6 @@ export interface LinkGuardDeps {
 const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
 const MAX_USER_AGENT = 512;
 
-export function clientAddress(ctx: RequestContext): string {
-  const address = ctx.req.socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 /** The request context hands a link fetched again the same parsed query (never modified): its controls are read once. */
 const parsedControls = new WeakMap<readonly QueryPair[], LinkControls>();
 
@@ -55,7 +50,7 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
   const link = linkOfRequest(auth, ctx.query);
   if (link === undefined || ctx.principal === undefined) return NO_CONTROLS;
   const principal = ctx.principal;
-  const ip = clientAddress(ctx);
+  const ip = ctx.clientIp;
   let reserved = false;
   let closed = false;
   // A use counts once the answer is a success and has begun (a 304 included: it tells the holder the object is unchanged);
@@ -75,7 +70,8 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
       bucket: ctx.bucket ?? null,
       key: ctx.key ?? null,
       status: ctx.res.headersSent ? ctx.res.statusCode : 0,
-      bytes: ctx.bytesOut,
+      // An upload's size, else what was sent.
+      bytes: ctx.bytesIn > 0 ? ctx.bytesIn : ctx.bytesOut,
       clientIp: ip,
       userAgent: ctx.header('user-agent')?.slice(0, MAX_USER_AGENT) ?? null,
     });
@@ -87,6 +83,13 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
     throw new S3Error('InvalidArgument', 'X-Latchkey-* link controls need a SigV4 pre-signed URL: SigV2 does not sign them', {
       ArgumentName: 'Signature',
       ArgumentValue: 'SigV2',
+    });
+  }
+  if (ctx.operation === 'PostObject' && hasControls(controls)) {
+    // A POST policy signs its form, not the URL it is posted to.
+    throw new S3Error('InvalidArgument', 'X-Latchkey-* link controls need a SigV4 pre-signed URL: a POST policy does not sign the URL', {
+      ArgumentName: 'policy',
+      ArgumentValue: 'POST',
     });
   }
   const revoked = await deps.store.revokedBy({

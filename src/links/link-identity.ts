@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolveAddress } from '../s3/addressing.js';
+import { parsePostPolicy, type PostPolicy } from '../s3/post-object/policy.js';
+import { parseAmzDate } from '../sigv4/amz-date.js';
 import { AuthError } from '../sigv4/errors.js';
 import { parseAuthorization } from '../sigv4/parse.js';
 import { splitUrl } from '../sigv4/split-url.js';
@@ -36,7 +38,11 @@ export function signingTimeBound(link: LinkIdentity): number {
 /** A remembered verification (src/sigv4/verified-cache.ts) hands back the same object for the same link: its hash is made once. */
 const v4Links = new WeakMap<VerifiedV4, LinkIdentity>();
 
-/** The link a verified query-signed request used; undefined for header-signed and anonymous ones. */
+/**
+ * The link a verified query-signed request or signed POST policy used;
+ * undefined for header-signed and anonymous ones. A policy is named by its
+ * signature as a URL is.
+ */
 export function linkOfRequest(auth: VerifiedAuth, query: ReadonlyMap<string, string>): LinkIdentity | undefined {
   if (auth.version === 0 || auth.mode !== 'query' || auth.expiresAt === undefined) return undefined;
   if (auth.version === 4) {
@@ -47,7 +53,7 @@ export function linkOfRequest(auth: VerifiedAuth, query: ReadonlyMap<string, str
     }
     return link;
   }
-  return { id: linkId(2, query.get('Signature') ?? ''), version: 2, accessKeyId: auth.accessKeyId, expiresAt: auth.expiresAt };
+  return { id: linkId(2, auth.signature ?? query.get('Signature') ?? ''), version: 2, accessKeyId: auth.accessKeyId, expiresAt: auth.expiresAt };
 }
 
 export interface ParsedLink {
@@ -95,4 +101,42 @@ export function parseLinkUrl(url: string, region: string, domain: string | undef
     // An unusable path names no bucket; the link can still be revoked by its signature.
   }
   return { link, ...(address.bucket === undefined ? {} : { bucket: address.bucket }), ...(address.key === undefined ? {} : { key: address.key }), controls };
+}
+
+/**
+ * Reads a POST policy's form fields (as presignPost or boto3's
+ * generate_presigned_post hand them out) without verifying them: the link
+ * they make is named by the policy's signature, as a URL is by its own.
+ */
+export function parseLinkForm(form: Readonly<Record<string, unknown>>): ParsedLink {
+  const fields = new Map<string, string>();
+  for (const [name, value] of Object.entries(form)) if (typeof value === 'string') fields.set(name.toLowerCase(), value);
+  const policyText = fields.get('policy');
+  if (policyText === undefined) throw new LinkUrlError('not a POST policy form: it has no policy field');
+  let policy: PostPolicy;
+  try {
+    policy = parsePostPolicy(policyText);
+  } catch {
+    throw new LinkUrlError('not a POST policy form: its policy is not a valid policy document');
+  }
+  const bucket = policyBucket(policy);
+  const v4Signature = fields.get('x-amz-signature');
+  let link: LinkIdentity;
+  if (v4Signature !== undefined) {
+    const accessKeyId = (fields.get('x-amz-credential') ?? '').split('/')[0] ?? '';
+    const signedAt = parseAmzDate(fields.get('x-amz-date') ?? '');
+    if (accessKeyId === '' || signedAt === undefined) throw new LinkUrlError('not a POST policy form: x-amz-credential or x-amz-date is missing');
+    link = { id: linkId(4, v4Signature), version: 4, accessKeyId, signedAt, expiresAt: policy.expiration };
+  } else {
+    const signature = fields.get('signature');
+    const accessKeyId = fields.get('awsaccesskeyid');
+    if (signature === undefined || accessKeyId === undefined) throw new LinkUrlError('not a signed POST policy form: it has no x-amz-signature or signature field');
+    link = { id: linkId(2, signature), version: 2, accessKeyId, expiresAt: policy.expiration };
+  }
+  return { link, ...(bucket === undefined ? {} : { bucket }), controls: {} };
+}
+
+function policyBucket(policy: PostPolicy): string | undefined {
+  for (const condition of policy.conditions) if (condition.op === 'eq' && condition.field === 'bucket') return condition.value;
+  return undefined;
 }

@@ -6,7 +6,7 @@ import { MAX_PRESIGN_EXPIRES } from '../sigv4/types.js';
 import type { AuditQuery, LinkAuditRecord, LinkStore, LinkUsage, RevocationKind } from '../storage/link-store.js';
 import { AuditLog } from './audit-log.js';
 import { admitLink, type LinkAdmission } from './link-guard.js';
-import { parseLinkUrl, signingTimeBound, type ParsedLink } from './link-identity.js';
+import { parseLinkForm, parseLinkUrl, signingTimeBound, type ParsedLink } from './link-identity.js';
 
 export interface LinkServiceOptions {
   readonly store: LinkStore;
@@ -72,13 +72,14 @@ export class LinkService {
     await this.audit.flush();
   }
 
-  parse(url: string): ParsedLink {
-    return parseLinkUrl(url, this.options.region, this.options.domain);
+  /** A pre-signed URL, or a POST policy's form fields. */
+  parse(link: string | Readonly<Record<string, unknown>>): ParsedLink {
+    return typeof link === 'string' ? parseLinkUrl(link, this.options.region, this.options.domain) : parseLinkForm(link);
   }
 
-  /** Revokes one link until it expires. */
-  async revokeLink(url: string): Promise<ParsedLink> {
-    const parsed = this.parse(url);
+  /** Revokes one link (a URL, or a POST policy by its form fields) until it expires. */
+  async revokeLink(link: string | Readonly<Record<string, unknown>>): Promise<ParsedLink> {
+    const parsed = this.parse(link);
     await this.options.store.revoke({ kind: 'link', subject: parsed.link.id, before: null, expiresAt: new Date(parsed.link.expiresAt) });
     return parsed;
   }
@@ -94,8 +95,8 @@ export class LinkService {
     return { expiresAt };
   }
 
-  async report(url: string): Promise<LinkReport> {
-    const parsed = this.parse(url);
+  async report(link: string | Readonly<Record<string, unknown>>): Promise<LinkReport> {
+    const parsed = this.parse(link);
     await this.settle();
     const { store, now } = this.options;
     const [usage, revokedBy] = await Promise.all([

@@ -66,9 +66,8 @@ export class Authorizer {
 }
 
 function conditionValues(ctx: RequestContext, auth: VerifiedAuth, now: number): Record<string, string | undefined> {
-  const address = ctx.req.socket.remoteAddress ?? '';
   return {
-    'aws:SourceIp': address.startsWith('::ffff:') ? address.slice(7) : address,
+    'aws:SourceIp': ctx.clientIp,
     'aws:SecureTransport': 'encrypted' in ctx.req.socket ? 'true' : 'false',
     's3:prefix': ctx.query.get('prefix'),
     's3:delimiter': ctx.query.get('delimiter'),

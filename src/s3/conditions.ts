@@ -17,8 +17,15 @@ export interface ConditionHeaders {
  * S3's precedence (RFC 9110 §13.2.2): If-Match beats If-Unmodified-Since,
  * If-None-Match beats If-Modified-Since. For reads a failed If-None-Match /
  * If-Modified-Since is 304; writes and copies use `notModified: 'precondition'`.
+ * An If-Modified-Since later than `now` is invalid and ignored (RFC 9110
+ * §13.1.3), as S3 does: a client's skewed clock must not hide a fresh object.
  */
-export function checkConditions(headers: ConditionHeaders, current: Validators, notModified: 'not-modified' | 'precondition' = 'not-modified'): void {
+export function checkConditions(
+  headers: ConditionHeaders,
+  current: Validators,
+  now: number,
+  notModified: 'not-modified' | 'precondition' = 'not-modified',
+): void {
   const lastModified = Math.floor(current.lastModified.getTime() / 1000) * 1000;
   if (headers.ifMatch !== undefined) {
     if (!etagListMatches(headers.ifMatch, current.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
@@ -35,7 +42,7 @@ export function checkConditions(headers: ConditionHeaders, current: Validators, 
     if (etagListMatches(headers.ifNoneMatch, current.etag)) throw fail();
   } else if (headers.ifModifiedSince !== undefined) {
     const since = Date.parse(headers.ifModifiedSince);
-    if (!Number.isNaN(since) && lastModified <= since) throw fail();
+    if (!Number.isNaN(since) && since <= now && lastModified <= since) throw fail();
   }
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
 import type { Principal } from '../identity/identities.js';
+import { clientAddress, TrustedProxies } from '../server/client-address.js';
 import { hasNonAscii, headerText } from './header-text.js';
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
@@ -59,6 +60,10 @@ export class RequestContext {
   /** Who signed; undefined for anonymous requests. */
   principal: Principal | undefined;
   bytesOut = 0;
+  /** Body bytes received, as read (an upload's size for the link audit). */
+  bytesIn = 0;
+  /** The bucket was named by the Host (virtual-hosted style), not the path. */
+  virtualHosted = false;
   private parsedQuery: ParsedQuery | undefined;
   /** req.headers when no header name was sent twice (then it holds each value exactly as sent); undefined otherwise. */
   private readonly singleHeaders: IncomingHttpHeaders | undefined;
@@ -66,6 +71,7 @@ export class RequestContext {
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
+    private readonly trustedProxies: TrustedProxies = TrustedProxies.NONE,
   ) {
     this.method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
@@ -77,6 +83,11 @@ export class RequestContext {
     let count = 0;
     for (const name in headers) if (Object.hasOwn(headers, name)) count++;
     this.singleHeaders = count * 2 === req.rawHeaders.length ? headers : undefined;
+  }
+
+  /** The client's address, through trusted proxies (src/server/client-address.ts). */
+  get clientIp(): string {
+    return clientAddress(this.req, this.trustedProxies);
   }
 
   get queryPairs(): readonly QueryPair[] {

@@ -8,7 +8,7 @@ import type { OperationName } from './routes.js';
  * comes back. A Record, so a new operation cannot be added without saying.
  */
 const STORES: Readonly<Record<OperationName, boolean>> = {
-  PutObject: true, CopyObject: true, UploadPart: true, UploadPartCopy: true, CreateMultipartUpload: true, CompleteMultipartUpload: true,
+  PutObject: true, PostObject: true, CopyObject: true, UploadPart: true, UploadPartCopy: true, CreateMultipartUpload: true, CompleteMultipartUpload: true,
   CreateBucket: true, PutBucketPolicy: true, PutBucketCors: true, PutBucketAcl: true, PutObjectAcl: true, PutObjectTagging: true,
   PutBucketOwnershipControls: true,
   ListBuckets: false, HeadBucket: false, DeleteBucket: false, GetBucketLocation: false, ListObjects: false, ListObjectsV2: false,

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
+import type { TrustedProxies } from '../server/client-address.js';
 import type { Logger } from '../server/logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { resolveAddress } from './addressing.js';
 import { S3_OPERATION_ACTIONS, bucketArn, objectArn, SERVICE_RESOURCE_ARN } from '../iam/index.js';
 import { authenticate, type AuthDeps } from './auth.js';
+import { authenticateForm } from './post-object/post-auth.js';
 import type { Authorizer } from './authorize.js';
 import { RequestContext } from './context.js';
 import { addCorsHeaders, answerPreflight, isCorsResponseHeader, type CorsSource } from './cors.js';
@@ -42,6 +44,8 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly bodyGuard?: SlowBodyGuard;
   /** --min-free: refuses writes (507) that would eat into the reserve, before their body is read. */
   readonly space?: FreeSpaceGate;
+  /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export interface LinkGate {
@@ -49,10 +53,10 @@ export interface LinkGate {
   admit(ctx: RequestContext, auth: VerifiedAuth): Promise<{ reserveUse(): Promise<void> }>;
 }
 
-/** One request: address → route → authenticate → authorize → operation; errors rendered in one place. */
+/** One request: address → route → authenticate → link controls → authorize → operation; errors rendered in one place. */
 export function createS3Handler<D extends OperationDeps>(deps: HandlerDeps<D>): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const ctx = new RequestContext(req, res);
+    const ctx = new RequestContext(req, res, deps.trustedProxies);
     res.setHeader('x-amz-request-id', ctx.id);
     res.setHeader('server', 'Latchkey');
     res.once('close', () => logRequest(deps.logger, ctx));
@@ -66,6 +70,7 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
   const address = resolveAddress(ctx.header('host'), ctx.wirePath, deps.domain);
   ctx.bucket = address.bucket;
   ctx.key = address.key;
+  ctx.virtualHosted = address.style === 'virtual-hosted';
   const target: Target = address.bucket === undefined ? 'service' : address.key === undefined ? 'bucket' : 'object';
   if (deps.cors) {
     // Before authentication: a preflight carries no credentials, and a failed request's CORS headers let the page read why.
@@ -74,7 +79,12 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
   }
   const route = findRoute({ method: ctx.method, target, query: ctx.query, hasHeader: (name) => ctx.hasHeader(name) });
   ctx.operation = route.operation;
-  const verified = await authenticate(ctx, deps.auth, { virtualHostBucket: address.style === 'virtual-hosted' ? address.bucket : undefined });
+  // A form's credentials are in its body: the reserve is checked before that body is read, as for every upload.
+  if (route.credentials === 'form') await deps.space?.admit(ctx, route.operation);
+  const verified =
+    route.credentials === 'form'
+      ? await authenticateForm(ctx, deps.auth)
+      : await authenticate(ctx, deps.auth, { virtualHostBucket: ctx.virtualHosted ? address.bucket : undefined });
   const link = await deps.links?.admit(ctx, verified);
   for (const { action, resource } of S3_OPERATION_ACTIONS[route.operation]) {
     // A copy's source and each key of a multi-delete are checked by the operation, which knows them.
@@ -83,7 +93,7 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
     await deps.operationDeps.authorizer.check(ctx, verified, action, arn, ctx.bucket);
   }
   // Before a link's use is counted: a refused write has not used it.
-  await deps.space?.admit(ctx, route.operation);
+  if (route.credentials !== 'form') await deps.space?.admit(ctx, route.operation);
   await link?.reserveUse();
   try {
     await deps.operations[route.operation](ctx, verified, deps.operationDeps);
@@ -138,8 +148,10 @@ function logRequest(logger: Logger, ctx: RequestContext): void {
     key: ctx.key,
     status: ctx.res.statusCode,
     bytes: ctx.bytesOut,
+    ...(ctx.bytesIn > 0 ? { bytesIn: ctx.bytesIn } : {}),
     ms: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
     auth: ctx.authType,
     accessKeyId: ctx.principal?.accessKeyId,
+    ip: ctx.clientIp,
   });
 }

@@ -1,5 +1,4 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { S3Error } from '../errors.js';
 import {
@@ -65,6 +64,8 @@ export function openRequestBody(ctx: RequestContext, auth: VerifiedAuth, maxSize
   if (decoder) decoder.once('error', (e) => verifier.destroy(e));
   ctx.req.once('error', (e) => verifier.destroy(e));
   source.pipe(verifier);
+  // Observes what the pipe already reads: no extra flow of its own.
+  ctx.req.on('data', (chunk: Buffer) => (ctx.bytesIn += chunk.length));
   // Bytes flow from here on, but the consumer starts iterating only after some
   // awaits (bucket lookup, temp file open): an error before then (a bad chunk)
   // would be an unhandled 'error' event and kill the process. Iteration still
@@ -109,13 +110,14 @@ export function readWholeRequestBody(ctx: RequestContext, auth: VerifiedAuth, li
   if (declaredSize > limit) return undefined;
   const digests = new BodyDigests(ctx, declaredSize, payloadHash);
   if (ctx.req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
-  const bytes = gather(ctx.req, digests);
+  const bytes = gather(ctx, digests);
   bytes.catch(() => undefined);
   return { bytes, declaredSize, checksums: () => ({ ...digests.checksums }) };
 }
 
 /** The request's bytes through `digests`; a client gone before the end is IncompleteBody. */
-function gather(req: IncomingMessage, digests: BodyDigests): Promise<Buffer> {
+function gather(ctx: RequestContext, digests: BodyDigests): Promise<Buffer> {
+  const req = ctx.req;
   if (req.destroyed && !req.complete) return Promise.reject(new S3Error('IncompleteBody'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -127,6 +129,7 @@ function gather(req: IncomingMessage, digests: BodyDigests): Promise<Buffer> {
       req.off('error', onError);
     };
     const onData = (chunk: Buffer): void => {
+      ctx.bytesIn += chunk.length;
       try {
         digests.update(chunk);
       } catch (e) {

@@ -11,6 +11,7 @@ export type OperationName =
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'DeleteObjects'
+  | 'PostObject'
   | 'PutObject'
   | 'CopyObject'
   | 'GetObject'
@@ -56,6 +57,8 @@ export interface Route {
   readonly header?: string;
   /** Also names the permissions checked before it runs (S3_OPERATION_ACTIONS in src/iam/s3-actions.ts). */
   readonly operation: OperationName;
+  /** Where the credentials are: the request's signature (default), or the signed policy in a form body (POST Object). */
+  readonly credentials?: 'form';
 }
 
 /** Most specific first: the first route whose selectors all match wins. */
@@ -87,6 +90,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'PUT', target: 'bucket', operation: 'CreateBucket' },
   { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket' },
   { method: 'POST', target: 'bucket', query: ['delete'], operation: 'DeleteObjects' },
+  // A browser form upload: the object's key is a form field, so the target is the bucket.
+  { method: 'POST', target: 'bucket', operation: 'PostObject', credentials: 'form' },
 
   { method: 'POST', target: 'object', query: ['uploads'], operation: 'CreateMultipartUpload' },
   { method: 'POST', target: 'object', query: ['uploadId'], operation: 'CompleteMultipartUpload' },

@@ -4,10 +4,11 @@ import { S3Error } from '../errors.js';
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
 
+/** A CR is written as a reference: a reader turns a literal one into a line feed (XML 1.0 §2.11). */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+  return text.replace(/[&<>"'\r]/g, (c) => ESCAPES[c] ?? c);
 }
 
 /** A value tree turned into XML: arrays repeat their element, undefined drops it. */
@@ -34,29 +35,76 @@ function element(name: string, value: XmlValue): string {
   return `<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
+/**
+ * The library's own entity handling stays off: it decodes numeric references
+ * only together with HTML's named entities, which XML does not have. Text
+ * reaches `decodeReferences` with its references as written instead.
+ */
 const parser = new XMLParser({
   ignoreAttributes: true,
   processEntities: false,
   ignoreDeclaration: true,
+  ignorePiTags: true,
   parseTagValue: false,
   trimValues: false,
   removeNSPrefix: true,
+  tagValueProcessor: (_name, value) => decodeReferences(value),
 });
 
 /**
- * Parses a request body. DOCTYPE (and so any entity definition) is refused
- * outright: S3 bodies never need one, and entity expansion is an attack surface.
+ * Parses a request body as XML 1.0 reads it: line ends normalised, CDATA
+ * taken literally, the five predefined entities and character references
+ * decoded. DOCTYPE (and so any entity definition) is refused outright: S3
+ * bodies never need one, and entity expansion is an attack surface.
  */
 export function parseXml(text: string): Record<string, unknown> {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new S3Error('MalformedXML');
   try {
-    const parsed: unknown = parser.parse(text, true);
+    const parsed: unknown = parser.parse(escapeCdata(text.replace(/\r\n?/g, '\n')), true);
     if (parsed === null || typeof parsed !== 'object') throw new S3Error('MalformedXML');
     return parsed as Record<string, unknown>;
   } catch (e) {
     if (e instanceof S3Error) throw e;
     throw new S3Error('MalformedXML');
   }
+}
+
+const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const REFERENCE = /&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|([A-Za-z_][\w.-]*))?;?/g;
+
+/** XML 1.0's Char production: what a character reference may name. */
+function isXmlChar(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+/** Character data with its references replaced; a bare '&', an unknown entity or a reference to a non-character is not well-formed. */
+export function decodeReferences(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(REFERENCE, (match: string, hex?: string, decimal?: string, name?: string) => {
+    if (!match.endsWith(';')) throw new S3Error('MalformedXML');
+    if (name !== undefined) {
+      const value = PREDEFINED[name];
+      if (value === undefined) throw new S3Error('MalformedXML');
+      return value;
+    }
+    const digits = hex ?? decimal;
+    if (digits === undefined || digits.length > 8) throw new S3Error('MalformedXML');
+    const code = parseInt(digits, hex === undefined ? 10 : 16);
+    if (!isXmlChar(code)) throw new S3Error('MalformedXML');
+    return String.fromCodePoint(code);
+  });
+}
+
+const CDATA_OR_SKIPPED = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g;
+
+/**
+ * CDATA sections rewritten as the escaped text they stand for, so all
+ * character data reaches `decodeReferences` in one form (a comment or
+ * processing instruction that only looks like CDATA is left alone).
+ */
+function escapeCdata(text: string): string {
+  if (!text.includes('<![CDATA[')) return text;
+  return text.replace(CDATA_OR_SKIPPED, (match: string, cdata?: string) => (cdata === undefined ? match : cdata.replace(/[&<>]/g, (c) => ESCAPES[c] ?? c)));
 }
 
 /** One element or many, as fast-xml-parser gives either. */

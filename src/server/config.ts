@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { TrustedProxies } from './client-address.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -27,6 +28,8 @@ export interface ServerConfig {
   readonly bodyTimeoutMs: number;
   /** Writes that would leave less free space than this on the data dir's filesystem are refused with 507 (--min-free, default 1 GiB). */
   readonly minFreeBytes: number;
+  /** --trusted-proxy: peers whose X-Forwarded-For names the client; none by default. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export class ConfigError extends Error {}
@@ -51,6 +54,7 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
       sigv2: { type: 'string' },
       'body-timeout': { type: 'string' },
       'min-free': { type: 'string' },
+      'trusted-proxy': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -87,7 +91,15 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
     bodyTimeoutMs: parseDuration('--body-timeout', values['body-timeout'] ?? env['LATCHKEY_BODY_TIMEOUT'] ?? '60s'),
     minFreeBytes: parseSize('--min-free', values['min-free'] ?? env['LATCHKEY_MIN_FREE'] ?? '1GiB'),
+    ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
   };
+}
+
+function trustedProxiesOption(text: string | undefined): { trustedProxies?: TrustedProxies } {
+  if (text === undefined || text.trim() === '') return {};
+  const trustedProxies = TrustedProxies.parse(text);
+  if (trustedProxies === undefined) throw new ConfigError(`--trusted-proxy must be CIDR blocks or addresses separated by commas (e.g. 10.0.0.0/8,127.0.0.1), got ${text}`);
+  return { trustedProxies };
 }
 
 /** on/off (also true/false, 1/0, yes/no). */

@@ -8,6 +8,9 @@ export class PortInUseError extends Error {
   }
 }
 
+const HELD_EVENTS = ['request', 'checkContinue', 'checkExpectation'] as const;
+type HeldEvent = (typeof HELD_EVENTS)[number];
+
 /**
  * A server's port, bound before the data dir is opened: a server that cannot
  * listen must leave the dir as it found it. Requests that arrive before the
@@ -15,18 +18,14 @@ export class PortInUseError extends Error {
  * without a listener are dropped and the client hangs).
  */
 export class EarlyListener {
-  /** Waiting requests, and whether each asked for 100 Continue. */
-  private held: [IncomingMessage, ServerResponse, boolean][] = [];
-  private readonly hold = (req: IncomingMessage, res: ServerResponse): void => {
-    this.held.push([req, res, false]);
-  };
-  private readonly holdContinue = (req: IncomingMessage, res: ServerResponse): void => {
-    this.held.push([req, res, true]);
-  };
+  /** Waiting requests, and the event each came by (an Expect header makes it checkContinue or checkExpectation). */
+  private held: [IncomingMessage, ServerResponse, HeldEvent][] = [];
+  private readonly holds = new Map<HeldEvent, (req: IncomingMessage, res: ServerResponse) => void>(
+    HELD_EVENTS.map((event) => [event, (req, res) => void this.held.push([req, res, event])]),
+  );
 
   private constructor(readonly server: Server) {
-    server.on('request', this.hold);
-    server.on('checkContinue', this.holdContinue);
+    for (const [event, hold] of this.holds) server.on(event, hold);
   }
 
   /** Listens on host:port; EADDRINUSE becomes a PortInUseError naming `what`. */
@@ -52,18 +51,25 @@ export class EarlyListener {
 
   /**
    * From now on requests go to `handler`, the waiting ones first. With
-   * `handlesContinue` it also gets Expect: 100-continue requests and decides
-   * when to send 100 Continue; without, Node sends it before the handler runs.
+   * `handlesExpect` it also gets requests with an Expect header and decides
+   * when to send 100 Continue (and ignores other expectations); without,
+   * Node answers them: 100 Continue before the handler runs, 417 to others.
    */
-  serve(handler: RequestListener, options: { handlesContinue: boolean }): void {
-    this.server.off('request', this.hold);
-    this.server.off('checkContinue', this.holdContinue);
+  serve(handler: RequestListener, options: { handlesExpect: boolean }): void {
+    for (const [event, hold] of this.holds) this.server.off(event, hold);
     this.server.on('request', handler);
-    if (options.handlesContinue) this.server.on('checkContinue', handler);
+    if (options.handlesExpect) {
+      this.server.on('checkContinue', handler);
+      this.server.on('checkExpectation', handler);
+    }
     const waiting = this.held;
     this.held = [];
-    for (const [req, res, expectsContinue] of waiting) {
-      if (expectsContinue && !options.handlesContinue) res.writeContinue();
+    for (const [req, res, event] of waiting) {
+      if (!options.handlesExpect && event === 'checkExpectation') {
+        res.writeHead(417).end();
+        continue;
+      }
+      if (!options.handlesExpect && event === 'checkContinue') res.writeContinue();
       handler(req, res);
     }
   }

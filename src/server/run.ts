@@ -11,7 +11,6 @@ import { SecretBox } from '../identity/secret-box.js';
 import { adminApi } from '../admin/admin-api.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
-import { postObjectApi } from '../s3/post-object/post-object-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
 import { SlowBodyGuard } from '../s3/slow-body-guard.js';
 import { FreeSpaceGate } from '../s3/free-space-gate.js';
@@ -115,7 +114,6 @@ async function serveDataDir(
   });
   const space = new FreeSpaceGate(config.minFreeBytes, () => freeBytes(config.dataDir));
   const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
-  extensions.push(postObjectApi({ logger, auth, authorizer, storage, domain: config.domain, cors: storedCorsSource(storage.metadata, storage.metadata.identities), space }));
   const handler = createS3Handler({
     auth,
     domain: config.domain,
@@ -127,12 +125,14 @@ async function serveDataDir(
     links,
     bodyGuard: new SlowBodyGuard(config.bodyTimeoutMs, logger),
     space,
+    ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
   });
 
   const server = s3.server;
   // Expect: 100-continue goes through the same handler: the body reader sends
   // "100 Continue" only after auth passed, so refused uploads never transfer.
-  s3.serve(handler, { handlesContinue: true });
+  // Any other Expect is ignored, as S3 does (Node would answer 417 without a listener).
+  s3.serve(handler, { handlesExpect: true });
   const endpoint = s3.endpoint();
   const publicEndpoint = config.publicUrl ?? endpoint;
   logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, region: config.region });
@@ -151,6 +151,7 @@ async function serveDataDir(
       logger,
       keyCache: auth.keyCache,
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
+      ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
     });
     logger.info('console', { console: consoleServer.endpoint });
   }

@@ -40,6 +40,8 @@ export interface VerifiedV2 {
   /** Header auth: the request time (epoch ms). */
   readonly signedAt?: number;
   readonly securityToken?: string;
+  /** Query auth (and POST policies): the base64 signature as sent, which names the link. */
+  readonly signature?: string;
 }
 
 export interface VerifyV2Options {
@@ -75,7 +77,8 @@ export function parseV2Header(request: SignableRequest, authorization: string, q
 
   const requestTime = joined(request.headers['x-amz-date']) ?? joined(request.headers['date']);
   const signedAt = requestTime === undefined ? undefined : (parseAmzDate(requestTime) ?? parseHttpDate(requestTime));
-  if (requestTime === undefined || signedAt === undefined) throw authErrors.missingDate();
+  // As S3: a date before the epoch is no date at all (AccessDenied), not a skewed clock.
+  if (requestTime === undefined || signedAt === undefined || signedAt < 0) throw authErrors.missingDate();
   const securityToken = joined(request.headers['x-amz-security-token']);
   return {
     version: 2,
@@ -162,7 +165,7 @@ export function verifyV2(auth: V2Auth, request: SignableRequest, secret: string,
       throw authErrors.expired({ Expires: formatIsoSeconds(expiresAt), ServerTime: formatIsoSeconds(options.now) });
     }
     if (expiresAt - options.now > MAX_PRESIGN_EXPIRES * 1000) throw authErrors.v2ExpiresTooFar();
-    return { version: 2, mode: 'query', accessKeyId: auth.accessKeyId, expiresAt, ...token };
+    return { version: 2, mode: 'query', accessKeyId: auth.accessKeyId, expiresAt, signature: auth.signature, ...token };
   }
   const signedAt = auth.signedAt ?? Number.NaN;
   if (!(Math.abs(options.now - signedAt) <= MAX_SKEW_MS)) {

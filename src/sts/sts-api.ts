@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { S3Error } from '../errors.js';
 import { isPolicyError, parsePolicy } from '../iam/index.js';
-import { userArn } from '../identity/names.js';
-import type { Identities } from '../identity/identities.js';
+import { ACCOUNT_ID, userArn } from '../identity/names.js';
+import type { Identities, Principal } from '../identity/identities.js';
 import type { Logger } from '../server/logger.js';
 import { authenticate, type AuthDeps } from '../s3/auth.js';
 import type { RequestContext } from '../s3/context.js';
@@ -36,7 +36,8 @@ export interface StsDeps {
  * service "sts", as boto3's and the aws CLI's STS clients send them.
  * AssumeRole hands out temporary credentials of the caller itself (there are
  * no roles; RoleArn is accepted and not used), narrowed by an optional
- * session Policy; GetSessionToken does the same without a policy.
+ * session Policy; GetSessionToken does the same without a policy;
+ * GetCallerIdentity says who signed.
  */
 export function stsApi(deps: StsDeps): Extension {
   return {
@@ -66,6 +67,7 @@ async function handleSts(ctx: RequestContext, deps: StsDeps): Promise<void> {
   const form = new URLSearchParams(body.toString('utf8'));
   const action = form.get('Action') ?? '';
   ctx.operation = `STS:${action}`;
+  if (action === 'GetCallerIdentity') return answerCallerIdentity(ctx, principal);
   if (action !== 'AssumeRole' && action !== 'GetSessionToken') throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version') ?? ''}`);
   if (principal.session !== undefined) throw new StsError(403, 'AccessDenied', 'Temporary credentials cannot request further temporary credentials.');
 
@@ -99,6 +101,26 @@ async function handleSts(ctx: RequestContext, deps: StsDeps): Promise<void> {
     `${XML_DECLARATION}<${action}Response xmlns="${STS_NAMESPACE}"><${action}Result>${xmlCredentials}${assumed}</${action}Result>` +
     `<ResponseMetadata><RequestId>${ctx.id}</RequestId></ResponseMetadata></${action}Response>`;
   sendText(ctx, 200, 'text/xml', text);
+}
+
+/**
+ * Who signed, needing no permission (as on AWS): the account, the user's ARN
+ * and an id. Temporary credentials answer as the user they were issued to
+ * (as AWS's GetSessionToken credentials do), their id suffixed with the
+ * session's key id as an assumed role's is with its session name.
+ */
+function answerCallerIdentity(ctx: RequestContext, principal: Principal): void {
+  const userId = principal.kind === 'root' ? ACCOUNT_ID : principal.name;
+  const fields =
+    `<Arn>${escapeXml(userArn(principal.name))}</Arn>` +
+    `<UserId>${escapeXml(principal.session === undefined ? userId : `${userId}:${principal.accessKeyId}`)}</UserId><Account>${ACCOUNT_ID}</Account>`;
+  sendText(
+    ctx,
+    200,
+    'text/xml',
+    `${XML_DECLARATION}<GetCallerIdentityResponse xmlns="${STS_NAMESPACE}"><GetCallerIdentityResult>${fields}</GetCallerIdentityResult>` +
+      `<ResponseMetadata><RequestId>${ctx.id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+  );
 }
 
 function sendStsError(ctx: RequestContext, error: unknown, logger: Logger): void {

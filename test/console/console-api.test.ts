@@ -207,7 +207,7 @@ describe('console sign-in rate limit', () => {
     await s?.server.stop();
   });
 
-  test('five failures from one address make it wait, even with the right secret next', async () => {
+  test('five failures with one key from one address make that key wait there, even with the right secret next', async () => {
     const c = new ConsoleClient(s.console);
     for (let i = 0; i < 5; i += 1) {
       assert.equal((await c.call('POST', '/api/session', { accessKeyId: ROOT_CREDENTIALS.accessKeyId, secretAccessKey: `guess-${i}` })).status, 401);
@@ -215,7 +215,7 @@ describe('console sign-in rate limit', () => {
     const blocked = await c.call('POST', '/api/session', ROOT_CREDENTIALS);
     assert.equal(blocked.status, 429);
     assert.equal((blocked.json['error'] as { code: string }).code, 'TooManyAttempts');
-    assert.match((blocked.json['error'] as { message: string }).message, /Too many failed sign-ins from your address\. Try again in 15 minutes\./);
+    assert.match((blocked.json['error'] as { message: string }).message, /Too many failed sign-ins with this access key from your address\. Try again in 15 minutes\./);
     assert.ok(Number(blocked.headers.get('retry-after')) > 800);
   });
 });

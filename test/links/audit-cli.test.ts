@@ -127,7 +127,8 @@ describe('link audit log, show and revocation through the CLI', () => {
       [
         ['GET', 'photos', 'a.txt', 200, 7, 'root', ROOT],
         ['GET', 'photos', 'b.txt', 200, 8, 'alice', alice.credentials.accessKeyId],
-        ['PUT', 'docs', 'a.txt', 200, 0, 'alice', alice.credentials.accessKeyId],
+        // An upload records the bytes it received.
+        ['PUT', 'docs', 'a.txt', 200, 7, 'alice', alice.credentials.accessKeyId],
         ['GET', 'photos', 'missing.txt', 404, entries[3]?.bytes ?? -1, 'root', ROOT],
       ],
     );

@@ -441,6 +441,9 @@ describe('SigV2 refusals', () => {
     const { date: _date, ...noDate } = request.headers;
     await refused(verify({ ...request, headers: noDate }, NOW), 'AccessDenied', 'missing-date', 403);
     await refused(verify({ ...request, headers: { ...request.headers, date: 'yesterday' } }, NOW), 'AccessDenied', 'missing-date', 403);
+    // Before the epoch is no date either (S3: AccessDenied), not a skewed clock.
+    await refused(verify({ ...request, headers: { ...request.headers, date: 'Wed, 31 Dec 1969 23:59:59 GMT' } }, NOW), 'AccessDenied', 'missing-date', 403);
+    await refused(verify({ ...request, headers: { ...request.headers, 'x-amz-date': ['Mon, 01 Jan 1900 00:00:00 GMT'] } }, NOW), 'AccessDenied', 'missing-date', 403);
   });
 
   it('header auth with x-amz-date: AWS leaves the Date line empty, and x-amz-date sets the clock', async () => {

@@ -92,6 +92,19 @@ function showFields(link: LinkView): [string, string][] {
   ];
 }
 
+/** A URL, or a POST policy's form fields as JSON (bare, or as presignPost and boto3 give them: {url, fields}). */
+function linkArgument(text: string): { url: string } | { form: unknown } {
+  if (!text.trim().startsWith('{')) return { url: text };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { url: text };
+  }
+  const fields = typeof parsed === 'object' && parsed !== null && 'fields' in parsed ? parsed.fields : parsed;
+  return { form: fields };
+}
+
 export const linkCommands: CommandGroup = {
   name: 'link',
   summary: 'revoke and inspect pre-signed links, read their audit log',
@@ -99,9 +112,9 @@ export const linkCommands: CommandGroup = {
     {
       words: ['revoke'],
       args: ['URL'],
-      summary: 'revoke one pre-signed link until it expires',
+      summary: "revoke one pre-signed link until it expires (or a POST policy: its form fields as JSON, e.g. presignPost's {url, fields})",
       async run(ctx, [url = '']) {
-        const { body } = await ctx.client().admin<{ link: LinkView }>('POST', '/links/revoke', { json: { url } });
+        const { body } = await ctx.client().admin<{ link: LinkView }>('POST', '/links/revoke', { json: linkArgument(url) });
         ctx.print(ctx.json ? formatJson(body.link) : `Revoked link ${shortId(body.link.id)} (signed by ${body.link.accessKeyId}, expires ${formatTime(body.link.expiresAt)}).\n`);
       },
     },
@@ -110,7 +123,7 @@ export const linkCommands: CommandGroup = {
       args: ['URL'],
       summary: 'show who signed a link, its expiry, controls, uses and whether it is revoked',
       async run(ctx, [url = '']) {
-        const { body } = await ctx.client().admin<{ link: LinkView }>('POST', '/links/show', { json: { url } });
+        const { body } = await ctx.client().admin<{ link: LinkView }>('POST', '/links/show', { json: linkArgument(url) });
         ctx.print(ctx.json ? formatJson(body.link) : formatFields(showFields(body.link)));
       },
     },

@@ -17,6 +17,7 @@ import { copyObject, deleteObject, deleteObjects, putObject } from './objects-wr
 import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
 import { completeMultipartUpload } from './multipart-complete.js';
 import { listMultipartUploads, listParts } from './multipart-list.js';
+import { postObject } from '../post-object/post-object.js';
 
 /** The route table names operations; this maps each name to its code. */
 export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
@@ -28,6 +29,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   ListObjects: listObjectsV1,
   ListObjectsV2: listObjectsV2,
   DeleteObjects: deleteObjects,
+  PostObject: postObject,
   PutObject: putObject,
   CopyObject: copyObject,
   GetObject: getObject,

@@ -24,21 +24,6 @@ async function readBody(ctx: RequestContext, auth: VerifiedAuth): Promise<string
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/**
- * The XML parser leaves entities alone (no expansion attacks), but clients do
- * escape the quotes of an ETag (`&quot;…&quot;`, the JS SDK), so the five
- * predefined entities and character references are decoded here.
- */
-function decodeEntities(text: string): string {
-  return text.replace(/&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#x([0-9a-fA-F]{1,6}));/g, (whole, name?: string, dec?: string, hex?: string) => {
-    if (name !== undefined) return ENTITIES[name] ?? whole;
-    const code = dec !== undefined ? Number(dec) : parseInt(hex ?? '', 16);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
-}
-
 /** <CompleteMultipartUpload><Part><PartNumber/><ETag/><ChecksumCRC32/>…</Part>…</CompleteMultipartUpload>. */
 export function parseCompleteRequest(ctx: RequestContext, text: string): RequestedPart[] {
   if (text.trim() === '') throw new S3Error('MalformedXML');
@@ -55,9 +40,9 @@ export function parseCompleteRequest(ctx: RequestContext, text: string): Request
     const checksums: Record<string, string> = {};
     for (const [name, value] of Object.entries(fields)) {
       const algorithm = name.startsWith('Checksum') ? parseChecksumAlgorithm(name.slice('Checksum'.length)) : undefined;
-      if (algorithm !== undefined && typeof value === 'string') checksums[algorithm] = decodeEntities(value.trim());
+      if (algorithm !== undefined && typeof value === 'string') checksums[algorithm] = value.trim();
     }
-    return { partNumber: partNumberParam(ctx, number.trim()), etag: decodeEntities(etag), checksums };
+    return { partNumber: partNumberParam(ctx, number.trim()), etag, checksums };
   });
 }
 

@@ -149,7 +149,7 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
   const computed = partChecksumComputer(upload, []);
   const found = await deps.storage.getObject(source.bucket, source.key, {
     range: (found) => {
-      checkCopySourceConditions(ctx, found);
+      checkCopySourceConditions(ctx, found, deps.now());
       const range = copySourceRange(ctx.header('x-amz-copy-source-range'), found.size);
       const length = range ? range.end - range.start + 1 : found.size;
       if (length > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(length), MaxSizeAllowed: String(MAX_PART_SIZE) });

@@ -27,7 +27,7 @@ export async function headObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   if (ctx.query.has('versionId')) await checkVersionParam(ctx, auth, deps, 's3:GetObjectVersion');
   const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
   const headers = objectHeaders(ctx, object);
-  checkConditions(readConditions(ctx), object);
+  checkConditions(readConditions(ctx), object, deps.now());
   const range = selectRange(ctx, object, headers);
   for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
   if (range) {
@@ -47,7 +47,7 @@ export async function getObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   const found = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
     range: (found) => {
       headers = objectHeaders(ctx, found);
-      checkConditions(readConditions(ctx), found);
+      checkConditions(readConditions(ctx), found, deps.now());
       return selectRange(ctx, found, headers);
     },
   });

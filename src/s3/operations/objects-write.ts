@@ -1,6 +1,6 @@
 import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
-import { checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
+import { checksumAlgorithmFromHeader, checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
 import { percentDecode } from '../../sigv4/uri-encode.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { INLINE_MAX } from '../../storage/storage.js';
@@ -39,7 +39,7 @@ async function writeConditions(ctx: RequestContext, deps: S3Deps, bucket: string
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on PUT supports only "*".');
   const found = await deps.metadata.getObject(bucket, key);
   if (found.kind === 'found') {
-    checkConditions({ ifMatch, ifNoneMatch }, found.object, 'precondition');
+    checkConditions({ ifMatch, ifNoneMatch }, found.object, deps.now(), 'precondition');
   } else if (ifMatch !== undefined) {
     throw new S3Error('NoSuchKey', undefined, { Key: key });
   }
@@ -72,6 +72,7 @@ const MAX_DELETE_KEYS = 1000;
 
 export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
+  requireIntegrityHeader(ctx);
   await requireBucket(ctx, deps);
   const xml = await readXmlBody(ctx, auth, { optional: false });
   const root = xml?.['Delete'];
@@ -107,13 +108,21 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
   sendXml(ctx, 'DeleteResult', { Deleted: quiet ? [] : deleted, Error: errors });
 }
 
+/** As S3: a multi-delete's body must come with a digest (Content-MD5, or an x-amz-checksum-* header or trailer) to be checked against. */
+function requireIntegrityHeader(ctx: RequestContext): void {
+  if (ctx.hasHeader('content-md5')) return;
+  if (Object.keys(ctx.req.headers).some((name) => checksumAlgorithmFromHeader(name) !== undefined)) return;
+  if ((ctx.header('x-amz-trailer') ?? '').split(',').some((name) => checksumAlgorithmFromHeader(name) !== undefined)) return;
+  throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+}
+
 export interface CopySource {
   readonly bucket: string;
   readonly key: string;
 }
 
 /** x-amz-copy-source-if-* against the source object: any failure is 412 PreconditionFailed, never 304. */
-export function checkCopySourceConditions(ctx: RequestContext, source: ObjectRecord): void {
+export function checkCopySourceConditions(ctx: RequestContext, source: ObjectRecord, now: number): void {
   checkConditions(
     {
       ifMatch: ctx.header('x-amz-copy-source-if-match'),
@@ -122,6 +131,7 @@ export function checkCopySourceConditions(ctx: RequestContext, source: ObjectRec
       ifUnmodifiedSince: ctx.header('x-amz-copy-source-if-unmodified-since'),
     },
     source,
+    now,
     'precondition',
   );
 }
@@ -156,7 +166,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
   const found = await deps.storage.getObject(source.bucket, source.key, {
     range: (found) => {
-      checkCopySourceConditions(ctx, found);
+      checkCopySourceConditions(ctx, found, deps.now());
       return undefined;
     },
   });

@@ -27,7 +27,7 @@ const MAX_FIELDS = 1000;
  * then, with the file still unread: the caller decides (signature, policy,
  * permission) before a single byte of it is stored.
  */
-export function readPostForm(req: IncomingMessage, contentType: string): Promise<PostForm> {
+export function readPostForm(req: IncomingMessage, contentType: string, onBytes: (count: number) => void = () => undefined): Promise<PostForm> {
   let busboy: BusboyInstance;
   try {
     busboy = new Busboy({
@@ -103,5 +103,7 @@ export function readPostForm(req: IncomingMessage, contentType: string): Promise
       fail(cut);
     });
     req.pipe(busboy);
+    // Observes what the pipe already reads: no extra flow of its own.
+    req.on('data', (chunk: Buffer) => onBytes(chunk.length));
   });
 }

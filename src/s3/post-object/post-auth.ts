@@ -2,10 +2,85 @@ import { S3Error } from '../../errors.js';
 import { parseAmzDate } from '../../sigv4/amz-date.js';
 import { authErrors } from '../../sigv4/errors.js';
 import { fromHex } from '../../sigv4/hex.js';
-import { ALGORITHM, UNSIGNED_PAYLOAD, type CredentialScope } from '../../sigv4/types.js';
+import { ALGORITHM, MAX_PRESIGN_EXPIRES, MAX_SKEW_MS, UNSIGNED_PAYLOAD, type CredentialScope } from '../../sigv4/types.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkSessionToken, sigv2Disabled, type AuthDeps } from '../auth.js';
 import type { RequestContext } from '../context.js';
+import { readPostForm, type FilePart, type PostForm } from './form.js';
+import { checkExpiration, parsePostPolicy, type PostPolicy } from './policy.js';
+
+/** A single PUT's limit applies to a form upload too. */
+export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
+
+/** A form read up to its file, for the operation that stores it. */
+export interface SubmittedForm {
+  readonly form: PostForm & { readonly file: FilePart };
+  readonly bucket: string;
+  /** After ${filename} substitution; keyTemplate is the key field as sent. */
+  readonly key: string;
+  readonly keyTemplate: string;
+  /** The signed policy; undefined for an anonymous form. */
+  readonly policy: PostPolicy | undefined;
+}
+
+const submitted = new WeakMap<RequestContext, SubmittedForm>();
+
+export function submittedForm(ctx: RequestContext): SubmittedForm {
+  const form = submitted.get(ctx);
+  if (form === undefined) throw new Error('PostObject runs only after authenticateForm');
+  return form;
+}
+
+/**
+ * The credentials step of a form upload (S3's POST Object): its signature is
+ * in the body, so the form is read up to the file part (whose bytes wait
+ * unread until everything else has passed), the key it names becomes the
+ * request's key, and the policy's signature and expiry are verified. What
+ * follows is every request's pipeline: link controls, then s3:PutObject on
+ * that key.
+ */
+export async function authenticateForm(ctx: RequestContext, deps: AuthDeps): Promise<VerifiedAuth> {
+  const contentType = ctx.header('content-type') ?? '';
+  if (!/^multipart\/form-data\s*(;|$)/i.test(contentType)) throw new S3Error('RequestIsNotMultiPartContent');
+  // The policy and signature are in the body itself, so the body is wanted whatever it says.
+  if (ctx.header('expect')?.toLowerCase() === '100-continue') ctx.res.writeContinue();
+  const form = await readPostForm(ctx.req, contentType, (bytes) => (ctx.bytesIn += bytes));
+  const { fields, file } = form;
+  const keyTemplate = fields.get('key');
+  if (keyTemplate === undefined) throw missingField('key');
+  if (file === undefined) throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' });
+  const key = keyTemplate.replaceAll('${filename}', file.filename);
+  if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key', ArgumentValue: '' });
+  ctx.key = key;
+
+  const verified = await authenticatePost(ctx, fields, deps);
+  const policyText = fields.get('policy');
+  let policy: PostPolicy | undefined;
+  let signed: VerifiedAuth = verified;
+  if (policyText !== undefined && verified.version !== 0) {
+    policy = parsePostPolicy(policyText);
+    const now = deps.now();
+    checkExpiration(policy, now);
+    // Signed "in the future" would also place it after any revocation made until then.
+    if (verified.version === 4 && verified.signedAt - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not yet valid');
+    checkLifetime(policy, verified.version === 4 ? verified.signedAt : now);
+    // A signed policy is a link like a pre-signed URL: it expires with its policy.
+    signed = { ...verified, expiresAt: policy.expiration };
+  }
+  submitted.set(ctx, { form: { ...form, file }, bucket: ctx.bucket ?? '', key, keyTemplate, policy });
+  return signed;
+}
+
+/**
+ * Like every link, a policy lives at most 7 days from its signing (a SigV2
+ * policy, which does not say when it was signed, at most 7 days from now):
+ * that bound is what makes "links signed before T" revocations final.
+ */
+function checkLifetime(policy: PostPolicy, from: number): void {
+  if (policy.expiration - from > MAX_PRESIGN_EXPIRES * 1000) {
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: a policy may expire at most 7 days (604800 seconds) after it is signed.');
+  }
+}
 
 /** AWS's wording for a field the form lacks (or sent after the file, where it is ignored). */
 export function missingField(name: string): S3Error {
@@ -108,5 +183,5 @@ async function verifyV2Policy(ctx: RequestContext, fields: ReadonlyMap<string, s
   const token = fields.get('x-amz-security-token');
   checkSessionToken(resolved, token, deps.now());
   ctx.principal = resolved.principal;
-  return { version: 2, mode: 'query', accessKeyId, ...(token === undefined ? {} : { securityToken: token }) };
+  return { version: 2, mode: 'query', accessKeyId, signature, ...(token === undefined ? {} : { securityToken: token }) };
 }

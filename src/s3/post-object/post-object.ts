@@ -1,36 +1,18 @@
 import { once } from 'node:events';
 import { S3Error } from '../../errors.js';
-import { objectArn } from '../../iam/index.js';
-import type { Logger } from '../../server/logger.js';
 import type { Storage } from '../../storage/storage.js';
 import type { ObjectMetadataInput } from '../../storage/types.js';
+import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { isOwnerOnlyAcl } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
-import { resolveAddress, type Address } from '../addressing.js';
-import type { AuthDeps } from '../auth.js';
-import type { Authorizer } from '../authorize.js';
 import type { RequestContext } from '../context.js';
-import { addCorsHeaders, type CorsSource } from '../cors.js';
-import { sendError, type Extension } from '../handler.js';
-import type { FreeSpaceGate } from '../free-space-gate.js';
+import type { S3Deps } from '../deps.js';
 import { DEFAULT_CONTENT_TYPE } from '../object-headers.js';
-import { readPostForm, type FilePart } from './form.js';
-import { checkConditions, checkCoverage, checkExpiration, parsePostPolicy } from './policy.js';
-import { authenticatePost, missingField } from './post-auth.js';
+import type { FilePart } from './form.js';
+import { checkConditions, checkCoverage } from './policy.js';
+import { MAX_OBJECT_SIZE, submittedForm } from './post-auth.js';
 import { answerUpload } from './post-response.js';
 
-export interface PostObjectDeps {
-  readonly logger: Logger;
-  readonly auth: AuthDeps;
-  readonly authorizer: Authorizer;
-  readonly storage: Storage;
-  readonly domain: string | undefined;
-  readonly cors?: CorsSource | undefined;
-  readonly space?: FreeSpaceGate | undefined;
-}
-
-/** A single PUT's limit applies to a form upload too. */
-const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 const MAX_USER_METADATA_BYTES = 2048;
 const USER_METADATA_PREFIX = 'x-amz-meta-';
 /** Form fields stored as the object's HTTP metadata, as a PUT's headers would be. */
@@ -45,54 +27,17 @@ const SYSTEM_FIELDS = {
 
 /**
  * Browser form uploads (S3's POST Object): `POST /{bucket}` with
- * multipart/form-data, authorised by a signed POST policy instead of a
- * signed request. Claims POST to a bucket without a query (DeleteObjects and
- * the multipart calls carry one).
+ * multipart/form-data, authorised by a signed POST policy instead of a signed
+ * request. The pipeline has already read the form up to its file, verified
+ * the policy's signature and expiry (authenticateForm), applied the link
+ * controls and checked s3:PutObject on the key; what is left is the policy's
+ * conditions, which only the form can be held to, and storing the file.
  */
-export function postObjectApi(deps: PostObjectDeps): Extension {
-  return {
-    matches: (ctx) => ctx.method === 'POST' && ctx.rawQuery === '' && bucketOnly(ctx, deps.domain) !== undefined,
-    handle: (ctx) => handlePostObject(ctx, deps).catch((error: unknown) => sendError(ctx, error, deps.logger)),
-  };
-}
-
-function bucketOnly(ctx: RequestContext, domain: string | undefined): Address | undefined {
-  try {
-    const address = resolveAddress(ctx.header('host'), ctx.wirePath, domain);
-    return address.bucket !== undefined && address.key === undefined ? address : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function handlePostObject(ctx: RequestContext, deps: PostObjectDeps): Promise<void> {
-  ctx.operation = 'PostObject';
-  const address = bucketOnly(ctx, deps.domain);
-  const bucket = address?.bucket ?? '';
-  ctx.bucket = bucket;
-  if (deps.cors) await addCorsHeaders(ctx, deps.cors);
-  const contentType = ctx.header('content-type') ?? '';
-  if (!/^multipart\/form-data\s*(;|$)/i.test(contentType)) throw new S3Error('RequestIsNotMultiPartContent');
-
-  // Before any of the body: the form's length bounds the file's.
-  await deps.space?.admit(ctx, 'PutObject');
-  // The policy and signature are in the body itself, so the body is wanted whatever it says.
-  if (ctx.header('expect')?.toLowerCase() === '100-continue') ctx.res.writeContinue();
-  const form = await readPostForm(ctx.req, contentType);
+export async function postObject(ctx: RequestContext, verified: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const { form, bucket, key, keyTemplate, policy } = submittedForm(ctx);
   const { fields, file } = form;
-  const keyTemplate = fields.get('key');
-  if (keyTemplate === undefined) throw missingField('key');
-  if (file === undefined) throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' });
-  const key = keyTemplate.replaceAll('${filename}', file.filename);
-  if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key', ArgumentValue: '' });
-  ctx.key = key;
-
-  const verified = await authenticatePost(ctx, fields, deps.auth);
   let range = { min: 0, max: MAX_OBJECT_SIZE };
-  const policyText = fields.get('policy');
-  if (policyText !== undefined && verified.version !== 0) {
-    const policy = parsePostPolicy(policyText);
-    checkExpiration(policy, deps.auth.now());
+  if (policy !== undefined && verified.version !== 0) {
     const allowed = checkConditions(policy, { fields, bucket, key, keyTemplate });
     checkCoverage(policy, fields);
     range = { min: allowed.min, max: Math.min(allowed.max, MAX_OBJECT_SIZE) };
@@ -100,12 +45,11 @@ async function handlePostObject(ctx: RequestContext, deps: PostObjectDeps): Prom
   const acl = fields.get('acl');
   if (acl !== undefined && !isOwnerOnlyAcl(acl)) throw new S3Error('AccessControlListNotSupported');
   refuseUnsupportedWriteOptions((name) => fields.get(name));
-  await deps.authorizer.check(ctx, verified, 's3:PutObject', objectArn(bucket, key), bucket);
 
   const etag = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range);
   // Let the rest of the body (the closing boundary) arrive so the connection can be reused.
   await form.done.catch(() => undefined);
-  answerUpload(ctx, fields, { bucket, key, etag, virtualHosted: address?.style === 'virtual-hosted' });
+  answerUpload(ctx, fields, { bucket, key, etag, virtualHosted: ctx.virtualHosted });
 }
 
 function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadataInput {
