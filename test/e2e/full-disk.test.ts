@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import {
   GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client, type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { freeBytes } from '../../src/server/disk-space.js';
+import { parseS3Error } from '../helpers/e2e-http.js';
 import { s3Client } from '../helpers/clients.js';
 import { snapshotDisk } from '../helpers/e2e-disk.js';
 import { link } from '../helpers/links.js';
@@ -39,6 +41,26 @@ async function readsBack(client: S3Client, acknowledged: ReadonlyMap<string, str
     const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     assert.equal(md5(await got.Body!.transformToByteArray()), digest, `${key} reads back intact`);
   }
+}
+
+/** A browser-style form upload announcing `length` bytes with Expect: 100-continue: what the server answers, and whether it asked for the body. */
+function formUpload(server: TestServer, length: number): Promise<{ status: number; code: string | undefined; continued: boolean }> {
+  const { hostname, port } = new URL(server.endpoint);
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = request({
+      host: hostname, port, method: 'POST', path: `/${BUCKET}`,
+      headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(length), expect: '100-continue' },
+    });
+    req.once('continue', () => (continued = true));
+    req.once('response', (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, code: parseS3Error(body).code, continued }));
+    });
+    req.once('error', reject);
+    req.flushHeaders();
+  });
 }
 
 function linkLog(server: TestServer): Promise<Array<{ method: string; key: string | null; status: number }>> {
@@ -90,6 +112,7 @@ test('on a full 64 MiB tmpfs: 507 before anything is stored, deletes always work
     const before = snapshotDisk(dataDir);
     await expect507(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'too-much', Body: randomBytes(4 * MiB) })), 'PutObject');
     await expect507(client.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'pending-multipart', UploadId: upload.UploadId, PartNumber: 2, Body: randomBytes(6 * MiB) })), 'UploadPart');
+    assert.deepEqual(await formUpload(server, 4 * MiB), { status: 507, code: 'InsufficientStorage', continued: false }, 'POST upload, refused before its form is read');
     assert.deepEqual(snapshotDisk(dataDir), before, 'no row, blob or temp file from the refused writes');
     assert.deepEqual(readdirSync(join(dataDir, 'tmp')), []);
 
