@@ -10,6 +10,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { presignUrl } from '../../src/index.js'; // in your app: from 'latchkey'
 
 const endpoint = process.env['LATCHKEY_ENDPOINT'] ?? 'http://127.0.0.1:9000';
@@ -58,4 +59,8 @@ const server = createServer((req, res) => {
   res.writeHead(404).end();
 });
 
-server.listen(Number(process.env['PORT'] ?? 8080), '127.0.0.1', () => console.log('app on http://127.0.0.1:8080'));
+server.listen(Number(process.env['PORT'] ?? 8080), '127.0.0.1', () => {
+  // PORT=0 picks a free port: say which one it is.
+  const { port } = server.address() as AddressInfo;
+  console.log(`app on http://127.0.0.1:${port}`);
+});

@@ -94,6 +94,7 @@ function sendJson(ctx: RequestContext, status: number, body: unknown): void {
 }
 
 function sendJsonError(ctx: RequestContext, error: unknown, logger: Logger): void {
+  ctx.failure = error;
   if (ctx.res.headersSent) {
     ctx.res.destroy();
     return;

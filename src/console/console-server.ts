@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
+import { answerPlainHttp, type TlsPair } from '../server/tls.js';
+import { EarlyListener } from '../server/early-listener.js';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
 import { clientAddress, TrustedProxies } from '../server/client-address.js';
 import type { Logger } from '../server/logger.js';
-import { EarlyListener } from '../server/early-listener.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { LinkStore } from '../storage/link-store.js';
 import { consoleAssets } from './assets.js';
@@ -32,14 +35,18 @@ export interface ConsoleDeps {
   /** Revocation and the audit log of link use (src/links/); absent on a server without them. */
   readonly links?: { readonly store: LinkStore; flushAudit(): Promise<void> };
   readonly now?: () => number;
-  /** The port, bound already (consoleHttpServer) so that a taken one is found before the data dir is opened. */
-  readonly listener?: EarlyListener;
+  /** Serve HTTPS with this certificate (the S3 port's). */
+  readonly tls?: TlsPair;
   /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
   readonly trustedProxies?: TrustedProxies;
+  /** The port, bound already (consoleHttpServer) so that a taken one is found before the data dir is opened. */
+  readonly listener?: EarlyListener;
 }
 
 export interface RunningConsole {
   readonly endpoint: string;
+  /** The listener, when it serves HTTPS (for certificate rotation). */
+  readonly tlsServer: TlsServer | undefined;
   close(): Promise<void>;
 }
 
@@ -51,9 +58,12 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-/** The console's HTTP server, not yet listening. */
-export function consoleHttpServer(): Server {
-  const server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 });
+/** The console's HTTP(S) server, not yet listening. */
+export function consoleHttpServer(tls: TlsPair | undefined): Server {
+  const options = { maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 };
+  const tlsServer = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }) : undefined;
+  if (tlsServer) answerPlainHttp(tlsServer);
+  const server: Server = tlsServer ?? createServer(options);
   server.setTimeout(120_000, (socket) => socket.destroy());
   return server;
 }
@@ -70,8 +80,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const target: S3Target = { endpoint: deps.s3Endpoint, region: deps.region, ...(deps.keyCache ? { keyCache: deps.keyCache } : {}) };
   const context: RouteContext = { deps, sessions, failures, assets, issuer, log, target, now };
 
-  const listener = deps.listener ?? (await EarlyListener.bind(consoleHttpServer(), deps.host, deps.port, 'console'));
+  const listener = deps.listener ?? (await EarlyListener.bind(consoleHttpServer(deps.tls), deps.host, deps.port, 'console'));
   const server = listener.server;
+  const tlsServer = deps.tls ? (server as unknown as TlsServer) : undefined;
   listener.serve((req: IncomingMessage, res: ServerResponse) => {
     route(req, res, context).catch((error: unknown) => {
       if (error instanceof ConsoleError) {
@@ -86,6 +97,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   }, { handlesExpect: false });
   return {
     endpoint: listener.endpoint(),
+    tlsServer,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

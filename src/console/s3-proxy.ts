@@ -1,4 +1,5 @@
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { signRequest } from '../sigv4/sign.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
@@ -71,10 +72,10 @@ export function proxyToS3(
   }
   const method = (req.method ?? 'GET').toUpperCase();
   const headers = signedHeaders(target, credentials, { method, path: s3Path, query, headers: forwarded });
-  const upstreamUrl = new URL(target.endpoint);
   return new Promise<void>((resolve) => {
-    const upstream = request(
-      { host: upstreamUrl.hostname, port: upstreamUrl.port, method, path: `${s3Path}${query === '' ? '' : `?${query}`}`, headers },
+    const upstream = requestS3(
+      target,
+      { method, path: `${s3Path}${query === '' ? '' : `?${query}`}`, headers },
       (answer) => {
         const out: Record<string, string | string[]> = {};
         for (const [name, value] of Object.entries(answer.headers)) {
@@ -113,9 +114,25 @@ export function proxyToS3(
 /** One signed call from the console server itself (e.g. "may this user read the object they want to share?"). */
 export async function s3Call(target: S3Target, credentials: Credentials, call: SignedS3Request): Promise<{ status: number; headers: Headers; body: string }> {
   const headers = signedHeaders(target, credentials, call);
-  delete headers['host'];
-  const answer = await fetch(`${target.endpoint}${call.path}${call.query === '' ? '' : `?${call.query}`}`, { method: call.method, headers });
-  return { status: answer.status, headers: answer.headers, body: call.method === 'HEAD' ? '' : await answer.text() };
+  const answer = await new Promise<IncomingMessage>((resolve, reject) => {
+    requestS3(target, { method: call.method, path: `${call.path}${call.query === '' ? '' : `?${call.query}`}`, headers }, resolve).once('error', reject).end();
+  });
+  const chunks: Buffer[] = [];
+  for await (const chunk of answer) chunks.push(chunk as Buffer);
+  const answerHeaders = new Headers();
+  for (const [name, value] of Object.entries(answer.headers)) if (typeof value === 'string') answerHeaders.set(name, value);
+  return { status: answer.statusCode ?? 502, headers: answerHeaders, body: chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8') };
+}
+
+/**
+ * A request to the server's own S3 listener over loopback. Over HTTPS the
+ * certificate is not checked: it names the public host, not 127.0.0.1, and
+ * nothing else can answer on the port this process listens on.
+ */
+function requestS3(target: S3Target, options: RequestOptions, onAnswer: (answer: IncomingMessage) => void): ClientRequest {
+  const url = new URL(target.endpoint);
+  const base = { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, ...options };
+  return url.protocol === 'https:' ? httpsRequest({ ...base, rejectUnauthorized: false }, onAnswer) : httpRequest(base, onAnswer);
 }
 
 function isObjectPath(path: string): boolean {

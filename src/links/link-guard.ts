@@ -24,6 +24,13 @@ export interface LinkGuardDeps {
   readonly open: Set<ServerResponse>;
 }
 
+/** The messages of link refusals (AccessDenied), which metrics tell apart. */
+export const LINK_REFUSED = {
+  revoked: 'Link revoked',
+  sourceIp: 'Link not valid from this address',
+  useLimit: 'Link use limit reached',
+} as const;
+
 const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
 const MAX_USER_AGENT = 512;
 
@@ -95,16 +102,16 @@ export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: L
   const revoked = await deps.store.revokedBy({
     link: link.id, accessKeyId: link.accessKeyId, bucket: ctx.bucket, signedAt: signingTimeBound(link), now: new Date(deps.now()),
   });
-  if (revoked !== null) throw new S3Error('AccessDenied', 'Link revoked');
+  if (revoked !== null) throw new S3Error('AccessDenied', LINK_REFUSED.revoked);
   if (controls.sourceIp !== undefined) {
     const client = parseIp(ip);
-    if (client === undefined || !cidrContains(controls.sourceIp.block, client)) throw new S3Error('AccessDenied', 'Link not valid from this address');
+    if (client === undefined || !cidrContains(controls.sourceIp.block, client)) throw new S3Error('AccessDenied', LINK_REFUSED.sourceIp);
   }
   const maxUses = controls.maxUses;
   if (maxUses === undefined) return NO_CONTROLS;
   return {
     async reserveUse() {
-      if (!(await deps.store.reserveUse(link.id, maxUses, new Date(link.expiresAt)))) throw new S3Error('AccessDenied', 'Link use limit reached');
+      if (!(await deps.store.reserveUse(link.id, maxUses, new Date(link.expiresAt)))) throw new S3Error('AccessDenied', LINK_REFUSED.useLimit);
       reserved = true;
       // The client left while the reservation was being made: nothing will be served.
       if (closed && !counts()) await deps.store.refundUse(link.id);

@@ -60,6 +60,8 @@ export class RequestContext {
   /** Who signed; undefined for anonymous requests. */
   principal: Principal | undefined;
   bytesOut = 0;
+  /** What the request failed with, once its error was rendered (for metrics). */
+  failure: unknown = undefined;
   /** Body bytes received, as read (an upload's size for the link audit). */
   bytesIn = 0;
   /** The bucket was named by the Host (virtual-hosted style), not the path. */

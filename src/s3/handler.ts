@@ -44,6 +44,8 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly bodyGuard?: SlowBodyGuard;
   /** --min-free: refuses writes (507) that would eat into the reserve, before their body is read. */
   readonly space?: FreeSpaceGate;
+  /** Told of each request once it is over (src/server/metrics.ts). */
+  readonly metrics?: { observe(ctx: RequestContext): void };
   /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
   readonly trustedProxies?: TrustedProxies;
 }
@@ -59,7 +61,10 @@ export function createS3Handler<D extends OperationDeps>(deps: HandlerDeps<D>): 
     const ctx = new RequestContext(req, res, deps.trustedProxies);
     res.setHeader('x-amz-request-id', ctx.id);
     res.setHeader('server', 'Latchkey');
-    res.once('close', () => logRequest(deps.logger, ctx));
+    res.once('close', () => {
+      logRequest(deps.logger, ctx);
+      deps.metrics?.observe(ctx);
+    });
     deps.bodyGuard?.watch(ctx);
     const extension = deps.extensions?.find((e) => e.matches(ctx));
     (extension ? extension.handle(ctx) : handle(ctx, deps)).catch((error: unknown) => sendError(ctx, error, deps.logger));
@@ -114,6 +119,7 @@ async function hideMissingKey(ctx: RequestContext, verified: VerifiedAuth, deps:
 
 export function sendError(ctx: RequestContext, error: unknown, logger: Logger): void {
   const { res, req } = ctx;
+  ctx.failure = error;
   if (res.headersSent) {
     // Mid-body failure (often the client leaving): the status is gone, so the only honest signal is a cut connection.
     res.destroy();

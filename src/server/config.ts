@@ -28,6 +28,10 @@ export interface ServerConfig {
   readonly bodyTimeoutMs: number;
   /** Writes that would leave less free space than this on the data dir's filesystem are refused with 507 (--min-free, default 1 GiB). */
   readonly minFreeBytes: number;
+  /** Where Prometheus scrapes GET /metrics (--metrics-address); no metrics listener when undefined. */
+  readonly metrics?: { readonly host: string; readonly port: number; readonly token?: string };
+  /** --tls-cert/--tls-key: the S3 port and the console serve HTTPS (re-read on SIGHUP). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** --trusted-proxy: peers whose X-Forwarded-For names the client; none by default. */
   readonly trustedProxies?: TrustedProxies;
 }
@@ -36,26 +40,32 @@ export class ConfigError extends Error {}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Every flag of `latchkey server` (its --help, src/cli/server-help.ts, documents each one). */
+export const SERVER_OPTIONS = {
+  address: { type: 'string' },
+  data: { type: 'string' },
+  region: { type: 'string' },
+  domain: { type: 'string' },
+  'public-url': { type: 'string' },
+  'master-key-file': { type: 'string' },
+  'multipart-expiry': { type: 'string' },
+  'audit-retention': { type: 'string' },
+  'console-address': { type: 'string' },
+  'no-console': { type: 'boolean' },
+  sigv2: { type: 'string' },
+  'metrics-address': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'trusted-proxy': { type: 'string' },
+  'min-free': { type: 'string' },
+  'body-timeout': { type: 'string' },
+} as const;
+
 /** Flags win over LATCHKEY_* environment variables, which win over defaults. */
 export function loadServerConfig(args: readonly string[], env: Env): ServerConfig {
   const { values } = parseArgs({
     args: [...args],
-    options: {
-      address: { type: 'string' },
-      data: { type: 'string' },
-      region: { type: 'string' },
-      domain: { type: 'string' },
-      'public-url': { type: 'string' },
-      'master-key-file': { type: 'string' },
-      'multipart-expiry': { type: 'string' },
-      'audit-retention': { type: 'string' },
-      'console-address': { type: 'string' },
-      'no-console': { type: 'boolean' },
-      sigv2: { type: 'string' },
-      'body-timeout': { type: 'string' },
-      'min-free': { type: 'string' },
-      'trusted-proxy': { type: 'string' },
-    },
+    options: SERVER_OPTIONS,
     strict: true,
     allowPositionals: false,
   });
@@ -75,6 +85,13 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
   if ((rootAccessKey === undefined) !== (rootSecretKey === undefined)) {
     throw new ConfigError('set both LATCHKEY_ROOT_ACCESS_KEY and LATCHKEY_ROOT_SECRET_KEY, or neither');
   }
+  const metricsText = values['metrics-address'] ?? env['LATCHKEY_METRICS_ADDRESS'];
+  const metricsToken = env['LATCHKEY_METRICS_TOKEN'] || undefined;
+  if (metricsToken !== undefined && metricsText === undefined) throw new ConfigError('LATCHKEY_METRICS_TOKEN is set but no --metrics-address (LATCHKEY_METRICS_ADDRESS)');
+  const tlsCert = values['tls-cert'] ?? env['LATCHKEY_TLS_CERT'];
+  const tlsKey = values['tls-key'] ?? env['LATCHKEY_TLS_KEY'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('set both --tls-cert and --tls-key (LATCHKEY_TLS_CERT, LATCHKEY_TLS_KEY), or neither');
+  if (publicUrl?.startsWith('http://') && tlsCert !== undefined) throw new ConfigError(`--public-url ${publicUrl} is http:// but the server serves HTTPS (--tls-cert)`);
   return {
     host,
     port,
@@ -91,6 +108,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     sigv2: parseSwitch('--sigv2', values.sigv2 ?? env['LATCHKEY_SIGV2'] ?? 'on'),
     bodyTimeoutMs: parseDuration('--body-timeout', values['body-timeout'] ?? env['LATCHKEY_BODY_TIMEOUT'] ?? '60s'),
     minFreeBytes: parseSize('--min-free', values['min-free'] ?? env['LATCHKEY_MIN_FREE'] ?? '1GiB'),
+    ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } } : {}),
+    ...(metricsText ? { metrics: { ...parseAddress(metricsText, '--metrics-address'), ...(metricsToken ? { token: metricsToken } : {}) } } : {}),
     ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 
 export class PortInUseError extends Error {
   constructor(what: string, host: string, port: number) {
@@ -42,11 +43,11 @@ export class EarlyListener {
     return listener;
   }
 
-  /** http://host:port as bound (the real port when 0 was asked for). */
+  /** http(s)://host:port as bound (the real port when 0 was asked for). */
   endpoint(): string {
     const address = this.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
+    return `${this.server instanceof TlsServer ? 'https' : 'http'}://${host}:${address.port}`;
   }
 
   /**

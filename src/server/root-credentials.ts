@@ -8,13 +8,13 @@ export interface RootCredentials extends Credentials {
   readonly generated: boolean;
 }
 
-const FILE = 'root-credentials.json';
+export const ROOT_CREDENTIALS_FILE = 'root-credentials.json';
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** From the environment, else from the data dir, else generated once and kept with mode 0600. */
 export async function loadRootCredentials(dataDir: string, fromEnv?: Credentials): Promise<RootCredentials> {
   if (fromEnv) return { accessKeyId: fromEnv.accessKeyId, secretAccessKey: fromEnv.secretAccessKey, generated: false };
-  const path = join(dataDir, FILE);
+  const path = join(dataDir, ROOT_CREDENTIALS_FILE);
   try {
     const stored = JSON.parse(await readFile(path, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
     return { accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey, generated: false };

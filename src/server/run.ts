@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
@@ -22,7 +24,11 @@ import { peekSetting } from '../storage/sqlite-metadata-store.js';
 import { METADATA_FILE, Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { loadRootCredentials } from './root-credentials.js';
+import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
+import { healthApi } from './health.js';
+import { ServerMetrics, startMetricsServer, type MetricsEndpoint } from './metrics.js';
+import { SqliteObjectCounter } from './storage-stats.js';
+import { answerPlainHttp, loadTlsPair, reloadOnSighup, type TlsPair } from './tls.js';
 import { consoleHttpServer, startConsole, type RunningConsole } from '../console/console-server.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { EarlyListener } from './early-listener.js';
@@ -40,25 +46,31 @@ export interface RunningServer {
 const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_TIMEOUT_MS = 10_000;
 const HOUSEKEEPING_MS = 5_000;
+/** Free space and the object count (a scan of an index) are refreshed this often, not per scrape. */
+const STORAGE_STATS_MS = 15_000;
+/** Readiness reads this bucket name, which no bucket can have (too short): a real query that finds nothing. */
+const HEALTH_PROBE_BUCKET = '-';
 /** Expired multipart uploads are looked for this often: a quarter of the expiry, within these bounds. */
 const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 
 /**
- * Start-up order: the ports first, then the data dir's lock, and only then
- * anything in the dir, so a server that cannot listen or finds the dir in
- * use leaves it exactly as it was (see data-dir-lock.ts).
+ * Start-up order: the certificate, the ports, then the data dir's lock, and
+ * only then anything in the dir, so a server that cannot serve, cannot listen
+ * or finds the dir in use leaves it exactly as it was (see data-dir-lock.ts).
  */
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  // Before anything opens: a certificate that cannot serve is a configuration error.
+  const tlsPair = config.tls ? await loadTlsPair(config.tls) : undefined;
   const undo: (() => unknown)[] = [];
   try {
-    const s3 = await EarlyListener.bind(s3HttpServer(), config.host, config.port, 'S3');
+    const s3 = await EarlyListener.bind(s3HttpServer(tlsPair), config.host, config.port, 'S3');
     undo.push(() => s3.abandon());
-    const consoleListener = config.console ? await EarlyListener.bind(consoleHttpServer(), config.console.host, config.console.port, 'console') : undefined;
+    const consoleListener = config.console ? await EarlyListener.bind(consoleHttpServer(tlsPair), config.console.host, config.console.port, 'console') : undefined;
     if (consoleListener) undo.push(() => consoleListener.abandon());
     const lock = lockDataDir(config.dataDir);
     undo.push(() => lock.release());
-    const running = await serveDataDir(config, logger, s3, consoleListener, undo);
+    const running = await serveDataDir(config, logger, tlsPair, s3, consoleListener, undo);
     return { ...running, close: () => running.close().finally(() => lock.release()) };
   } catch (error) {
     for (const step of undo.reverse()) await step();
@@ -66,8 +78,11 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   }
 }
 
-function s3HttpServer(): Server {
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 });
+function s3HttpServer(tlsPair: TlsPair | undefined): Server {
+  const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
+  const tlsServer = tlsPair ? createHttpsServer({ ...serverOptions, cert: tlsPair.cert, key: tlsPair.key }) : undefined;
+  if (tlsServer) answerPlainHttp(tlsServer);
+  const server: Server = tlsServer ?? createServer(serverOptions);
   // A client that stops sending or reading for this long is cut off, without holding up anyone else.
   server.setTimeout(120_000, (socket: Socket) => socket.destroy());
   return server;
@@ -76,6 +91,7 @@ function s3HttpServer(): Server {
 async function serveDataDir(
   config: ServerConfig,
   logger: Logger,
+  tlsPair: TlsPair | undefined,
   s3: EarlyListener,
   consoleListener: EarlyListener | undefined,
   undo: (() => unknown)[],
@@ -112,8 +128,17 @@ async function serveDataDir(
     region: config.region,
     domain: config.domain,
   });
+  const metrics = config.metrics ? new ServerMetrics() : undefined;
   const space = new FreeSpaceGate(config.minFreeBytes, () => freeBytes(config.dataDir));
-  const extensions: Extension[] = [adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities })];
+  const extensions: Extension[] = [
+    healthApi({
+      probeMetadata: () => storage.metadata.getBucket(HEALTH_PROBE_BUCKET),
+      dataDir: config.dataDir,
+      minFreeBytes: config.minFreeBytes,
+      freeBytes,
+    }),
+    adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities }),
+  ];
   const handler = createS3Handler({
     auth,
     domain: config.domain,
@@ -125,10 +150,12 @@ async function serveDataDir(
     links,
     bodyGuard: new SlowBodyGuard(config.bodyTimeoutMs, logger),
     space,
+    ...(metrics ? { metrics } : {}),
     ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
   });
 
   const server = s3.server;
+  const tlsServer = tlsPair ? (server as unknown as TlsServer) : undefined;
   // Expect: 100-continue goes through the same handler: the body reader sends
   // "100 Continue" only after auth passed, so refused uploads never transfer.
   // Any other Expect is ignored, as S3 does (Node would answer 417 without a listener).
@@ -151,15 +178,39 @@ async function serveDataDir(
       logger,
       keyCache: auth.keyCache,
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
+      ...(tlsPair ? { tls: tlsPair } : {}),
       ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
     });
     logger.info('console', { console: consoleServer.endpoint });
   }
+  const stopReloading = config.tls && tlsServer
+    ? reloadOnSighup(config.tls, [tlsServer, consoleServer?.tlsServer].filter((s): s is TlsServer => s !== undefined), logger)
+    : undefined;
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  let storageStats: NodeJS.Timeout | undefined;
+  let objectCounter: SqliteObjectCounter | undefined;
+  if (metrics && config.metrics) {
+    metricsEndpoint = await startMetricsServer({ ...config.metrics, token: config.metrics.token, metrics, logger });
+    logger.info('metrics', { metrics: metricsEndpoint.endpoint });
+    // Counted in the embedded SQLite database; TODO(merge): a PostgreSQL store (h13) needs its own count here.
+    const metadataFile = join(config.dataDir, METADATA_FILE);
+    objectCounter = existsSync(metadataFile) ? new SqliteObjectCounter(metadataFile) : undefined;
+    const counter = objectCounter;
+    const refresh = () => {
+      freeBytes(config.dataDir)
+        .then((free) => metrics.setStorage({ freeBytes: free, ...(counter ? { objects: counter.count() } : {}) }))
+        .catch((error: unknown) => logger.warn('storage metrics failed', { error: String(error) }));
+    };
+    refresh();
+    storageStats = setInterval(refresh, STORAGE_STATS_MS);
+    storageStats.unref();
+  }
+  const fromEnv = config.rootAccessKey !== undefined;
+  logger.info('root credentials', { accessKeyId: root.accessKeyId, file: fromEnv ? undefined : join(config.dataDir, ROOT_CREDENTIALS_FILE), from: fromEnv ? 'LATCHKEY_ROOT_ACCESS_KEY' : undefined });
   if (root.generated) {
     logger.info('root credentials generated (shown once; kept in the data dir with mode 0600)', { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
-    logger.info('try it', {
-      example: `AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY='${root.secretAccessKey}' aws --endpoint-url ${publicEndpoint} s3 mb s3://my-bucket`,
-    });
+    // The command is the message, so a terminal shows it bare, ready to paste.
+    logger.info(`try it: AWS_ACCESS_KEY_ID=${root.accessKeyId} AWS_SECRET_ACCESS_KEY='${root.secretAccessKey}' aws --endpoint-url ${publicEndpoint} s3 mb s3://my-bucket`);
   }
 
   const housekeeping = setInterval(() => {
@@ -184,7 +235,11 @@ async function serveDataDir(
     consoleEndpoint: consoleServer?.endpoint,
     server,
     async close() {
+      stopReloading?.();
       clearInterval(housekeeping);
+      clearInterval(storageStats);
+      await metricsEndpoint?.close();
+      objectCounter?.close();
       await consoleServer?.close();
       clearInterval(uploadSweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

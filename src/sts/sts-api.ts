@@ -124,6 +124,7 @@ function answerCallerIdentity(ctx: RequestContext, principal: Principal): void {
 }
 
 function sendStsError(ctx: RequestContext, error: unknown, logger: Logger): void {
+  ctx.failure = error;
   if (ctx.res.headersSent) {
     ctx.res.destroy();
     return;

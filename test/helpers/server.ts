@@ -28,6 +28,8 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Keep the data dir after stop (the caller removes it). */
   readonly keepData?: boolean;
+  /** Run the server as this user (and its group), e.g. to see what root's permissions would hide. */
+  readonly uid?: number;
 }
 
 /** Spawns the real server on 127.0.0.1 with an ephemeral port, as a user would run it. */
@@ -41,6 +43,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
   });
   const logs: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
@@ -50,7 +53,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       logs.push(line);
-      const m = /"endpoint":"(http:\/\/[^"]+)"/.exec(line);
+      const m = /"endpoint":"(https?:\/\/[^"]+)"/.exec(line);
       if (m && line.includes('"listening"')) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -113,8 +113,10 @@ describe('XML request bodies: references decoded as XML 1.0 says', () => {
   });
 
   it('property, through the JS SDK: its own ListObjectVersions and DeleteObjects empty the bucket', async () => {
+    // The SDK's XML reader turns an element of only white space into '' (so it would be on S3 too): such keys are for the raw test above.
+    const sdkKeysArb = keysArb.filter((keys) => keys.every((key) => !/^[ \t\r\n]*$/.test(key)));
     await fc.assert(
-      fc.asyncProperty(keysArb, async (keys) => {
+      fc.asyncProperty(sdkKeysArb, async (keys) => {
         const bucket = await newBucket();
         for (const key of keys) await sdk.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }));
         const listed = await sdk.send(new ListObjectVersionsCommand({ Bucket: bucket }));
