@@ -1,10 +1,21 @@
+import { apiJson } from './api.js';
 import { alertBox, announce, confirmDialog, field, h, replace } from './dom.js';
 import { formatTime } from './format.js';
-import type { Page } from './main.js';
+import type { HomePermissions, Page } from './main.js';
+import type { FolderPermissions } from './objects.js';
 import { createBucket, deleteBucket, listBuckets } from './s3.js';
 
-export async function renderBuckets(page: Page): Promise<void> {
+export async function renderBuckets(page: Page, can: HomePermissions): Promise<void> {
   const { main } = page;
+  // Someone who may not list every bucket may still hold rights in one: they open it by name.
+  const openName = h('input', { name: 'openBucket', required: true, spellcheck: 'false', autocapitalize: 'off' });
+  const open = h('form', { class: 'inline-form', 'aria-label': 'Open a bucket by name' },
+    field('Bucket name', openName, 'Open a bucket you have access to, even if you may not list all buckets.'),
+    h('button', { type: 'submit' }, 'Open bucket'));
+  open.addEventListener('submit', (event) => {
+    event.preventDefault();
+    page.go(`#/b/${encodeURIComponent(openName.value.trim())}/`);
+  });
   const problem = h('div', { class: 'problem' });
   const name = h('input', { name: 'bucket', required: true, minlength: 3, maxlength: 63, pattern: '[a-z0-9][a-z0-9.\\-]{1,61}[a-z0-9]', spellcheck: 'false', autocapitalize: 'off' });
   const create = h('form', { class: 'inline-form', 'aria-label': 'Create a bucket' },
@@ -16,12 +27,19 @@ export async function renderBuckets(page: Page): Promise<void> {
     tableBody);
 
   const refresh = async () => {
+    if (!can.listBuckets) {
+      replace(tableBody, h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'You may not list all buckets. Open one by name above.')));
+      return;
+    }
     const buckets = await listBuckets();
-    replace(tableBody, ...buckets.map((b) => h('tr', {},
+    const rights = await Promise.all(buckets.map((b) => apiJson<FolderPermissions>('GET', `/api/permissions?${new URLSearchParams({ bucket: b.name }).toString()}`)));
+    replace(tableBody, ...buckets.map((b, i) => h('tr', {},
       h('th', { scope: 'row' }, h('a', { href: `#/b/${encodeURIComponent(b.name)}/` }, b.name)),
       h('td', {}, formatTime(b.created)),
-      h('td', { class: 'row-actions' }, h('button', { type: 'button', class: 'danger small', 'aria-label': `Delete bucket ${b.name}`, onclick: () => void remove(b.name) }, 'Delete')))));
-    if (buckets.length === 0) replace(tableBody, h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No buckets yet: create one above.')));
+      h('td', { class: 'row-actions' }, rights[i]?.deleteBucket
+        ? h('button', { type: 'button', class: 'danger small', 'aria-label': `Delete bucket ${b.name}`, onclick: () => void remove(b.name) }, 'Delete')
+        : null))));
+    if (buckets.length === 0) replace(tableBody, h('tr', {}, h('td', { colspan: 3, class: 'muted' }, can.createBucket ? 'No buckets yet: create one above.' : 'No buckets yet.')));
   };
   const remove = async (bucket: string) => {
     replace(problem);
@@ -46,6 +64,6 @@ export async function renderBuckets(page: Page): Promise<void> {
       })
       .catch((error: unknown) => replace(problem, alertBox(error instanceof Error ? error.message : String(error))));
   });
-  replace(main, h('h1', {}, 'Buckets'), create, problem, h('div', { class: 'table-wrap' }, table));
+  replace(main, h('h1', {}, 'Buckets'), can.createBucket ? create : null, open, problem, h('div', { class: 'table-wrap' }, table));
   await refresh();
 }

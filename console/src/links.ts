@@ -1,5 +1,5 @@
 import { apiJson } from './api.js';
-import { alertBox, announce, h, replace } from './dom.js';
+import { alertBox, announce, confirmDialog, h, replace, type Child } from './dom.js';
 import { formatTime } from './format.js';
 import type { Page } from './main.js';
 
@@ -27,7 +27,7 @@ export async function renderLinks(page: Page): Promise<void> {
     const { links, revocation } = await apiJson<{ links: LinkView[]; revocation: boolean }>('GET', '/api/links');
     note.textContent = revocation ? '' : 'This server keeps no link audit log and cannot revoke links.';
     replace(tableBody, ...links.map((link) => h('tr', { 'data-link': link.id },
-      h('th', { scope: 'row' }, h('code', {}, `${link.bucket}/${link.key}`)),
+      h('th', { scope: 'row' }, h('code', { class: 'key-path' }, ...wrapAtSlashes(`${link.bucket}/${link.key}`))),
       h('td', {}, KIND_LABELS[link.kind], link.maxUses === 1 ? ' · one-time' : ''),
       page.session.kind === 'root' ? h('td', {}, link.issuer) : null,
       h('td', {}, formatTime(link.createdAt)),
@@ -43,6 +43,8 @@ export async function renderLinks(page: Page): Promise<void> {
   };
   const revoke = async (link: LinkView) => {
     replace(problem);
+    const what = `${KIND_LABELS[link.kind].toLowerCase()} link to ${link.bucket}/${link.key}`;
+    if (!(await confirmDialog('Revoke link', `Revoke this ${what}? Whoever holds it can no longer use it. This cannot be undone.`, 'Revoke link'))) return;
     try {
       await apiJson('POST', `/api/links/${encodeURIComponent(link.id)}/revoke`);
       announce(`Link to ${link.bucket}/${link.key} revoked`);
@@ -60,4 +62,9 @@ export async function renderLinks(page: Page): Promise<void> {
       tableBody)));
   const show = (error: unknown) => replace(problem, alertBox(error instanceof Error ? error.message : String(error)));
   await load();
+}
+
+/** A key with a line-break opportunity after each "/", so long keys wrap between folders rather than mid-name. */
+function wrapAtSlashes(path: string): Child[] {
+  return path.split('/').flatMap((part, i, all) => (i < all.length - 1 ? [`${part}/`, h('wbr')] : [part]));
 }

@@ -108,3 +108,23 @@ export async function headObject(bucket: string, key: string): Promise<Headers> 
 export async function deleteObject(bucket: string, key: string): Promise<void> {
   await s3('DELETE', objectPath(bucket, key), `delete ${bucket}/${key}`);
 }
+
+/** One DeleteObjects call for up to 1000 keys; answers the keys S3 could not delete, with why. */
+export async function deleteObjects(bucket: string, keys: readonly string[]): Promise<{ key: string; reason: string }[]> {
+  const body = `<Delete><Quiet>true</Quiet>${keys.map((key) => `<Object><Key>${escapeXmlText(key)}</Key></Object>`).join('')}</Delete>`;
+  // S3 requires a digest of a multi-delete's body; SHA-256 is the one WebCrypto has.
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)));
+  const checksum = btoa(String.fromCharCode(...digest));
+  const answer = await s3('POST', `${objectPath(bucket)}?delete`, `delete ${keys.length} objects from ${bucket}`, { body, headers: { 'content-type': 'application/xml', 'x-amz-checksum-sha256': checksum } });
+  const doc = xmlOf(await answer.text());
+  return [...doc.getElementsByTagName('Error')].map((e) => ({ key: childText(e, 'Key'), reason: `${childText(e, 'Message')} (${childText(e, 'Code')})` }));
+}
+
+/** A zero-byte object named "prefix/": how S3 consoles make an empty folder appear. */
+export async function createFolder(bucket: string, prefix: string): Promise<void> {
+  await s3('PUT', objectPath(bucket, prefix), `create the folder ${bucket}/${prefix}`, { headers: { 'content-type': 'application/x-directory' } });
+}
+
+export function escapeXmlText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

@@ -9,6 +9,8 @@ interface Issued {
   readonly expiresAt: string;
   readonly fields?: Record<string, string>;
   readonly headers?: Record<string, string>;
+  /** Upload links: the recipient's page, which is what to send to a person. */
+  readonly page?: string;
 }
 
 const PRESETS: readonly [string, number][] = [
@@ -46,14 +48,15 @@ function onIssue(form: HTMLFormElement, submit: HTMLButtonElement, output: HTMLE
 
 function linkResult(issued: Issued, extra?: HTMLElement | null): HTMLElement {
   const linkId = uid('link');
-  const input = h('input', { id: linkId, readonly: true, value: issued.url, class: 'link-output', spellcheck: 'false' });
+  const url = issued.page ?? issued.url;
+  const input = h('input', { id: linkId, readonly: true, value: url, class: 'link-output', spellcheck: 'false' });
   const copied = h('span', { class: 'copied', role: 'status' });
   const copy = h('button', {
     type: 'button',
     class: 'primary',
     onclick: () => {
       input.select();
-      navigator.clipboard.writeText(issued.url).then(
+      navigator.clipboard.writeText(url).then(
         () => (copied.textContent = 'Copied'),
         () => (copied.textContent = 'Press Ctrl+C to copy the selected link'),
       );
@@ -62,6 +65,7 @@ function linkResult(issued: Issued, extra?: HTMLElement | null): HTMLElement {
   const expires = new Date(issued.expiresAt);
   return h('div', { class: 'result' },
     h('label', { for: linkId }, 'Link'),
+    issued.page ? h('p', { class: 'hint' }, 'Send this link: it opens a page where the person picks a file and sees its progress. No account needed.') : null,
     h('div', { class: 'copy-row' }, input, copy, copied),
     h('p', { class: 'expiry' }, 'Expires ', h('time', { datetime: issued.expiresAt }, expires.toLocaleString()), ` (${issued.expiresAt})`),
     extra ?? null);
@@ -141,5 +145,5 @@ function usage(issued: Issued): HTMLElement {
   const command = issued.fields
     ? `curl ${Object.entries(issued.fields).map(([k, v]) => `-F ${quote(`${k}=${v}`)}`).join(' ')} -F file=@FILE ${quote(issued.url)}`
     : `curl -T FILE ${Object.entries(issued.headers ?? {}).map(([k, v]) => `-H ${quote(`${k}: ${v}`)}`).join(' ')} ${quote(issued.url)}`.replace(/ {2,}/g, ' ');
-  return h('details', {}, h('summary', {}, 'How to upload with it'), h('pre', {}, command));
+  return h('details', {}, h('summary', {}, 'Upload from a script instead'), h('pre', {}, command));
 }

@@ -1,5 +1,5 @@
 import { csrfHeaders } from './api.js';
-import { failureOf, objectPath, s3, xmlOf } from './s3.js';
+import { escapeXmlText, failureOf, objectPath, s3, xmlOf } from './s3.js';
 
 /** Files larger than this go up in parts, each its own request, so a large upload never rests on one connection. */
 export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
@@ -45,7 +45,7 @@ export async function uploadFile(bucket: string, key: string, file: File, onProg
       done += chunk.size;
       onProgress(done, file.size);
     }
-    const body = `<CompleteMultipartUpload>${etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+    const body = `<CompleteMultipartUpload>${etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXmlText(etag)}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
     const answer = await s3('POST', `${path}?${new URLSearchParams({ uploadId }).toString()}`, what, { body, headers: { 'content-type': 'application/xml' } });
     // S3 may answer 200 and still fail: the error is then in the body.
     const text = await answer.text();
@@ -54,8 +54,4 @@ export async function uploadFile(bucket: string, key: string, file: File, onProg
     await s3('DELETE', `${path}?${new URLSearchParams({ uploadId }).toString()}`, `abort ${what}`).catch(() => undefined);
     throw error;
   }
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

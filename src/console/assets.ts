@@ -37,6 +37,7 @@ export function consoleAssets(root = projectRoot()): ConsoleAssets {
     async read(path) {
       let file: string | undefined;
       if (path === '/' || path === '/index.html') file = join(pages, built ? 'index.html' : 'not-built.html');
+      else if (path === '/upload.html') file = join(pages, built ? 'upload.html' : 'not-built.html');
       else if (/^\/[a-z-]+\.css$/.test(path)) file = join(pages, path);
       else if (/^\/js\/[a-z0-9-]+\.js$/.test(path)) file = join(scripts, path.slice(4));
       else if (path === '/favicon.svg') file = join(pages, 'favicon.svg');

@@ -9,10 +9,13 @@ import { clientAddress, TrustedProxies } from '../server/client-address.js';
 import type { Logger } from '../server/logger.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { LinkStore } from '../storage/link-store.js';
+import { Authorizer } from '../s3/authorize.js';
 import { consoleAssets } from './assets.js';
-import { ConsoleError, parseCookies, readJson, sameOrigin, sendConsoleError, sendJson } from './http.js';
+import { ConsoleError, parseCookies, readJson, sameOrigin, sendConsoleError, sendJson, stringField } from './http.js';
+import { presignUrl } from '../presign/url.js';
 import { LinkIssuer, MAX_CONSOLE_LINK_SECONDS } from './link-issuer.js';
 import { LinkLog } from './link-log.js';
+import { ConsolePermissions } from './permissions.js';
 import { handleLinks } from './links-api.js';
 import { FailedSignIns } from './rate-limit.js';
 import { proxyToS3, s3Call, type S3Target } from './s3-proxy.js';
@@ -50,13 +53,20 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+/** Previews load from short-lived links on the public S3 endpoint: images, media and PDFs (in a frame) may come from there, nothing else. */
+function pageHeaders(publicEndpoint: string): Record<string, string> {
+  const s3 = new URL(publicEndpoint).origin;
+  return {
+    'content-security-policy':
+      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: ${s3}; media-src ${s3}; frame-src ${s3}; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+}
+
+/** How long a preview link works: long enough to watch a clip, short enough to be worthless if it leaks. */
+const PREVIEW_SECONDS = 300;
 
 /** The console's HTTP(S) server, not yet listening. */
 export function consoleHttpServer(tls: TlsPair | undefined): Server {
@@ -78,7 +88,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const log = new LinkLog(join(deps.dataDir, 'console', 'links.jsonl'));
   const issuer = new LinkIssuer({ identities: deps.identities, rootAccessKeyId: deps.rootAccessKeyId, publicEndpoint: deps.publicEndpoint, region: deps.region, log, now });
   const target: S3Target = { endpoint: deps.s3Endpoint, region: deps.region, ...(deps.keyCache ? { keyCache: deps.keyCache } : {}) };
-  const context: RouteContext = { deps, sessions, failures, assets, issuer, log, target, now };
+  const permissions = new ConsolePermissions(new Authorizer(deps.identities.store, now));
+  const context: RouteContext = { deps, sessions, failures, assets, issuer, log, target, permissions, now };
 
   const listener = deps.listener ?? (await EarlyListener.bind(consoleHttpServer(deps.tls), deps.host, deps.port, 'console'));
   const server = listener.server;
@@ -115,6 +126,7 @@ export interface RouteContext {
   readonly issuer: LinkIssuer;
   readonly log: LinkLog;
   readonly target: S3Target;
+  readonly permissions: ConsolePermissions;
   readonly now: () => number;
 }
 
@@ -139,16 +151,16 @@ async function route(req: IncomingMessage, res: ServerResponse, c: RouteContext)
       const clientIp = clientAddress(req, c.deps.trustedProxies ?? TrustedProxies.NONE);
       return proxyToS3(c.target, session.credentials, req, res, { path: path.slice(3) || '/', query, clientIp });
     }
-    return api(req, res, c, session, method, path);
+    return api(req, res, c, session, method, path, query);
   }
   if (method !== 'GET' && method !== 'HEAD') throw new ConsoleError(405, 'MethodNotAllowed', `${method} is not allowed here.`);
   const asset = await c.assets.read(path);
   if (asset === undefined) throw new ConsoleError(404, 'NotFound', `Nothing at ${path}.`);
-  res.writeHead(200, { 'content-type': asset.type, 'content-length': String(asset.body.length), 'cache-control': 'no-cache', ...PAGE_HEADERS });
+  res.writeHead(200, { 'content-type': asset.type, 'content-length': String(asset.body.length), 'cache-control': 'no-cache', ...pageHeaders(c.deps.publicEndpoint) });
   res.end(method === 'HEAD' ? undefined : asset.body);
 }
 
-async function api(req: IncomingMessage, res: ServerResponse, c: RouteContext, session: ConsoleSession, method: string, path: string): Promise<void> {
+async function api(req: IncomingMessage, res: ServerResponse, c: RouteContext, session: ConsoleSession, method: string, path: string, query: string): Promise<void> {
   if (path === '/api/session' && method === 'GET') {
     return sendJson(res, 200, {
       user: session.principal.name,
@@ -170,7 +182,26 @@ async function api(req: IncomingMessage, res: ServerResponse, c: RouteContext, s
     return sendJson(res, 201, await c.issuer.share(session, request));
   }
   if (path === '/api/upload-links' && method === 'POST') {
-    return sendJson(res, 201, await c.issuer.uploadLink(session, readUploadLinkRequest(await readJson(req))));
+    const request = readUploadLinkRequest(await readJson(req));
+    if (!(await c.permissions.mayUpload(session, request.bucket, request.key, request.prefix))) {
+      const target = `${request.bucket}/${request.key}${request.prefix ? '…' : ''}`;
+      throw new ConsoleError(403, 'AccessDenied', `You cannot create an upload link to ${target}: you are not allowed to upload there, and a link can do no more than the person who signs it.`);
+    }
+    return sendJson(res, 201, await c.issuer.uploadLink(session, request));
+  }
+  if (path === '/api/preview' && method === 'POST') {
+    // Signed with the session's temporary credentials: it dies with the session, and is no share (not in the Links log).
+    const body = await readJson(req);
+    const signed = presignUrl({
+      endpoint: c.deps.publicEndpoint, bucket: stringField(body, 'bucket') ?? '', key: stringField(body, 'key') ?? '', expiresIn: PREVIEW_SECONDS,
+      credentials: session.credentials, region: c.deps.region, now: c.now(), responseContentDisposition: 'inline',
+    });
+    return sendJson(res, 200, { url: signed.url, expiresAt: signed.expiresAt.toISOString() });
+  }
+  if (path === '/api/permissions' && method === 'GET') {
+    const params = new URLSearchParams(query);
+    const bucket = params.get('bucket');
+    return sendJson(res, 200, bucket ? await c.permissions.folder(session, bucket, params.get('prefix') ?? '') : await c.permissions.home(session));
   }
   if (path === '/api/links' || path.startsWith('/api/links/')) return handleLinks(req, res, c, session, method, path);
   throw new ConsoleError(404, 'NotFound', `No console API at ${method} ${path}.`);

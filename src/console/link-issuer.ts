@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { linkId } from '../links/link-identity.js';
 import type { Identities } from '../identity/identities.js';
 import { presignPost } from '../presign/post.js';
+import { uploadPageUrl } from '../presign/upload-page.js';
 import { presignUrl, PresignInputError } from '../presign/url.js';
 import type { Credentials } from '../sigv4/types.js';
 import { ConsoleError } from './http.js';
@@ -47,6 +48,8 @@ export interface IssuedAnswer {
   readonly fields?: Readonly<Record<string, string>>;
   /** PUT links: headers the uploader must send exactly. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Upload links: the recipient's page on the public endpoint, the signed form in its fragment. */
+  readonly page?: string;
 }
 
 /**
@@ -96,7 +99,7 @@ export class LinkIssuer {
         credentials, region: this.deps.region, now: this.deps.now(), ...(request.contentType ? { contentType: request.contentType } : {}),
       });
       const link = await this.record(session, credentials, signed.url, signed.expiresAt, { ...common, ...extras });
-      return { id: link.id, url: signed.url, expiresAt: link.expiresAt, headers: signed.headers };
+      return { id: link.id, url: signed.url, expiresAt: link.expiresAt, headers: signed.headers, page: uploadPageUrl(this.deps.publicEndpoint, { put: signed.url, headers: signed.headers }) };
     }
     let post;
     try {
@@ -111,7 +114,7 @@ export class LinkIssuer {
       throw error;
     }
     const link = await this.record(session, credentials, undefined, post.expiresAt, { ...common, ...extras }, post.fields['x-amz-signature']);
-    return { id: link.id, url: post.url, expiresAt: link.expiresAt, fields: post.fields };
+    return { id: link.id, url: post.url, expiresAt: link.expiresAt, fields: post.fields, page: uploadPageUrl(this.deps.publicEndpoint, { post: post.url, fields: post.fields }) };
   }
 
   /**

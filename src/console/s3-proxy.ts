@@ -17,6 +17,8 @@ export interface S3Target {
 const FORWARDED_REQUEST_HEADERS = [
   'content-type', 'content-length', 'content-md5', 'content-disposition', 'content-encoding', 'content-language', 'cache-control', 'expires',
   'range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since',
+  // The page's digest of a body S3 insists on checking (DeleteObjects); the server verifies it against the bytes.
+  'x-amz-checksum-sha256',
 ];
 /** Response headers that would let S3's answer act on the console's origin. */
 const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'connection', 'keep-alive', 'transfer-encoding']);

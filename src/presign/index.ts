@@ -19,3 +19,4 @@ export {
   type PresignedPart,
   type CompletedUpload,
 } from './multipart.js';
+export { uploadPageUrl, UPLOAD_PAGE_PATH, type UploadPageForm } from './upload-page.js';

@@ -2,6 +2,7 @@ import { S3Error } from '../errors.js';
 import { evaluate, parsePolicy, type PolicyDocument, type RequestPrincipal } from '../iam/index.js';
 import type { IdentityStore } from '../storage/identity-store.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
+import type { Principal } from '../identity/identities.js';
 import type { RequestContext } from './context.js';
 
 /** Parsed policies by their text: documents change rarely, requests read them constantly. */
@@ -40,7 +41,14 @@ export class Authorizer {
   }
 
   async allows(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined): Promise<boolean> {
-    const principal = ctx.principal;
+    return this.allowsFor(ctx.principal, action, resource, bucket, conditionValues(ctx, auth, this.now()));
+  }
+
+  /**
+   * The same decision for a principal outside a request (the console asking
+   * whether to offer an action): condition keys are the ones given.
+   */
+  async allowsFor(principal: Principal | undefined, action: string, resource: string, bucket: string | undefined, conditions: Record<string, string | undefined>): Promise<boolean> {
     const requestPrincipal: RequestPrincipal =
       principal === undefined ? { kind: 'anonymous' } : principal.kind === 'root' ? { kind: 'root' } : { kind: 'user', name: principal.name };
     const bucketPolicyText = bucket === undefined ? null : await this.identities.getBucketPolicy(bucket);
@@ -48,7 +56,7 @@ export class Authorizer {
     if (requestPrincipal.kind === 'root' && bucketPolicyText === null && principal?.session?.policy == null) return true;
     const identityTexts = requestPrincipal.kind === 'user' ? await this.identities.userPolicyDocuments(requestPrincipal.name ?? '') : [];
     const now = this.now();
-    const request = { principal: requestPrincipal, action, resource, conditions: conditionValues(ctx, auth, now) };
+    const request = { principal: requestPrincipal, action, resource, conditions };
     const sessionPolicy = principal?.session?.policy == null ? undefined : this.cache.get(principal.session.policy, 'session');
     const result = evaluate({
       identityPolicies: identityTexts.map((text) => this.cache.get(text, 'identity')),

@@ -1,8 +1,13 @@
 import { S3Error } from '../errors.js';
+import { ERROR_PAGE_HEADERS, errorPage, wantsHtml, type ErrorAudience } from './error-page.js';
 import { escapeXml, XML_DECLARATION } from './xml.js';
 
-/** The single place where failures become HTTP responses. */
-export function renderError(error: S3Error, resource: string, requestId: string): { status: number; headers: Record<string, string>; body: string } {
+/**
+ * The single place where failures become HTTP responses: S3's XML, or for a
+ * browser navigating to a refused link, a readable page with the same status.
+ */
+export function renderError(error: S3Error, resource: string, requestId: string, audience?: ErrorAudience): { status: number; headers: Record<string, string>; body: string } {
+  if (wantsHtml(audience)) return { status: error.status, headers: { ...ERROR_PAGE_HEADERS, ...error.headers }, body: errorPage(error, requestId) };
   let details = '';
   for (const [name, value] of Object.entries(error.details)) details += `<${name}>${escapeXml(value)}</${name}>`;
   const body =

@@ -129,7 +129,7 @@ export function sendError(ctx: RequestContext, error: unknown, logger: Logger): 
   if (!(error instanceof S3Error)) {
     logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
-  const rendered = renderError(s3Error, ctx.resource, ctx.id);
+  const rendered = renderError(s3Error, ctx.resource, ctx.id, { method: ctx.method, accept: ctx.header('accept') });
   for (const name of res.getHeaderNames()) if (name !== 'x-amz-request-id' && name !== 'server' && !isCorsResponseHeader(name)) res.removeHeader(name);
   res.statusCode = rendered.status;
   for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);

@@ -11,6 +11,7 @@ import { Identities, MASTER_KEY_CHECK, MasterKeyMismatchError } from '../identit
 import { GENERATED_KEY_FILE, loadMasterKey, type LoadedMasterKey } from '../identity/master-key.js';
 import { SecretBox } from '../identity/secret-box.js';
 import { adminApi } from '../admin/admin-api.js';
+import { uploadPage } from '../upload-page/upload-page.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
@@ -130,6 +131,7 @@ async function serveDataDir(
   });
   const metrics = config.metrics ? new ServerMetrics() : undefined;
   const space = new FreeSpaceGate(config.minFreeBytes, () => freeBytes(config.dataDir));
+  // Health and the upload page before the admin API, which claims every other /_latchkey/ path.
   const extensions: Extension[] = [
     healthApi({
       probeMetadata: () => storage.metadata.getBucket(HEALTH_PROBE_BUCKET),
@@ -137,6 +139,7 @@ async function serveDataDir(
       minFreeBytes: config.minFreeBytes,
       freeBytes,
     }),
+    uploadPage(),
     adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities }),
   ];
   const handler = createS3Handler({

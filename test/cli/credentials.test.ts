@@ -140,12 +140,17 @@ describe('credential and region resolution', () => {
     assert.throws(() => resolveCredentials({ region: 'Bad Region' }, env()), /invalid region: Bad Region/);
   });
 
-  it('an unreadable credentials file is reported, not treated as empty', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, () => {
+  it('an unreadable credentials file is reported, not treated as empty', () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-unreadable-'));
     try {
-      writeFileSync(join(dir, 'credentials'), CREDENTIALS);
-      chmodSync(join(dir, 'credentials'), 0o000);
+      // A directory where the file should be cannot be read, even by root (who reads any file whatever its mode).
+      mkdirSync(join(dir, 'credentials'));
       assert.throws(() => resolveCredentials({}, { HOME: dir, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') }), /cannot read .*credentials/);
+      if (process.getuid?.() !== 0) {
+        writeFileSync(join(dir, 'locked'), CREDENTIALS);
+        chmodSync(join(dir, 'locked'), 0o000);
+        assert.throws(() => resolveCredentials({}, { HOME: dir, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'locked') }), /cannot read .*locked/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

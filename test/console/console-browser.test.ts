@@ -205,6 +205,15 @@ describe('the web console in a real browser', { skip: CHROMIUM_MISSING }, () => 
     await used.getByText('127.0.0.1').waitFor();
     await shot(page, '05-links');
     await used.getByRole('button', { name: `Revoke link to ${BUCKET}/hello.txt` }).click();
+    // Revoking asks first; Cancel (which has the focus) changes nothing.
+    const confirm = page.getByRole('dialog', { name: 'Revoke link' });
+    await confirm.getByText(`Revoke this download link to ${BUCKET}/hello.txt?`).waitFor();
+    await page.keyboard.press('Enter');
+    await confirm.waitFor({ state: 'detached' });
+    assert.equal(await page.locator('tbody tr .badge.revoked').count(), 0);
+    assert.equal((await fetchLink(sharedUrl)).status, 200, 'still valid after Cancel');
+    await used.getByRole('button', { name: `Revoke link to ${BUCKET}/hello.txt` }).click();
+    await confirm.getByRole('button', { name: 'Revoke link' }).click();
     await page.locator('tbody tr .badge.revoked').waitFor();
     const revoked = await fetchLink(sharedUrl);
     assert.equal(revoked.status, 403);
@@ -240,20 +249,31 @@ describe('the web console in a real browser', { skip: CHROMIUM_MISSING }, () => 
     await page.goto(`${s.console}/#/b/${BUCKET}/public%2F`);
     await page.getByRole('button', { name: 'Details of open.txt' }).waitFor();
 
-    await page.locator('#upload-files').setInputFiles([join(files, 'hello.txt')]);
-    await page.getByRole('alert').filter({ hasText: 'hello.txt: Access denied: you are not allowed to upload to' }).waitFor();
-
-    await page.getByRole('button', { name: 'Delete open.txt' }).click();
-    await page.getByRole('dialog', { name: 'Delete object' }).getByRole('button', { name: 'Delete object' }).click();
-    await page.getByRole('alert').filter({ hasText: `Access denied: you are not allowed to delete ${BUCKET}/public/open.txt` }).waitFor();
+    // What they may not do is not offered: no upload area, no Delete, upload links disabled with the reason.
+    await page.getByText('You may not upload to this folder. You can browse, download and share what is here.').waitFor();
+    assert.equal(await page.locator('#upload-files').count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Delete open.txt' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'New folder' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Create upload link' }).isDisabled(), true);
+    await page.getByRole('link', { name: 'Download open.txt' }).waitFor();
     await shot(page, '06-read-only-refusals');
+    // The console API refuses an upload link to them in words, as the S3 API would refuse the upload.
+    const refused = await page.evaluate<[number, { error: { code: string; message: string } }]>(`fetch('/api/session').then((r) => r.json()).then((s) => fetch('/api/upload-links', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-latchkey-csrf': s.csrfToken },
+      body: JSON.stringify({ bucket: '${BUCKET}', key: 'public/new.txt', prefix: false, expiresIn: 600 }),
+    })).then(async (r) => [r.status, await r.json()])`);
+    assert.equal(refused[0], 403);
+    assert.equal(refused[1].error.code, 'AccessDenied');
+    assert.match(refused[1].error.message, /^You cannot create an upload link to console-photos\/public\/new.txt: you are not allowed to upload there/);
 
     await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: BUCKET }).click();
-    await page.getByRole('button', { name: 'Share hello.txt' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Share hello.txt' });
-    await dialog.getByRole('button', { name: 'Create link' }).click();
-    await dialog.getByRole('alert').filter({ hasText: `You cannot share ${BUCKET}/hello.txt: you are not allowed to read it.` }).waitFor();
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Details of hello.txt' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Share hello.txt' }).count(), 0, 'no Share where they may not read');
+    const share = await page.evaluate<[number, { error: { message: string } }]>(`fetch('/api/session').then((r) => r.json()).then((s) => fetch('/api/share', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-latchkey-csrf': s.csrfToken },
+      body: JSON.stringify({ bucket: '${BUCKET}', key: 'hello.txt', expiresIn: 600 }),
+    })).then(async (r) => [r.status, await r.json()])`);
+    assert.deepEqual(share, [403, { error: { code: 'AccessDenied', message: `You cannot share ${BUCKET}/hello.txt: you are not allowed to read it.` } }]);
 
     // What they may read they may share, signed with their own key.
     await page.getByRole('link', { name: 'public/' }).click();

@@ -1,13 +1,18 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** nginx-light comes from Debian in CI (.ci/run); elsewhere tests that need it are skipped with this reason. */
 export const NGINX_MISSING = spawnSync('nginx', ['-v']).error ? 'nginx is not installed (apt-get install nginx-light)' : false;
 
-export async function freePort(): Promise<number> {
+const START_TIMEOUT_MS = 20_000;
+const ATTEMPTS = 5;
+
+/** A port the kernel just handed out: only a candidate (another process may take it before nginx binds it, hence the retries). */
+function candidatePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -20,20 +25,14 @@ export async function freePort(): Promise<number> {
 
 export interface RunningNginx {
   readonly url: string;
+  readonly port: number;
+  /** Rewrites the server block and reloads nginx; resolves once the new configuration answers. */
+  reload(serverBlock: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** nginx in the foreground with one server block, in a throw-away prefix. */
-export async function startNginx(port: number, serverBlock: string): Promise<RunningNginx> {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-nginx-'));
-  chmodSync(dir, 0o755);
-  for (const sub of ['body', 'proxy']) {
-    mkdirSync(join(dir, sub));
-    chmodSync(join(dir, sub), 0o777);
-  }
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
+function config(dir: string, port: number, serverBlock: string, generation: number): string {
+  return `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -44,27 +43,89 @@ http {
   proxy_temp_path ${dir}/proxy;
   server {
     listen 127.0.0.1:${port};
+    # Which configuration answered: a reload is done once the new number comes back.
+    add_header X-Test-Nginx-Generation ${generation} always;
 ${serverBlock}
   }
 }
-`,
-  );
-  const child: ChildProcess = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; i < 50; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/`).then(
-      () => true,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
+`;
+}
+
+/** The generation of the configuration answering on the port, or undefined when nothing answers (yet). */
+async function answeringGeneration(port: number): Promise<string | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+    await response.arrayBuffer();
+    return response.headers.get('x-test-nginx-generation') ?? undefined;
+  } catch {
+    return undefined;
   }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGQUIT');
+}
+
+/**
+ * nginx in the foreground with one server block, in a throw-away prefix, on a
+ * port of its own. nginx writes its pid file only once it holds its listening
+ * socket, so the pid file (with the process still running) is the sign it is
+ * up; a bind failure (the port taken meanwhile) makes it exit, and another
+ * port is tried. Any other failure to start throws with nginx's error log.
+ */
+export async function startNginx(serverBlock: string): Promise<RunningNginx> {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-nginx-'));
+  chmodSync(dir, 0o755);
+  for (const sub of ['body', 'proxy']) {
+    mkdirSync(join(dir, sub));
+    chmodSync(join(dir, sub), 0o777);
+  }
+  const errorLog = () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '');
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const port = await candidatePort();
+    let generation = 1;
+    writeFileSync(join(dir, 'nginx.conf'), config(dir, port, serverBlock, generation));
+    rmSync(join(dir, 'nginx.pid'), { force: true });
+    rmSync(join(dir, 'error.log'), { force: true });
+    const child: ChildProcess = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let exitCode: number | null | undefined;
+    const exited = new Promise<void>((resolve) => child.once('exit', (code) => ((exitCode = code), resolve())));
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (exitCode === undefined && !existsSync(join(dir, 'nginx.pid')) && Date.now() < deadline) await sleep(20);
+    if (exitCode === undefined && existsSync(join(dir, 'nginx.pid'))) {
+      if ((await answeringGeneration(port)) !== String(generation)) {
+        child.kill('SIGKILL');
+        await exited;
+        throw new Error(`nginx started on port ${port}, but another server answers there`);
+      }
+      const url = `http://127.0.0.1:${port}`;
+      return {
+        url,
+        port,
+        async reload(block: string) {
+          generation++;
+          writeFileSync(join(dir, 'nginx.conf'), config(dir, port, block, generation));
+          child.kill('SIGHUP');
+          const until = Date.now() + START_TIMEOUT_MS;
+          while ((await answeringGeneration(port)) !== String(generation)) {
+            if (Date.now() > until || exitCode !== undefined) throw new Error(`nginx did not reload:\n${errorLog()}`);
+            await sleep(20);
+          }
+        },
+        async stop() {
+          child.kill('SIGQUIT');
+          await exited;
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    if (exitCode === undefined) {
+      child.kill('SIGKILL');
       await exited;
+    }
+    const log = `${stderr}${errorLog()}`;
+    if (!/Address already in use/.test(log) || attempt === ATTEMPTS) {
       rmSync(dir, { recursive: true, force: true });
-    },
-  };
+      throw new Error(`nginx did not start (attempt ${attempt}, exit ${String(exitCode)}):\n${log}`);
+    }
+  }
+  throw new Error('unreachable');
 }

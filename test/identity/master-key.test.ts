@@ -12,6 +12,7 @@ import { policyDocument, userWithPolicies, type CreatedKey } from '../helpers/ad
 import type { TestCredentials } from '../helpers/clients.js';
 import { signedRequest } from '../helpers/e2e-http.js';
 import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
+import { getSessionToken } from '../helpers/sessions.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const KEY_A = randomBytes(32).toString('hex');
@@ -125,26 +126,9 @@ function signedRequestAs(server: TestServer, credentials: TestCredentials, metho
 
 /** STS GetSessionToken with our signer: the session's secret must not reach the disk either. */
 async function sessionSecrets(server: TestServer, credentials: TestCredentials): Promise<string[]> {
-  const body = 'Action=GetSessionToken&Version=2011-06-15';
-  const url = `${server.endpoint}/`;
-  const signed = signRequest({
-    method: 'POST',
-    url,
-    credentials,
-    region: server.region,
-    service: 'sts',
-    now: Date.now(),
-    crypto: nodeCrypto,
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    payloadHash: createHash('sha256').update(body).digest('hex'),
-  });
-  const { host: _host, ...headers } = signed.headers;
-  const response = await fetch(url, { method: 'POST', headers, body });
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  const field = (name: string) => /<([A-Za-z]+)>([^<]*)<\/\1>/g.exec(text.slice(text.indexOf(`<${name}>`)))?.[2] ?? '';
-  const secrets = [field('SecretAccessKey'), field('SessionToken')];
-  assert.ok(secrets.every((s) => s.length >= 40), text);
+  const session = await getSessionToken(server, credentials);
+  const secrets = [session.secretAccessKey, session.sessionToken];
+  assert.ok(secrets.every((s) => s.length >= 40), JSON.stringify(session));
   return secrets;
 }
 

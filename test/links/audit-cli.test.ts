@@ -104,9 +104,13 @@ describe('link audit log, show and revocation through the CLI', () => {
     urls['missing'] = link(server, 'photos', 'missing.txt');
     await expectBody(await fetch(urls['rootA'], { headers: { 'user-agent': 'audit-test/1.0' } }), 'photo a');
     await expectBody(await fetch(urls['aliceB']), 'photo bb');
-    await sleep(50);
-    between = new Date().toISOString();
-    await sleep(50);
+    // The cut-off comes from the log itself, not a sleep: one millisecond after the
+    // latest record so far, and the next request only once the clock is past it.
+    const first = await json<Entry[]>(['link', 'log']);
+    assert.equal(first.length, 2);
+    const cutoff = Math.max(...first.map((e) => Date.parse(e.time))) + 1;
+    between = new Date(cutoff).toISOString();
+    while (Date.now() <= cutoff) await sleep(1);
     assert.equal((await fetch(urls['alicePut'], { method: 'PUT', body: 'new doc' })).status, 200);
     await expectS3Error(await fetch(urls['missing']), 404, 'NoSuchKey');
     // ...and header-signed requests, which the link log must not show.

@@ -1,4 +1,6 @@
 import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminCall, expectStatus } from '../helpers/admin-client.js';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { expectBody, expectS3Error, link, withParam } from '../helpers/links.js';
 import { serverWithBucket } from '../helpers/server-with-bucket.js';
@@ -55,5 +57,28 @@ describe('X-Latchkey-Source-Ip over IPv6', () => {
     for (const range of ['2001:db8::/32', '::2/128', '127.0.0.1/32', '0.0.0.0/0']) {
       await expectS3Error(await fetch(link(live.server, 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 403, 'AccessDenied', 'Link not valid from this address');
     }
+  });
+});
+
+describe('X-Latchkey-Source-Ip on a dual-stack socket (IPv4 clients seen as ::ffff:a.b.c.d)', () => {
+  const live = serverWithBucket('fenced', { start: { args: ['--address', '[::ffff:127.0.0.1]:0'] }, seed });
+  // fetch() sends the Host as the WHATWG URL writes it ([::ffff:7f00:1]), so links are signed for that spelling.
+  const server = () => ({ ...live.server, endpoint: new URL(live.server.endpoint).origin });
+
+  it('takes the client for the IPv4 address it is: IPv4 blocks match, IPv6 ones do not', async () => {
+    assert.match(server().endpoint, /^http:\/\/\[::ffff:7f00:1\]:\d+$/);
+    for (const range of ['127.0.0.1/32', '127.0.0.0/8', '::ffff:127.0.0.1/128']) {
+      await expectBody(await fetch(link(server(), 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 'inside');
+    }
+    for (const range of ['127.0.0.2/32', '::1/128', '::ffff:127.0.0.2/128']) {
+      await expectS3Error(await fetch(link(server(), 'fenced', 'doc.txt', { params: { [SOURCE_IP]: range } })), 403, 'AccessDenied', 'Link not valid from this address');
+    }
+  });
+
+  it('logs the IPv4 address in the link audit log', async () => {
+    await expectBody(await fetch(link(server(), 'fenced', 'doc.txt')), 'inside');
+    const log = expectStatus(await adminCall<{ entries: Array<{ clientIp: string }> }>(server(), 'GET', '/links/log'), 200);
+    assert.ok(log.entries.length > 0);
+    for (const entry of log.entries) assert.equal(entry.clientIp, '127.0.0.1');
   });
 });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
 import { presign } from '../../src/sigv4/sign.js';
 import { aws } from '../helpers/clients.js';
-import { freePort, NGINX_MISSING, startNginx, type RunningNginx } from '../helpers/nginx.js';
+import { NGINX_MISSING, startNginx, type RunningNginx } from '../helpers/nginx.js';
 import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -26,11 +26,13 @@ describe('behind a reverse proxy', { skip: NGINX_MISSING }, () => {
     }`;
 
   before(async () => {
-    const goodPort = await freePort();
-    server = await startServer({ args: ['--public-url', `http://127.0.0.1:${goodPort}`] });
+    // The server's public URL is the proxy's: nginx takes its port first (with nothing behind it yet),
+    // the server starts with that URL, then nginx is pointed at the server's own port.
+    good = await startNginx('location / { return 503; }');
+    server = await startServer({ args: ['--public-url', good.url] });
     const upstream = `http://127.0.0.1:${server.port}`;
-    good = await startNginx(goodPort, proxyBlock(upstream, 'proxy_set_header Host $http_host;'));
-    bad = await startNginx(await freePort(), proxyBlock(upstream, ''));
+    await good.reload(proxyBlock(upstream, 'proxy_set_header Host $http_host;'));
+    bad = await startNginx(proxyBlock(upstream, ''));
   });
   after(async () => {
     await good?.stop();

@@ -7,7 +7,7 @@ import { adminCall } from '../helpers/admin-client.js';
 import type { TestCredentials } from '../helpers/clients.js';
 import { createUserWithPolicy, startConsoleServer, type ConsoleServer } from '../helpers/console.js';
 import { parseS3Error } from '../helpers/e2e-http.js';
-import { freePort, NGINX_MISSING, startNginx, type RunningNginx } from '../helpers/nginx.js';
+import { NGINX_MISSING, startNginx, type RunningNginx } from '../helpers/nginx.js';
 import { ROOT_CREDENTIALS, type TestServer } from '../helpers/server.js';
 
 /**
@@ -126,8 +126,8 @@ describe('client address with --trusted-proxy, through nginx', { skip: NGINX_MIS
     s = await startConsoleServer({ args: ['--trusted-proxy', '127.0.0.1/32,::1'] });
     await seed(s.server);
     fenced = await createUserWithPolicy(s.server, 'fenced', policyFrom('127.0.0.2/32'));
-    s3Proxy = await startNginx(await freePort(), block(s.server.endpoint));
-    consoleProxy = await startNginx(await freePort(), block(s.console));
+    s3Proxy = await startNginx(block(s.server.endpoint));
+    consoleProxy = await startNginx(block(s.console));
   });
   after(async () => {
     await s3Proxy?.stop();

@@ -10,6 +10,7 @@ import { expectBody, expectS3Error, link, withParam } from '../helpers/links.js'
 import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
 import { presign } from '../../src/sigv4/sign.js';
 import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
+import { expireSession, getSessionToken } from '../helpers/sessions.js';
 
 /*
  * The real server remembers verified pre-signed requests (src/sigv4/verified-cache.ts).
@@ -75,12 +76,42 @@ describe('remembered pre-signed requests on the real server', () => {
   });
 
   it('a link used, then used again after its expiry: 403 AccessDenied "Request has expired"', async () => {
-    const signedAt = Date.now();
+    // Dated ahead (within the allowed skew) so both uses fall inside its 2 seconds even on a loaded machine.
+    const signedAt = Date.now() + 3000;
     const url = link(server, BUCKET, 'a.txt', { now: signedAt, expiresIn: 2 });
     await usedTwice(url);
     // X-Amz-Date is whole seconds: the link ends at most 2 s after signedAt.
     await sleep(Math.max(0, signedAt + 2000 - Date.now()) + 100);
     await expectS3Error(await fetch(url), 403, 'AccessDenied', 'Request has expired');
+  });
+
+  it('a link signed with temporary credentials, used, then its session ends: 400 ExpiredToken, as a link never used gets', async () => {
+    const session = await getSessionToken(server);
+    const url = link(server, BUCKET, 'a.txt', { credentials: session });
+    assert.match(url, /X-Amz-Security-Token=/);
+    await usedTwice(url);
+    expireSession(server, session.accessKeyId);
+    const cached = await answer(url);
+    assert.deepEqual([cached.status, cached.code], [400, 'ExpiredToken']);
+    assert.deepEqual(await answer(link(server, BUCKET, 'a.txt', { credentials: session })), cached);
+  });
+
+  it('a link over 4 KB (not remembered) works again and again; one character changed past 4 KB: SignatureDoesNotMatch', async () => {
+    const disposition = `attachment; filename="${'long-name-'.repeat(450)}.txt"`;
+    const url = link(server, BUCKET, 'a.txt', { params: { 'response-content-disposition': disposition } });
+    const { pathname, search } = new URL(url);
+    assert.ok(pathname.length + search.length > 4096, 'longer than the cache key limit');
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(url);
+      assert.equal(response.headers.get('content-disposition'), disposition);
+      await expectBody(response, BODY);
+    }
+    const at = url.lastIndexOf('long-name-') + 1; // beyond 4 KB: a key cut there would not see the change
+    assert.ok(at > 4096);
+    const changed = `${url.slice(0, at)}X${url.slice(at + 1)}`;
+    await expectS3Error(await fetch(changed), 403, 'SignatureDoesNotMatch');
+    await expectS3Error(await fetch(changed), 403, 'SignatureDoesNotMatch');
+    await expectBody(await fetch(url), BODY);
   });
 
   it("after the signer's key is disabled or deleted: refused as a link never used is; re-enabled: works again", async () => {

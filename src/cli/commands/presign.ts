@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { uploadPageUrl } from '../../presign/upload-page.js';
 import { presignUrl, PresignInputError, type PresignMethod, type PresignUrlInput } from '../../presign/url.js';
 import { MAX_PRESIGN_EXPIRES } from '../../sigv4/types.js';
 import { CLIENT_OPTIONS, resolveClientConfig } from '../client-config.js';
@@ -32,7 +33,10 @@ Options:
   --max-uses N                       the link works N times at most
   --source-ip CIDR                   only clients from this address or block may use it
   --endpoint-url URL, --region R, --profile NAME   as for the other commands
+  --upload-page                      PUT: print the address of the server's upload page for
+                                     this link instead, for someone with only a browser
   --json                             print method, url, the headers to send and expiresAt
+                                     (and uploadPage with --upload-page)
 
 A PUT link signed with --content-type or --meta must be used with exactly those
 headers (printed on stderr, or under "headers" with --json).
@@ -75,6 +79,7 @@ const OPTIONS = {
   complete: { type: 'string' },
   etags: { type: 'string' },
   json: { type: 'boolean' },
+  'upload-page': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -151,7 +156,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 /** Options that shape a single link; none of them applies to a multipart upload. */
 const LINK_ONLY = [
   'method', 'content-disposition', 'meta', 'checksum-sha256', 'response-content-disposition', 'response-content-type', 'response-cache-control',
-  'response-content-language', 'response-content-encoding', 'response-expires', 'max-uses', 'source-ip',
+  'response-content-language', 'response-content-encoding', 'response-expires', 'max-uses', 'source-ip', 'upload-page',
 ] as const;
 
 function refuse(values: Values, names: readonly (keyof Values)[], mode: string): void {
@@ -181,6 +186,7 @@ async function presignCommand(args: readonly string[], io: CliIO): Promise<numbe
   }
   refuse(values, ['parts', 'etags'], 'a single link; use them with --multipart or --complete');
   const method = parseMethod(values.method);
+  if (values['upload-page'] && method !== 'PUT') throw new UsageError('--upload-page needs --method PUT: the page uploads a file');
   const expiresIn = parseExpiresIn(values['expires-in'] ?? '3600');
   const config = resolveClientConfig({ 'endpoint-url': values['endpoint-url'], region: values.region, profile: values.profile }, io.env);
   const input: PresignUrlInput = {
@@ -205,8 +211,14 @@ async function presignCommand(args: readonly string[], io: CliIO): Promise<numbe
     sourceIp: values['source-ip'],
   };
   const signed = presignUrl(input);
+  const page = values['upload-page'] ? uploadPageUrl(config.endpoint, { put: signed.url, headers: signed.headers }) : undefined;
   if (values.json) {
-    io.stdout.write(formatJson({ method: signed.method, url: signed.url, headers: signed.headers, expiresAt: signed.expiresAt.toISOString() }));
+    io.stdout.write(formatJson({ method: signed.method, url: signed.url, headers: signed.headers, expiresAt: signed.expiresAt.toISOString(), ...(page ? { uploadPage: page } : {}) }));
+    return 0;
+  }
+  if (page !== undefined) {
+    // The page sends the headers itself.
+    io.stdout.write(`${page}\n`);
     return 0;
   }
   io.stdout.write(`${signed.url}\n`);

@@ -1,0 +1,67 @@
+import { apiJson } from './api.js';
+import { alertBox, h, openDialog } from './dom.js';
+import { baseName, formatSize, formatTime } from './format.js';
+import { headObject, objectPath, s3 } from './s3.js';
+
+/** The first bytes of a text object are shown; the rest stays a download away. */
+const TEXT_PREVIEW_BYTES = 64 * 1024;
+
+function isText(type: string): boolean {
+  return type.startsWith('text/') || /^application\/(json|xml|javascript|x-yaml|yaml|x-sh)\b/.test(type) || /\+(json|xml)\b/.test(type);
+}
+
+/**
+ * A preview of what a browser can show safely: images, video, audio and PDF
+ * through a short-lived link on the S3 endpoint (another origin, so nothing in
+ * the file can reach the console), text as text through the console's proxy.
+ */
+async function preview(bucket: string, key: string, type: string): Promise<HTMLElement | null> {
+  const name = baseName(key);
+  const kind = type.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (isText(kind)) {
+    const answer = await s3('GET', objectPath(bucket, key), `read ${bucket}/${key}`, { headers: { range: `bytes=0-${TEXT_PREVIEW_BYTES - 1}` } });
+    const text = await answer.text();
+    const whole = answer.status !== 206 || !/\/(\d+)$/.test(answer.headers.get('content-range') ?? '') || Number(/\/(\d+)$/.exec(answer.headers.get('content-range') ?? '')?.[1]) <= TEXT_PREVIEW_BYTES;
+    return h('div', {}, h('pre', { class: 'text-preview', tabindex: 0, 'aria-label': `Preview of ${name}` }, text), whole ? null : h('p', { class: 'hint' }, `The first ${formatSize(TEXT_PREVIEW_BYTES)} are shown.`));
+  }
+  const media = kind.startsWith('image/') ? 'img' : kind.startsWith('video/') ? 'video' : kind.startsWith('audio/') ? 'audio' : kind === 'application/pdf' ? 'iframe' : undefined;
+  if (media === undefined) return null;
+  const { url } = await apiJson<{ url: string }>('POST', '/api/preview', { bucket, key });
+  if (media === 'img') return h('img', { src: url, alt: `Preview of ${name}`, class: 'media-preview' });
+  if (media === 'iframe') return h('iframe', { src: url, title: `Preview of ${name}`, class: 'pdf-preview' });
+  return h(media, { src: url, controls: true, preload: 'metadata', class: 'media-preview', 'aria-label': `Preview of ${name}` });
+}
+
+export async function showDetails(bucket: string, key: string, canRead: boolean): Promise<void> {
+  let headers: Headers;
+  try {
+    headers = await headObject(bucket, key);
+  } catch (error) {
+    await openDialog('Object details', (body) => body.append(alertBox(error instanceof Error ? error.message : String(error))));
+    return;
+  }
+  const rows: [string, string][] = [
+    ['Bucket', bucket],
+    ['Key', key],
+    ['Size', `${formatSize(Number(headers.get('content-length')))} (${headers.get('content-length') ?? '?'} bytes)`],
+    ['Content type', headers.get('content-type') ?? '—'],
+    ['Last modified', formatTime(headers.get('last-modified'))],
+    ['ETag', headers.get('etag') ?? '—'],
+  ];
+  for (const name of ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires']) {
+    const value = headers.get(name);
+    if (value) rows.push([name, value]);
+  }
+  headers.forEach((value, name) => {
+    if (name.startsWith('x-amz-meta-')) rows.push([`Metadata: ${name.slice(11)}`, value]);
+  });
+  const previewBox = h('section', { class: 'preview', 'aria-label': 'Preview' });
+  await openDialog('Object details', (body) => {
+    body.append(previewBox, h('dl', { class: 'details' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+    if (!canRead) return;
+    preview(bucket, key, headers.get('content-type') ?? '').then(
+      (element) => (element ? previewBox.append(element) : previewBox.remove()),
+      (error: unknown) => previewBox.append(alertBox(`No preview: ${error instanceof Error ? error.message : String(error)}`)),
+    );
+  });
+}

@@ -1,0 +1,180 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog } from '../../src/links/audit-log.js';
+import { admitLink } from '../../src/links/link-guard.js';
+import { linkId } from '../../src/links/link-identity.js';
+import { RequestContext } from '../../src/s3/context.js';
+import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
+import { presign } from '../../src/sigv4/sign.js';
+import { verifyRequest } from '../../src/sigv4/verify.js';
+import type { LinkStore } from '../../src/storage/link-store.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite-metadata-store.js';
+import { requestFromUrl } from '../helpers/sigv2-clients.js';
+
+/*
+ * The use counter of X-Latchkey-Max-Uses when the client leaves at the worst
+ * moments: while its use is being reserved, and after the reservation but
+ * before any answer. The guard and the SQLite store are the real ones; the
+ * store's reserveUse is held until the test says so, which is the only way to
+ * make "the client left during the reservation" happen on purpose.
+ */
+
+const CREDENTIALS = { accessKeyId: 'AKIDGUARDTEST', secretAccessKey: 'guard/test+secret' };
+const ROOT = { kind: 'root', name: 'root', accessKeyId: CREDENTIALS.accessKeyId } as const;
+
+let dir: string;
+let metadata: SqliteMetadataStore;
+let audit: AuditLog;
+let server: Server;
+let endpoint: string;
+/** What the request handler does once the link is admitted (set per test). */
+let handle: (ctx: RequestContext, reserveUse: () => Promise<void>) => Promise<void>;
+const handled: Array<Promise<unknown>> = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'latchkey-guard-'));
+  metadata = new SqliteMetadataStore(join(dir, 'meta.db'));
+  audit = new AuditLog(metadata.links, { warn: (message, error) => assert.fail(`${message}: ${String(error)}`) });
+  server = createServer((req, res) => {
+    const work = (async () => {
+      const ctx = new RequestContext(req, res);
+      const auth = await verifyRequest(requestFromUrl(ctx.method, `${endpoint}${req.url ?? '/'}`), {
+        now: Date.now(),
+        crypto: nodeCrypto,
+        region: 'us-east-1',
+        lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }),
+      });
+      ctx.principal = ROOT;
+      const admission = await admitLink(ctx, auth, { store: gated, audit, now: Date.now, warn: (message, error) => assert.fail(`${message}: ${String(error)}`), open: new Set<ServerResponse>() });
+      await handle(ctx, () => admission.reserveUse());
+    })();
+    handled.push(
+      work.catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) res.writeHead(403).end();
+        return error;
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  await audit?.close();
+  await metadata?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The real store, with reserveUse held at `hold` (when set) before it runs. */
+let hold: Promise<void> | undefined;
+const gated: LinkStore = new Proxy({} as LinkStore, {
+  get(_target, name: keyof LinkStore) {
+    if (name === 'reserveUse') {
+      return async (...args: Parameters<LinkStore['reserveUse']>) => {
+        await hold;
+        return metadata.links.reserveUse(...args);
+      };
+    }
+    const value: unknown = Reflect.get(metadata.links, name);
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(metadata.links) : value;
+  },
+});
+
+let distinct = 0;
+function oneUseLink(): { url: string; id: string } {
+  const { url } = presign({
+    method: 'GET',
+    url: `${endpoint}/bucket/key.txt?X-Latchkey-Max-Uses=1`,
+    credentials: CREDENTIALS,
+    region: 'us-east-1',
+    now: Date.now(),
+    expiresIn: 600 + distinct++,
+    crypto: nodeCrypto,
+  });
+  const signature = new URL(url).searchParams.get('X-Amz-Signature') ?? '';
+  return { url, id: linkId(4, signature) };
+}
+
+/** Sends the request, and resets the connection once `leave` resolves; resolves when the socket is gone. */
+function leaveAt(url: string, leave: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request(url);
+    req.on('error', () => resolve());
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
+    req.on('socket', (socket) => void leave.then(() => socket.resetAndDestroy()));
+    req.end();
+  });
+}
+
+async function uses(id: string): Promise<number> {
+  return (await metadata.links.linkUsage(id)).counted?.uses ?? 0;
+}
+
+const closed = (res: ServerResponse) => new Promise<void>((resolve) => (res.destroyed ? resolve() : res.once('close', () => resolve())));
+
+describe('a one-use link whose client leaves', () => {
+  it('served to a client that stays: the use counts, and a second request is refused', async () => {
+    handle = async (ctx, reserveUse) => {
+      await reserveUse();
+      ctx.res.end('body');
+    };
+    const { url, id } = oneUseLink();
+    const first = await fetch(url);
+    assert.equal(await first.text(), 'body');
+    assert.equal(await uses(id), 1);
+    assert.equal((await fetch(url)).status, 403);
+    const errors = await Promise.all(handled.splice(0));
+    assert.equal(errors.length, 2);
+    assert.equal(errors[0], undefined);
+    assert.match(String(errors[1]), /Link use limit reached/);
+  });
+
+  it('while its use is being reserved: the use is given back', async () => {
+    let reservationStarted!: () => void;
+    const started = new Promise<void>((resolve) => (reservationStarted = resolve));
+    let release!: () => void;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    handle = async (ctx, reserveUse) => {
+      // The client goes once the reservation is under way, and the reservation completes only after its close was seen.
+      const reserving = reserveUse();
+      reservationStarted();
+      await closed(ctx.res);
+      release();
+      await reserving;
+      assert.equal(ctx.res.headersSent, false);
+    };
+    const { url, id } = oneUseLink();
+    await leaveAt(url, started);
+    const [error] = await Promise.all(handled.splice(0));
+    hold = undefined;
+    assert.equal(error, undefined);
+    assert.equal(await uses(id), 0, 'the reservation was refunded');
+  });
+
+  it('after the reservation, before any answer: the use is given back', async () => {
+    let reserved!: () => void;
+    const done = new Promise<void>((resolve) => (reserved = resolve));
+    let wait!: Promise<void>;
+    handle = async (ctx, reserveUse) => {
+      wait = closed(ctx.res);
+      await reserveUse();
+      reserved();
+      await wait;
+    };
+    const { url, id } = oneUseLink();
+    await leaveAt(url, done);
+    const [error] = await Promise.all(handled.splice(0));
+    assert.equal(error, undefined);
+    // The refund on close is not awaited by anyone: wait for it to show.
+    for (let i = 0; i < 200 && (await uses(id)) !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(await uses(id), 0);
+  });
+});
