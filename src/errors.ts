@@ -21,6 +21,8 @@ export const S3_ERROR_CODES = {
   ExpiredToken: [400, 'The provided token has expired.'],
   IllegalLocationConstraintException: [400, 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.'],
   IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
+  /** Not one of AWS's codes: S3 never runs out of space. WebDAV's 507 (RFC 4918), as MinIO answers (XMinioStorageFull). */
+  InsufficientStorage: [507, 'There is not enough free space on the server to store this object'],
   InternalError: [500, 'We encountered an internal error. Please try again.'],
   InvalidAccessKeyId: [403, 'The AWS Access Key Id you provided does not exist in our records.'],
   InvalidArgument: [400, 'Invalid Argument'],

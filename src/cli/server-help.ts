@@ -28,6 +28,14 @@ const FLAGS: Readonly<Record<keyof typeof SERVER_OPTIONS, FlagHelp>> = {
   metadata: { usage: '--metadata sqlite|postgres://USER:PASS@HOST:PORT/DB', env: 'LATCHKEY_METADATA', default: 'sqlite', meaning: 'the metadata database: embedded SQLite, or PostgreSQL shared by several nodes (docs/cluster.md)' },
   'node-id': { usage: '--node-id ID', env: 'LATCHKEY_NODE_ID', default: 'the host name', meaning: "with PostgreSQL: this node's name in the shared data dir (tmp/<ID>/), unique among the nodes" },
   'blob-grace': { usage: '--blob-grace T', env: 'LATCHKEY_BLOB_GRACE', default: '10m', meaning: 'with PostgreSQL: how long a freed object file stays for readers on other nodes' },
+  'min-free': {
+    usage: '--min-free SIZE', env: 'LATCHKEY_MIN_FREE', default: '1GiB',
+    meaning: "free space kept on the data dir's filesystem (64MiB, 512MiB, 1GiB; 0: off): writes that would use it answer 507 InsufficientStorage, deletes always work",
+  },
+  'body-timeout': {
+    usage: '--body-timeout T', env: 'LATCHKEY_BODY_TIMEOUT', default: '60s',
+    meaning: 'a request body bringing fewer than 1 KiB in this long is cut off (connection closed, nothing stored)',
+  },
 };
 
 export function serverHelp(): string {
@@ -40,6 +48,7 @@ export function serverHelp(): string {
 
 Runs the S3 API (and the web console) until SIGINT or SIGTERM. Flags win over
 environment variables, which win over defaults. Durations: 90s, 30m, 12h, 7d.
+One server per data dir: a second one on a dir in use exits with status 1.
 
 ${rows.join('')}
 Also from the environment: LATCHKEY_ROOT_ACCESS_KEY and LATCHKEY_ROOT_SECRET_KEY

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
 import { answerPlainHttp, type TlsPair } from '../server/tls.js';
-import type { AddressInfo } from 'node:net';
+import { EarlyListener } from '../server/early-listener.js';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
 import { clientAddress, TrustedProxies } from '../server/client-address.js';
@@ -42,6 +42,8 @@ export interface ConsoleDeps {
   readonly tls?: TlsPair;
   /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
   readonly trustedProxies?: TrustedProxies;
+  /** The port, bound already (consoleHttpServer) so that a taken one is found before the data dir is opened. */
+  readonly listener?: EarlyListener;
 }
 
 export interface RunningConsole {
@@ -66,6 +68,16 @@ function pageHeaders(publicEndpoint: string): Record<string, string> {
 /** How long a preview link works: long enough to watch a clip, short enough to be worthless if it leaks. */
 const PREVIEW_SECONDS = 300;
 
+/** The console's HTTP(S) server, not yet listening. */
+export function consoleHttpServer(tls: TlsPair | undefined): Server {
+  const options = { maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 };
+  const tlsServer = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }) : undefined;
+  if (tlsServer) answerPlainHttp(tlsServer);
+  const server: Server = tlsServer ?? createServer(options);
+  server.setTimeout(120_000, (socket) => socket.destroy());
+  return server;
+}
+
 /** The web console (docs/console.md) on its own port. */
 export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const now = deps.now ?? Date.now;
@@ -79,11 +91,10 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const permissions = new ConsolePermissions(new Authorizer(deps.identities.store, now));
   const context: RouteContext = { deps, sessions, failures, assets, issuer, log, target, permissions, now };
 
-  const options = { maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 };
-  const tlsServer = deps.tls ? createHttpsServer({ ...options, cert: deps.tls.cert, key: deps.tls.key }) : undefined;
-  if (tlsServer) answerPlainHttp(tlsServer);
-  const server: Server = tlsServer ?? createServer(options);
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const listener = deps.listener ?? (await EarlyListener.bind(consoleHttpServer(deps.tls), deps.host, deps.port, 'console'));
+  const server = listener.server;
+  const tlsServer = deps.tls ? (server as unknown as TlsServer) : undefined;
+  listener.serve((req: IncomingMessage, res: ServerResponse) => {
     route(req, res, context).catch((error: unknown) => {
       if (error instanceof ConsoleError) {
         if (!res.headersSent) sendConsoleError(res, error);
@@ -94,19 +105,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalError', message: 'The console hit an internal error. Please try again.' } });
       else res.destroy();
     });
-  });
-  server.setTimeout(120_000, (socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(deps.port, deps.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  }, { handlesExpect: false });
   return {
-    endpoint: `${tlsServer ? 'https' : 'http'}://${host}:${address.port}`,
+    endpoint: listener.endpoint(),
     tlsServer,
     close: () =>
       new Promise<void>((resolve) => {

@@ -5,15 +5,23 @@ export interface AuditLogOptions {
   readonly intervalMs?: number;
   /** ...or as soon as this many records wait. */
   readonly batchSize?: number;
-  /** While the database refuses writes, at most this many records are kept for the next attempt. */
+  /** While the database refuses writes, at most this many records are kept for the next attempt (beyond it the oldest go, and say so). */
   readonly maxPending?: number;
+  /** On close, a failing write is tried this many times more, this far apart (ms). */
+  readonly closeRetries?: number;
+  readonly closeRetryMs?: number;
   readonly warn: (message: string, error: unknown) => void;
 }
 
 /**
  * The audit trail of requests made through links, kept off the request path:
  * records wait in memory and are written in one transaction every second or
- * every `batchSize` records, whichever comes first, and on close.
+ * every `batchSize` records, whichever comes first, and on close. A write the
+ * database refuses (a full disk) loses nothing: the batch goes back in front
+ * and is tried again on the next round, and close tries a few more times
+ * before it gives up and says how many records it could not keep. What
+ * waits in memory when the process dies (at most about a second's worth
+ * when the database accepts writes) is lost.
  */
 export class AuditLog {
   private pending: LinkAuditRecord[] = [];
@@ -50,6 +58,11 @@ export class AuditLog {
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+    for (let retry = 0; this.pending.length > 0 && retry < (this.options.closeRetries ?? 10); retry++) {
+      await new Promise((resolve) => setTimeout(resolve, this.options.closeRetryMs ?? 500));
+      await this.flush();
+    }
+    if (this.pending.length > 0) this.options.warn(`lost ${this.pending.length} link audit records: the database refused them until shutdown`, undefined);
   }
 
   private async writeBatch(): Promise<void> {
@@ -59,9 +72,13 @@ export class AuditLog {
     try {
       await this.store.appendAudit(batch);
     } catch (error) {
-      this.options.warn(`could not write ${batch.length} link audit records; retrying`, error);
       const keep = Math.max(0, this.maxPending - this.pending.length);
-      this.pending.unshift(...batch.slice(Math.max(0, batch.length - keep)));
+      const dropped = Math.max(0, batch.length - keep);
+      this.options.warn(
+        dropped === 0 ? `could not write ${batch.length} link audit records; retrying` : `could not write ${batch.length} link audit records; retrying, but ${dropped} (the oldest) are lost: more than ${this.maxPending} waited`,
+        error,
+      );
+      this.pending.unshift(...batch.slice(dropped));
     }
   }
 }

@@ -18,7 +18,18 @@ export function renderError(error: S3Error, resource: string, requestId: string,
   return { status: error.status, headers, body };
 }
 
-/** Anything that is not an S3Error is our bug: answer InternalError and let the caller log it. */
+/**
+ * Anything that is not an S3Error is our bug (InternalError, logged by the
+ * caller), except a full filesystem, which is the operator's to fix and the
+ * client's to know about: a write that ran into it before the free-space
+ * check could see it (another process filled the disk) left nothing behind.
+ */
 export function toS3Error(error: unknown): S3Error {
-  return error instanceof S3Error ? error : new S3Error('InternalError');
+  if (error instanceof S3Error) return error;
+  return isOutOfSpace(error) ? new S3Error('InsufficientStorage') : new S3Error('InternalError');
+}
+
+export function isOutOfSpace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }

@@ -12,6 +12,8 @@ import { RequestContext } from './context.js';
 import { addCorsHeaders, answerPreflight, isCorsResponseHeader, type CorsSource } from './cors.js';
 import { renderError, toS3Error } from './error-response.js';
 import { findRoute, type OperationName, type Target } from './routes.js';
+import type { SlowBodyGuard } from './slow-body-guard.js';
+import type { FreeSpaceGate } from './free-space-gate.js';
 
 export interface OperationDeps {
   readonly region: string;
@@ -38,6 +40,10 @@ export interface HandlerDeps<D extends OperationDeps> {
   readonly cors?: CorsSource;
   /** Latchkey's pre-signed link controls (src/links/): revocation, X-Latchkey-* parameters, audit. */
   readonly links?: LinkGate;
+  /** Cuts off request bodies slower than --body-timeout allows, whichever API reads them. */
+  readonly bodyGuard?: SlowBodyGuard;
+  /** --min-free: refuses writes (507) that would eat into the reserve, before their body is read. */
+  readonly space?: FreeSpaceGate;
   /** Told of each request once it is over (src/server/metrics.ts). */
   readonly metrics?: { observe(ctx: RequestContext): void };
   /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
@@ -59,6 +65,7 @@ export function createS3Handler<D extends OperationDeps>(deps: HandlerDeps<D>): 
       logRequest(deps.logger, ctx);
       deps.metrics?.observe(ctx);
     });
+    deps.bodyGuard?.watch(ctx);
     const extension = deps.extensions?.find((e) => e.matches(ctx));
     (extension ? extension.handle(ctx) : handle(ctx, deps)).catch((error: unknown) => sendError(ctx, error, deps.logger));
   };
@@ -77,6 +84,8 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
   }
   const route = findRoute({ method: ctx.method, target, query: ctx.query, hasHeader: (name) => ctx.hasHeader(name) });
   ctx.operation = route.operation;
+  // A form's credentials are in its body: the reserve is checked before that body is read, as for every upload.
+  if (route.credentials === 'form') await deps.space?.admit(ctx, route.operation);
   const verified =
     route.credentials === 'form'
       ? await authenticateForm(ctx, deps.auth)
@@ -88,6 +97,8 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
     const arn = resource === 'service' ? SERVICE_RESOURCE_ARN : resource === 'bucket' ? bucketArn(ctx.bucket ?? '') : objectArn(ctx.bucket ?? '', ctx.key ?? '');
     await deps.operationDeps.authorizer.check(ctx, verified, action, arn, ctx.bucket);
   }
+  // Before a link's use is counted: a refused write has not used it.
+  if (route.credentials !== 'form') await deps.space?.admit(ctx, route.operation);
   await link?.reserveUse();
   try {
     await deps.operations[route.operation](ctx, verified, deps.operationDeps);

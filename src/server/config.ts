@@ -31,6 +31,10 @@ export interface ServerConfig {
   readonly nodeId?: string;
   /** --blob-grace / LATCHKEY_BLOB_GRACE: with a shared data dir, how long a freed blob stays for readers on other nodes (default 10m). */
   readonly blobGraceMs?: number;
+  /** A request body that brings fewer than 1 KiB in any window this long is cut off (--body-timeout, default 60 s). */
+  readonly bodyTimeoutMs: number;
+  /** Writes that would leave less free space than this on the data dir's filesystem are refused with 507 (--min-free, default 1 GiB). */
+  readonly minFreeBytes: number;
   /** Where Prometheus scrapes GET /metrics (--metrics-address); no metrics listener when undefined. */
   readonly metrics?: { readonly host: string; readonly port: number; readonly token?: string };
   /** --tls-cert/--tls-key: the S3 port and the console serve HTTPS (re-read on SIGHUP). */
@@ -63,6 +67,8 @@ export const SERVER_OPTIONS = {
   metadata: { type: 'string' },
   'node-id': { type: 'string' },
   'blob-grace': { type: 'string' },
+  'min-free': { type: 'string' },
+  'body-timeout': { type: 'string' },
 } as const;
 
 /** Flags win over LATCHKEY_* environment variables, which win over defaults. */
@@ -113,6 +119,8 @@ export function loadServerConfig(args: readonly string[], env: Env): ServerConfi
     metadata: parseMetadata(values.metadata ?? env['LATCHKEY_METADATA'] ?? 'sqlite'),
     nodeId: parseNodeId(values['node-id'] ?? env['LATCHKEY_NODE_ID'] ?? hostname()),
     blobGraceMs: parseDuration('--blob-grace', values['blob-grace'] ?? env['LATCHKEY_BLOB_GRACE'] ?? '10m'),
+    bodyTimeoutMs: parseDuration('--body-timeout', values['body-timeout'] ?? env['LATCHKEY_BODY_TIMEOUT'] ?? '60s'),
+    minFreeBytes: parseSize('--min-free', values['min-free'] ?? env['LATCHKEY_MIN_FREE'] ?? '1GiB'),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } } : {}),
     ...(metricsText ? { metrics: { ...parseAddress(metricsText, '--metrics-address'), ...(metricsToken ? { token: metricsToken } : {}) } } : {}),
     ...trustedProxiesOption(values['trusted-proxy'] ?? env['LATCHKEY_TRUSTED_PROXY']),
@@ -153,6 +161,17 @@ export function parseDuration(name: string, text: string): number {
   const ms = m ? Number(m[1]) * (DURATION_UNITS[m[2] || 's'] ?? 1000) : NaN;
   if (!(ms > 0)) throw new ConfigError(`${name} must be a duration such as 7d, 12h, 30m or 90s, got ${text}`);
   return ms;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, tb: 1000 ** 4 };
+
+/** "64MiB", "512MiB", "1GiB", "500MB", or plain bytes; 0 turns the check off. */
+export function parseSize(name: string, text: string): number {
+  const m = /^(\d{1,15})\s*([a-z]*)$/i.exec(text.trim());
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
+  const bytes = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(bytes)) throw new ConfigError(`${name} must be a size such as 64MiB, 512MiB or 1GiB, got ${text}`);
+  return bytes;
 }
 
 export function parseAddress(text: string, flag = '--address'): { host: string; port: number } {

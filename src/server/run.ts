@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
@@ -16,6 +16,9 @@ import { uploadPage } from '../upload-page/upload-page.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
+import { SlowBodyGuard } from '../s3/slow-body-guard.js';
+import { FreeSpaceGate } from '../s3/free-space-gate.js';
+import { freeBytes } from './disk-space.js';
 import { LinkService } from '../links/link-service.js';
 import { storedCorsSource } from '../s3/cors.js';
 import { OPERATIONS } from '../s3/operations/index.js';
@@ -26,9 +29,11 @@ import type { Logger } from './logger.js';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
 import { healthApi } from './health.js';
 import { ServerMetrics, startMetricsServer, type MetricsEndpoint } from './metrics.js';
-import { SqliteObjectCounter, statfsFreeBytes } from './storage-stats.js';
-import { answerPlainHttp, loadTlsPair, reloadOnSighup } from './tls.js';
-import { startConsole, type RunningConsole } from '../console/console-server.js';
+import { SqliteObjectCounter } from './storage-stats.js';
+import { answerPlainHttp, loadTlsPair, reloadOnSighup, type TlsPair } from './tls.js';
+import { consoleHttpServer, startConsole, type RunningConsole } from '../console/console-server.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { EarlyListener } from './early-listener.js';
 
 export interface RunningServer {
   readonly endpoint: string;
@@ -52,14 +57,56 @@ const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 const DEFAULT_BLOB_GRACE_MS = 10 * 60_000;
 
+/**
+ * Start-up order: the certificate, the ports, then the data dir's lock, and
+ * only then anything in the dir, so a server that cannot serve, cannot listen
+ * or finds the dir in use leaves it exactly as it was (see data-dir-lock.ts).
+ */
 export async function startS3Server(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   // Before anything opens: a certificate that cannot serve is a configuration error.
   const tlsPair = config.tls ? await loadTlsPair(config.tls) : undefined;
-  const backend = metadataBackend(config.metadata ?? 'sqlite');
+  const undo: (() => unknown)[] = [];
+  try {
+    const s3 = await EarlyListener.bind(s3HttpServer(tlsPair), config.host, config.port, 'S3');
+    undo.push(() => s3.abandon());
+    const consoleListener = config.console ? await EarlyListener.bind(consoleHttpServer(tlsPair), config.console.host, config.console.port, 'console') : undefined;
+    if (consoleListener) undo.push(() => consoleListener.abandon());
+    const backend = metadataBackend(config.metadata ?? 'sqlite');
+    // With a server database the data dir is shared by design; embedded, it is one server's alone.
+    const lock = backend.sharedDataDir ? undefined : lockDataDir(config.dataDir);
+    if (lock) undo.push(() => lock.release());
+    const running = await serveDataDir(config, logger, backend, tlsPair, s3, consoleListener, undo);
+    return { ...running, close: () => running.close().finally(() => lock?.release()) };
+  } catch (error) {
+    for (const step of undo.reverse()) await step();
+    throw error;
+  }
+}
+
+function s3HttpServer(tlsPair: TlsPair | undefined): Server {
+  const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
+  const tlsServer = tlsPair ? createHttpsServer({ ...serverOptions, cert: tlsPair.cert, key: tlsPair.key }) : undefined;
+  if (tlsServer) answerPlainHttp(tlsServer);
+  const server: Server = tlsServer ?? createServer(serverOptions);
+  // A client that stops sending or reading for this long is cut off, without holding up anyone else.
+  server.setTimeout(120_000, (socket: Socket) => socket.destroy());
+  return server;
+}
+
+async function serveDataDir(
+  config: ServerConfig,
+  logger: Logger,
+  backend: MetadataBackend,
+  tlsPair: TlsPair | undefined,
+  s3: EarlyListener,
+  consoleListener: EarlyListener | undefined,
+  undo: (() => unknown)[],
+): Promise<RunningServer> {
   const masterKey = await openMasterKey(config, backend);
   // With a server database the data dir is shared by design: this node's temp files go apart and freed blobs wait out the grace period.
   const shared = backend.sharedDataDir ? { nodeId: config.nodeId ?? hostname(), blobGraceMs: config.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS } : undefined;
   const { storage, recovery } = await Storage.open(config.dataDir, backend, (message, error) => logger.warn(message, { error: String(error) }), shared);
+  undo.push(() => storage.close());
   await Identities.recordMasterKey(storage.metadata.identities, new SecretBox(masterKey.key));
   if (masterKey.origin === 'generated') {
     logger.warn('master key generated: back it up, secrets in the data dir cannot be read without it', { path: masterKey.path });
@@ -90,14 +137,14 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     domain: config.domain,
   });
   const metrics = config.metrics ? new ServerMetrics() : undefined;
+  const space = new FreeSpaceGate(config.minFreeBytes, () => freeBytes(config.dataDir));
   // Health and the upload page before the admin API, which claims every other /_latchkey/ path.
   const extensions: Extension[] = [
     healthApi({
       probeMetadata: () => storage.metadata.getBucket(HEALTH_PROBE_BUCKET),
       dataDir: config.dataDir,
-      // TODO(merge): config.minFreeBytes, freeBytes (src/server/disk-space.ts)
-      minFreeBytes: 0,
-      freeBytes: statfsFreeBytes,
+      minFreeBytes: config.minFreeBytes,
+      freeBytes,
     }),
     uploadPage(),
     adminApi({ logger, auth, authorizer, identities, links }), stsApi({ logger, auth, identities }),
@@ -111,39 +158,26 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     extensions,
     cors: storedCorsSource(storage.metadata, storage.metadata.identities),
     links,
+    bodyGuard: new SlowBodyGuard(config.bodyTimeoutMs, logger),
+    space,
     ...(metrics ? { metrics } : {}),
     ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
   });
 
-  const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
-  const tlsServer = tlsPair ? createHttpsServer({ ...serverOptions, cert: tlsPair.cert, key: tlsPair.key }) : undefined;
-  if (tlsServer) answerPlainHttp(tlsServer);
-  const server: Server = tlsServer ?? createServer(serverOptions);
+  const server = s3.server;
+  const tlsServer = tlsPair ? (server as unknown as TlsServer) : undefined;
   // Expect: 100-continue goes through the same handler: the body reader sends
   // "100 Continue" only after auth passed, so refused uploads never transfer.
-  server.on('request', handler);
-  server.on('checkContinue', handler);
-  // Any other Expect is ignored, as S3 does (Node would answer 417 without this listener).
-  server.on('checkExpectation', handler);
-  // A client that stops sending or reading for this long is cut off, without holding up anyone else.
-  server.setTimeout(120_000, (socket: Socket) => socket.destroy());
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const endpoint = `${tlsServer ? 'https' : 'http'}://${host}:${address.port}`;
+  // Any other Expect is ignored, as S3 does (Node would answer 417 without a listener).
+  s3.serve(handler, { handlesExpect: true });
+  const endpoint = s3.endpoint();
   const publicEndpoint = config.publicUrl ?? endpoint;
   logger.info('listening', { endpoint, publicUrl: config.publicUrl, dataDir: config.dataDir, metadata: backend.description, region: config.region });
   let consoleServer: RunningConsole | undefined;
   if (config.console) {
     consoleServer = await startConsole({
       ...config.console,
+      ...(consoleListener ? { listener: consoleListener } : {}),
       identities,
       rootAccessKeyId: root.accessKeyId,
       // The console calls the S3 API over loopback even when S3 listens on every interface.
@@ -156,9 +190,6 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },
       ...(tlsPair ? { tls: tlsPair } : {}),
       ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
-    }).catch(async (error: unknown) => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      throw error;
     });
     logger.info('console', { console: consoleServer.endpoint });
   }
@@ -176,8 +207,8 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     objectCounter = metadataFile !== undefined && existsSync(metadataFile) ? new SqliteObjectCounter(metadataFile) : undefined;
     const counter = objectCounter;
     const refresh = () => {
-      statfsFreeBytes(config.dataDir)
-        .then((freeBytes) => metrics.setStorage({ freeBytes, ...(counter ? { objects: counter.count() } : {}) }))
+      freeBytes(config.dataDir)
+        .then((free) => metrics.setStorage({ freeBytes: free, ...(counter ? { objects: counter.count() } : {}) }))
         .catch((error: unknown) => logger.warn('storage metrics failed', { error: String(error) }));
     };
     refresh();

@@ -1,11 +1,4 @@
-import { statfs } from 'node:fs/promises';
 import Database from 'better-sqlite3';
-
-/** Free bytes an unprivileged writer may use on the filesystem holding `dir`. */
-export async function statfsFreeBytes(dir: string): Promise<number> {
-  const stats = await statfs(dir);
-  return stats.bavail * stats.bsize;
-}
 
 /**
  * Counts objects through a read-only connection of its own to the metadata

@@ -433,7 +433,7 @@ out({'listed': [o['Key'] for o in s3.list_objects_v2(Bucket=b)['Contents']],
     assert.ok(rows.some((o) => o.keyHex === Buffer.from(nfc).toString('hex')) && rows.some((o) => o.keyHex === Buffer.from(nfd).toString('hex')));
     assert.deepEqual(escapees.filter((p) => existsSync(p)), existedBefore);
     for (const file of listDataFiles(server.dataDir)) {
-      assert.match(file, /^(metadata\.sqlite3(-wal|-shm)?|master\.key|blobs\/[0-9a-f]{2}\/[0-9a-f]{32})$/, `unexpected file ${file}`);
+      assert.match(file, /^(metadata\.sqlite3(-wal|-shm)?|master\.key|latchkey\.lock|blobs\/[0-9a-f]{2}\/[0-9a-f]{32})$/, `unexpected file ${file}`);
     }
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const VECTORS_DIR = fileURLToPath(new URL('../../../shared/vectors/sigv4/v4/', import.meta.url));
+export const VECTORS_DIR = fileURLToPath(new URL('../vectors/sigv4/v4/', import.meta.url));
 
 export interface VectorContext {
   credentials: { access_key_id: string; secret_access_key: string; token?: string };
