@@ -72,7 +72,3 @@ export async function guarded<T>(work: () => Promise<T>): Promise<T> {
 export function isForeignKeyViolation(error: unknown): boolean {
   return error instanceof postgres.PostgresError && error.code === '23503';
 }
-
-export function parseMap(json: string): Record<string, string> {
-  return JSON.parse(json) as Record<string, string>;
-}

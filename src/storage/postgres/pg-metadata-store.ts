@@ -2,27 +2,18 @@ import { runListing, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
 } from '../metadata-store.js';
-import { decodeKey, encodeKey } from '../object-key.js';
+import { encodeKey } from '../object-key.js';
 import type { BucketRecord, ListObjectsQuery, ObjectPart, ObjectRecord } from '../types.js';
-import { connectPg, guarded, isForeignKeyViolation, parseMap, type PgOptions, type Sql } from './pg-connection.js';
+import { connectPg, guarded, isForeignKeyViolation, type PgOptions, type Sql } from './pg-connection.js';
+import { parseMap, partsOf, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
 import { PgIdentityStore } from './pg-identity-store.js';
 import { PgLinkStore } from './pg-link-store.js';
 import { migratePg } from './pg-migrations.js';
-import { lockKey, removeObjectRow, writeObjectRow, type HeldBlobs } from './pg-object-rows.js';
+import { lockKey, removeObjectRow, writeObjectRow } from './pg-object-rows.js';
 import { PgUploadStore } from './pg-upload-store.js';
 
 /** Names "background jobs" among this database's advisory locks (the job name is the second key). */
 const JOB_LOCK = 0x4c4b_4a42; // "LKJB"
-
-interface BucketRow { id: number; name: string; owner: string; region: string | null; created_at: number }
-
-interface ObjectRow {
-  key: Buffer; size: number; etag: string;
-  content_type: string | null; cache_control: string | null; content_disposition: string | null;
-  content_encoding: string | null; content_language: string | null; expires: string | null;
-  user_metadata: string; checksums: string; last_modified: number; blob_id: string; part_count: number | null;
-  stored_inline: boolean;
-}
 
 interface PartJson { partNumber: number; size: number; etag: string; checksums: string; blobId: string }
 
@@ -240,24 +231,3 @@ export class PgMetadataStore implements MetadataStore {
   }
 }
 
-/** A multipart version's other part blobs under `name`; nothing for a plain object (results keep their old shape). */
-function partsOf<N extends string>(held: HeldBlobs | null, name: N): Partial<Record<N, readonly string[]>> {
-  if (held === null || held.partBlobIds.length === 0) return {};
-  return { [name]: held.partBlobIds } as Partial<Record<N, readonly string[]>>;
-}
-
-function toBucket(row: BucketRow): BucketRecord {
-  return { name: row.name, owner: row.owner, region: row.region, createdAt: new Date(row.created_at) };
-}
-
-function toObject(bucket: string, row: ObjectRow): ObjectRecord {
-  return {
-    bucket, key: decodeKey(row.key), size: row.size, etag: row.etag,
-    contentType: row.content_type ?? undefined, cacheControl: row.cache_control ?? undefined,
-    contentDisposition: row.content_disposition ?? undefined, contentEncoding: row.content_encoding ?? undefined,
-    contentLanguage: row.content_language ?? undefined, expires: row.expires ?? undefined,
-    userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums),
-    lastModified: new Date(row.last_modified), blobId: row.blob_id,
-    ...(row.stored_inline ? { inline: true as const } : {}),
-  };
-}

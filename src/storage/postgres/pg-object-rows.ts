@@ -1,11 +1,6 @@
 import type { ObjectRecord } from '../types.js';
+import type { HeldBlobs } from '../rows.js';
 import type { Tx } from './pg-connection.js';
-
-/** The blob files a version held: its own (null when its bytes were inline) and a multipart object's parts 2..n. */
-export interface HeldBlobs {
-  readonly blobId: string | null;
-  readonly partBlobIds: readonly string[];
-}
 
 /**
  * Serializes every writer of one bucket/key for the rest of the transaction.

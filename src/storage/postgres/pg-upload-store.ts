@@ -1,18 +1,13 @@
 import { decodeKey, encodeKey, encodeText, prefixUpperBound } from '../object-key.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
-  AbortUploadResult, ChecksumType, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
-  ListPartsResult, ListUploadsQuery, ListUploadsResult, PartRecord, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
+  AbortUploadResult, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
+  ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
 } from '../upload-store.js';
-import { guarded, isForeignKeyViolation, parseMap, type Queryable, type Sql, type Tx } from './pg-connection.js';
+import { toPart, toSummary, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
+import { guarded, isForeignKeyViolation, type Queryable, type Sql, type Tx } from './pg-connection.js';
 import { lockKey, writeObjectRow } from './pg-object-rows.js';
 
-interface UploadRow {
-  upload_id: string; bucket_id: number; bucket: string; key: Buffer; initiator: string; metadata: string;
-  checksum_algorithm: string | null; checksum_type: ChecksumType | null; created_at: number;
-}
-interface PartRow { part_number: number; size: number; etag: string; checksums: string; last_modified: number; blob_id: string }
-type SummaryRow = Omit<UploadRow, 'bucket_id' | 'bucket' | 'metadata'>;
 
 /** Rows fetched per round trip while paging through uploads. */
 const UPLOAD_CURSOR_ROWS = 200;
@@ -251,21 +246,3 @@ async function pageOfUploads(tx: Tx, bucketId: number, query: ListUploadsQuery):
   };
 }
 
-function toUpload(row: UploadRow): UploadRecord {
-  return {
-    uploadId: row.upload_id, bucket: row.bucket, key: decodeKey(row.key), initiator: row.initiator, initiated: new Date(row.created_at),
-    metadata: JSON.parse(row.metadata) as ObjectMetadataInput,
-    checksumAlgorithm: row.checksum_algorithm ?? undefined, checksumType: row.checksum_type ?? undefined,
-  };
-}
-
-function toSummary(key: string, row: SummaryRow): UploadSummary {
-  return {
-    key, uploadId: row.upload_id, initiator: row.initiator, initiated: new Date(row.created_at),
-    checksumAlgorithm: row.checksum_algorithm ?? undefined, checksumType: row.checksum_type ?? undefined,
-  };
-}
-
-function toPart(row: PartRow): PartRecord {
-  return { partNumber: row.part_number, size: row.size, etag: row.etag, checksums: parseMap(row.checksums), lastModified: new Date(row.last_modified), blobId: row.blob_id };
-}

@@ -4,7 +4,7 @@ import { runListingSync, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
 } from '../metadata-store.js';
-import { decodeKey, encodeKey } from '../object-key.js';
+import { encodeKey } from '../object-key.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import type { IdentityStore } from '../identity-store.js';
@@ -13,20 +13,11 @@ import type { LinkStore } from '../link-store.js';
 import { SqliteLinkStore } from './sqlite-link-store.js';
 import { migrate } from './sqlite-migrations.js';
 import { WriteBatch } from './write-batch.js';
-import { SqliteObjectRows, type HeldBlobs } from './sqlite-object-rows.js';
+import { SqliteObjectRows } from './sqlite-object-rows.js';
+import { parseMap, partsOf, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
 import { SqliteUploadStore } from './sqlite-upload-store.js';
 import type { BucketRecord, ListObjectsQuery, ObjectRecord } from '../types.js';
 import type { UploadStore } from '../upload-store.js';
-
-interface BucketRow { id: number; name: string; owner: string; region: string | null; created_at: number }
-
-interface ObjectRow {
-  key: Buffer; size: number; etag: string;
-  content_type: string | null; cache_control: string | null; content_disposition: string | null;
-  content_encoding: string | null; content_language: string | null; expires: string | null;
-  user_metadata: string; checksums: string; last_modified: number; blob_id: string; part_count: number | null;
-  stored_inline: number;
-}
 
 const OBJECT_COLUMNS = `key, size, etag, content_type, cache_control, content_disposition, content_encoding,
   content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline`;
@@ -307,35 +298,9 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-/** A multipart version's other part blobs under `name`; nothing for a plain object (results keep their old shape). */
-function partsOf<N extends string>(held: HeldBlobs | null, name: N): Partial<Record<N, readonly string[]>> {
-  if (held === null || held.partBlobIds.length === 0) return {};
-  return { [name]: held.partBlobIds } as Partial<Record<N, readonly string[]>>;
-}
-
 function must<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('row vanished inside its own transaction');
   return value;
-}
-
-function toBucket(row: BucketRow): BucketRecord {
-  return { name: row.name, owner: row.owner, region: row.region, createdAt: new Date(row.created_at) };
-}
-
-function toObject(bucket: string, row: ObjectRow): ObjectRecord {
-  return {
-    bucket, key: decodeKey(row.key), size: row.size, etag: row.etag,
-    contentType: row.content_type ?? undefined, cacheControl: row.cache_control ?? undefined,
-    contentDisposition: row.content_disposition ?? undefined, contentEncoding: row.content_encoding ?? undefined,
-    contentLanguage: row.content_language ?? undefined, expires: row.expires ?? undefined,
-    userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums),
-    lastModified: new Date(row.last_modified), blobId: row.blob_id,
-    ...(row.stored_inline === 1 ? { inline: true as const } : {}),
-  };
-}
-
-function parseMap(json: string): Record<string, string> {
-  return JSON.parse(json) as Record<string, string>;
 }
 
 /**

@@ -1,13 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { ObjectPart, ObjectRecord } from '../types.js';
+import type { HeldBlobs } from '../rows.js';
 
 interface PartRow { part_number: number; size: number; etag: string; checksums: string; blob_id: string }
-
-/** The blob files a version held: its own (null when its bytes were inline) and a multipart object's parts 2..n. */
-export interface HeldBlobs {
-  readonly blobId: string | null;
-  readonly partBlobIds: readonly string[];
-}
 
 /**
  * Writes and removes object rows, plain or multipart, for the statements that

@@ -3,16 +3,11 @@ import { decodeKey, encodeKey, encodeText, prefixUpperBound } from '../object-ke
 import type { SqliteObjectRows } from './sqlite-object-rows.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
-  AbortUploadResult, ChecksumType, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
-  ListPartsResult, ListUploadsQuery, ListUploadsResult, PartRecord, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
+  AbortUploadResult, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
+  ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
 } from '../upload-store.js';
+import { toPart, toSummary, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
 
-interface UploadRow {
-  upload_id: string; bucket_id: number; bucket: string; key: Buffer; initiator: string; metadata: string;
-  checksum_algorithm: string | null; checksum_type: ChecksumType | null; created_at: number;
-}
-interface PartRow { part_number: number; size: number; etag: string; checksums: string; last_modified: number; blob_id: string }
-type SummaryRow = Omit<UploadRow, 'bucket_id' | 'bucket' | 'metadata'>;
 
 type Durably = <T>(work: () => T) => Promise<T>;
 type Read = <T>(work: () => T) => Promise<T>;
@@ -242,24 +237,3 @@ export class SqliteUploadStore implements UploadStore {
   }
 }
 
-function toUpload(row: UploadRow): UploadRecord {
-  return {
-    uploadId: row.upload_id, bucket: row.bucket, key: decodeKey(row.key), initiator: row.initiator, initiated: new Date(row.created_at),
-    metadata: JSON.parse(row.metadata) as ObjectMetadataInput,
-    checksumAlgorithm: row.checksum_algorithm ?? undefined, checksumType: row.checksum_type ?? undefined,
-  };
-}
-
-function toSummary(key: string, row: SummaryRow): UploadSummary {
-  return {
-    key, uploadId: row.upload_id, initiator: row.initiator, initiated: new Date(row.created_at),
-    checksumAlgorithm: row.checksum_algorithm ?? undefined, checksumType: row.checksum_type ?? undefined,
-  };
-}
-
-function toPart(row: PartRow): PartRecord {
-  return {
-    partNumber: row.part_number, size: row.size, etag: row.etag, checksums: JSON.parse(row.checksums) as Record<string, string>,
-    lastModified: new Date(row.last_modified), blobId: row.blob_id,
-  };
-}

@@ -1,0 +1,78 @@
+import { decodeKey } from './object-key.js';
+import type { BucketRecord, ObjectRecord } from './types.js';
+import type { ChecksumType, PartRecord, UploadRecord, UploadSummary } from './upload-store.js';
+import type { ObjectMetadataInput } from './types.js';
+
+/*
+ * Rows as both backends' schemas name their columns (the SQL differs, the
+ * tables do not), and the one mapping from them to domain records.
+ */
+
+export interface BucketRow { id: number; name: string; owner: string; region: string | null; created_at: number }
+
+export interface ObjectRow {
+  key: Buffer; size: number; etag: string;
+  content_type: string | null; cache_control: string | null; content_disposition: string | null;
+  content_encoding: string | null; content_language: string | null; expires: string | null;
+  user_metadata: string; checksums: string; last_modified: number; blob_id: string; part_count: number | null;
+  /** SQLite has no booleans: 1 or 0 there. */
+  stored_inline: number | boolean;
+}
+
+export interface UploadRow {
+  upload_id: string; bucket_id: number; bucket: string; key: Buffer; initiator: string; metadata: string;
+  checksum_algorithm: string | null; checksum_type: ChecksumType | null; created_at: number;
+}
+export type SummaryRow = Omit<UploadRow, 'bucket_id' | 'bucket' | 'metadata'>;
+export interface UploadPartRow { part_number: number; size: number; etag: string; checksums: string; last_modified: number; blob_id: string }
+
+/** The blob files a version held: its own (null when its bytes were inline) and a multipart object's parts 2..n. */
+export interface HeldBlobs {
+  readonly blobId: string | null;
+  readonly partBlobIds: readonly string[];
+}
+
+export function parseMap(json: string): Record<string, string> {
+  return JSON.parse(json) as Record<string, string>;
+}
+
+/** A multipart version's other part blobs under `name`; nothing for a plain object (results keep their old shape). */
+export function partsOf<N extends string>(held: HeldBlobs | null, name: N): Partial<Record<N, readonly string[]>> {
+  if (held === null || held.partBlobIds.length === 0) return {};
+  return { [name]: held.partBlobIds } as Partial<Record<N, readonly string[]>>;
+}
+
+export function toBucket(row: BucketRow): BucketRecord {
+  return { name: row.name, owner: row.owner, region: row.region, createdAt: new Date(row.created_at) };
+}
+
+export function toObject(bucket: string, row: ObjectRow): ObjectRecord {
+  return {
+    bucket, key: decodeKey(row.key), size: row.size, etag: row.etag,
+    contentType: row.content_type ?? undefined, cacheControl: row.cache_control ?? undefined,
+    contentDisposition: row.content_disposition ?? undefined, contentEncoding: row.content_encoding ?? undefined,
+    contentLanguage: row.content_language ?? undefined, expires: row.expires ?? undefined,
+    userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums),
+    lastModified: new Date(row.last_modified), blobId: row.blob_id,
+    ...(row.stored_inline === 1 || row.stored_inline === true ? { inline: true as const } : {}),
+  };
+}
+
+export function toUpload(row: UploadRow): UploadRecord {
+  return {
+    uploadId: row.upload_id, bucket: row.bucket, key: decodeKey(row.key), initiator: row.initiator, initiated: new Date(row.created_at),
+    metadata: JSON.parse(row.metadata) as ObjectMetadataInput,
+    checksumAlgorithm: row.checksum_algorithm ?? undefined, checksumType: row.checksum_type ?? undefined,
+  };
+}
+
+export function toSummary(key: string, row: SummaryRow): UploadSummary {
+  return {
+    key, uploadId: row.upload_id, initiator: row.initiator, initiated: new Date(row.created_at),
+    checksumAlgorithm: row.checksum_algorithm ?? undefined, checksumType: row.checksum_type ?? undefined,
+  };
+}
+
+export function toPart(row: UploadPartRow): PartRecord {
+  return { partNumber: row.part_number, size: row.size, etag: row.etag, checksums: parseMap(row.checksums), lastModified: new Date(row.last_modified), blobId: row.blob_id };
+}
