@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GENERATED_KEY_FILE } from '../identity/master-key.js';
 import { BlobStore } from '../storage/blob-store.js';
+import { fsyncPath } from '../storage/fsync-path.js';
 import { METADATA_FILE } from '../storage/storage.js';
 
 /** Written last: a backup directory without it is incomplete. */
@@ -84,7 +85,7 @@ export async function backupDataDir(options: { dataDir: string; to: string; prog
       await mkdir(dirname(to), { recursive: true });
       await copyFile(join(staging, id), to, constants.COPYFILE_FICLONE);
       blobBytes += (await stat(to)).size;
-      await syncFile(to);
+      await fsyncPath(to);
       options.progress?.({ phase: 'blobs', done: ++done, total: referenced.length });
     });
     let masterKeyIncluded = false;
@@ -92,12 +93,12 @@ export async function backupDataDir(options: { dataDir: string; to: string; prog
       if (!existsSync(join(options.dataDir, name))) continue;
       await mkdir(dirname(join(options.to, name)), { recursive: true, mode: 0o700 });
       await copyFile(join(options.dataDir, name), join(options.to, name));
-      await syncFile(join(options.to, name));
+      await fsyncPath(join(options.to, name));
       if (name === GENERATED_KEY_FILE) masterKeyIncluded = true;
     }
     options.progress?.({ phase: 'verify', done: 0, total: 1 });
     checkIntegrity(snapshot);
-    await syncFile(snapshot);
+    await fsyncPath(snapshot);
     await syncDirs(options.to);
     const manifest: BackupManifest = {
       format: FORMAT,
@@ -109,8 +110,8 @@ export async function backupDataDir(options: { dataDir: string; to: string; prog
       masterKeyIncluded,
     };
     await writeFile(join(options.to, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-    await syncFile(join(options.to, MANIFEST_FILE));
-    await syncFile(options.to);
+    await fsyncPath(join(options.to, MANIFEST_FILE));
+    await fsyncPath(options.to);
     return manifest;
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -142,14 +143,14 @@ export async function restoreDataDir(options: { from: string; dataDir: string; p
     const to = target.pathOf(id);
     await mkdir(dirname(to), { recursive: true });
     await copyFile(backup.pathOf(id), to, constants.COPYFILE_FICLONE);
-    await syncFile(to);
+    await fsyncPath(to);
     options.progress?.({ phase: 'blobs', done: ++done, total: referenced.length });
   });
   for (const name of [METADATA_FILE, ...SIDE_FILES]) {
     if (!existsSync(join(options.from, name))) continue;
     await mkdir(dirname(join(options.dataDir, name)), { recursive: true, mode: 0o700 });
     await copyFile(join(options.from, name), join(options.dataDir, name));
-    await syncFile(join(options.dataDir, name));
+    await fsyncPath(join(options.dataDir, name));
   }
   await syncDirs(options.dataDir);
   return manifest;
@@ -254,22 +255,13 @@ function checkIntegrity(file: string): void {
   if (result.length !== 1 || result[0] !== 'ok') throw new BackupError(`${file} failed SQLite's integrity check: ${result.slice(0, 3).join('; ')}`);
 }
 
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** The directories that got new entries, so the entries survive a crash as the files do. */
 async function syncDirs(root: string): Promise<void> {
   const dirs = [root];
   for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
     if (entry.isDirectory()) dirs.push(join(entry.parentPath, entry.name));
   }
-  await inPool(dirs, COPY_CONCURRENCY, syncFile);
+  await inPool(dirs, COPY_CONCURRENCY, fsyncPath);
 }
 
 async function inPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -3,6 +3,7 @@ import { closeSync, open as openCallback, read as readCallback } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fsyncPath } from './fsync-path.js';
 import { OpenedBlob } from './opened-blob.js';
 import { digestBody, refuseEarly, type BodyOptions, type ChecksumComputer, type WrittenDigests } from './body-digest.js';
 import { SmallBlobCache } from './small-blob-cache.js';
@@ -271,18 +272,9 @@ export class BlobStore {
     const dir = join(this.blobDir, blobId.slice(0, 2));
     const created = await mkdir(dir, { recursive: true });
     // A fresh fan-out directory must itself be durable in blobs/.
-    if (created !== undefined) await fsyncDir(this.blobDir);
+    if (created !== undefined) await fsyncPath(this.blobDir);
     await rename(tmpPath, join(dir, blobId));
-    await fsyncDir(dir);
-  }
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const dir = await open(path, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
+    await fsyncPath(dir);
   }
 }
 
