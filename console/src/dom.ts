@@ -82,3 +82,17 @@ export function confirmDialog(title: string, message: string, confirmLabel: stri
     queueMicrotask(() => cancel.focus());
   }).then(() => answer);
 }
+
+/** Makes `zone` take dropped files: highlighted while something is dragged over it, `onDrop` given what was dropped. */
+export function dropZone(zone: HTMLElement, onDrop: (data: DataTransfer) => void): void {
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    if (event.dataTransfer) onDrop(event.dataTransfer);
+  });
+}

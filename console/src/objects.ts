@@ -1,5 +1,5 @@
 import { apiJson } from './api.js';
-import { alertBox, announce, confirmDialog, field, h, openDialog, replace } from './dom.js';
+import { alertBox, announce, confirmDialog, dropZone, field, h, openDialog, replace } from './dom.js';
 import { showDetails } from './details.js';
 import { baseName, formatSize, formatTime } from './format.js';
 import type { Page } from './main.js';
@@ -172,15 +172,8 @@ export async function renderObjects(page: Page, bucket: string, folder: string):
     fileInput,
     h('label', { for: 'upload-files' }, h('strong', {}, 'Choose files'), ' or drop files or folders here to upload to ', h('code', {}, `${bucket}/${folder}`)),
     folderInput, ' · ', h('label', { for: 'upload-folder' }, h('strong', {}, 'Choose a folder')));
-  drop.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (event) => {
-    event.preventDefault();
-    drop.classList.remove('over');
-    if (event.dataTransfer) droppedFiles(event.dataTransfer).then(enqueue, showError);
+  dropZone(drop, (data) => {
+    droppedFiles(data).then(enqueue, showError);
   });
 
   searchForm.addEventListener('submit', (event) => {

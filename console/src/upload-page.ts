@@ -1,4 +1,4 @@
-import { alertBox, announce, h, replace } from './dom.js';
+import { alertBox, announce, dropZone, h, replace } from './dom.js';
 import { formatSize } from './format.js';
 import { describeFailure, UploadFailure } from './upload-failure.js';
 
@@ -185,15 +185,8 @@ function render(): void {
     start([...(input.files ?? [])]);
     input.value = '';
   });
-  drop.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (event) => {
-    event.preventDefault();
-    drop.classList.remove('over');
-    if (!expired) start([...(event.dataTransfer?.files ?? [])]);
+  dropZone(drop, (data) => {
+    if (!expired) start([...data.files]);
   });
   replace(main, h('div', { class: 'card' },
     h('h1', {}, facts.prefix ? 'Upload files' : 'Upload a file'),
