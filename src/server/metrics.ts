@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AdminError } from '../admin/admin-error.js';
 import { S3Error } from '../errors.js';
@@ -165,18 +164,13 @@ const REASONS: readonly RefusalReason[] = [
   'signature', 'expired', 'not_yet_valid', 'time_skewed', 'revoked', 'use_limit', 'source_ip', 'access_denied', 'invalid_key', 'invalid_token', 'post_policy', 'malformed',
 ];
 
-export interface MetricsEndpoint {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
-
 /**
  * `GET /metrics` on its own address, so it can stay on a private interface
  * while S3 faces the world. With a token, only `Authorization: Bearer <token>` gets in.
  */
-export async function startMetricsServer(options: { host: string; port: number; token: string | undefined; metrics: ServerMetrics; logger: Logger }): Promise<MetricsEndpoint> {
+export function metricsHandler(options: { token: string | undefined; metrics: ServerMetrics; logger: Logger }): RequestListener {
   const expected = options.token === undefined ? undefined : digest(`Bearer ${options.token}`);
-  const server: Server = createServer((req, res) => {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: metrics are at /metrics\n');
@@ -200,23 +194,6 @@ export async function startMetricsServer(options: { host: string; port: number; 
         res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error\n');
       },
     );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    endpoint: `http://${host}:${address.port}/metrics`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
 }
 

@@ -28,7 +28,7 @@ import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
 import { healthApi } from './health.js';
-import { ServerMetrics, startMetricsServer, type MetricsEndpoint } from './metrics.js';
+import { metricsHandler, ServerMetrics } from './metrics.js';
 import { SqliteObjectCounter } from './storage-stats.js';
 import { answerPlainHttp, loadTlsPair, reloadOnSighup, type TlsPair } from './tls.js';
 import { consoleHttpServer, startConsole, type RunningConsole } from '../console/console-server.js';
@@ -71,11 +71,13 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     undo.push(() => s3.abandon());
     const consoleListener = config.console ? await EarlyListener.bind(consoleHttpServer(tlsPair), config.console.host, config.console.port, 'console') : undefined;
     if (consoleListener) undo.push(() => consoleListener.abandon());
+    const metricsListener = config.metrics ? await EarlyListener.bind(createServer(), config.metrics.host, config.metrics.port, 'metrics') : undefined;
+    if (metricsListener) undo.push(() => metricsListener.abandon());
     const backend = metadataBackend(config.metadata ?? 'sqlite');
     // With a server database the data dir is shared by design; embedded, it is one server's alone.
     const lock = backend.sharedDataDir ? undefined : lockDataDir(config.dataDir);
     if (lock) undo.push(() => lock.release());
-    const running = await serveDataDir(config, logger, backend, tlsPair, s3, consoleListener, undo);
+    const running = await serveDataDir(config, logger, backend, tlsPair, { s3, console: consoleListener, metrics: metricsListener }, undo);
     return { ...running, close: () => running.close().finally(() => lock?.release()) };
   } catch (error) {
     for (const step of undo.reverse()) await step();
@@ -98,8 +100,7 @@ async function serveDataDir(
   logger: Logger,
   backend: MetadataBackend,
   tlsPair: TlsPair | undefined,
-  s3: EarlyListener,
-  consoleListener: EarlyListener | undefined,
+  listeners: { s3: EarlyListener; console: EarlyListener | undefined; metrics: EarlyListener | undefined },
   undo: (() => unknown)[],
 ): Promise<RunningServer> {
   const masterKey = await openMasterKey(config, backend);
@@ -164,6 +165,7 @@ async function serveDataDir(
     ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
   });
 
+  const { s3, console: consoleListener } = listeners;
   const server = s3.server;
   const tlsServer = tlsPair ? (server as unknown as TlsServer) : undefined;
   // Expect: 100-continue goes through the same handler: the body reader sends
@@ -196,12 +198,12 @@ async function serveDataDir(
   const stopReloading = config.tls && tlsServer
     ? reloadOnSighup(config.tls, [tlsServer, consoleServer?.tlsServer].filter((s): s is TlsServer => s !== undefined), logger)
     : undefined;
-  let metricsEndpoint: MetricsEndpoint | undefined;
   let storageStats: NodeJS.Timeout | undefined;
   let objectCounter: SqliteObjectCounter | undefined;
-  if (metrics && config.metrics) {
-    metricsEndpoint = await startMetricsServer({ ...config.metrics, token: config.metrics.token, metrics, logger });
-    logger.info('metrics', { metrics: metricsEndpoint.endpoint });
+  const metricsListener = listeners.metrics;
+  if (metrics && config.metrics && metricsListener) {
+    metricsListener.serve(metricsHandler({ token: config.metrics.token, metrics, logger }), { handlesExpect: false });
+    logger.info('metrics', { metrics: `${metricsListener.endpoint()}/metrics` });
     // The object count is read from the SQLite file; a server database has no file here to read.
     const metadataFile = backend.sqliteFile(config.dataDir);
     objectCounter = metadataFile !== undefined && existsSync(metadataFile) ? new SqliteObjectCounter(metadataFile) : undefined;
@@ -257,7 +259,7 @@ async function serveDataDir(
       stopReloading?.();
       clearInterval(housekeeping);
       clearInterval(storageStats);
-      await metricsEndpoint?.close();
+      await metricsListener?.abandon();
       objectCounter?.close();
       await consoleServer?.close();
       clearInterval(uploadSweeper);

@@ -160,7 +160,7 @@ async function occupiedPort(): Promise<{ blocker: Server; port: number }> {
   return { blocker, port: address.port };
 }
 
-test('a taken port: exit status 1 with a clear message, and the data dir is neither created nor changed', async () => {
+test('a taken port (S3, console or metrics): exit status 1 with a clear message, and the data dir is neither created nor changed', async () => {
   const { blocker, port } = await occupiedPort();
   const parent = mkdtempSync(join(tmpdir(), 'latchkey-port-'));
   const existing = await startServer({ dataDir: join(parent, 'existing') });
@@ -180,10 +180,11 @@ test('a taken port: exit status 1 with a clear message, and the data dir is neit
     for (const args of [
       ['--address', `127.0.0.1:${port}`],
       ['--address', '127.0.0.1:0', '--console-address', `127.0.0.1:${port}`],
+      ['--address', '127.0.0.1:0', '--console-address', '127.0.0.1:0', '--metrics-address', `127.0.0.1:${port}`],
     ]) {
       const exit = await serverThatShouldExit([...args, '--data', dir]);
       assert.equal(exit.code, 1, exit.stderr);
-      assert.match(exit.stderr, new RegExp(`(S3|console) address 127\\.0\\.0\\.1:${port} is already in use`));
+      assert.match(exit.stderr, new RegExp(`(S3|console|metrics) address 127\\.0\\.0\\.1:${port} is already in use`));
       assert.equal(tree(dir), before, `${args.join(' ')}: nothing in the existing dir changed`);
     }
   } finally {
