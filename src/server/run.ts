@@ -29,7 +29,6 @@ import type { Logger } from './logger.js';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
 import { healthApi } from './health.js';
 import { metricsHandler, ServerMetrics } from './metrics.js';
-import { SqliteObjectCounter } from './storage-stats.js';
 import { answerPlainHttp, loadTlsPair, reloadOnSighup, type TlsPair } from './tls.js';
 import { consoleHttpServer, startConsole, type RunningConsole } from '../console/console-server.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -199,18 +198,13 @@ async function serveDataDir(
     ? reloadOnSighup(config.tls, [tlsServer, consoleServer?.tlsServer].filter((s): s is TlsServer => s !== undefined), logger)
     : undefined;
   let storageStats: NodeJS.Timeout | undefined;
-  let objectCounter: SqliteObjectCounter | undefined;
   const metricsListener = listeners.metrics;
   if (metrics && config.metrics && metricsListener) {
     metricsListener.serve(metricsHandler({ token: config.metrics.token, metrics, logger }), { handlesExpect: false });
     logger.info('metrics', { metrics: `${metricsListener.endpoint()}/metrics` });
-    // The object count is read from the SQLite file; a server database has no file here to read.
-    const metadataFile = backend.sqliteFile(config.dataDir);
-    objectCounter = metadataFile !== undefined && existsSync(metadataFile) ? new SqliteObjectCounter(metadataFile) : undefined;
-    const counter = objectCounter;
     const refresh = () => {
-      freeBytes(config.dataDir)
-        .then((free) => metrics.setStorage({ freeBytes: free, ...(counter ? { objects: counter.count() } : {}) }))
+      Promise.all([freeBytes(config.dataDir), storage.metadata.countObjects()])
+        .then(([free, objects]) => metrics.setStorage({ freeBytes: free, objects }))
         .catch((error: unknown) => logger.warn('storage metrics failed', { error: String(error) }));
     };
     refresh();
@@ -260,7 +254,6 @@ async function serveDataDir(
       clearInterval(housekeeping);
       clearInterval(storageStats);
       await metricsListener?.abandon();
-      objectCounter?.close();
       await consoleServer?.close();
       clearInterval(uploadSweeper);
       clearInterval(blobSweeper);

@@ -28,6 +28,8 @@ export interface MetadataStore extends BucketMetadata, ObjectMetadata {
    * while sweeping the blob directory.
    */
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>>;
+  /** How many objects there are in all buckets, for the storage metrics (reads every row's index entry: not for request paths). */
+  countObjects(): Promise<number>;
   /**
    * Runs background work (sweeps) only when no other instance on this
    * database runs the job of the same name right now; undefined when one does.

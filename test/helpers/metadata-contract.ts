@@ -249,6 +249,18 @@ export function metadataStoreContract(name: string, factory: MetadataStoreFactor
         assert.deepEqual(await store.referencedBlobIds([a.blobId, unknown, c.blobId]), new Set([a.blobId, c.blobId]));
         assert.deepEqual(await store.referencedBlobIds([]), new Set());
       });
+
+      it('counts the objects of every bucket, a replaced key once, a deleted one no more', async () => {
+        assert.equal(await store.countObjects(), 0);
+        await store.createBucket({ name: 'other', owner: 'alice' });
+        await store.putObject(row('b', 'a'));
+        await store.putObject(row('b', 'a'));
+        await store.putObject(row('b', 'c'));
+        await store.putObject(row('other', 'a'));
+        assert.equal(await store.countObjects(), 3);
+        await store.deleteObject('b', 'c');
+        assert.equal(await store.countObjects(), 2);
+      });
     });
 
     listingContract(() => store);

@@ -182,6 +182,13 @@ export class PgMetadataStore implements MetadataStore {
     }));
   }
 
+  countObjects(): Promise<number> {
+    return guarded(async () => {
+      const [row] = await this.sql<{ n: string }[]>`SELECT count(*) AS n FROM objects`;
+      return Number(row?.n ?? 0);
+    });
+  }
+
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
     const ids = [...blobIds];
     return guarded(async () => {

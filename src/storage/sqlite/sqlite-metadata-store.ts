@@ -112,6 +112,7 @@ export class SqliteMetadataStore implements MetadataStore {
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`),
       inlineBlob: db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM inline_blobs WHERE blob_id = ?'),
       // Each arm is served by its table's unique index on blob_id.
+      countObjects: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM objects'),
       referenced: db.prepare<[string, string, string, string, number], { blob_id: string }>(`
         SELECT blob_id FROM objects WHERE blob_id IN (SELECT value FROM json_each(?))
         UNION SELECT blob_id FROM object_parts WHERE blob_id IN (SELECT value FROM json_each(?))
@@ -248,6 +249,10 @@ export class SqliteMetadataStore implements MetadataStore {
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
     const ids = JSON.stringify(blobIds);
     return settle(() => new Set(this.stmt.referenced.all(ids, ids, ids, ids, Date.now()).map((r) => r.blob_id)));
+  }
+
+  countObjects(): Promise<number> {
+    return settle(() => this.stmt.countObjects.get()?.n ?? 0);
   }
 
   /** One process per data dir (the embedded database's rule): nothing else can be running it. */
