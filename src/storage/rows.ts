@@ -1,4 +1,5 @@
 import { decodeKey } from './object-key.js';
+import type { PutObjectRow } from './metadata-store.js';
 import type { BucketRecord, ObjectRecord } from './types.js';
 import type { ChecksumType, PartRecord, UploadRecord, UploadSummary } from './upload-store.js';
 import type { ObjectMetadataInput } from './types.js';
@@ -55,6 +56,18 @@ export function toObject(bucket: string, row: ObjectRow): ObjectRecord {
     userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums),
     lastModified: new Date(row.last_modified), blobId: row.blob_id,
     ...(row.stored_inline === 1 || row.stored_inline === true ? { inline: true as const } : {}),
+  };
+}
+
+/** The version a PutObject stores, as both backends write it and report it back. */
+export function recordOfPut(row: PutObjectRow): ObjectRecord {
+  return {
+    bucket: row.bucket, key: row.key, size: row.size, etag: row.etag,
+    contentType: row.contentType, cacheControl: row.cacheControl, contentDisposition: row.contentDisposition,
+    contentEncoding: row.contentEncoding, contentLanguage: row.contentLanguage, expires: row.expires,
+    userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
+    lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
+    ...(row.inlineBytes === undefined ? {} : { inline: true as const }),
   };
 }
 

@@ -3,9 +3,9 @@ import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
 } from '../metadata-store.js';
 import { encodeKey } from '../object-key.js';
-import type { BucketRecord, ListObjectsQuery, ObjectPart, ObjectRecord } from '../types.js';
+import type { BucketRecord, ListObjectsQuery, ObjectPart } from '../types.js';
 import { connectPg, guarded, isForeignKeyViolation, type PgOptions, type Sql } from './pg-connection.js';
-import { parseMap, partsOf, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
+import { parseMap, partsOf, recordOfPut, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
 import { PgIdentityStore } from './pg-identity-store.js';
 import { PgLinkStore } from './pg-link-store.js';
 import { migratePg } from './pg-migrations.js';
@@ -105,14 +105,7 @@ export class PgMetadataStore implements MetadataStore {
           const [bucket] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${row.bucket}`;
           if (bucket === undefined) return { kind: 'no-such-bucket' };
           await lockKey(tx, bucket.id, key);
-          const object: ObjectRecord = {
-            bucket: row.bucket, key: row.key, size: row.size, etag: row.etag,
-            contentType: row.contentType, cacheControl: row.cacheControl, contentDisposition: row.contentDisposition,
-            contentEncoding: row.contentEncoding, contentLanguage: row.contentLanguage, expires: row.expires,
-            userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
-            lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
-            ...(row.inlineBytes === undefined ? {} : { inline: true as const }),
-          };
+          const object = recordOfPut(row);
           const previous = await writeObjectRow(tx, bucket.id, key, object, row.inlineBytes);
           return { kind: 'stored', object, replacedBlobId: previous?.blobId ?? null, ...partsOf(previous, 'replacedPartBlobIds') };
         });

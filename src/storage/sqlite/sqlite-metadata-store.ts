@@ -14,9 +14,9 @@ import { SqliteLinkStore } from './sqlite-link-store.js';
 import { migrate } from './sqlite-migrations.js';
 import { WriteBatch } from './write-batch.js';
 import { SqliteObjectRows } from './sqlite-object-rows.js';
-import { parseMap, partsOf, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
+import { parseMap, partsOf, recordOfPut, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
 import { SqliteUploadStore } from './sqlite-upload-store.js';
-import type { BucketRecord, ListObjectsQuery, ObjectRecord } from '../types.js';
+import type { BucketRecord, ListObjectsQuery } from '../types.js';
 import type { UploadStore } from '../upload-store.js';
 
 const OBJECT_COLUMNS = `key, size, etag, content_type, cache_control, content_disposition, content_encoding,
@@ -166,14 +166,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private storeObject(row: PutObjectRow, key: Buffer): PutObjectResult {
     const bucketId = this.bucketIdOf(row.bucket);
     if (bucketId === undefined) return { kind: 'no-such-bucket' };
-    const object: ObjectRecord = {
-      bucket: row.bucket, key: row.key, size: row.size, etag: row.etag,
-      contentType: row.contentType, cacheControl: row.cacheControl, contentDisposition: row.contentDisposition,
-      contentEncoding: row.contentEncoding, contentLanguage: row.contentLanguage, expires: row.expires,
-      userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
-      lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
-      ...(row.inlineBytes === undefined ? {} : { inline: true as const }),
-    };
+    const object = recordOfPut(row);
     const previous = this.rows.write(bucketId, key, object, row.inlineBytes);
     return { kind: 'stored', object, replacedBlobId: previous?.blobId ?? null, ...partsOf(previous, 'replacedPartBlobIds') };
   }
