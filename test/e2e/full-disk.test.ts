@@ -27,6 +27,19 @@ const ARGS = ['--min-free', '8MiB', '--no-console'];
 
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 
+/** A tmpfs of `size` for one test (the tests run as root); unmount() also removes the mount point. */
+function mountTmpfs(size: string): { readonly dir: string; unmount(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  return {
+    dir,
+    unmount() {
+      execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function expect507(attempt: Promise<unknown>, what: string): Promise<void> {
   await assert.rejects(attempt, (error: S3ServiceException) => {
     assert.equal(error.$metadata.httpStatusCode, 507, what);
@@ -78,9 +91,8 @@ function linkLog(server: TestServer): Promise<Array<{ method: string; key: strin
 }
 
 test('on a full 64 MiB tmpfs: 507 before anything is stored, deletes always work and free space at once, link audit survives a restart', async () => {
-  const mount = mkdtempSync(join(tmpdir(), 'latchkey-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mount]);
-  const dataDir = join(mount, 'data');
+  const mount = mountTmpfs('64m');
+  const dataDir = join(mount.dir, 'data');
   let server: TestServer | undefined;
   let client: S3Client | undefined;
   try {
@@ -106,7 +118,7 @@ test('on a full 64 MiB tmpfs: 507 before anything is stored, deletes always work
     assert.ok(refused !== undefined, 'the disk filled up');
     assert.equal((refused as S3ServiceException).$metadata.httpStatusCode, 507, (refused as Error).message);
     assert.ok(acknowledged.size >= 10, `most of the disk was used first (${acknowledged.size} objects)`);
-    assert.ok((await freeBytes(mount)) >= MIN_FREE - 3 * MiB, 'the reserve is (nearly) intact: the refusal came before the body');
+    assert.ok((await freeBytes(mount.dir)) >= MIN_FREE - 3 * MiB, 'the reserve is (nearly) intact: the refusal came before the body');
 
     // Refused writes, of every kind, leave nothing behind.
     const before = snapshotDisk(dataDir);
@@ -160,15 +172,13 @@ test('on a full 64 MiB tmpfs: 507 before anything is stored, deletes always work
   } finally {
     client?.destroy();
     await server?.stop();
-    execFileSync('umount', [mount]);
-    rmSync(mount, { recursive: true, force: true });
+    mount.unmount();
   }
 });
 
 test('a write that meets the end of the disk (reserve off, or another process filled it) answers 507 and leaves nothing behind', async () => {
-  const mount = mkdtempSync(join(tmpdir(), 'latchkey-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', mount]);
-  const dataDir = join(mount, 'data');
+  const mount = mountTmpfs('32m');
+  const dataDir = join(mount.dir, 'data');
   let server: TestServer | undefined;
   let client: S3Client | undefined;
   try {
@@ -199,7 +209,6 @@ test('a write that meets the end of the disk (reserve off, or another process fi
   } finally {
     client?.destroy();
     await server?.stop();
-    execFileSync('umount', [mount]);
-    rmSync(mount, { recursive: true, force: true });
+    mount.unmount();
   }
 });
