@@ -45,7 +45,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   // The first node creates the schema; the others then start together (their migration check races on the advisory lock).
   nodes.push(await start(0));
   nodes.push(...(await Promise.all(Array.from({ length: (options.nodes ?? 3) - 1 }, (_, i) => start(i + 1)))));
-  const upstream = `upstream latchkey { ${nodes.map((n) => `server 127.0.0.1:${n.port} max_fails=0;`).join(' ')} keepalive 16; }`;
+  // nginx drops an idle upstream connection before a node does (its keep-alive is 5 s): reusing one the node just closed is a 502.
+  const upstream = `upstream latchkey { ${nodes.map((n) => `server 127.0.0.1:${n.port} max_fails=0;`).join(' ')} keepalive 16; keepalive_timeout 2s; }`;
   const nginx: RunningNginx = await startNginx(
     `    client_max_body_size 0;
     proxy_request_buffering off;
