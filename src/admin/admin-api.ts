@@ -6,9 +6,11 @@ import type { AuthDeps } from '../s3/auth.js';
 import { authenticate } from '../s3/auth.js';
 import type { Authorizer } from '../s3/authorize.js';
 import type { RequestContext } from '../s3/context.js';
-import type { Extension } from '../s3/handler.js';
+import type { Api, Resolved } from '../s3/pipeline.js';
+import type { VerifiedAuth } from '../sigv4/verify.js';
 import { openRequestBody } from '../s3/request-body.js';
 import { sendText } from '../s3/respond.js';
+import { jsonErrorBody, type ApiError, type ErrorFlavour } from '../s3/error-response.js';
 import { percentDecode } from '../sigv4/uri-encode.js';
 import { AdminError } from './admin-error.js';
 import { ADMIN_ENDPOINTS, type AdminEndpoint } from './endpoints.js';
@@ -39,32 +41,45 @@ export interface AdminApiDeps {
   readonly links?: LinkService;
 }
 
+interface AdminRequest extends Resolved {
+  readonly endpoint: AdminEndpoint;
+  readonly params: Readonly<Record<string, string>>;
+}
+
 /** The admin API (docs/admin-api.md) on the S3 port, under a prefix no bucket can take. */
-export function adminApi(deps: AdminApiDeps): Extension {
+export function adminApi(deps: AdminApiDeps): Api<AdminRequest> {
   return {
+    errors: ADMIN_ERRORS,
     matches: (ctx) => ctx.wirePath === '/_latchkey' || ctx.wirePath.startsWith('/_latchkey/'),
-    handle: (ctx) => handleAdmin(ctx, deps).catch((error: unknown) => sendJsonError(ctx, error, deps.logger)),
+    resolve: resolveEndpoint,
+    async authenticate(ctx) {
+      const verified = await authenticate(ctx, deps.auth);
+      if (verified.version === 0 || ctx.principal === undefined) throw new AdminError('AccessDenied', 'The admin API needs a signed request.');
+      if (ctx.authType === 'presigned') throw new AdminError('AccessDenied', 'Pre-signed URLs cannot call the admin API.');
+      return verified;
+    },
+    async authorise(ctx, { endpoint, params }, verified) {
+      if (!(await deps.authorizer.allows(ctx, verified, endpoint.action, endpoint.resource(params), undefined))) {
+        throw new AdminError('AccessDenied', `Not authorized to perform ${endpoint.action}.`);
+      }
+    },
+    run: (ctx, request, verified) => runEndpoint(ctx, request, verified, deps),
   };
 }
 
-async function handleAdmin(ctx: RequestContext, deps: AdminApiDeps): Promise<void> {
+function resolveEndpoint(ctx: RequestContext): AdminRequest {
   const path = ctx.wirePath.startsWith(`${ADMIN_PREFIX}/`) ? ctx.wirePath.slice(ADMIN_PREFIX.length) : undefined;
   const candidates = path === undefined ? [] : COMPILED.filter((c) => c.pattern.test(path));
   if (candidates.length === 0) throw new AdminError('NotFound', `No admin endpoint at ${ctx.wirePath}`);
   const match = candidates.find((c) => c.endpoint.method === ctx.method);
   if (match === undefined) throw new AdminError('MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.wirePath}`);
   const values = match.pattern.exec(path ?? '') ?? [];
-  ctx.operation = `Admin:${match.endpoint.action}`;
   const params: Record<string, string> = {};
   match.names.forEach((name, i) => (params[name] = percentDecode(values[i + 1] ?? '')));
+  return { name: `Admin:${match.endpoint.action}`, endpoint: match.endpoint, params };
+}
 
-  const verified = await authenticate(ctx, deps.auth);
-  if (verified.version === 0 || ctx.principal === undefined) throw new AdminError('AccessDenied', 'The admin API needs a signed request.');
-  if (ctx.authType === 'presigned') throw new AdminError('AccessDenied', 'Pre-signed URLs cannot call the admin API.');
-  if (!(await deps.authorizer.allows(ctx, verified, match.endpoint.action, match.endpoint.resource(params), undefined))) {
-    throw new AdminError('AccessDenied', `Not authorized to perform ${match.endpoint.action}.`);
-  }
-
+async function runEndpoint(ctx: RequestContext, { endpoint, params }: AdminRequest, verified: VerifiedAuth, deps: AdminApiDeps): Promise<void> {
   const body = openRequestBody(ctx, verified, MAX_BODY);
   const parts: Buffer[] = [];
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
@@ -77,7 +92,7 @@ async function handleAdmin(ctx: RequestContext, deps: AdminApiDeps): Promise<voi
       throw new AdminError('InvalidInput', 'The body is not valid JSON.');
     }
   }
-  const response = await match.endpoint.run(
+  const response = await endpoint.run(
     { params, query: ctx.query, body: parsed, bodyText },
     { store: deps.identities.store, identities: deps.identities, ...(deps.links === undefined ? {} : { links: deps.links }) },
   );
@@ -93,19 +108,12 @@ function sendJson(ctx: RequestContext, status: number, body: unknown): void {
   sendText(ctx, status, 'application/json', `${JSON.stringify(body)}\n`);
 }
 
-function sendJsonError(ctx: RequestContext, error: unknown, logger: Logger): void {
-  ctx.failure = error;
-  if (ctx.res.headersSent) {
-    ctx.res.destroy();
-    return;
-  }
-  const [status, code, message] =
-    error instanceof AdminError
-      ? [error.status, error.code, error.message]
-      : error instanceof S3Error
-        ? [error.status, error.code, error.message]
-        : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
-  if (!(error instanceof AdminError) && !(error instanceof S3Error)) logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  if (!ctx.req.complete) ctx.res.setHeader('connection', 'close');
-  sendJson(ctx, status, { error: { code, message } });
-}
+/** The admin API's JSON error ({"error": {"code", "message"}}, docs/admin-api.md). */
+const ADMIN_ERRORS: ErrorFlavour = {
+  isOwn: (error) => error instanceof AdminError || error instanceof S3Error,
+  render(error) {
+    const { status, code, message }: ApiError =
+      error instanceof AdminError || error instanceof S3Error ? error : { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
+    return { status, headers: { 'content-type': 'application/json' }, body: `${JSON.stringify(jsonErrorBody({ code, message }))}\n` };
+  },
+};

@@ -11,6 +11,7 @@ import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { LinkStore } from '../storage/link-store.js';
 import { Authorizer } from '../s3/authorize.js';
 import { consoleAssets } from './assets.js';
+import { jsonErrorBody } from '../s3/error-response.js';
 import { ConsoleError, parseCookies, readJson, sameOrigin, sendConsoleError, sendJson, stringField } from './http.js';
 import { presignUrl } from '../presign/url.js';
 import { LinkIssuer, MAX_CONSOLE_LINK_SECONDS } from './link-issuer.js';
@@ -102,7 +103,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
         return;
       }
       deps.logger.error('console internal error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalError', message: 'The console hit an internal error. Please try again.' } });
+      if (!res.headersSent) sendJson(res, 500, jsonErrorBody({ code: 'InternalError', message: 'The console hit an internal error. Please try again.' }));
       else res.destroy();
     });
   }, { handlesExpect: false });

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jsonErrorBody, type ApiError } from '../s3/error-response.js';
 
 /** A refusal the console's JSON API answers with: status, a stable code, and a message a person can read. */
-export class ConsoleError extends Error {
+export class ConsoleError extends Error implements ApiError {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -26,7 +27,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendConsoleError(res: ServerResponse, error: ConsoleError): void {
-  sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+  sendJson(res, error.status, jsonErrorBody(error), error.headers);
 }
 
 /** A small JSON body; anything else is refused before it is read whole. */

@@ -16,14 +16,6 @@ export {
   principalArn,
   type PrincipalArn,
 } from './arn.js';
-export {
-  S3_OPERATION_ACTIONS,
-  requiredPermissions,
-  type S3OperationName,
-  type S3ResourceType,
-  type ActionTarget,
-  type PermissionTarget,
-  type RequiredPermission,
-} from './s3-actions.js';
+export { S3_ACTIONS, type S3Action } from './s3-actions.js';
 export { matchWildcard, hasWildcard } from './wildcard.js';
 export { parseIp, parseCidr, cidrContains } from './ip-address.js';

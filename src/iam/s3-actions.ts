@@ -1,121 +1,49 @@
-import { SERVICE_RESOURCE_ARN, bucketArn, objectArn } from './arn.js';
-
 /**
- * The IAM action each S3 operation the server implements is authorised
- * against, and which resource it names, as in AWS's "Actions, resources and
- * condition keys for Amazon S3". Operations that touch two resources list one
- * permission per resource; every one must be allowed.
+ * The S3 actions the server authorises requests against, and the resource
+ * type each applies to, as in AWS's "Actions, resources and condition keys
+ * for Amazon S3". Which operation needs which action is declared with the
+ * operation (src/s3/operations/); this is IAM's side: the actions a policy
+ * can name and what they can match, so that a bucket policy whose actions
+ * can never match its resources is refused.
  */
-export type S3ResourceType = 'service' | 'bucket' | 'object' | 'source-object';
+export const S3_ACTIONS = {
+  's3:ListAllMyBuckets': 'service',
+  's3:CreateBucket': 'bucket',
+  's3:DeleteBucket': 'bucket',
+  's3:ListBucket': 'bucket',
+  's3:GetBucketLocation': 'bucket',
+  's3:PutBucketPolicy': 'bucket',
+  's3:GetBucketPolicy': 'bucket',
+  's3:DeleteBucketPolicy': 'bucket',
+  's3:GetBucketPolicyStatus': 'bucket',
+  's3:PutBucketCORS': 'bucket',
+  's3:GetBucketCORS': 'bucket',
+  's3:ListBucketMultipartUploads': 'bucket',
+  's3:ListBucketVersions': 'bucket',
+  's3:GetBucketTagging': 'bucket',
+  's3:GetBucketOwnershipControls': 'bucket',
+  's3:PutBucketOwnershipControls': 'bucket',
+  's3:GetBucketVersioning': 'bucket',
+  's3:GetBucketAcl': 'bucket',
+  's3:PutBucketAcl': 'bucket',
+  's3:GetLifecycleConfiguration': 'bucket',
+  's3:GetBucketRequestPayment': 'bucket',
+  's3:PutObject': 'object',
+  's3:GetObject': 'object',
+  's3:DeleteObject': 'object',
+  's3:GetObjectAttributes': 'object',
+  's3:GetObjectAcl': 'object',
+  's3:PutObjectAcl': 'object',
+  's3:GetObjectTagging': 'object',
+  's3:PutObjectTagging': 'object',
+  's3:DeleteObjectTagging': 'object',
+  's3:AbortMultipartUpload': 'object',
+  's3:ListMultipartUploadParts': 'object',
+} as const satisfies Record<string, 'service' | 'bucket' | 'object'>;
 
-export interface ActionTarget {
-  readonly action: string;
-  readonly resource: S3ResourceType;
-}
+export type S3Action = keyof typeof S3_ACTIONS;
 
-export const S3_OPERATION_ACTIONS = {
-  ListBuckets: [{ action: 's3:ListAllMyBuckets', resource: 'service' }],
-  CreateBucket: [{ action: 's3:CreateBucket', resource: 'bucket' }],
-  DeleteBucket: [{ action: 's3:DeleteBucket', resource: 'bucket' }],
-  HeadBucket: [{ action: 's3:ListBucket', resource: 'bucket' }],
-  GetBucketLocation: [{ action: 's3:GetBucketLocation', resource: 'bucket' }],
-  ListObjects: [{ action: 's3:ListBucket', resource: 'bucket' }],
-  ListObjectsV2: [{ action: 's3:ListBucket', resource: 'bucket' }],
-  PutBucketPolicy: [{ action: 's3:PutBucketPolicy', resource: 'bucket' }],
-  GetBucketPolicy: [{ action: 's3:GetBucketPolicy', resource: 'bucket' }],
-  DeleteBucketPolicy: [{ action: 's3:DeleteBucketPolicy', resource: 'bucket' }],
-  GetBucketPolicyStatus: [{ action: 's3:GetBucketPolicyStatus', resource: 'bucket' }],
-  // AWS has no separate delete action: removing the configuration needs s3:PutBucketCORS.
-  PutBucketCors: [{ action: 's3:PutBucketCORS', resource: 'bucket' }],
-  GetBucketCors: [{ action: 's3:GetBucketCORS', resource: 'bucket' }],
-  DeleteBucketCors: [{ action: 's3:PutBucketCORS', resource: 'bucket' }],
-  ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
-  ListObjectVersions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }],
-  GetBucketTagging: [{ action: 's3:GetBucketTagging', resource: 'bucket' }],
-  GetBucketOwnershipControls: [{ action: 's3:GetBucketOwnershipControls', resource: 'bucket' }],
-  // As AWS: removing the controls needs the put action.
-  PutBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
-  DeleteBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
-  GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
-  GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
-  PutBucketAcl: [{ action: 's3:PutBucketAcl', resource: 'bucket' }],
-  GetBucketLifecycleConfiguration: [{ action: 's3:GetLifecycleConfiguration', resource: 'bucket' }],
-  GetBucketRequestPayment: [{ action: 's3:GetBucketRequestPayment', resource: 'bucket' }],
-  PutObject: [{ action: 's3:PutObject', resource: 'object' }],
-  // The key comes from the form; it is known once the form's fields are read.
-  PostObject: [{ action: 's3:PutObject', resource: 'object' }],
-  GetObject: [{ action: 's3:GetObject', resource: 'object' }],
-  HeadObject: [{ action: 's3:GetObject', resource: 'object' }],
-  DeleteObject: [{ action: 's3:DeleteObject', resource: 'object' }],
-  // As AWS: the attributes action and read access to the object.
-  GetObjectAttributes: [
-    { action: 's3:GetObjectAttributes', resource: 'object' },
-    { action: 's3:GetObject', resource: 'object' },
-  ],
-  GetObjectAcl: [{ action: 's3:GetObjectAcl', resource: 'object' }],
-  PutObjectAcl: [{ action: 's3:PutObjectAcl', resource: 'object' }],
-  GetObjectTagging: [{ action: 's3:GetObjectTagging', resource: 'object' }],
-  PutObjectTagging: [{ action: 's3:PutObjectTagging', resource: 'object' }],
-  DeleteObjectTagging: [{ action: 's3:DeleteObjectTagging', resource: 'object' }],
-  // Checked once per key in the request body, each against that key's ARN.
-  DeleteObjects: [{ action: 's3:DeleteObject', resource: 'object' }],
-  CopyObject: [
-    { action: 's3:PutObject', resource: 'object' },
-    { action: 's3:GetObject', resource: 'source-object' },
-  ],
-  CreateMultipartUpload: [{ action: 's3:PutObject', resource: 'object' }],
-  UploadPart: [{ action: 's3:PutObject', resource: 'object' }],
-  UploadPartCopy: [
-    { action: 's3:PutObject', resource: 'object' },
-    { action: 's3:GetObject', resource: 'source-object' },
-  ],
-  CompleteMultipartUpload: [{ action: 's3:PutObject', resource: 'object' }],
-  AbortMultipartUpload: [{ action: 's3:AbortMultipartUpload', resource: 'object' }],
-  ListParts: [{ action: 's3:ListMultipartUploadParts', resource: 'object' }],
-} as const satisfies Record<string, readonly ActionTarget[]>;
-
-export type S3OperationName = keyof typeof S3_OPERATION_ACTIONS;
-
-/** The resource type each action applies to, used to reject bucket policies whose actions can never match their resources. */
+/** The resource type each action applies to, by lower-case action name (IAM action names are case-insensitive). */
 export const S3_ACTION_RESOURCE_TYPES: ReadonlyMap<string, 'service' | 'bucket' | 'object'> = new Map(
-  Object.values(S3_OPERATION_ACTIONS)
-    .flat()
-    .map((t): [string, 'service' | 'bucket' | 'object'] => [t.action.toLowerCase(), t.resource === 'source-object' ? 'object' : t.resource]),
+  Object.entries(S3_ACTIONS).map(([action, type]): [string, 'service' | 'bucket' | 'object'] => [action.toLowerCase(), type]),
 );
-
-export interface PermissionTarget {
-  readonly bucket?: string;
-  readonly key?: string;
-  /** For CopyObject/UploadPartCopy: the decoded x-amz-copy-source bucket and key. */
-  readonly sourceBucket?: string;
-  readonly sourceKey?: string;
-}
-
-export interface RequiredPermission {
-  readonly action: string;
-  readonly resource: string;
-}
-
-/** The (action, resource ARN) pairs a request must be allowed for; throws when the target lacks a part the operation needs. */
-export function requiredPermissions(operation: S3OperationName, target: PermissionTarget): RequiredPermission[] {
-  const targets: readonly ActionTarget[] = S3_OPERATION_ACTIONS[operation];
-  return targets.map(({ action, resource }) => ({ action, resource: resourceArn(operation, resource, target) }));
-}
-
-function need(value: string | undefined, what: string, operation: string): string {
-  if (value === undefined) throw new TypeError(`${operation} needs a ${what}`);
-  return value;
-}
-
-function resourceArn(operation: string, type: S3ResourceType, t: PermissionTarget): string {
-  switch (type) {
-    case 'service':
-      return SERVICE_RESOURCE_ARN;
-    case 'bucket':
-      return bucketArn(need(t.bucket, 'bucket', operation));
-    case 'object':
-      return objectArn(need(t.bucket, 'bucket', operation), need(t.key, 'key', operation));
-    case 'source-object':
-      return objectArn(need(t.sourceBucket, 'source bucket', operation), need(t.sourceKey, 'source key', operation));
-  }
-}

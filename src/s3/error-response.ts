@@ -1,4 +1,7 @@
 import { S3Error } from '../errors.js';
+import type { Logger } from '../server/logger.js';
+import type { RequestContext } from './context.js';
+import { isCorsResponseHeader } from './cors.js';
 import { ERROR_PAGE_HEADERS, errorPage, wantsHtml, type ErrorAudience } from './error-page.js';
 import { escapeXml, XML_DECLARATION } from './xml.js';
 
@@ -32,4 +35,70 @@ export function toS3Error(error: unknown): S3Error {
 export function isOutOfSpace(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+/** What every API's errors carry: an HTTP status, a stable code and a message (S3Error, AdminError, STS's). */
+export interface ApiError {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The JSON error body of the admin API and the console: {"error": {"code", "message"}}. */
+export function jsonErrorBody({ code, message }: Pick<ApiError, 'code' | 'message'>): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+export interface RenderedError {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Undefined for a response that has none (HEAD, 304). */
+  readonly body: string | undefined;
+}
+
+/** How one API (S3, STS, admin) answers a failure: which errors are its own, and their body. */
+export interface ErrorFlavour {
+  /** Errors this API answers as they are; anything else is our bug, logged and answered as an internal error. */
+  isOwn(error: unknown): boolean;
+  render(error: unknown, ctx: RequestContext): RenderedError;
+}
+
+/** S3's XML (or a readable page for a browser), from the one table of S3 error codes. */
+export const S3_ERRORS: ErrorFlavour = {
+  isOwn: (error) => error instanceof S3Error,
+  render(error, ctx) {
+    const rendered = renderError(toS3Error(error), ctx.resource, ctx.id, { method: ctx.method, accept: ctx.header('accept') });
+    return { ...rendered, body: ctx.method === 'HEAD' || rendered.status === 304 ? undefined : rendered.body };
+  },
+};
+
+/**
+ * The single place where a failed request is answered, whichever API it
+ * came to; only the body is the API's own (its ErrorFlavour).
+ */
+export function sendFailure(ctx: RequestContext, error: unknown, logger: Logger, flavour: ErrorFlavour): void {
+  const { res, req } = ctx;
+  ctx.failure = error;
+  if (res.headersSent) {
+    // Mid-body failure (often the client leaving): the status is gone, so the only honest signal is a cut connection.
+    res.destroy();
+    return;
+  }
+  if (!flavour.isOwn(error)) {
+    logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  }
+  const rendered = flavour.render(error, ctx);
+  for (const name of res.getHeaderNames()) if (name !== 'x-amz-request-id' && name !== 'server' && !isCorsResponseHeader(name)) res.removeHeader(name);
+  res.statusCode = rendered.status;
+  for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
+  // An unread upload body would otherwise be drained byte by byte before the next request.
+  if (!req.complete && req.headers['content-length'] !== '0') res.setHeader('connection', 'close');
+  if (rendered.body === undefined) {
+    res.end();
+    return;
+  }
+  const length = Buffer.byteLength(rendered.body);
+  res.setHeader('content-length', length);
+  ctx.bytesOut += length;
+  res.end(rendered.body);
 }

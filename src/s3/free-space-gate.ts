@@ -1,23 +1,6 @@
 import { S3Error } from '../errors.js';
 import type { RequestContext } from './context.js';
-import type { OperationName } from './routes.js';
-
-/**
- * Whether each operation stores something, and so is checked against the
- * reserve. Deletes and reads never are: on a full disk they are how space
- * comes back. A Record, so a new operation cannot be added without saying.
- */
-const STORES: Readonly<Record<OperationName, boolean>> = {
-  PutObject: true, PostObject: true, CopyObject: true, UploadPart: true, UploadPartCopy: true, CreateMultipartUpload: true, CompleteMultipartUpload: true,
-  CreateBucket: true, PutBucketPolicy: true, PutBucketCors: true, PutBucketAcl: true, PutObjectAcl: true, PutObjectTagging: true,
-  PutBucketOwnershipControls: true,
-  ListBuckets: false, HeadBucket: false, DeleteBucket: false, GetBucketLocation: false, ListObjects: false, ListObjectsV2: false,
-  DeleteObjects: false, GetObject: false, HeadObject: false, DeleteObject: false, GetBucketPolicy: false, DeleteBucketPolicy: false,
-  GetBucketPolicyStatus: false, AbortMultipartUpload: false, ListParts: false, ListMultipartUploads: false, GetBucketCors: false,
-  DeleteBucketCors: false, GetBucketVersioning: false, GetBucketAcl: false, GetBucketLifecycleConfiguration: false,
-  GetBucketRequestPayment: false, GetObjectAcl: false, ListObjectVersions: false, GetObjectTagging: false, DeleteObjectTagging: false,
-  GetBucketTagging: false, GetBucketOwnershipControls: false, DeleteBucketOwnershipControls: false, GetObjectAttributes: false,
-};
+import { OPERATIONS, type OperationName } from './operations/index.js';
 
 /** Far above the reserve, a probe this recent is good enough; near it, every write probes. */
 const PROBE_REUSE_MS = 1000;
@@ -42,9 +25,12 @@ export class FreeSpaceGate {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Before the operation runs: refuses it, or holds its declared bytes until the response ends. */
+  /**
+   * Before the operation runs: refuses it, or holds its declared bytes until
+   * the response ends. Only operations declared to store are checked.
+   */
   async admit(ctx: RequestContext, operation: OperationName): Promise<void> {
-    if (this.minFree === 0 || !STORES[operation]) return;
+    if (this.minFree === 0 || OPERATIONS[operation].space !== 'stores') return;
     const bytes = declaredBytes(ctx);
     const free = await this.free(bytes);
     if (free - this.inFlight - bytes < this.minFree) throw new S3Error('InsufficientStorage');

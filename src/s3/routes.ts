@@ -1,128 +1,19 @@
 import { S3Error } from '../errors.js';
-
-export type Target = 'service' | 'bucket' | 'object';
-
-export type OperationName =
-  | 'ListBuckets'
-  | 'CreateBucket'
-  | 'HeadBucket'
-  | 'DeleteBucket'
-  | 'GetBucketLocation'
-  | 'ListObjects'
-  | 'ListObjectsV2'
-  | 'DeleteObjects'
-  | 'PostObject'
-  | 'PutObject'
-  | 'CopyObject'
-  | 'GetObject'
-  | 'HeadObject'
-  | 'DeleteObject'
-  | 'PutBucketPolicy'
-  | 'GetBucketPolicy'
-  | 'DeleteBucketPolicy'
-  | 'GetBucketPolicyStatus'
-  | 'CreateMultipartUpload'
-  | 'UploadPart'
-  | 'UploadPartCopy'
-  | 'CompleteMultipartUpload'
-  | 'AbortMultipartUpload'
-  | 'ListParts'
-  | 'ListMultipartUploads'
-  | 'PutBucketCors'
-  | 'GetBucketCors'
-  | 'DeleteBucketCors'
-  | 'GetBucketVersioning'
-  | 'GetBucketAcl'
-  | 'GetBucketLifecycleConfiguration'
-  | 'GetBucketRequestPayment'
-  | 'GetObjectAcl'
-  | 'PutBucketAcl'
-  | 'PutObjectAcl'
-  | 'ListObjectVersions'
-  | 'GetObjectTagging'
-  | 'PutObjectTagging'
-  | 'DeleteObjectTagging'
-  | 'GetBucketTagging'
-  | 'GetBucketOwnershipControls'
-  | 'PutBucketOwnershipControls'
-  | 'DeleteBucketOwnershipControls'
-  | 'GetObjectAttributes';
-
-export interface Route {
-  readonly method: string;
-  readonly target: Target;
-  /** A query parameter that selects this route (S3 "subresource"), optionally with a value. */
-  readonly query?: readonly [name: string, value?: string];
-  /** A request header that selects this route (CopyObject is a PUT with x-amz-copy-source). */
-  readonly header?: string;
-  /** Also names the permissions checked before it runs (S3_OPERATION_ACTIONS in src/iam/s3-actions.ts). */
-  readonly operation: OperationName;
-  /** Where the credentials are: the request's signature (default), or the signed policy in a form body (POST Object). */
-  readonly credentials?: 'form';
-}
-
-/** Most specific first: the first route whose selectors all match wins. */
-export const ROUTES: readonly Route[] = [
-  { method: 'GET', target: 'service', operation: 'ListBuckets' },
-
-  { method: 'GET', target: 'bucket', query: ['location'], operation: 'GetBucketLocation' },
-  { method: 'GET', target: 'bucket', query: ['policyStatus'], operation: 'GetBucketPolicyStatus' },
-  { method: 'GET', target: 'bucket', query: ['policy'], operation: 'GetBucketPolicy' },
-  { method: 'PUT', target: 'bucket', query: ['policy'], operation: 'PutBucketPolicy' },
-  { method: 'DELETE', target: 'bucket', query: ['policy'], operation: 'DeleteBucketPolicy' },
-  { method: 'GET', target: 'bucket', query: ['cors'], operation: 'GetBucketCors' },
-  { method: 'PUT', target: 'bucket', query: ['cors'], operation: 'PutBucketCors' },
-  { method: 'DELETE', target: 'bucket', query: ['cors'], operation: 'DeleteBucketCors' },
-  { method: 'GET', target: 'bucket', query: ['versioning'], operation: 'GetBucketVersioning' },
-  { method: 'GET', target: 'bucket', query: ['acl'], operation: 'GetBucketAcl' },
-  { method: 'PUT', target: 'bucket', query: ['acl'], operation: 'PutBucketAcl' },
-  { method: 'GET', target: 'bucket', query: ['lifecycle'], operation: 'GetBucketLifecycleConfiguration' },
-  { method: 'GET', target: 'bucket', query: ['requestPayment'], operation: 'GetBucketRequestPayment' },
-  { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
-  { method: 'GET', target: 'bucket', query: ['versions'], operation: 'ListObjectVersions' },
-  { method: 'GET', target: 'bucket', query: ['tagging'], operation: 'GetBucketTagging' },
-  { method: 'GET', target: 'bucket', query: ['ownershipControls'], operation: 'GetBucketOwnershipControls' },
-  { method: 'PUT', target: 'bucket', query: ['ownershipControls'], operation: 'PutBucketOwnershipControls' },
-  { method: 'DELETE', target: 'bucket', query: ['ownershipControls'], operation: 'DeleteBucketOwnershipControls' },
-  { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
-  { method: 'GET', target: 'bucket', operation: 'ListObjects' },
-  { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },
-  { method: 'PUT', target: 'bucket', operation: 'CreateBucket' },
-  { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket' },
-  { method: 'POST', target: 'bucket', query: ['delete'], operation: 'DeleteObjects' },
-  // A browser form upload: the object's key is a form field, so the target is the bucket.
-  { method: 'POST', target: 'bucket', operation: 'PostObject', credentials: 'form' },
-
-  { method: 'POST', target: 'object', query: ['uploads'], operation: 'CreateMultipartUpload' },
-  { method: 'POST', target: 'object', query: ['uploadId'], operation: 'CompleteMultipartUpload' },
-  { method: 'PUT', target: 'object', query: ['uploadId'], header: 'x-amz-copy-source', operation: 'UploadPartCopy' },
-  { method: 'PUT', target: 'object', query: ['uploadId'], operation: 'UploadPart' },
-  { method: 'GET', target: 'object', query: ['uploadId'], operation: 'ListParts' },
-  { method: 'GET', target: 'object', query: ['acl'], operation: 'GetObjectAcl' },
-  { method: 'PUT', target: 'object', query: ['acl'], operation: 'PutObjectAcl' },
-  { method: 'GET', target: 'object', query: ['tagging'], operation: 'GetObjectTagging' },
-  { method: 'GET', target: 'object', query: ['attributes'], operation: 'GetObjectAttributes' },
-  { method: 'PUT', target: 'object', query: ['tagging'], operation: 'PutObjectTagging' },
-  { method: 'DELETE', target: 'object', query: ['tagging'], operation: 'DeleteObjectTagging' },
-  { method: 'DELETE', target: 'object', query: ['uploadId'], operation: 'AbortMultipartUpload' },
-  { method: 'PUT', target: 'object', header: 'x-amz-copy-source', operation: 'CopyObject' },
-  { method: 'PUT', target: 'object', operation: 'PutObject' },
-  { method: 'GET', target: 'object', operation: 'GetObject' },
-  { method: 'HEAD', target: 'object', operation: 'HeadObject' },
-  { method: 'DELETE', target: 'object', operation: 'DeleteObject' },
-];
+import type { AnyOperation, Target } from './operation.js';
 
 /**
- * Query parameters that name an S3 sub-resource. A request carrying one that
- * no route handles is an operation we do not implement (501), never a plain
- * GET or PUT of the object by mistake.
+ * Query parameters that name an S3 sub-resource, in the order they win when
+ * a request carries more than one. A request carrying one that no operation
+ * handles is an operation we do not implement (501), never a plain GET or
+ * PUT of the object by mistake.
  */
-const SUBRESOURCES = new Set([
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'delete', 'encryption', 'intelligent-tiering', 'inventory',
-  'legal-hold', 'lifecycle', 'list-type', 'location', 'logging', 'metrics', 'notification', 'object-lock',
-  'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore',
-  'retention', 'select', 'tagging', 'torrent', 'uploadId', 'uploads', 'versioning', 'versions', 'website',
-]);
+const SUBRESOURCES = [
+  'location', 'policyStatus', 'policy', 'cors', 'versioning', 'uploadId', 'acl', 'lifecycle', 'requestPayment', 'uploads',
+  'versions', 'tagging', 'attributes', 'ownershipControls', 'list-type', 'delete',
+  'accelerate', 'analytics', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold', 'logging', 'metrics',
+  'notification', 'object-lock', 'publicAccessBlock', 'replication', 'restore', 'retention', 'select', 'torrent', 'website',
+];
+const PRECEDENCE: ReadonlyMap<string, number> = new Map(SUBRESOURCES.map((name, i) => [name, i]));
 
 export interface RouteInput {
   readonly method: string;
@@ -131,30 +22,82 @@ export interface RouteInput {
   readonly hasHeader: (name: string) => boolean;
 }
 
-export function findRoute(input: RouteInput): Route {
-  const candidates = ROUTES.filter((r) => r.target === input.target);
-  const sub = [...input.query.keys()].filter((name) => SUBRESOURCES.has(name));
-  if (!candidates.some((r) => r.method === input.method)) {
-    // A sub-resource names a real S3 operation we lack (POST ?restore is RestoreObject): 501, not 405.
-    if (sub.some((name) => name !== 'list-type')) throw notImplemented();
-    throw new S3Error('MethodNotAllowed', undefined, { Method: input.method, ResourceType: input.target.toUpperCase() });
-  }
-  for (const route of candidates) {
-    if (route.method !== input.method) continue;
-    if (route.header !== undefined && !input.hasHeader(route.header)) continue;
-    if (route.query) {
-      const [name, value] = route.query;
-      if (!input.query.has(name) || (value !== undefined && input.query.get(name) !== value)) continue;
-    } else if (sub.some((name) => name !== 'list-type')) {
-      continue;
+export interface Routed<N extends string> {
+  readonly name: N;
+  readonly operation: AnyOperation;
+}
+
+/** The operations of one method on one target, by the sub-resource that selects them. */
+interface MethodRoutes<N extends string> {
+  /** Selected by a query parameter; a header-selected one (UploadPartCopy) first. */
+  readonly bySubresource: Map<string, Routed<N>[]>;
+  /** Selected by no query parameter; a header-selected one (CopyObject) first. */
+  readonly plain: Routed<N>[];
+}
+
+/**
+ * The router derived from the operations' declarations: a lookup by method
+ * and target, then by the sub-resource named in the query, then by header.
+ */
+export class Router<N extends string> {
+  private readonly routes = new Map<string, MethodRoutes<N>>();
+
+  constructor(operations: Readonly<Record<N, AnyOperation>>) {
+    for (const name of Object.keys(operations) as N[]) {
+      const operation = operations[name];
+      if (operation.query !== undefined && !PRECEDENCE.has(operation.query[0])) throw new TypeError(`${name}: ${operation.query[0]} is not a known sub-resource`);
+      const id = `${operation.method} ${operation.target}`;
+      let entry = this.routes.get(id);
+      if (entry === undefined) this.routes.set(id, (entry = { bySubresource: new Map(), plain: [] }));
+      const list = operation.query === undefined ? entry.plain : listOf(entry.bySubresource, operation.query[0]);
+      list.push({ name, operation });
+      // The more selectors, the more specific: a header-selected route is tried before its plain sibling.
+      list.sort((a, b) => Number(b.operation.header !== undefined) - Number(a.operation.header !== undefined));
     }
-    return route;
   }
-  // POST /bucket/key names no operation (only POST ?uploads and ?uploadId do): 405, as without any POST route.
-  if (!sub.some((name) => name !== 'list-type') && !candidates.some((r) => r.method === input.method && r.query === undefined)) {
-    throw new S3Error('MethodNotAllowed', undefined, { Method: input.method, ResourceType: input.target.toUpperCase() });
+
+  find(input: RouteInput): Routed<N> {
+    const entry = this.routes.get(`${input.method} ${input.target}`);
+    const sub = subresourcesOf(input.query);
+    const named = sub.some((name) => name !== 'list-type');
+    if (entry === undefined) {
+      // A sub-resource names a real S3 operation we lack (POST ?restore is RestoreObject): 501, not 405.
+      throw named ? notImplemented() : methodNotAllowed(input);
+    }
+    for (const name of sub) {
+      for (const route of entry.bySubresource.get(name) ?? []) {
+        const value = route.operation.query?.[1];
+        if (value !== undefined && input.query.get(name) !== value) continue;
+        if (route.operation.header !== undefined && !input.hasHeader(route.operation.header)) continue;
+        return route;
+      }
+    }
+    if (!named) {
+      for (const route of entry.plain) if (route.operation.header === undefined || input.hasHeader(route.operation.header)) return route;
+      // POST /bucket/key names no operation (only POST ?uploads and ?uploadId do): 405, as without any POST route.
+      if (entry.plain.length === 0) throw methodNotAllowed(input);
+    }
+    throw notImplemented();
   }
-  throw notImplemented();
+}
+
+function listOf<N extends string>(map: Map<string, Routed<N>[]>, name: string): Routed<N>[] {
+  let list = map.get(name);
+  if (list === undefined) map.set(name, (list = []));
+  return list;
+}
+
+/** The request's sub-resource parameters, the one that wins first. */
+function subresourcesOf(query: ReadonlyMap<string, string>): string[] {
+  if (query.size === 0) return [];
+  const names: string[] = [];
+  for (const name of query.keys()) if (PRECEDENCE.has(name)) names.push(name);
+  if (names.length > 1) names.sort((a, b) => (PRECEDENCE.get(a) ?? 0) - (PRECEDENCE.get(b) ?? 0));
+  return names;
+}
+
+function methodNotAllowed(input: RouteInput): S3Error {
+  return new S3Error('MethodNotAllowed', undefined, { Method: input.method, ResourceType: input.target.toUpperCase() });
 }
 
 function notImplemented(): S3Error {

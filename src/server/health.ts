@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { RequestContext } from '../s3/context.js';
-import type { Extension } from '../s3/handler.js';
+import { S3_ERRORS } from '../s3/error-response.js';
+import type { Api, Resolved } from '../s3/pipeline.js';
 import { sendText } from '../s3/respond.js';
 
 export const HEALTH_PREFIX = '/_latchkey/health/';
@@ -67,11 +68,12 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
  * else (the reasons name no path, key or version). Placed before the admin
  * API, which owns the rest of /_latchkey/.
  */
-export function healthApi(readiness: Omit<ReadinessDeps, 'timeoutMs'>): Extension {
+export function healthApi(readiness: Omit<ReadinessDeps, 'timeoutMs'>): Api<Resolved> {
   return {
+    errors: S3_ERRORS,
     matches: (ctx) => ctx.wirePath.startsWith(HEALTH_PREFIX),
-    handle: async (ctx) => {
-      ctx.operation = 'Health';
+    resolve: () => ({ name: 'Health' }),
+    run: async (ctx) => {
       const check = ctx.wirePath.slice(HEALTH_PREFIX.length);
       if (check !== 'live' && check !== 'ready') return answer(ctx, 404, { status: 'not found' });
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {

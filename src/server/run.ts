@@ -15,7 +15,8 @@ import { adminApi } from '../admin/admin-api.js';
 import { uploadPage } from '../upload-page/upload-page.js';
 import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
-import { createS3Handler, type Extension } from '../s3/handler.js';
+import { createS3Handler } from '../s3/handler.js';
+import type { Api, Resolved } from '../s3/pipeline.js';
 import { SlowBodyGuard } from '../s3/slow-body-guard.js';
 import { FreeSpaceGate } from '../s3/free-space-gate.js';
 import { freeBytes } from './disk-space.js';
@@ -139,7 +140,7 @@ async function serveDataDir(
   const metrics = config.metrics ? new ServerMetrics() : undefined;
   const space = new FreeSpaceGate(config.minFreeBytes, () => freeBytes(config.dataDir));
   // Health and the upload page before the admin API, which claims every other /_latchkey/ path.
-  const extensions: Extension[] = [
+  const apis: Api<Resolved>[] = [
     healthApi({
       probeMetadata: () => storage.metadata.getBucket(HEALTH_PROBE_BUCKET),
       dataDir: config.dataDir,
@@ -155,7 +156,7 @@ async function serveDataDir(
     logger,
     operations: OPERATIONS,
     operationDeps: { region: config.region, now, storage, metadata: storage.metadata, identities: storage.metadata.identities, authorizer },
-    extensions,
+    apis,
     cors: storedCorsSource(storage.metadata, storage.metadata.identities),
     links,
     bodyGuard: new SlowBodyGuard(config.bodyTimeoutMs, logger),

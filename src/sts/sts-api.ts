@@ -6,8 +6,9 @@ import type { Identities, Principal } from '../identity/identities.js';
 import type { Logger } from '../server/logger.js';
 import { authenticate, type AuthDeps } from '../s3/auth.js';
 import type { RequestContext } from '../s3/context.js';
-import type { Extension } from '../s3/handler.js';
+import type { Api, Resolved } from '../s3/pipeline.js';
 import { sendText } from '../s3/respond.js';
+import type { ApiError, ErrorFlavour } from '../s3/error-response.js';
 import { escapeXml, XML_DECLARATION } from '../s3/xml.js';
 
 const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -15,7 +16,7 @@ const MAX_BODY = 64 * 1024;
 const MIN_DURATION = 900;
 const MAX_DURATION = 43200;
 
-class StsError extends Error {
+class StsError extends Error implements ApiError {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -31,6 +32,12 @@ export interface StsDeps {
   readonly identities: Identities;
 }
 
+interface StsRequest extends Resolved {
+  readonly body: Buffer;
+  readonly form: URLSearchParams;
+  readonly action: string;
+}
+
 /**
  * An STS-compatible endpoint on the S3 port: form POSTs to "/" signed for
  * service "sts", as boto3's and the aws CLI's STS clients send them.
@@ -39,11 +46,32 @@ export interface StsDeps {
  * session Policy; GetSessionToken does the same without a policy;
  * GetCallerIdentity says who signed.
  */
-export function stsApi(deps: StsDeps): Extension {
+export function stsApi(deps: StsDeps): Api<StsRequest> {
   return {
+    errors: STS_ERRORS,
     matches: (ctx) =>
       ctx.method === 'POST' && ctx.wirePath === '/' && (ctx.header('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded'),
-    handle: (ctx) => handleSts(ctx, deps).catch((error: unknown) => sendStsError(ctx, error, deps.logger)),
+    async resolve(ctx) {
+      // The body is signed (its hash is part of the signature), so it is read before anything else.
+      const body = await readBody(ctx);
+      const form = new URLSearchParams(body.toString('utf8'));
+      const action = form.get('Action') ?? '';
+      return { name: `STS:${action}`, body, form, action };
+    },
+    async authenticate(ctx, { body }) {
+      const payloadHash = createHash('sha256').update(body).digest('hex');
+      const verified = await authenticate(ctx, deps.auth, { service: 'sts', payloadHash });
+      if (verified.version === 0 || ctx.principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+      return verified;
+    },
+    authorise(ctx, { form, action }) {
+      // Who signed may always ask who they are, as on AWS.
+      if (action === 'GetCallerIdentity') return Promise.resolve();
+      if (action !== 'AssumeRole' && action !== 'GetSessionToken') throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version') ?? ''}`);
+      if (ctx.principal?.session !== undefined) throw new StsError(403, 'AccessDenied', 'Temporary credentials cannot request further temporary credentials.');
+      return Promise.resolve();
+    },
+    run: (ctx, request) => answerSts(ctx, request, deps),
   };
 }
 
@@ -58,19 +86,10 @@ async function readBody(ctx: RequestContext): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-async function handleSts(ctx: RequestContext, deps: StsDeps): Promise<void> {
-  const body = await readBody(ctx);
-  const payloadHash = createHash('sha256').update(body).digest('hex');
-  const verified = await authenticate(ctx, deps.auth, { service: 'sts', payloadHash });
+async function answerSts(ctx: RequestContext, { form, action }: StsRequest, deps: StsDeps): Promise<void> {
   const principal = ctx.principal;
-  if (verified.version === 0 || principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
-  const form = new URLSearchParams(body.toString('utf8'));
-  const action = form.get('Action') ?? '';
-  ctx.operation = `STS:${action}`;
+  if (principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
   if (action === 'GetCallerIdentity') return answerCallerIdentity(ctx, principal);
-  if (action !== 'AssumeRole' && action !== 'GetSessionToken') throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version') ?? ''}`);
-  if (principal.session !== undefined) throw new StsError(403, 'AccessDenied', 'Temporary credentials cannot request further temporary credentials.');
-
   const durationText = form.get('DurationSeconds');
   const duration = durationText === null ? (action === 'AssumeRole' ? 3600 : MAX_DURATION) : Number(durationText);
   if (!Number.isInteger(duration) || duration < MIN_DURATION || duration > MAX_DURATION) {
@@ -123,25 +142,16 @@ function answerCallerIdentity(ctx: RequestContext, principal: Principal): void {
   );
 }
 
-function sendStsError(ctx: RequestContext, error: unknown, logger: Logger): void {
-  ctx.failure = error;
-  if (ctx.res.headersSent) {
-    ctx.res.destroy();
-    return;
-  }
-  let status = 500;
-  let code = 'InternalFailure';
-  let message = 'An internal error occurred.';
-  if (error instanceof StsError || error instanceof S3Error) {
-    ({ status, code, message } = error);
-  } else {
-    logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  }
-  const type = status >= 500 ? 'Receiver' : 'Sender';
-  sendText(
-    ctx,
-    status,
-    'text/xml',
-    `${XML_DECLARATION}<ErrorResponse xmlns="${STS_NAMESPACE}"><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${ctx.id}</RequestId></ErrorResponse>`,
-  );
-}
+/** STS's XML error document; S3Errors (from signature checks) keep their status and code. */
+const STS_ERRORS: ErrorFlavour = {
+  isOwn: (error) => error instanceof StsError || error instanceof S3Error,
+  render(error, ctx) {
+    const { status, code, message }: ApiError =
+      error instanceof StsError || error instanceof S3Error ? error : { status: 500, code: 'InternalFailure', message: 'An internal error occurred.' };
+    const type = status >= 500 ? 'Receiver' : 'Sender';
+    const body =
+      `${XML_DECLARATION}<ErrorResponse xmlns="${STS_NAMESPACE}"><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code>` +
+      `<Message>${escapeXml(message)}</Message></Error><RequestId>${ctx.id}</RequestId></ErrorResponse>`;
+    return { status, headers: { 'content-type': 'text/xml' }, body };
+  },
+};

@@ -1,5 +1,6 @@
 import type { RequestContext } from '../s3/context.js';
-import type { Extension } from '../s3/handler.js';
+import { S3_ERRORS } from '../s3/error-response.js';
+import type { Api, Resolved } from '../s3/pipeline.js';
 import { consoleAssets, type ConsoleAssets } from '../console/assets.js';
 import { UPLOAD_PAGE_PATH } from '../presign/upload-page.js';
 
@@ -20,15 +21,16 @@ const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-cache',
 };
 
-export function uploadPage(assets: ConsoleAssets = consoleAssets()): Extension {
+export function uploadPage(assets: ConsoleAssets = consoleAssets()): Api<Resolved> {
   return {
+    errors: S3_ERRORS,
     matches: (ctx) => ctx.wirePath === UPLOAD_PAGE_PATH || ctx.wirePath.startsWith(`${UPLOAD_PAGE_PATH}/`),
-    handle: (ctx) => serve(ctx, assets),
+    resolve: () => ({ name: 'UploadPage' }),
+    run: (ctx) => serve(ctx, assets),
   };
 }
 
 async function serve(ctx: RequestContext, assets: ConsoleAssets): Promise<void> {
-  ctx.operation = 'UploadPage';
   const { res } = ctx;
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
     plain(ctx, 405, `${ctx.method} is not allowed here.`, { allow: 'GET, HEAD' });

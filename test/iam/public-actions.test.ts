@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { S3_OPERATION_ACTIONS, evaluate, isPublic, parsePolicy, requiredPermissions, type S3OperationName } from '../../src/iam/index.js';
+import { evaluate, isPublic, parsePolicy } from '../../src/iam/index.js';
+import { OPERATIONS, requiredPermissions, type OperationName as S3OperationName } from '../../src/s3/operations/index.js';
 
 /** A one-statement bucket policy; an override set to undefined removes that element. */
 function bucketPolicy(overrides: Record<string, unknown>): ReturnType<typeof parsePolicy> {
@@ -88,6 +89,6 @@ describe('S3 operation → action table', () => {
 
   it('covers the operations the server routes', () => {
     const routed: S3OperationName[] = ['ListBuckets', 'CreateBucket', 'HeadBucket', 'DeleteBucket', 'GetBucketLocation', 'ListObjects', 'ListObjectsV2', 'DeleteObjects', 'PutObject', 'CopyObject', 'GetObject', 'HeadObject', 'DeleteObject'];
-    for (const op of routed) assert.ok(S3_OPERATION_ACTIONS[op].length > 0, op);
+    for (const op of routed) assert.ok(OPERATIONS[op].permissions.length > 0, op);
   });
 });

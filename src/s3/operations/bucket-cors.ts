@@ -6,7 +6,8 @@ import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendXmlText } from '../respond.js';
 import { parseXml } from '../xml.js';
-import { requireBucket } from './buckets.js';
+import { operation } from '../operation.js';
+import { requireBucket } from '../operation-params.js';
 
 export async function putBucketCors(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
@@ -35,3 +36,11 @@ export async function deleteBucketCors(ctx: RequestContext, _auth: VerifiedAuth,
   await deps.identities.deleteBucketCors(bucket.name);
   sendEmpty(ctx, 204);
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const BUCKET_CORS_OPERATIONS = {
+  GetBucketCors: operation({ method: 'GET', target: 'bucket', query: ['cors'], permissions: [{ action: 's3:GetBucketCORS', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketCors }),
+  PutBucketCors: operation({ method: 'PUT', target: 'bucket', query: ['cors'], permissions: [{ action: 's3:PutBucketCORS', resource: 'bucket' }], space: 'stores', run: putBucketCors }),
+  // AWS has no separate delete action: removing the configuration needs s3:PutBucketCORS.
+  DeleteBucketCors: operation({ method: 'DELETE', target: 'bucket', query: ['cors'], permissions: [{ action: 's3:PutBucketCORS', resource: 'bucket' }], space: 'frees-or-reads', run: deleteBucketCors }),
+};

@@ -5,7 +5,8 @@ import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendText, sendXml } from '../respond.js';
-import { requireBucket } from './buckets.js';
+import { operation } from '../operation.js';
+import { requireBucket } from '../operation-params.js';
 
 const MAX_POLICY_BODY = 20 * 1024;
 
@@ -42,3 +43,11 @@ export async function getBucketPolicyStatus(ctx: RequestContext, _auth: Verified
   const text = await storedPolicy(ctx, deps);
   sendXml(ctx, 'PolicyStatus', { IsPublic: isPublic(parsePolicy(text, { kind: 'bucket' })) });
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const BUCKET_POLICY_OPERATIONS = {
+  GetBucketPolicyStatus: operation({ method: 'GET', target: 'bucket', query: ['policyStatus'], permissions: [{ action: 's3:GetBucketPolicyStatus', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketPolicyStatus }),
+  GetBucketPolicy: operation({ method: 'GET', target: 'bucket', query: ['policy'], permissions: [{ action: 's3:GetBucketPolicy', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketPolicy }),
+  PutBucketPolicy: operation({ method: 'PUT', target: 'bucket', query: ['policy'], permissions: [{ action: 's3:PutBucketPolicy', resource: 'bucket' }], space: 'stores', run: putBucketPolicy }),
+  DeleteBucketPolicy: operation({ method: 'DELETE', target: 'bucket', query: ['policy'], permissions: [{ action: 's3:DeleteBucketPolicy', resource: 'bucket' }], space: 'frees-or-reads', run: deleteBucketPolicy }),
+};

@@ -11,19 +11,8 @@ import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml, sendXmlText } from '../respond.js';
 import { escapeXml, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
 import type { S3Deps } from '../deps.js';
-
-export function bucketName(ctx: RequestContext): string {
-  if (ctx.bucket === undefined) throw new S3Error('InvalidRequest', 'A bucket name is required.');
-  return ctx.bucket;
-}
-
-/** The bucket must exist; its record otherwise NoSuchBucket. */
-export async function requireBucket(ctx: RequestContext, deps: S3Deps) {
-  const name = bucketName(ctx);
-  const bucket = await deps.metadata.getBucket(name);
-  if (bucket === null) throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
-  return bucket;
-}
+import { operation } from '../operation.js';
+import { bucketName, requireBucket } from '../operation-params.js';
 
 function owner(ctx: RequestContext): string {
   return ctx.principal?.name ?? 'anonymous';
@@ -118,3 +107,12 @@ export async function getBucketLocation(ctx: RequestContext, _auth: VerifiedAuth
   const text = region === 'us-east-1' ? '' : escapeXml(region);
   sendXmlText(ctx, `${XML_DECLARATION}<LocationConstraint xmlns="${S3_NAMESPACE}">${text}</LocationConstraint>`);
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const BUCKET_OPERATIONS = {
+  ListBuckets: operation({ method: 'GET', target: 'service', permissions: [{ action: 's3:ListAllMyBuckets', resource: 'service' }], space: 'frees-or-reads', run: listBuckets }),
+  CreateBucket: operation({ method: 'PUT', target: 'bucket', permissions: [{ action: 's3:CreateBucket', resource: 'bucket' }], space: 'stores', run: createBucket }),
+  HeadBucket: operation({ method: 'HEAD', target: 'bucket', permissions: [{ action: 's3:ListBucket', resource: 'bucket' }], space: 'frees-or-reads', run: headBucket }),
+  DeleteBucket: operation({ method: 'DELETE', target: 'bucket', permissions: [{ action: 's3:DeleteBucket', resource: 'bucket' }], space: 'frees-or-reads', run: deleteBucket }),
+  GetBucketLocation: operation({ method: 'GET', target: 'bucket', query: ['location'], permissions: [{ action: 's3:GetBucketLocation', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketLocation }),
+};

@@ -6,8 +6,8 @@ import type { S3Deps } from '../deps.js';
 import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXmlText } from '../respond.js';
 import { asList, escapeXml, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
-import { bucketName, requireBucket } from './buckets.js';
-import { objectKey } from './objects-read.js';
+import { operation } from '../operation.js';
+import { bucketName, objectKey, requireBucket } from '../operation-params.js';
 
 /*
  * Bucket settings Latchkey has no way to change, read back as S3 reports them
@@ -118,3 +118,18 @@ function ownerOnlyAcl(owner: string): string {
     + `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${id}</Grantee>`
     + '<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>';
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const FIXED_SETTING_OPERATIONS = {
+  GetBucketVersioning: operation({ method: 'GET', target: 'bucket', query: ['versioning'], permissions: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketVersioning }),
+  GetBucketAcl: operation({ method: 'GET', target: 'bucket', query: ['acl'], permissions: [{ action: 's3:GetBucketAcl', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketAcl }),
+  PutBucketAcl: operation({ method: 'PUT', target: 'bucket', query: ['acl'], permissions: [{ action: 's3:PutBucketAcl', resource: 'bucket' }], space: 'stores', run: putBucketAcl }),
+  GetBucketLifecycleConfiguration: operation({ method: 'GET', target: 'bucket', query: ['lifecycle'], permissions: [{ action: 's3:GetLifecycleConfiguration', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketLifecycleConfiguration }),
+  GetBucketRequestPayment: operation({ method: 'GET', target: 'bucket', query: ['requestPayment'], permissions: [{ action: 's3:GetBucketRequestPayment', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketRequestPayment }),
+  GetBucketTagging: operation({ method: 'GET', target: 'bucket', query: ['tagging'], permissions: [{ action: 's3:GetBucketTagging', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketTagging }),
+  GetObjectAcl: operation({ method: 'GET', target: 'object', query: ['acl'], permissions: [{ action: 's3:GetObjectAcl', resource: 'object' }], space: 'frees-or-reads', run: getObjectAcl }),
+  PutObjectAcl: operation({ method: 'PUT', target: 'object', query: ['acl'], permissions: [{ action: 's3:PutObjectAcl', resource: 'object' }], space: 'stores', run: putObjectAcl }),
+  GetObjectTagging: operation({ method: 'GET', target: 'object', query: ['tagging'], permissions: [{ action: 's3:GetObjectTagging', resource: 'object' }], space: 'frees-or-reads', run: getObjectTagging }),
+  PutObjectTagging: operation({ method: 'PUT', target: 'object', query: ['tagging'], permissions: [{ action: 's3:PutObjectTagging', resource: 'object' }], space: 'stores', run: putObjectTagging }),
+  DeleteObjectTagging: operation({ method: 'DELETE', target: 'object', query: ['tagging'], permissions: [{ action: 's3:DeleteObjectTagging', resource: 'object' }], space: 'frees-or-reads', run: deleteObjectTagging }),
+};

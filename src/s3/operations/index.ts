@@ -1,68 +1,45 @@
-import type { Operation } from '../handler.js';
-import type { OperationName } from '../routes.js';
-import type { S3Deps } from '../deps.js';
-import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './buckets.js';
-import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js';
-import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
-import {
-  deleteObjectTagging, getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketTagging, getBucketVersioning,
-  getObjectAcl, getObjectTagging, putBucketAcl, putObjectAcl, putObjectTagging,
-} from './fixed-settings.js';
-import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './ownership-controls.js';
-import { getObjectAttributes } from './object-attributes.js';
-import { listObjectsV1, listObjectsV2 } from './listing.js';
-import { listObjectVersions } from './versions.js';
-import { getObject, headObject } from './objects-read.js';
-import { copyObject, deleteObject, deleteObjects, putObject } from './objects-write.js';
-import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
-import { completeMultipartUpload } from './multipart-complete.js';
-import { listMultipartUploads, listParts } from './multipart-list.js';
-import { postObject } from '../post-object/post-object.js';
+import type { AnyOperation } from '../operation.js';
+import { permissionsOf, type PermissionTarget, type RequiredPermission } from '../permissions.js';
+import { BUCKET_OPERATIONS } from './buckets.js';
+import { BUCKET_POLICY_OPERATIONS } from './bucket-policy.js';
+import { BUCKET_CORS_OPERATIONS } from './bucket-cors.js';
+import { FIXED_SETTING_OPERATIONS } from './fixed-settings.js';
+import { MULTIPART_LIST_OPERATIONS } from './multipart-list.js';
+import { VERSION_OPERATIONS } from './versions.js';
+import { OWNERSHIP_CONTROL_OPERATIONS } from './ownership-controls.js';
+import { LISTING_OPERATIONS } from './listing.js';
+import { OBJECT_WRITE_OPERATIONS } from './objects-write.js';
+import { MULTIPART_OPERATIONS } from './multipart.js';
+import { MULTIPART_COMPLETE_OPERATIONS } from './multipart-complete.js';
+import { OBJECT_ATTRIBUTE_OPERATIONS } from './object-attributes.js';
+import { OBJECT_READ_OPERATIONS } from './objects-read.js';
+import { POST_OBJECT_OPERATIONS } from '../post-object/post-object.js';
 
-/** The route table names operations; this maps each name to its code. */
-export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
-  ListBuckets: listBuckets,
-  CreateBucket: createBucket,
-  HeadBucket: headBucket,
-  DeleteBucket: deleteBucket,
-  GetBucketLocation: getBucketLocation,
-  ListObjects: listObjectsV1,
-  ListObjectsV2: listObjectsV2,
-  DeleteObjects: deleteObjects,
-  PostObject: postObject,
-  PutObject: putObject,
-  CopyObject: copyObject,
-  GetObject: getObject,
-  HeadObject: headObject,
-  DeleteObject: deleteObject,
-  PutBucketPolicy: putBucketPolicy,
-  GetBucketPolicy: getBucketPolicy,
-  DeleteBucketPolicy: deleteBucketPolicy,
-  GetBucketPolicyStatus: getBucketPolicyStatus,
-  CreateMultipartUpload: createMultipartUpload,
-  UploadPart: uploadPart,
-  UploadPartCopy: uploadPartCopy,
-  CompleteMultipartUpload: completeMultipartUpload,
-  AbortMultipartUpload: abortMultipartUpload,
-  ListParts: listParts,
-  ListMultipartUploads: listMultipartUploads,
-  PutBucketCors: putBucketCors,
-  GetBucketCors: getBucketCors,
-  DeleteBucketCors: deleteBucketCors,
-  GetBucketVersioning: getBucketVersioning,
-  GetBucketAcl: getBucketAcl,
-  GetBucketLifecycleConfiguration: getBucketLifecycleConfiguration,
-  GetBucketRequestPayment: getBucketRequestPayment,
-  GetObjectAcl: getObjectAcl,
-  PutBucketAcl: putBucketAcl,
-  PutObjectAcl: putObjectAcl,
-  ListObjectVersions: listObjectVersions,
-  GetObjectTagging: getObjectTagging,
-  PutObjectTagging: putObjectTagging,
-  DeleteObjectTagging: deleteObjectTagging,
-  GetBucketTagging: getBucketTagging,
-  GetBucketOwnershipControls: getBucketOwnershipControls,
-  PutBucketOwnershipControls: putBucketOwnershipControls,
-  DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
-  GetObjectAttributes: getObjectAttributes,
-};
+/**
+ * Every S3 operation the server implements, by name. Each is declared once,
+ * in its family's file; the router, the permission check, the free-space
+ * gate and the names are derived from this table.
+ */
+export const OPERATIONS = {
+  ...BUCKET_OPERATIONS,
+  ...BUCKET_POLICY_OPERATIONS,
+  ...BUCKET_CORS_OPERATIONS,
+  ...FIXED_SETTING_OPERATIONS,
+  ...MULTIPART_LIST_OPERATIONS,
+  ...VERSION_OPERATIONS,
+  ...OWNERSHIP_CONTROL_OPERATIONS,
+  ...LISTING_OPERATIONS,
+  ...OBJECT_WRITE_OPERATIONS,
+  ...MULTIPART_OPERATIONS,
+  ...MULTIPART_COMPLETE_OPERATIONS,
+  ...OBJECT_ATTRIBUTE_OPERATIONS,
+  ...OBJECT_READ_OPERATIONS,
+  ...POST_OBJECT_OPERATIONS,
+} as const satisfies Record<string, AnyOperation>;
+
+export type OperationName = keyof typeof OPERATIONS;
+
+/** The (action, resource ARN) pairs a request for the named operation must be allowed. */
+export function requiredPermissions(name: OperationName, target: PermissionTarget): RequiredPermission[] {
+  return permissionsOf(name, OPERATIONS[name], target);
+}

@@ -7,7 +7,8 @@ import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
 import { decodeToken, encodeToken } from '../continuation-token.js';
-import { bucketName } from './buckets.js';
+import { operation } from '../operation.js';
+import { bucketName } from '../operation-params.js';
 
 const MAX_KEYS = 1000;
 
@@ -108,3 +109,9 @@ export async function listObjectsV1(ctx: RequestContext, _auth: VerifiedAuth, de
     CommonPrefixes: prefixes(page, params),
   });
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const LISTING_OPERATIONS = {
+  ListObjectsV2: operation({ method: 'GET', target: 'bucket', query: ['list-type', '2'], permissions: [{ action: 's3:ListBucket', resource: 'bucket' }], space: 'frees-or-reads', run: listObjectsV2 }),
+  ListObjects: operation({ method: 'GET', target: 'bucket', permissions: [{ action: 's3:ListBucket', resource: 'bucket' }], space: 'frees-or-reads', run: listObjectsV1 }),
+};

@@ -9,10 +9,9 @@ import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
 import { sendXml } from '../respond.js';
 import { asList, parseXml } from '../xml.js';
-import { bucketName } from './buckets.js';
 import { partNumberParam } from '../part-range.js';
-import { uploadIdParam } from './multipart.js';
-import { objectKey } from './objects-read.js';
+import { operation } from '../operation.js';
+import { bucketName, objectKey, uploadIdParam } from '../operation-params.js';
 
 /** 10,000 <Part> elements with an ETag and a SHA-256 each fit well inside this. */
 const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
@@ -66,3 +65,8 @@ export async function completeMultipartUpload(ctx: RequestContext, auth: Verifie
     ...(upload.checksumAlgorithm === undefined ? {} : { ChecksumType: upload.checksumType ?? 'COMPOSITE' }),
   });
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const MULTIPART_COMPLETE_OPERATIONS = {
+  CompleteMultipartUpload: operation({ method: 'POST', target: 'object', query: ['uploadId'], permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: completeMultipartUpload }),
+};

@@ -5,9 +5,8 @@ import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
-import { bucketName } from './buckets.js';
-import { uploadIdParam } from './multipart.js';
-import { objectKey } from './objects-read.js';
+import { operation, type Params } from '../operation.js';
+import { bucketName } from '../operation-params.js';
 
 const MAX_PARTS = 1000;
 const MAX_UPLOADS = 1000;
@@ -28,10 +27,7 @@ function checksumFields(checksums: Readonly<Record<string, string>>): Record<str
   return Object.fromEntries(Object.entries(checksums).map(([name, value]) => [`Checksum${name}`, value]));
 }
 
-export async function listParts(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const bucket = bucketName(ctx);
-  const key = objectKey(ctx);
-  const uploadId = uploadIdParam(ctx);
+export async function listParts(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket, key, uploadId }: Params<'object', 'uploadId'>): Promise<void> {
   const maxParts = countParam(ctx, 'max-parts', MAX_PARTS, MAX_PARTS);
   const after = countParam(ctx, 'part-number-marker', 0, Number.MAX_SAFE_INTEGER);
   const listed = await deps.storage.multipart.listParts({ bucket, key, uploadId, after, maxParts });
@@ -95,3 +91,9 @@ export async function listMultipartUploads(ctx: RequestContext, _auth: VerifiedA
     ...(encodingType === undefined ? {} : { EncodingType: encodingType }),
   });
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const MULTIPART_LIST_OPERATIONS = {
+  ListMultipartUploads: operation({ method: 'GET', target: 'bucket', query: ['uploads'], permissions: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }], space: 'frees-or-reads', run: listMultipartUploads }),
+  ListParts: operation({ method: 'GET', target: 'object', query: ['uploadId'], params: ['uploadId'], permissions: [{ action: 's3:ListMultipartUploadParts', resource: 'object' }], space: 'frees-or-reads', run: listParts }),
+};

@@ -10,12 +10,10 @@ import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { metadataFromHeaders } from '../object-headers.js';
-import { partNumberParam } from '../part-range.js';
 import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
-import { bucketName, requireBucket } from './buckets.js';
-import { objectKey } from './objects-read.js';
-import { checkCopySourceConditions, parseCopySource } from './objects-write.js';
+import { operation, type Params } from '../operation.js';
+import { checkCopySourceConditions, requireBucket } from '../operation-params.js';
 
 /** The algorithms S3 accepts for multipart uploads, and the checksum types each allows. */
 const MULTIPART_CHECKSUM_TYPES: Readonly<Partial<Record<ChecksumAlgorithm, readonly ChecksumType[]>>> = {
@@ -25,12 +23,6 @@ const MULTIPART_CHECKSUM_TYPES: Readonly<Partial<Record<ChecksumAlgorithm, reado
   SHA1: ['COMPOSITE'],
   SHA256: ['COMPOSITE'],
 };
-
-export function uploadIdParam(ctx: RequestContext): string {
-  const uploadId = ctx.query.get('uploadId');
-  if (uploadId === undefined || uploadId === '') throw new S3Error('InvalidArgument', 'This operation requires an upload id.', { ArgumentName: 'uploadId' });
-  return uploadId;
-}
 
 function initiator(ctx: RequestContext): string {
   return ctx.principal?.name ?? 'anonymous';
@@ -62,9 +54,7 @@ function checksumTypeHeaders(upload: UploadRecord): Record<string, string> {
   return { 'x-amz-checksum-algorithm': upload.checksumAlgorithm, 'x-amz-checksum-type': upload.checksumType ?? 'COMPOSITE' };
 }
 
-export async function createMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const bucket = bucketName(ctx);
-  const key = objectKey(ctx);
+export async function createMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
   refuseAclHeaders(ctx);
   refuseUnsupportedWriteOptions((name) => ctx.header(name));
   const metadata = metadataFromHeaders(ctx);
@@ -111,9 +101,9 @@ function partChecksumHeaders(part: PartRecord): Record<string, string> {
   return headers;
 }
 
-export async function uploadPart(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const partNumber = partNumberParam(ctx);
-  const upload = await deps.storage.multipart.requireUpload(bucketName(ctx), objectKey(ctx), uploadIdParam(ctx));
+export async function uploadPart(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, params: Params<'object', 'partNumber' | 'uploadId'>): Promise<void> {
+  const { bucket, key, uploadId, partNumber } = params;
+  const upload = await deps.storage.multipart.requireUpload(bucket, key, uploadId);
   const computed = partChecksumComputer(upload, algorithmsSent(ctx));
   const body = openRequestBody(ctx, auth, MAX_PART_SIZE);
   const part = await deps.storage.multipart.uploadPart(
@@ -141,10 +131,9 @@ function copySourceRange(header: string | undefined, size: number): { start: num
   return { start, end };
 }
 
-export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const partNumber = partNumberParam(ctx);
-  const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
-  const upload = await deps.storage.multipart.requireUpload(bucketName(ctx), objectKey(ctx), uploadIdParam(ctx));
+export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, params: Params<'object', 'partNumber' | 'copySource' | 'uploadId'>): Promise<void> {
+  const { bucket, key, uploadId, partNumber, copySource: source } = params;
+  const upload = await deps.storage.multipart.requireUpload(bucket, key, uploadId);
   await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
   const computed = partChecksumComputer(upload, []);
   const found = await deps.storage.getObject(source.bucket, source.key, {
@@ -172,7 +161,15 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
   sendXml(ctx, 'CopyPartResult', { LastModified: xmlDate(part.lastModified), ETag: `"${part.etag}"`, ...checksums });
 }
 
-export async function abortMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await deps.storage.multipart.abort(bucketName(ctx), objectKey(ctx), uploadIdParam(ctx));
+export async function abortMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket, key, uploadId }: Params<'object', 'uploadId'>): Promise<void> {
+  await deps.storage.multipart.abort(bucket, key, uploadId);
   sendEmpty(ctx, 204);
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const MULTIPART_OPERATIONS = {
+  CreateMultipartUpload: operation({ method: 'POST', target: 'object', query: ['uploads'], permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: createMultipartUpload }),
+  UploadPartCopy: operation({ method: 'PUT', target: 'object', query: ['uploadId'], header: 'x-amz-copy-source', params: ['partNumber', 'copySource', 'uploadId'], permissions: [{ action: 's3:PutObject', resource: 'object' }, { action: 's3:GetObject', resource: 'source-object' }], space: 'stores', run: uploadPartCopy }),
+  UploadPart: operation({ method: 'PUT', target: 'object', query: ['uploadId'], params: ['partNumber', 'uploadId'], permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: uploadPart }),
+  AbortMultipartUpload: operation({ method: 'DELETE', target: 'object', query: ['uploadId'], params: ['uploadId'], permissions: [{ action: 's3:AbortMultipartUpload', resource: 'object' }], space: 'frees-or-reads', run: abortMultipartUpload }),
+};

@@ -7,9 +7,9 @@ import type { S3Deps } from '../deps.js';
 import { httpDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
 import type { XmlNode, XmlValue } from '../xml.js';
-import { bucketName } from './buckets.js';
-import { objectKey } from './objects-read.js';
 import { checkVersionParam } from './versions.js';
+import { operation } from '../operation.js';
+import { bucketName, objectKey } from '../operation-params.js';
 
 const ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
 const MAX_PARTS = 1000;
@@ -81,3 +81,9 @@ function headerInt(text: string | undefined, fallback: number, min: number, max:
   if (text === undefined || !/^\d{1,6}$/.test(text)) return fallback;
   return Math.min(max, Math.max(min, Number(text)));
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const OBJECT_ATTRIBUTE_OPERATIONS = {
+  // As AWS: the attributes action and read access to the object.
+  GetObjectAttributes: operation({ method: 'GET', target: 'object', query: ['attributes'], permissions: [{ action: 's3:GetObjectAttributes', resource: 'object' }, { action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: getObjectAttributes }),
+};

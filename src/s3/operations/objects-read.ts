@@ -1,4 +1,3 @@
-import { S3Error } from '../../errors.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
@@ -6,13 +5,9 @@ import type { S3Deps } from '../deps.js';
 import { sendBody } from '../send-body.js';
 import { objectHeaders } from '../object-headers.js';
 import { selectRange } from '../part-range.js';
-import { bucketName } from './buckets.js';
 import { checkVersionParam } from './versions.js';
-
-export function objectKey(ctx: RequestContext): string {
-  if (ctx.key === undefined) throw new S3Error('InvalidRequest', 'An object key is required.');
-  return ctx.key;
-}
+import { operation } from '../operation.js';
+import { bucketName, objectKey } from '../operation-params.js';
 
 export function readConditions(ctx: RequestContext) {
   return {
@@ -68,3 +63,9 @@ export async function getObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
     ctx.bytesOut += n;
   });
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const OBJECT_READ_OPERATIONS = {
+  GetObject: operation({ method: 'GET', target: 'object', permissions: [{ action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: getObject }),
+  HeadObject: operation({ method: 'HEAD', target: 'object', permissions: [{ action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: headObject }),
+};

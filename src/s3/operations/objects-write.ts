@@ -1,7 +1,6 @@
 import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
 import { checksumAlgorithmFromHeader, checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
-import { percentDecode } from '../../sigv4/uri-encode.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { INLINE_MAX } from '../../storage/storage.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
@@ -14,9 +13,9 @@ import { xmlDate } from '../http-dates.js';
 import { metadataFromHeaders } from '../object-headers.js';
 import { openRequestBody, readWholeRequestBody, readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
-import { bucketName, requireBucket } from './buckets.js';
-import { objectKey } from './objects-read.js';
 import { checkVersionParam, requireNullVersion } from './versions.js';
+import { operation } from '../operation.js';
+import { bucketName, checkCopySourceConditions, objectKey, parseCopySource, requireBucket } from '../operation-params.js';
 
 function checksumHeaders(object: ObjectRecord): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -116,35 +115,6 @@ function requireIntegrityHeader(ctx: RequestContext): void {
   throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
 }
 
-export interface CopySource {
-  readonly bucket: string;
-  readonly key: string;
-}
-
-/** x-amz-copy-source-if-* against the source object: any failure is 412 PreconditionFailed, never 304. */
-export function checkCopySourceConditions(ctx: RequestContext, source: ObjectRecord, now: number): void {
-  checkConditions(
-    {
-      ifMatch: ctx.header('x-amz-copy-source-if-match'),
-      ifNoneMatch: ctx.header('x-amz-copy-source-if-none-match'),
-      ifModifiedSince: ctx.header('x-amz-copy-source-if-modified-since'),
-      ifUnmodifiedSince: ctx.header('x-amz-copy-source-if-unmodified-since'),
-    },
-    source,
-    now,
-    'precondition',
-  );
-}
-
-export function parseCopySource(header: string): CopySource {
-  const [path = '', query] = header.split('?', 2);
-  if (query !== undefined && !/^versionId=null$/.test(query)) throw new S3Error('NotImplemented', 'Versioned copy sources are not supported.');
-  const decoded = percentDecode(path).replace(/^\//, '');
-  const slash = decoded.indexOf('/');
-  if (slash <= 0 || slash === decoded.length - 1) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: header });
-  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
-}
-
 export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
@@ -190,3 +160,12 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   }
   sendXml(ctx, 'CopyObjectResult', { LastModified: xmlDate(object.lastModified), ETag: `"${object.etag}"` });
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const OBJECT_WRITE_OPERATIONS = {
+  // Checked by the operation once per key in the request body, each against that key's ARN.
+  DeleteObjects: operation({ method: 'POST', target: 'bucket', query: ['delete'], permissions: [{ action: 's3:DeleteObject', resource: 'object' }], authorises: 'per-key', space: 'frees-or-reads', run: deleteObjects }),
+  CopyObject: operation({ method: 'PUT', target: 'object', header: 'x-amz-copy-source', permissions: [{ action: 's3:PutObject', resource: 'object' }, { action: 's3:GetObject', resource: 'source-object' }], space: 'stores', run: copyObject }),
+  PutObject: operation({ method: 'PUT', target: 'object', permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: putObject }),
+  DeleteObject: operation({ method: 'DELETE', target: 'object', permissions: [{ action: 's3:DeleteObject', resource: 'object' }], space: 'frees-or-reads', run: deleteObject }),
+};

@@ -6,7 +6,8 @@ import { OBJECT_OWNERSHIP, requireOwnerEnforced } from '../object-ownership.js';
 import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXmlText } from '../respond.js';
 import { asList, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
-import { requireBucket } from './buckets.js';
+import { operation } from '../operation.js';
+import { requireBucket } from '../operation-params.js';
 
 /* Object ownership is fixed at BucketOwnerEnforced (object-ownership.ts): read back, and set only to itself. */
 
@@ -33,3 +34,11 @@ export async function deleteBucketOwnershipControls(ctx: RequestContext, _auth: 
   await requireBucket(ctx, deps);
   throw new S3Error('NotImplemented', `Buckets are always ${OBJECT_OWNERSHIP}: ownership controls cannot be removed.`);
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const OWNERSHIP_CONTROL_OPERATIONS = {
+  GetBucketOwnershipControls: operation({ method: 'GET', target: 'bucket', query: ['ownershipControls'], permissions: [{ action: 's3:GetBucketOwnershipControls', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketOwnershipControls }),
+  PutBucketOwnershipControls: operation({ method: 'PUT', target: 'bucket', query: ['ownershipControls'], permissions: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }], space: 'stores', run: putBucketOwnershipControls }),
+  // As AWS: removing the controls needs the put action.
+  DeleteBucketOwnershipControls: operation({ method: 'DELETE', target: 'bucket', query: ['ownershipControls'], permissions: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }], space: 'frees-or-reads', run: deleteBucketOwnershipControls }),
+};

@@ -5,8 +5,9 @@ import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
-import { bucketName } from './buckets.js';
 import { commonParams, list, prefixes } from './listing.js';
+import { operation } from '../operation.js';
+import { bucketName } from '../operation-params.js';
 
 /*
  * Versioning is never enabled here, so every object has exactly one version,
@@ -73,3 +74,8 @@ export async function listObjectVersions(ctx: RequestContext, _auth: VerifiedAut
     CommonPrefixes: prefixes(page, params),
   });
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const VERSION_OPERATIONS = {
+  ListObjectVersions: operation({ method: 'GET', target: 'bucket', query: ['versions'], permissions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }], space: 'frees-or-reads', run: listObjectVersions }),
+};

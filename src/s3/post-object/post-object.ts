@@ -12,6 +12,7 @@ import type { FilePart } from './form.js';
 import { checkConditions, checkCoverage } from './policy.js';
 import { MAX_OBJECT_SIZE, submittedForm } from './post-auth.js';
 import { answerUpload } from './post-response.js';
+import { operation } from '../operation.js';
 
 const MAX_USER_METADATA_BYTES = 2048;
 const USER_METADATA_PREFIX = 'x-amz-meta-';
@@ -110,3 +111,9 @@ async function store(storage: Storage, bucket: string, key: string, file: FilePa
     throw error;
   }
 }
+
+/** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
+export const POST_OBJECT_OPERATIONS = {
+  // A browser form upload: the key is a form field, known once the form is read; the target is the bucket.
+  PostObject: operation({ method: 'POST', target: 'bucket', credentials: 'form', permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: postObject }),
+};
