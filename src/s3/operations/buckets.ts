@@ -11,8 +11,8 @@ import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml, sendXmlText } from '../respond.js';
 import { escapeXml, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
 import type { S3Deps } from '../deps.js';
-import { operation } from '../operation.js';
-import { bucketName, requireBucket } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
+import { requireBucket } from '../operation-params.js';
 
 function owner(ctx: RequestContext): string {
   return ctx.principal?.name ?? 'anonymous';
@@ -51,8 +51,7 @@ function maxBucketsParam(text: string | undefined): number {
   return n;
 }
 
-export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const name = bucketName(ctx);
+export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, { bucket: name }: Params<'bucket', never>): Promise<void> {
   requireValidBucketName(name);
   refuseAclHeaders(ctx, 'bucket');
   refuseObjectLockBucket((name) => ctx.header(name));
@@ -92,8 +91,7 @@ export async function headBucket(ctx: RequestContext, _auth: VerifiedAuth, deps:
   sendEmpty(ctx, 200, { 'x-amz-bucket-region': bucket.region ?? deps.region });
 }
 
-export async function deleteBucket(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const name = bucketName(ctx);
+export async function deleteBucket(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket: name }: Params<'bucket', never>): Promise<void> {
   const result = await deps.metadata.deleteBucket(name);
   if (result.kind === 'no-such-bucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
   if (result.kind === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: name });

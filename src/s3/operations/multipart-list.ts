@@ -6,7 +6,6 @@ import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
 import { operation, type Params } from '../operation.js';
-import { bucketName } from '../operation-params.js';
 
 const MAX_PARTS = 1000;
 const MAX_UPLOADS = 1000;
@@ -54,8 +53,7 @@ export async function listParts(ctx: RequestContext, _auth: VerifiedAuth, deps: 
   });
 }
 
-export async function listMultipartUploads(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const bucket = bucketName(ctx);
+export async function listMultipartUploads(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
   const encodingType = ctx.query.get('encoding-type');
   if (encodingType !== undefined && encodingType !== 'url') {
     throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encodingType });

@@ -8,8 +8,7 @@ import { httpDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
 import type { XmlNode, XmlValue } from '../xml.js';
 import { checkVersionParam } from './versions.js';
-import { operation } from '../operation.js';
-import { bucketName, objectKey } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
 
 const ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
 const MAX_PARTS = 1000;
@@ -19,10 +18,10 @@ const MAX_PARTS = 1000;
  * object with their checksums), only the attributes named in
  * x-amz-object-attributes, in S3's element order.
  */
-export async function getObjectAttributes(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getObjectAttributes(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
   const wanted = requestedAttributes(ctx.header('x-amz-object-attributes'));
   await checkVersionParam(ctx, auth, deps, 's3:GetObjectVersion');
-  const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
+  const object = await deps.storage.headObject(bucket, key);
   ctx.res.setHeader('last-modified', httpDate(object.lastModified));
   const body: Record<string, XmlValue> = {};
   // S3 gives this ETag unquoted, unlike every other response.
