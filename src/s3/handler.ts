@@ -52,7 +52,8 @@ export interface LinkGate {
 export function createS3Handler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return createPipeline({
     logger: deps.logger,
-    apis: [...(deps.apis ?? []), s3Api(deps)],
+    apis: deps.apis ?? [],
+    fallback: s3Api(deps),
     ...(deps.bodyGuard === undefined ? {} : { bodyGuard: deps.bodyGuard }),
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     ...(deps.trustedProxies === undefined ? {} : { trustedProxies: deps.trustedProxies }),

@@ -59,8 +59,10 @@ export async function runStages<R extends Resolved>(ctx: RequestContext, api: Ap
 
 export interface PipelineDeps {
   readonly logger: Logger;
-  /** Tried in order; the last should match every request (S3). */
+  /** Tried in order (health, upload page, admin, STS); each claims its own requests. */
   readonly apis: readonly Api<Resolved>[];
+  /** What every other request is: S3. */
+  readonly fallback: Api<Resolved>;
   /** Cuts off request bodies slower than --body-timeout allows, whichever API reads them. */
   readonly bodyGuard?: SlowBodyGuard;
   /** Told of each request once it is over (src/server/metrics.ts). */
@@ -80,8 +82,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       deps.metrics?.observe(ctx);
     });
     deps.bodyGuard?.watch(ctx);
-    const api = deps.apis.find((a) => a.matches(ctx));
-    if (api === undefined) throw new TypeError('no API matches the request');
+    const api = deps.apis.find((a) => a.matches(ctx)) ?? deps.fallback;
     runStages(ctx, api).catch((error: unknown) => sendFailure(ctx, error, deps.logger, api.errors));
   };
 }
