@@ -82,12 +82,15 @@ if (group === undefined) throw new Error(`unknown mutation group ${groupName}: o
 const lines = process.env.LATCHKEY_MUTATE_LINES?.split(/\s+/).filter((range) => range !== '');
 const mutate = lines === undefined || lines.length === 0 ? group.mutate : lines;
 const name = mutate === group.mutate ? groupName : `${groupName}-lines`;
+// LATCHKEY_MUTATE_TESTS='test/a.test.ts test/b.test.ts' runs only those test files (with LATCHKEY_MUTATE_LINES: the new tests).
+const only = process.env.LATCHKEY_MUTATE_TESTS?.split(/\s+/).filter((file) => file !== '');
+const testFiles = only === undefined || only.length === 0 ? group.tests : only;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'tap',
   plugins: ['@stryker-mutator/tap-runner'],
-  tap: { testFiles: group.tests, nodeArgs: ['--import', 'tsx'], forceBail: true },
+  tap: { testFiles, nodeArgs: ['--import', 'tsx'], forceBail: true },
   mutate,
   coverageAnalysis: group.coverageAnalysis,
   // Two cores shared with other work: one test process at a time.

@@ -233,3 +233,39 @@ describe('parameters other than the auth ones', () => {
     assert.equal((await verify(bare(new URL(url).search.slice(1)))).version, 4);
   });
 });
+
+describe('what parsing reports, before verification', () => {
+  const withoutHash = () => headerWith((h) => delete h['x-amz-content-sha256']);
+
+  it('no x-amz-content-sha256 on a header-signed request: InvalidRequest for S3, nothing reported where the service does not require it', async () => {
+    await assertAuthError(() => parseAuthorization(withoutHash(), { region: REGION }), 'InvalidRequest', 400, 'missing-content-sha256');
+    await assertAuthError(() => parseAuthorization(withoutHash(), { region: REGION, requireContentSha256: true }), 'InvalidRequest', 400, 'missing-content-sha256');
+    const parsed = parseAuthorization(withoutHash(), { region: REGION, requireContentSha256: false });
+    assert.ok(parsed.version === 4);
+    assert.equal('payloadHash' in parsed, false);
+  });
+
+  it('a session token only when one was sent, header or query', () => {
+    const header = parseAuthorization(headerWith(() => undefined), { region: REGION });
+    assert.ok(header.version === 4);
+    assert.equal('securityToken' in header, false);
+    const query = parseAuthorization(presigned({}), { region: REGION });
+    assert.ok(query.version === 4);
+    assert.equal('securityToken' in query, false);
+    const withToken = parseAuthorization(presigned({ 'X-Amz-Security-Token': 'tok' }), { region: REGION });
+    assert.ok(withToken.version === 4);
+    assert.equal(withToken.securityToken, 'tok');
+  });
+
+  it('an Authorization header with no values is no Authorization header: anonymous', () => {
+    assert.equal(parseAuthorization(bare('', { authorization: [] as unknown as string }), { region: REGION }).version, 0);
+  });
+
+  it('an Authorization header sent in two parts is read as the parts joined with ","', async () => {
+    const request = headerWith((h) => {
+      const [head = '', signature = ''] = String(h['authorization']).split(', Signature=');
+      h['authorization'] = [head, ` Signature=${signature}`];
+    });
+    assert.equal((await verify(request)).version, 4);
+  });
+});
