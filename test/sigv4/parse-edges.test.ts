@@ -67,8 +67,8 @@ describe('the Authorization header fields', () => {
   });
 
   it('a field without "=" is malformed, even one that starts with a field name', async () => {
-    await assertAuthError(() => verify(editAuthorization(headerSigned(), (a) => a.replace(/Signature=/, 'Signatures'))), 'AuthorizationHeaderMalformed', 400, 'malformed-authorization-header');
-    await assertAuthError(() => verify(editAuthorization(headerSigned(), (a) => a.replace(/Credential=/, 'CredentialX'))), 'AuthorizationHeaderMalformed', 400, 'malformed-authorization-header');
+    await assertAuthError(() => verify(editAuthorization(headerSigned(), (a) => a.replace(/Signature=\w+/, 'SignatureX'))), 'AuthorizationHeaderMalformed', 400, 'malformed-authorization-header');
+    await assertAuthError(() => verify(editAuthorization(headerSigned(), (a) => a.replace(/Credential=[^,]+/, 'CredentialX'))), 'AuthorizationHeaderMalformed', 400, 'malformed-authorization-header');
   });
 
   it('three fields of which one is not Signature: malformed, not a signature mismatch', async () => {
