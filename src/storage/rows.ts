@@ -1,7 +1,7 @@
 import { decodeKey } from './object-key.js';
 import type { PutObjectRow } from './metadata-store.js';
 import type { BucketRecord, ObjectRecord } from './types.js';
-import type { ChecksumType, PartRecord, UploadRecord, UploadSummary } from './upload-store.js';
+import type { ChecksumType, CompletedUpload, PartRecord, UploadRecord, UploadSummary } from './upload-store.js';
 import type { ObjectMetadataInput } from './types.js';
 
 /*
@@ -23,6 +23,9 @@ export interface ObjectRow {
 export interface UploadRow {
   upload_id: string; bucket_id: number; bucket: string; key: Buffer; initiator: string; metadata: string;
   checksum_algorithm: string | null; checksum_type: ChecksumType | null; created_at: number;
+}
+export interface CompletedRow {
+  upload_id: string; bucket: string; key: Buffer; etag: string; blob_id: string; checksum_type: ChecksumType | null; completed_at: number;
 }
 export type SummaryRow = Omit<UploadRow, 'bucket_id' | 'bucket' | 'metadata'>;
 export interface UploadPartRow { part_number: number; size: number; etag: string; checksums: string; last_modified: number; blob_id: string }
@@ -88,4 +91,18 @@ export function toSummary(key: string, row: SummaryRow): UploadSummary {
 
 export function toPart(row: UploadPartRow): PartRecord {
   return { partNumber: row.part_number, size: row.size, etag: row.etag, checksums: parseMap(row.checksums), lastModified: new Date(row.last_modified), blobId: row.blob_id };
+}
+
+/** Whether an upload's row (open or completed) is of exactly this bucket and key: S3 answers NoSuchUpload otherwise. */
+export function sameUpload(row: { bucket: string; key: Buffer }, bucket: string, key: string): boolean {
+  return row.bucket === bucket && row.key.equals(Buffer.from(key, 'utf8'));
+}
+
+/** The checksum type a completion reports: none without an algorithm, COMPOSITE unless the upload said FULL_OBJECT. */
+export function completedType(row: UploadRow): ChecksumType | null {
+  return row.checksum_algorithm === null ? null : (row.checksum_type ?? 'COMPOSITE');
+}
+
+export function toCompleted(row: CompletedRow): CompletedUpload {
+  return { etag: row.etag, blobId: row.blob_id, checksumType: row.checksum_type ?? undefined, completedAt: new Date(row.completed_at) };
 }

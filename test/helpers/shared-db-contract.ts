@@ -131,6 +131,12 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.deepEqual(got.kind === 'found' && got.object.parts?.map((p) => p.blobId), [p1.blobId, p2.blobId]);
       // A part arriving after completion through the other instance is refused, never attached to nothing.
       assert.deepEqual(await a.uploads.putPart({ bucket: 'b', key: 'k', uploadId: 'u1', part: part(3, newBlobId()) }), { kind: 'no-such-upload' });
+      // The other instance remembers the completion, so a retry sent to it answers as the first did.
+      assert.deepEqual(await a.uploads.getCompletedUpload('b', 'k', 'u1'), {
+        etag: 'x-2', blobId: p1.blobId, checksumType: 'COMPOSITE', completedAt: got.kind === 'found' ? got.object.lastModified : undefined,
+      });
+      await b.uploads.expireUploads(new Date(Date.now() + 60_000), 10);
+      assert.equal(await a.uploads.getCompletedUpload('b', 'k', 'u1'), null);
     });
   });
 }
