@@ -1,6 +1,7 @@
 import { decodeKey } from './object-key.js';
 import type { PutObjectRow } from './metadata-store.js';
 import type { BucketRecord, ObjectRecord } from './types.js';
+import type { PublicAccessBlock } from './identity-store.js';
 import type { ChecksumType, CompletedUpload, PartRecord, UploadRecord, UploadSummary } from './upload-store.js';
 import type { ObjectMetadataInput } from './types.js';
 
@@ -105,4 +106,17 @@ export function completedType(row: UploadRow): ChecksumType | null {
 
 export function toCompleted(row: CompletedRow): CompletedUpload {
   return { etag: row.etag, blobId: row.blob_id, checksumType: row.checksum_type ?? undefined, completedAt: new Date(row.completed_at) };
+}
+
+/** SQLite has no booleans: its flags are 1 or 0. */
+export interface PublicAccessBlockRow {
+  block_public_acls: number | boolean; ignore_public_acls: number | boolean; block_public_policy: number | boolean; restrict_public_buckets: number | boolean;
+}
+
+export function toPublicAccessBlock(row: PublicAccessBlockRow): PublicAccessBlock {
+  const on = (flag: number | boolean): boolean => flag === 1 || flag === true;
+  return {
+    blockPublicAcls: on(row.block_public_acls), ignorePublicAcls: on(row.ignore_public_acls),
+    blockPublicPolicy: on(row.block_public_policy), restrictPublicBuckets: on(row.restrict_public_buckets),
+  };
 }

@@ -81,6 +81,11 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.equal(await b.identities.getBucketPolicy('x'), '{"bp":1}');
       await b.identities.deleteBucketPolicy('x');
       assert.equal(await a.identities.getBucketPolicy('x'), null);
+      const restrict = { blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: true };
+      await a.identities.putPublicAccessBlock('x', restrict);
+      assert.deepEqual(await b.identities.getPublicAccessBlock('x'), restrict);
+      await b.identities.deletePublicAccessBlock('x');
+      assert.equal(await a.identities.getPublicAccessBlock('x'), null);
       await a.identities.deleteAccessKey('AK1');
       assert.equal(await b.identities.getAccessKey('AK1'), null);
       // Two instances racing for a user's last key slot: the limit holds.
