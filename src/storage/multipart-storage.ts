@@ -7,8 +7,9 @@ import { MAX_PART_NUMBER, planCompletion, type CompletionPlan, type RequestedPar
 import { encodeKey } from './object-key.js';
 import type { Storage } from './storage.js';
 import type { ObjectRecord } from './types.js';
-import type {
-  ChecksumType, CreateUploadInput, ListPartsQuery, ListPartsResult, ListUploadsQuery, ListUploadsResult, PartRecord, UploadRecord, UploadStore,
+import {
+  reportedChecksumType, type ChecksumType, type CreateUploadInput, type ListPartsQuery, type ListPartsResult, type ListUploadsQuery,
+  type ListUploadsResult, type PartRecord, type UploadRecord, type UploadStore,
 } from './upload-store.js';
 
 /** Completion re-plans when a part was re-uploaded between reading and committing; more than this is a client racing itself. */
@@ -124,7 +125,7 @@ export class MultipartStorage {
         throw new S3Error('InvalidPart', 'A part was uploaded again while the upload was being completed.', { UploadId: uploadId });
       }
       await this.storage.discard(result.freedBlobIds);
-      return { object: result.object, checksumType: listed.upload.checksumAlgorithm === undefined ? undefined : (listed.upload.checksumType ?? 'COMPOSITE') };
+      return { object: result.object, checksumType: reportedChecksumType(listed.upload) };
     }
   }
 

@@ -2,7 +2,7 @@ import { decodeKey } from './object-key.js';
 import type { PutObjectRow } from './metadata-store.js';
 import type { BucketRecord, ObjectRecord } from './types.js';
 import type { PublicAccessBlock } from './identity-store.js';
-import type { ChecksumType, CompletedUpload, PartRecord, UploadRecord, UploadSummary } from './upload-store.js';
+import { reportedChecksumType, type ChecksumType, type CompletedUpload, type PartRecord, type UploadRecord, type UploadSummary } from './upload-store.js';
 import type { ObjectMetadataInput } from './types.js';
 
 /*
@@ -99,9 +99,9 @@ export function sameUpload(row: { bucket: string; key: Buffer }, bucket: string,
   return row.bucket === bucket && row.key.equals(Buffer.from(key, 'utf8'));
 }
 
-/** The checksum type a completion reports: none without an algorithm, COMPOSITE unless the upload said FULL_OBJECT. */
+/** The checksum type a completion of this upload reports, as its column holds it. */
 export function completedType(row: UploadRow): ChecksumType | null {
-  return row.checksum_algorithm === null ? null : (row.checksum_type ?? 'COMPOSITE');
+  return reportedChecksumType(toUpload(row)) ?? null;
 }
 
 export function toCompleted(row: CompletedRow): CompletedUpload {

@@ -57,6 +57,11 @@ export interface UploadRecord {
   readonly checksumType: ChecksumType | undefined;
 }
 
+/** The checksum type a completion reports: none without an algorithm, COMPOSITE unless the upload said FULL_OBJECT. */
+export function reportedChecksumType(upload: Pick<UploadRecord, 'checksumAlgorithm' | 'checksumType'>): ChecksumType | undefined {
+  return upload.checksumAlgorithm === undefined ? undefined : (upload.checksumType ?? 'COMPOSITE');
+}
+
 export interface CompletedUpload {
   /** The object's ETag, without quotes. */
   readonly etag: string;
