@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { crc32c } from '@aws-crypto/crc32c';
@@ -8,6 +11,8 @@ import {
   CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListPartsCommand, PutObjectCommand,
   UploadPartCommand, type ChecksumType, type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { assertBotoError, boto } from '../helpers/admin-boto.js';
+import { aws } from '../helpers/clients.js';
 import { encodePolicy, postForm, v4AuthConditions, v4PolicyFields } from '../helpers/post-form.js';
 import '../helpers/sdk-js.js';
 import { ROOT_CREDENTIALS } from '../helpers/server.js';
@@ -193,5 +198,52 @@ describe('checksums, every algorithm (JS SDK)', () => {
     assert.equal(computed.status, 204, computed.text);
     const head = await live.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'post-named', ChecksumMode: 'ENABLED' }));
     assert.equal(head.ChecksumCRC32C, await digest('CRC32C', named));
+  });
+});
+
+describe('checksums the aws CLI and boto3 compute themselves', () => {
+  const live = serverWithBucket('checksums-cli');
+  // CRC32C and CRC64NVME need botocore[crt], which these clients lack here; the JS SDK covers them above.
+  const PYTHON_ALGORITHMS = ['CRC32', 'SHA1', 'SHA256'] as const;
+
+  test('aws s3api put-object --checksum-algorithm X, then head-object --checksum-mode ENABLED, for each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-checksums-'));
+    try {
+      const body = randomBytes(2048);
+      const file = join(dir, 'body.bin');
+      writeFileSync(file, body);
+      for (const algorithm of PYTHON_ALGORITHMS) {
+        const key = `cli-${algorithm}`;
+        const put = await aws(live.server, ['s3api', 'put-object', '--bucket', 'checksums-cli', '--key', key, '--body', file, '--checksum-algorithm', algorithm]);
+        assert.equal(put.code, 0, put.stderr);
+        const head = await aws(live.server, ['s3api', 'head-object', '--bucket', 'checksums-cli', '--key', key, '--checksum-mode', 'ENABLED']);
+        assert.equal(head.code, 0, head.stderr);
+        const answer = JSON.parse(head.stdout) as Record<string, unknown>;
+        assert.equal(answer[field(algorithm)], await digest(algorithm, body), algorithm);
+        assert.equal(answer['ChecksumType'], 'FULL_OBJECT', algorithm);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('boto3: each algorithm computed on put_object and kept; a wrong value is BadDigest', async () => {
+    const r = await boto<Record<string, unknown>>(live.server, `
+r = {}
+for algorithm in args:
+    put = s3.put_object(Bucket='checksums-cli', Key='boto-' + algorithm, Body=b'boto body', ChecksumAlgorithm=algorithm)
+    head = s3.head_object(Bucket='checksums-cli', Key='boto-' + algorithm, ChecksumMode='ENABLED')
+    r[algorithm] = [put.get('Checksum' + algorithm), head.get('Checksum' + algorithm)]
+good = r['SHA256'][0]
+r['bad'] = client_error(s3.put_object, Bucket='checksums-cli', Key='boto-bad', Body=b'other body', ChecksumSHA256=good)
+r['bad_head'] = client_error(s3.head_object, Bucket='checksums-cli', Key='boto-bad')
+out(r)
+`, PYTHON_ALGORITHMS);
+    for (const algorithm of PYTHON_ALGORITHMS) {
+      const expected = await digest(algorithm, Buffer.from('boto body'));
+      assert.deepEqual(r[algorithm], [expected, expected], algorithm);
+    }
+    assertBotoError(r['bad'], 'BadDigest', 400);
+    assertBotoError(r['bad_head'], '404', 404);
   });
 });
