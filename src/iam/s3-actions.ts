@@ -23,6 +23,8 @@ export const S3_ACTIONS = {
   's3:GetBucketTagging': 'bucket',
   's3:GetBucketOwnershipControls': 'bucket',
   's3:PutBucketOwnershipControls': 'bucket',
+  's3:GetBucketPublicAccessBlock': 'bucket',
+  's3:PutBucketPublicAccessBlock': 'bucket',
   's3:GetBucketVersioning': 'bucket',
   's3:GetBucketAcl': 'bucket',
   's3:PutBucketAcl': 'bucket',

@@ -9,9 +9,9 @@ import type { AnyOperation, Target } from './operation.js';
  */
 const SUBRESOURCES = [
   'location', 'policyStatus', 'policy', 'cors', 'versioning', 'uploadId', 'acl', 'lifecycle', 'requestPayment', 'uploads',
-  'versions', 'tagging', 'attributes', 'ownershipControls', 'list-type', 'delete',
+  'versions', 'tagging', 'attributes', 'ownershipControls', 'publicAccessBlock', 'list-type', 'delete',
   'accelerate', 'analytics', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold', 'logging', 'metrics',
-  'notification', 'object-lock', 'publicAccessBlock', 'replication', 'restore', 'retention', 'select', 'torrent', 'website',
+  'notification', 'object-lock', 'replication', 'restore', 'retention', 'select', 'torrent', 'website',
 ];
 const PRECEDENCE: ReadonlyMap<string, number> = new Map(SUBRESOURCES.map((name, i) => [name, i]));
 

@@ -12,6 +12,7 @@ import { OBJECT_WRITE_OPERATIONS } from './objects-write.js';
 import { MULTIPART_OPERATIONS } from './multipart.js';
 import { MULTIPART_COMPLETE_OPERATIONS } from './multipart-complete.js';
 import { OBJECT_ATTRIBUTE_OPERATIONS } from './object-attributes.js';
+import { PUBLIC_ACCESS_BLOCK_OPERATIONS } from './public-access-block.js';
 import { OBJECT_READ_OPERATIONS } from './objects-read.js';
 import { POST_OBJECT_OPERATIONS } from '../post-object/post-object.js';
 
@@ -28,6 +29,7 @@ export const OPERATIONS = {
   ...MULTIPART_LIST_OPERATIONS,
   ...VERSION_OPERATIONS,
   ...OWNERSHIP_CONTROL_OPERATIONS,
+  ...PUBLIC_ACCESS_BLOCK_OPERATIONS,
   ...LISTING_OPERATIONS,
   ...OBJECT_WRITE_OPERATIONS,
   ...MULTIPART_OPERATIONS,
