@@ -209,13 +209,30 @@ export class Storage {
     throw new Error(`metadata for ${bucket}/${key} points at a missing blob`, { cause: lastMissing });
   }
 
-  /** S3 semantics: deleting a missing key succeeds; `deleted` tells whether one existed. */
-  async deleteObject(bucket: string, key: string): Promise<{ deleted: boolean }> {
+  /**
+   * S3 semantics: deleting a missing key succeeds; `deleted` tells whether one
+   * existed. In a versioned bucket a delete marker is added (`marker`: its id,
+   * "null" for the null one) and no version's bytes go.
+   */
+  async deleteObject(bucket: string, key: string): Promise<{ deleted: boolean; marker?: string }> {
     const result = await this.metadata.deleteObject(bucket, key);
     if (result.kind === 'no-such-bucket') throw noSuchBucket(bucket);
     if (result.kind === 'no-such-key') return { deleted: false };
+    if (result.kind === 'marked') {
+      await this.discard(result.freedBlobIds);
+      return { deleted: true, marker: result.versionId ?? 'null' };
+    }
     await this.discard([result.blobId, ...(result.partBlobIds ?? [])]);
     return { deleted: true };
+  }
+
+  /** Deletes one version (or delete marker) for good; its bytes are freed. */
+  async deleteObjectVersion(bucket: string, key: string, versionId: string | null): Promise<{ deleteMarker: boolean } | undefined> {
+    const result = await this.metadata.deleteObjectVersion(bucket, key, versionId);
+    if (result.kind === 'no-such-bucket') throw noSuchBucket(bucket);
+    if (result.kind === 'no-such-version') return undefined;
+    await this.discard(result.freedBlobIds);
+    return { deleteMarker: result.deleteMarker };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,9 @@ import type {
 } from '../upload-store.js';
 import { toPart, toSummary, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
 import { guarded, isForeignKeyViolation, type Queryable, type Sql, type Tx } from './pg-connection.js';
-import { lockKey, writeObjectRow } from './pg-object-rows.js';
+import { lockKey } from './pg-object-rows.js';
+import { putVersion } from './pg-version-rows.js';
+import { blobIdsOf } from '../rows.js';
 
 
 /** Rows fetched per round trip while paging through uploads. */
@@ -115,10 +117,9 @@ export class PgUploadStore implements UploadStore {
       // The upload's rows go first: the part blobs change hands to object_parts (UNIQUE blob_id).
       await tx`DELETE FROM multipart_uploads WHERE upload_id = ${input.uploadId}`;
       await lockKey(tx, row.bucket_id, key);
-      const previous = await writeObjectRow(tx, row.bucket_id, key, object);
-      if (previous?.blobId != null) freed.push(previous.blobId);
-      if (previous !== null) freed.push(...previous.partBlobIds);
-      return { kind: 'completed', object, freedBlobIds: freed };
+      const stored = await putVersion(tx, row.bucket_id, key, object);
+      freed.push(...blobIdsOf([stored.freed]));
+      return { kind: 'completed', object: stored.object, freedBlobIds: freed };
     }));
   }
 

@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
 import { decodeKey, encodeKey, encodeText, prefixUpperBound } from '../object-key.js';
-import type { SqliteObjectRows } from './sqlite-object-rows.js';
+import type { SqliteVersionRows } from './sqlite-version-rows.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
   AbortUploadResult, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
   ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
 } from '../upload-store.js';
-import { toPart, toSummary, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
+import { blobIdsOf, toPart, toSummary, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
 
 
 type Durably = <T>(work: () => T) => Promise<T>;
@@ -18,7 +18,7 @@ export class SqliteUploadStore implements UploadStore {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly rows: SqliteObjectRows,
+    private readonly rows: SqliteVersionRows,
     private readonly durably: Durably,
     private readonly read: Read,
   ) {
@@ -123,10 +123,9 @@ export class SqliteUploadStore implements UploadStore {
       };
       // The upload's rows go first: the part blobs change hands to object_parts (UNIQUE blob_id).
       this.stmt.deleteUpload.run(input.uploadId);
-      const previous = this.rows.write(row.bucket_id, key, object);
-      if (previous?.blobId != null) freed.push(previous.blobId);
-      if (previous !== null) freed.push(...previous.partBlobIds);
-      return { kind: 'completed', object, freedBlobIds: freed };
+      const stored = this.rows.put(row.bucket_id, key, object);
+      freed.push(...blobIdsOf([stored.freed]));
+      return { kind: 'completed', object: stored.object, freedBlobIds: freed };
     }).immediate());
   }
 
