@@ -20,6 +20,7 @@ export const S3_ERROR_CODES = {
   EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
   ExpiredToken: [400, 'The provided token has expired.'],
   IllegalLocationConstraintException: [400, 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.'],
+  IllegalVersioningConfigurationException: [400, 'The versioning configuration specified in the request is invalid.'],
   IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
   /** Not one of AWS's codes: S3 never runs out of space. WebDAV's 507 (RFC 4918), as MinIO answers (XMinioStorageFull). */
   InsufficientStorage: [507, 'There is not enough free space on the server to store this object'],

@@ -24,6 +24,18 @@ export interface DiskState {
   readonly temp: readonly string[];
   /** Every object row, ordered by bucket then key. */
   readonly rows: readonly ObjectRow[];
+  /** Every older version and delete marker of a versioned bucket, by bucket, key, then newest first. */
+  readonly versions: readonly VersionRow[];
+}
+
+export interface VersionRow {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string | null;
+  readonly deleteMarker: boolean;
+  /** Null for a delete marker. */
+  readonly blobId: string | null;
+  readonly size: number;
 }
 
 export function readDiskState(dataDir: string): DiskState {
@@ -32,12 +44,12 @@ export function readDiskState(dataDir: string): DiskState {
   for (const fanOut of readdirSync(blobDir)) {
     for (const name of readdirSync(join(blobDir, fanOut))) blobs.set(name, statSync(join(blobDir, fanOut, name)).size);
   }
-  const { rows, inline } = readDatabase(dataDir);
+  const { rows, inline, versions } = readDatabase(dataDir);
   for (const [id, size] of inline) blobs.set(id, size);
-  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows };
+  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows, versions };
 }
 
-function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string, number> } {
+function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string, number>; versions: VersionRow[] } {
   // Read-only and WAL-aware: sees what the server committed, even right after a SIGKILL.
   const db = new Database(join(dataDir, 'metadata.sqlite3'), { readonly: true, fileMustExist: true });
   try {
@@ -51,7 +63,12 @@ function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string,
          FROM objects o JOIN buckets b ON b.id = o.bucket_id ORDER BY b.name, o.key`,
       )
       .all() as Array<Omit<ObjectRow, 'key'> & { key: Buffer }>;
-    return { rows: rows.map((row) => ({ ...row, key: row.key.toString('utf8') })), inline };
+    const versions = (db.prepare(
+      `SELECT b.name AS bucket, v.key AS key, v.version_id AS versionId, v.delete_marker AS deleteMarker, v.blob_id AS blobId, v.size AS size
+       FROM object_versions v JOIN buckets b ON b.id = v.bucket_id ORDER BY b.name, v.key, v.version_seq DESC`,
+    ).all() as Array<Omit<VersionRow, 'key' | 'deleteMarker'> & { key: Buffer; deleteMarker: number }>)
+      .map((v) => ({ ...v, key: v.key.toString('utf8'), deleteMarker: v.deleteMarker === 1 }));
+    return { rows: rows.map((row) => ({ ...row, key: row.key.toString('utf8') })), inline, versions };
   } finally {
     db.close();
   }
@@ -59,7 +76,7 @@ function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string,
 
 /** A comparable form of the state: equal strings mean nothing on disk changed. */
 export function fingerprint(state: DiskState): string {
-  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows });
+  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows, versions: state.versions });
 }
 
 /** Every broken promise of the write protocol, as readable lines (empty when sound). */
@@ -71,6 +88,11 @@ export function integrityProblems(state: DiskState, options: { expectCleanTemp: 
     const size = state.blobs.get(row.blobId);
     if (size === undefined) problems.push(`${row.bucket}/${row.key}: blob ${row.blobId} is missing`);
     else if (size !== row.size) problems.push(`${row.bucket}/${row.key}: blob ${row.blobId} has ${size} bytes, row says ${row.size}`);
+  }
+  for (const version of state.versions) {
+    if (version.blobId === null) continue;
+    referenced.add(version.blobId);
+    if (!state.blobs.has(version.blobId)) problems.push(`${version.bucket}/${version.key}@${version.versionId ?? 'null'}: blob ${version.blobId} is missing`);
   }
   if (options.expectCleanTemp && state.temp.length > 0) problems.push(`tmp/ holds ${state.temp.join(', ')}`);
   if (options.expectNoOrphans) {

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { S3Error } from '../../errors.js';
 import type { Storage } from '../../storage/storage.js';
-import type { ObjectMetadataInput } from '../../storage/types.js';
+import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
+import { versionHeader } from '../operations/versions.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { isOwnerOnlyAcl } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
@@ -46,10 +47,11 @@ export async function postObject(ctx: RequestContext, verified: VerifiedAuth, de
   if (acl !== undefined && !isOwnerOnlyAcl(acl)) throw new S3Error('AccessControlListNotSupported');
   refuseUnsupportedWriteOptions((name) => fields.get(name));
 
-  const etag = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range);
+  const stored = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range);
   // Let the rest of the body (the closing boundary) arrive so the connection can be reused.
   await form.done.catch(() => undefined);
-  answerUpload(ctx, fields, { bucket, key, etag, virtualHosted: ctx.virtualHosted });
+  for (const [name, value] of Object.entries(await versionHeader(deps, bucket, stored.versionId))) ctx.res.setHeader(name, value);
+  answerUpload(ctx, fields, { bucket, key, etag: stored.etag, virtualHosted: ctx.virtualHosted });
 }
 
 function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadataInput {
@@ -76,7 +78,7 @@ function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadata
  * refused upload leaves nothing behind. When too large, the rest of the part
  * is read and dropped to report its real size, as S3 does.
  */
-async function store(storage: Storage, bucket: string, key: string, file: FilePart, meta: ObjectMetadataInput, range: { min: number; max: number }): Promise<string> {
+async function store(storage: Storage, bucket: string, key: string, file: FilePart, meta: ObjectMetadataInput, range: { min: number; max: number }): Promise<ObjectRecord> {
   let seen = 0;
   // Not destroyed when storage stops early, so the rest can still be drained and counted.
   async function* counted(): AsyncGenerator<Buffer> {
@@ -94,7 +96,7 @@ async function store(storage: Storage, bucket: string, key: string, file: FilePa
         }
       },
     });
-    return object.etag;
+    return object;
   } catch (error) {
     if (error instanceof S3Error && error.code === 'EntityTooLarge') {
       if (!file.stream.readableEnded && !file.stream.destroyed) {
