@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newVersionId } from '../version-id.js';
 import { decodeKey, encodeText, maxBytes, prefixUpperBound, successor } from './object-key.js';
 import type { ObjectRecord } from './types.js';
 
@@ -12,18 +12,6 @@ import type { ObjectRecord } from './types.js';
  */
 
 export type VersioningStatus = 'Enabled' | 'Suspended';
-
-/** Version ids are 24 base64url characters (144 random bits): unique without coordination between nodes. */
-const VERSION_ID = /^[A-Za-z0-9_-]{24}$/;
-
-export function newVersionId(): string {
-  return randomBytes(18).toString('base64url');
-}
-
-/** A version id this server could have issued (or S3's "null"), as opposed to one it never could. */
-export function isWellFormedVersionId(id: string): boolean {
-  return id === 'null' || VERSION_ID.test(id);
-}
 
 /** What a new version (object or delete marker) does to the versions already there. */
 export interface VersionedWrite {

@@ -1,7 +1,8 @@
 import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
-import { isWellFormedVersionId, type VersioningStatus } from '../../storage/versions.js';
+import type { VersioningStatus } from '../../storage/versions.js';
+import { isWellFormedVersionId } from '../../version-id.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
