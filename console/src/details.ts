@@ -47,7 +47,7 @@ function versionsSection(page: Page, bucket: string, key: string, can: FolderPer
     what().then(() => {
       announce(done);
       refresh();
-      fill();
+      void fill();
     }, (error: unknown) => problem.replaceChildren(alertBox(error instanceof Error ? error.message : String(error))));
   };
   const row = (v: ObjectVersion) => h('tr', { 'data-version': v.versionId },

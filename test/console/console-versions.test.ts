@@ -54,7 +54,9 @@ describe('the console shows, downloads, shares, restores and deletes versions of
     const dialog = page.getByRole('dialog', { name: 'Object details' });
     await dialog.getByRole('heading', { name: 'Versions' }).waitFor();
     const rows = dialog.locator('.versions tbody tr');
-    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-version'))), [ids[1], ids[0]]);
+    const order: (string | null)[] = [];
+    for (let i = 0; i < (await rows.count()); i++) order.push(await rows.nth(i).getAttribute('data-version'));
+    assert.deepEqual(order, [ids[1], ids[0]]);
     await dialog.locator(`tr[data-version="${ids[1]}"]`).getByText('current').waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('link', { name: `Download version ${ids[0]}` }).click()]);
     assert.equal(readFileSync(await download.path(), 'utf8'), 'the first draft\n');
