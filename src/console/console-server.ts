@@ -183,7 +183,7 @@ async function api(req: IncomingMessage, res: ServerResponse, c: RouteContext, s
   }
   if (path === '/api/share' && method === 'POST') {
     const request = readShareRequest(await readJson(req));
-    await checkReadable(c, session, request.bucket, request.key);
+    await checkReadable(c, session, request.bucket, request.key, request.versionId);
     return sendJson(res, 201, await c.issuer.share(session, request));
   }
   if (path === '/api/upload-links' && method === 'POST') {
@@ -247,8 +247,9 @@ async function signIn(req: IncomingMessage, res: ServerResponse, c: RouteContext
 }
 
 /** Sharing needs the right to read: asked of the S3 API as the signed-in person, like any other read. */
-async function checkReadable(c: RouteContext, session: ConsoleSession, bucket: string, key: string): Promise<void> {
-  const answer = await s3Call(c.target, session.credentials, { method: 'HEAD', path: `/${encodePath(bucket)}/${encodePath(key)}`, query: '', headers: {} });
+async function checkReadable(c: RouteContext, session: ConsoleSession, bucket: string, key: string, versionId?: string): Promise<void> {
+  const query = versionId === undefined ? '' : `versionId=${encodeURIComponent(versionId)}`;
+  const answer = await s3Call(c.target, session.credentials, { method: 'HEAD', path: `/${encodePath(bucket)}/${encodePath(key)}`, query, headers: {} });
   if (answer.status === 403) throw new ConsoleError(403, 'AccessDenied', `You cannot share ${bucket}/${key}: you are not allowed to read it.`);
   if (answer.status === 404) throw new ConsoleError(404, 'NoSuchKey', `There is no object ${bucket}/${key} to share.`);
   if (answer.status >= 300) throw new ConsoleError(502, 'S3Error', `The object could not be checked (status ${answer.status}).`);

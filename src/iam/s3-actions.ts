@@ -41,6 +41,7 @@ export const S3_OPERATION_ACTIONS = {
   GetPublicAccessBlock: [{ action: 's3:GetBucketPublicAccessBlock', resource: 'bucket' }],
   DeletePublicAccessBlock: [{ action: 's3:PutBucketPublicAccessBlock', resource: 'bucket' }],
   GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
+  PutBucketVersioning: [{ action: 's3:PutBucketVersioning', resource: 'bucket' }],
   GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
   PutBucketAcl: [{ action: 's3:PutBucketAcl', resource: 'bucket' }],
   GetBucketLifecycleConfiguration: [{ action: 's3:GetLifecycleConfiguration', resource: 'bucket' }],

@@ -9,7 +9,7 @@ import type { OperationName } from './routes.js';
  */
 const STORES: Readonly<Record<OperationName, boolean>> = {
   PutObject: true, PostObject: true, CopyObject: true, UploadPart: true, UploadPartCopy: true, CreateMultipartUpload: true, CompleteMultipartUpload: true,
-  CreateBucket: true, PutBucketPolicy: true, PutBucketCors: true, PutBucketAcl: true, PutObjectAcl: true, PutObjectTagging: true,
+  CreateBucket: true, PutBucketVersioning: true, PutBucketPolicy: true, PutBucketCors: true, PutBucketAcl: true, PutObjectAcl: true, PutObjectTagging: true,
   PutBucketOwnershipControls: true, PutPublicAccessBlock: true,
   ListBuckets: false, HeadBucket: false, DeleteBucket: false, GetBucketLocation: false, ListObjects: false, ListObjectsV2: false,
   DeleteObjects: false, GetObject: false, HeadObject: false, DeleteObject: false, GetBucketPolicy: false, DeleteBucketPolicy: false,

@@ -32,6 +32,7 @@ export type OperationName =
   | 'GetBucketCors'
   | 'DeleteBucketCors'
   | 'GetBucketVersioning'
+  | 'PutBucketVersioning'
   | 'GetBucketAcl'
   | 'GetBucketLifecycleConfiguration'
   | 'GetBucketRequestPayment'
@@ -77,6 +78,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PUT', target: 'bucket', query: ['cors'], operation: 'PutBucketCors' },
   { method: 'DELETE', target: 'bucket', query: ['cors'], operation: 'DeleteBucketCors' },
   { method: 'GET', target: 'bucket', query: ['versioning'], operation: 'GetBucketVersioning' },
+  { method: 'PUT', target: 'bucket', query: ['versioning'], operation: 'PutBucketVersioning' },
   { method: 'GET', target: 'bucket', query: ['acl'], operation: 'GetBucketAcl' },
   { method: 'PUT', target: 'bucket', query: ['acl'], operation: 'PutBucketAcl' },
   { method: 'GET', target: 'bucket', query: ['lifecycle'], operation: 'GetBucketLifecycleConfiguration' },

@@ -20,12 +20,6 @@ import { objectKey } from './objects-read.js';
  * a 501 as an error.
  */
 
-export async function getBucketVersioning(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await requireBucket(ctx, deps);
-  // What S3 answers for a bucket whose versioning was never set: no Status at all.
-  sendXmlText(ctx, `${XML_DECLARATION}<VersioningConfiguration xmlns="${S3_NAMESPACE}"/>`);
-}
-
 export async function getBucketLifecycleConfiguration(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   throw new S3Error('NoSuchLifecycleConfiguration', undefined, { BucketName: bucket.name });

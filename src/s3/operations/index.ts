@@ -5,14 +5,14 @@ import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets 
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
 import {
-  deleteObjectTagging, getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketTagging, getBucketVersioning,
+  deleteObjectTagging, getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketTagging,
   getObjectAcl, getObjectTagging, putBucketAcl, putObjectAcl, putObjectTagging,
 } from './fixed-settings.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './ownership-controls.js';
 import { getObjectAttributes } from './object-attributes.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './public-access-block.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
-import { listObjectVersions } from './versions.js';
+import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './versions.js';
 import { getObject, headObject } from './objects-read.js';
 import { copyObject, deleteObject, deleteObjects, putObject } from './objects-write.js';
 import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
@@ -51,6 +51,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   GetBucketCors: getBucketCors,
   DeleteBucketCors: deleteBucketCors,
   GetBucketVersioning: getBucketVersioning,
+  PutBucketVersioning: putBucketVersioning,
   GetBucketAcl: getBucketAcl,
   GetBucketLifecycleConfiguration: getBucketLifecycleConfiguration,
   GetBucketRequestPayment: getBucketRequestPayment,

@@ -1,6 +1,5 @@
 import { checksumAlgorithmFromHeader, checksumHeaderName, createChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm, type StreamingChecksum } from '../../checksums.js';
 import { S3Error } from '../../errors.js';
-import { objectArn } from '../../iam/index.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { MAX_PART_SIZE } from '../../storage/multipart-plan.js';
 import type { ChecksumType, PartRecord, UploadRecord } from '../../storage/upload-store.js';
@@ -15,7 +14,7 @@ import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
 import { bucketName, requireBucket } from './buckets.js';
 import { objectKey } from './objects-read.js';
-import { checkCopySourceConditions, parseCopySource } from './objects-write.js';
+import { checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, parseCopySource } from './objects-write.js';
 
 /** The algorithms S3 accepts for multipart uploads, and the checksum types each allows. */
 const MULTIPART_CHECKSUM_TYPES: Readonly<Partial<Record<ChecksumAlgorithm, readonly ChecksumType[]>>> = {
@@ -145,9 +144,10 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
   const partNumber = partNumberParam(ctx);
   const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
   const upload = await deps.storage.multipart.requireUpload(bucketName(ctx), objectKey(ctx), uploadIdParam(ctx));
-  await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
+  await checkCopySourceAccess(ctx, auth, deps, source);
   const computed = partChecksumComputer(upload, []);
   const found = await deps.storage.getObject(source.bucket, source.key, {
+    versionId: source.versionId,
     range: (found) => {
       checkCopySourceConditions(ctx, found, deps.now());
       const range = copySourceRange(ctx.header('x-amz-copy-source-range'), found.size);
@@ -169,6 +169,7 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
     throw e;
   }
   const checksums = Object.fromEntries(Object.entries(part.checksums).map(([name, value]) => [`Checksum${name}`, value]));
+  for (const [name, value] of Object.entries(copySourceVersionHeader(source, object))) ctx.res.setHeader(name, value);
   sendXml(ctx, 'CopyPartResult', { LastModified: xmlDate(part.lastModified), ETag: `"${part.etag}"`, ...checksums });
 }
 

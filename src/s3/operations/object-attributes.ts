@@ -9,7 +9,7 @@ import { sendXml } from '../respond.js';
 import type { XmlNode, XmlValue } from '../xml.js';
 import { bucketName } from './buckets.js';
 import { objectKey } from './objects-read.js';
-import { checkVersionParam } from './versions.js';
+import { versionParam } from './versions.js';
 
 const ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
 const MAX_PARTS = 1000;
@@ -21,8 +21,9 @@ const MAX_PARTS = 1000;
  */
 export async function getObjectAttributes(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const wanted = requestedAttributes(ctx.header('x-amz-object-attributes'));
-  await checkVersionParam(ctx, auth, deps, 's3:GetObjectVersion');
-  const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
+  const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
+  const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx), versionId);
+  if (object.versionId !== undefined) ctx.res.setHeader('x-amz-version-id', object.versionId);
   ctx.res.setHeader('last-modified', httpDate(object.lastModified));
   const body: Record<string, XmlValue> = {};
   // S3 gives this ETag unquoted, unlike every other response.

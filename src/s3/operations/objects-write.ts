@@ -16,7 +16,7 @@ import { openRequestBody, readWholeRequestBody, readXmlBody } from '../request-b
 import { sendEmpty, sendXml } from '../respond.js';
 import { bucketName, requireBucket } from './buckets.js';
 import { objectKey } from './objects-read.js';
-import { checkVersionParam, requireNullVersion } from './versions.js';
+import { parseVersionId, versionHeader, versionParam } from './versions.js';
 
 function checksumHeaders(object: ObjectRecord): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -59,13 +59,30 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   const { object } = await deps.storage.putObject(bucket, key, source, () => ({ ...metadata, checksums: body.checksums() }), {
     expectedLength: body.declaredSize,
   });
-  sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object) });
+  sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object), ...(await versionHeader(deps, bucket, object.versionId)) });
 }
 
 export async function deleteObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  if (ctx.query.has('versionId')) await checkVersionParam(ctx, auth, deps, 's3:DeleteObjectVersion');
-  await deps.storage.deleteObject(bucketName(ctx), objectKey(ctx));
-  sendEmpty(ctx, 204);
+  const versionId = await versionParam(ctx, auth, deps, 's3:DeleteObjectVersion');
+  const deleted = await deleteOne(deps, bucketName(ctx), objectKey(ctx), versionId);
+  sendEmpty(ctx, 204, {
+    ...(deleted.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}),
+    ...(deleted.versionId === undefined ? {} : { 'x-amz-version-id': deleted.versionId }),
+  });
+}
+
+/**
+ * One DELETE, as S3 answers it: a version named is removed for good (a
+ * version that does not exist is no error: the delete is idempotent); without
+ * one, a versioned bucket gets a delete marker and the others lose the object.
+ */
+async function deleteOne(deps: S3Deps, bucket: string, key: string, versionId: string | null | undefined): Promise<{ deleteMarker: boolean; versionId: string | undefined }> {
+  if (versionId !== undefined) {
+    const removed = await deps.storage.deleteObjectVersion(bucket, key, versionId);
+    return { deleteMarker: removed?.deleteMarker ?? false, versionId: versionId ?? 'null' };
+  }
+  const { marker } = await deps.storage.deleteObject(bucket, key);
+  return { deleteMarker: marker !== undefined, versionId: marker };
 }
 
 const MAX_DELETE_KEYS = 1000;
@@ -82,7 +99,7 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
   if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
   const quietValue = request['Quiet'];
   const quiet = typeof quietValue === 'string' && quietValue.trim().toLowerCase() === 'true';
-  const deleted: Array<{ Key: string; VersionId?: string }> = [];
+  const deleted: Array<{ Key: string; VersionId?: string; DeleteMarker?: boolean; DeleteMarkerVersionId?: string }> = [];
   const errors: Array<{ Key: string; VersionId?: string; Code: string; Message: string }> = [];
   for (const entry of entries) {
     const fields = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>) : {};
@@ -90,16 +107,17 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
     const versionId = fields['VersionId'];
     if (typeof key !== 'string' || (versionId !== undefined && typeof versionId !== 'string')) throw new S3Error('MalformedXML');
     const named = versionId === undefined ? { Key: key } : { Key: key, VersionId: versionId };
-    // Naming a version ("null" is the only one) needs the version action, as on S3.
+    // Naming a version needs the version action, as on S3.
     const action = versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion';
     if (!(await deps.authorizer.allows(ctx, auth, action, objectArn(bucket, key), bucket))) {
       errors.push({ ...named, Code: 'AccessDenied', Message: 'Access Denied' });
       continue;
     }
     try {
-      requireNullVersion(versionId);
-      await deps.storage.deleteObject(bucket, key);
-      deleted.push(named);
+      const outcome = await deleteOne(deps, bucket, key, versionId === undefined ? undefined : parseVersionId(versionId));
+      if (!outcome.deleteMarker) deleted.push(named);
+      else if (versionId !== undefined) deleted.push({ ...named, DeleteMarker: true, DeleteMarkerVersionId: versionId });
+      else deleted.push({ ...named, DeleteMarker: true, ...(outcome.versionId === undefined ? {} : { DeleteMarkerVersionId: outcome.versionId }) });
     } catch (e) {
       if (!(e instanceof S3Error)) throw e;
       errors.push({ ...named, Code: e.code, Message: e.message });
@@ -119,6 +137,8 @@ function requireIntegrityHeader(ctx: RequestContext): void {
 export interface CopySource {
   readonly bucket: string;
   readonly key: string;
+  /** `?versionId=` of the source: one version (null: the "null" one); undefined: the current one. */
+  readonly versionId?: string | null | undefined;
 }
 
 /** x-amz-copy-source-if-* against the source object: any failure is 412 PreconditionFailed, never 304. */
@@ -138,11 +158,28 @@ export function checkCopySourceConditions(ctx: RequestContext, source: ObjectRec
 
 export function parseCopySource(header: string): CopySource {
   const [path = '', query] = header.split('?', 2);
-  if (query !== undefined && !/^versionId=null$/.test(query)) throw new S3Error('NotImplemented', 'Versioned copy sources are not supported.');
+  let versionId: string | null | undefined;
+  if (query !== undefined) {
+    const named = /^versionId=(.*)$/.exec(query);
+    if (named === null) throw new S3Error('InvalidArgument', 'Unsupported copy source parameter.', { ArgumentName: 'x-amz-copy-source', ArgumentValue: header });
+    versionId = parseVersionId(percentDecode(named[1] ?? ''), 'x-amz-copy-source');
+  }
   const decoded = percentDecode(path).replace(/^\//, '');
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: header });
-  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), ...(versionId === undefined ? {} : { versionId }) };
+}
+
+/** Read access to a copy source: s3:GetObject, and s3:GetObjectVersion too when it names a version (as on S3). */
+export async function checkCopySourceAccess(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, source: CopySource): Promise<void> {
+  await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
+  if (source.versionId !== undefined) await deps.authorizer.check(ctx, auth, 's3:GetObjectVersion', objectArn(source.bucket, source.key), source.bucket);
+}
+
+/** x-amz-copy-source-version-id: the version copied from, when there is one to name. */
+export function copySourceVersionHeader(source: CopySource, object: ObjectRecord): Record<string, string> {
+  const id = object.versionId ?? (source.versionId === null ? 'null' : undefined);
+  return id === undefined ? {} : { 'x-amz-copy-source-version-id': id };
 }
 
 export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
@@ -155,16 +192,17 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
   }
-  if (source.bucket === bucket && source.key === key && directive === 'COPY') {
+  if (source.bucket === bucket && source.key === key && directive === 'COPY' && source.versionId === undefined) {
     throw new S3Error(
       'InvalidRequest',
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
   await requireBucket(ctx, deps);
-  await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
+  await checkCopySourceAccess(ctx, auth, deps, source);
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
   const found = await deps.storage.getObject(source.bucket, source.key, {
+    versionId: source.versionId,
     range: (found) => {
       checkCopySourceConditions(ctx, found, deps.now());
       return undefined;
@@ -187,6 +225,9 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   } catch (e) {
     body.destroy();
     throw e;
+  }
+  for (const [name, value] of Object.entries({ ...copySourceVersionHeader(source, sourceObject), ...(await versionHeader(deps, bucket, object.versionId)) })) {
+    ctx.res.setHeader(name, value);
   }
   sendXml(ctx, 'CopyObjectResult', { LastModified: xmlDate(object.lastModified), ETag: `"${object.etag}"` });
 }
