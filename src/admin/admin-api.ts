@@ -1,4 +1,3 @@
-import { S3Error } from '../errors.js';
 import type { Identities } from '../identity/identities.js';
 import type { LinkService } from '../links/link-service.js';
 import type { Logger } from '../server/logger.js';
@@ -7,6 +6,7 @@ import { authenticate } from '../s3/auth.js';
 import type { Authorizer } from '../s3/authorize.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Extension } from '../s3/handler.js';
+import { asS3Error } from '../s3/library-errors.js';
 import { openRequestBody } from '../s3/request-body.js';
 import { sendText } from '../s3/respond.js';
 import { percentDecode } from '../sigv4/uri-encode.js';
@@ -99,13 +99,10 @@ function sendJsonError(ctx: RequestContext, error: unknown, logger: Logger): voi
     ctx.res.destroy();
     return;
   }
+  const refusal = error instanceof AdminError ? error : asS3Error(error);
   const [status, code, message] =
-    error instanceof AdminError
-      ? [error.status, error.code, error.message]
-      : error instanceof S3Error
-        ? [error.status, error.code, error.message]
-        : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
-  if (!(error instanceof AdminError) && !(error instanceof S3Error)) logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    refusal !== undefined ? [refusal.status, refusal.code, refusal.message] : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
+  if (refusal === undefined) logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   if (!ctx.req.complete) ctx.res.setHeader('connection', 'close');
   sendJson(ctx, status, { error: { code, message } });
 }

@@ -35,7 +35,7 @@ export function signingTimeBound(link: LinkIdentity): number {
   return link.signedAt ?? link.expiresAt - MAX_PRESIGN_EXPIRES * 1000;
 }
 
-/** A remembered verification (src/sigv4/verified-cache.ts) hands back the same object for the same link: its hash is made once. */
+/** A remembered verification (src/s3/verified-cache.ts) hands back the same object for the same link: its hash is made once. */
 const v4Links = new WeakMap<VerifiedV4, LinkIdentity>();
 
 /**

@@ -4,9 +4,9 @@ import { authErrors } from '../sigv4/errors.js';
 import { parseAuthorization, type ParseOptions } from '../sigv4/parse.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { CryptoProvider, SignableRequest } from '../sigv4/types.js';
-import { VerifiedRequestCache, type VerifiedCacheScope } from '../sigv4/verified-cache.js';
 import { verifyParsed, type VerifiedAuth } from '../sigv4/verify.js';
 import type { RequestContext } from './context.js';
+import { VerifiedRequestCache, type VerifiedCacheScope } from './verified-cache.js';
 
 /** Who holds an access key, read at the moment of each request (never cached past it). */
 export type KeyLookup = (accessKeyId: string) => Promise<ResolvedKey | undefined>;
