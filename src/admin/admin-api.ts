@@ -1,6 +1,6 @@
 import type { Identities } from '../identity/identities.js';
 import type { LinkService } from '../links/link-service.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import type { AuthDeps } from '../s3/auth.js';
 import { authenticate } from '../s3/auth.js';
 import type { Authorizer } from '../s3/authorize.js';

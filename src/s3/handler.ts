@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
-import type { TrustedProxies } from '../server/client-address.js';
-import type { Logger } from '../server/logger.js';
+import type { TrustedProxies } from '../http/client-address.js';
+import type { Logger } from '../logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { resolveAddress } from './addressing.js';
 import { S3_OPERATION_ACTIONS, bucketArn, objectArn, SERVICE_RESOURCE_ARN } from '../iam/index.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isPolicyError, parsePolicy } from '../iam/index.js';
 import { ACCOUNT_ID, userArn } from '../identity/names.js';
 import type { Identities, Principal } from '../identity/identities.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import { authenticate, type AuthDeps } from '../s3/auth.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Extension } from '../s3/handler.js';
