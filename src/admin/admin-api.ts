@@ -11,9 +11,10 @@ import { openRequestBody } from '../s3/request-body.js';
 import { sendText } from '../s3/respond.js';
 import { percentDecode } from '../sigv4/uri-encode.js';
 import { AdminError } from './admin-error.js';
+import { ADMIN_PREFIX } from './admin-prefix.js';
 import { ADMIN_ENDPOINTS, type AdminEndpoint } from './endpoints.js';
 
-export const ADMIN_PREFIX = '/_latchkey/admin/v1';
+export { ADMIN_PREFIX };
 const MAX_BODY = 64 * 1024;
 
 interface CompiledEndpoint {

@@ -1,3 +1,4 @@
+import { sameSecret } from '../identity/same-secret.js';
 import type { HeaderValues } from '../sigv4/canonical-headers.js';
 import { AuthError } from '../sigv4/errors.js';
 import type { V4Auth } from '../sigv4/parse.js';
@@ -231,14 +232,6 @@ function sameValue(a: HeaderValues, b: HeaderValues): boolean {
   const x = typeof a === 'string' ? [a] : a;
   const y = typeof b === 'string' ? [b] : b;
   return x.length === y.length && x.every((v, i) => v === y[i]);
-}
-
-/** Constant time in the secrets' contents (their lengths are not secret: AWS secrets are all 40 characters). */
-function sameSecret(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 function copy(value: HeaderValues): HeaderValues {
