@@ -17,6 +17,7 @@ import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
 import { createS3Handler, type Extension } from '../s3/handler.js';
 import { SlowBodyGuard } from '../s3/slow-body-guard.js';
+import { VerifiedRequestCache } from '../s3/verified-cache.js';
 import { FreeSpaceGate } from '../s3/free-space-gate.js';
 import { freeBytes } from './disk-space.js';
 import { LinkService } from '../links/link-service.js';
@@ -129,6 +130,7 @@ async function serveDataDir(
     lookupKey: (id: string) => identities.resolveKey(id),
     now,
     sigv2: config.sigv2 ?? true,
+    verifiedCache: new VerifiedRequestCache(),
   };
   const links = new LinkService({
     store: storage.metadata.links,
