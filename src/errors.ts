@@ -104,7 +104,3 @@ export class S3Error extends Error {
     this.headers = headers;
   }
 }
-
-export function isS3Error(e: unknown): e is S3Error {
-  return e instanceof S3Error;
-}

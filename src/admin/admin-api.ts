@@ -1,19 +1,20 @@
-import { S3Error } from '../errors.js';
 import type { Identities } from '../identity/identities.js';
 import type { LinkService } from '../links/link-service.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import type { AuthDeps } from '../s3/auth.js';
 import { authenticate } from '../s3/auth.js';
 import type { Authorizer } from '../s3/authorize.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Extension } from '../s3/handler.js';
+import { asS3Error } from '../s3/library-errors.js';
 import { openRequestBody } from '../s3/request-body.js';
 import { sendText } from '../s3/respond.js';
 import { percentDecode } from '../sigv4/uri-encode.js';
 import { AdminError } from './admin-error.js';
+import { ADMIN_PREFIX } from './admin-prefix.js';
 import { ADMIN_ENDPOINTS, type AdminEndpoint } from './endpoints.js';
 
-export const ADMIN_PREFIX = '/_latchkey/admin/v1';
+export { ADMIN_PREFIX };
 const MAX_BODY = 64 * 1024;
 
 interface CompiledEndpoint {
@@ -99,13 +100,10 @@ function sendJsonError(ctx: RequestContext, error: unknown, logger: Logger): voi
     ctx.res.destroy();
     return;
   }
+  const refusal = error instanceof AdminError ? error : asS3Error(error);
   const [status, code, message] =
-    error instanceof AdminError
-      ? [error.status, error.code, error.message]
-      : error instanceof S3Error
-        ? [error.status, error.code, error.message]
-        : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
-  if (!(error instanceof AdminError) && !(error instanceof S3Error)) logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    refusal !== undefined ? [refusal.status, refusal.code, refusal.message] : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
+  if (refusal === undefined) logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   if (!ctx.req.complete) ctx.res.setHeader('connection', 'close');
   sendJson(ctx, status, { error: { code, message } });
 }

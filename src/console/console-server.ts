@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
-import { answerPlainHttp, type TlsPair } from '../server/tls.js';
-import { EarlyListener } from '../server/early-listener.js';
+import { answerPlainHttp, type TlsPair } from '../http/tls.js';
+import { EarlyListener } from '../http/early-listener.js';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
-import { clientAddress, TrustedProxies } from '../server/client-address.js';
-import type { Logger } from '../server/logger.js';
+import { clientAddress, TrustedProxies } from '../http/client-address.js';
+import type { Logger } from '../logger.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { ConsoleStore } from '../storage/console-store.js';
 import type { LinkStore } from '../storage/link-store.js';

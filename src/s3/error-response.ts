@@ -1,4 +1,5 @@
 import { S3Error } from '../errors.js';
+import { asS3Error } from './library-errors.js';
 import { ERROR_PAGE_HEADERS, errorPage, wantsHtml, type ErrorAudience } from './error-page.js';
 import { escapeXml, XML_DECLARATION } from './xml.js';
 
@@ -19,13 +20,14 @@ export function renderError(error: S3Error, resource: string, requestId: string,
 }
 
 /**
- * Anything that is not an S3Error is our bug (InternalError, logged by the
+ * Anything that is not an S3Error (or a library's refusal, mapped) is our bug (InternalError, logged by the
  * caller), except a full filesystem, which is the operator's to fix and the
  * client's to know about: a write that ran into it before the free-space
  * check could see it (another process filled the disk) left nothing behind.
  */
 export function toS3Error(error: unknown): S3Error {
-  if (error instanceof S3Error) return error;
+  const refusal = asS3Error(error);
+  if (refusal !== undefined) return refusal;
   return isOutOfSpace(error) ? new S3Error('InsufficientStorage') : new S3Error('InternalError');
 }
 

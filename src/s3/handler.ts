@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
-import type { TrustedProxies } from '../server/client-address.js';
-import type { Logger } from '../server/logger.js';
+import type { TrustedProxies } from '../http/client-address.js';
+import type { Logger } from '../logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { resolveAddress } from './addressing.js';
 import { S3_OPERATION_ACTIONS, bucketArn, objectArn, SERVICE_RESOURCE_ARN } from '../iam/index.js';
@@ -11,6 +11,7 @@ import type { Authorizer } from './authorize.js';
 import { RequestContext } from './context.js';
 import { addCorsHeaders, answerPreflight, isCorsResponseHeader, type CorsSource } from './cors.js';
 import { renderError, toS3Error } from './error-response.js';
+import { asS3Error } from './library-errors.js';
 import { findRoute, type OperationName, type Target } from './routes.js';
 import type { SlowBodyGuard } from './slow-body-guard.js';
 import type { FreeSpaceGate } from './free-space-gate.js';
@@ -126,7 +127,7 @@ export function sendError(ctx: RequestContext, error: unknown, logger: Logger): 
     return;
   }
   const s3Error = toS3Error(error);
-  if (!(error instanceof S3Error)) {
+  if (asS3Error(error) === undefined) {
     logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
   const rendered = renderError(s3Error, ctx.resource, ctx.id, { method: ctx.method, accept: ctx.header('accept') });

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { S3Error } from '../errors.js';
 import { isPolicyError, parsePolicy } from '../iam/index.js';
 import { ACCOUNT_ID, userArn } from '../identity/names.js';
 import type { Identities, Principal } from '../identity/identities.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import { authenticate, type AuthDeps } from '../s3/auth.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Extension } from '../s3/handler.js';
+import { asS3Error } from '../s3/library-errors.js';
 import { sendText } from '../s3/respond.js';
 import { escapeXml, XML_DECLARATION } from '../s3/xml.js';
 
@@ -132,8 +132,9 @@ function sendStsError(ctx: RequestContext, error: unknown, logger: Logger): void
   let status = 500;
   let code = 'InternalFailure';
   let message = 'An internal error occurred.';
-  if (error instanceof StsError || error instanceof S3Error) {
-    ({ status, code, message } = error);
+  const refusal = error instanceof StsError ? error : asS3Error(error);
+  if (refusal !== undefined) {
+    ({ status, code, message } = refusal);
   } else {
     logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
