@@ -47,7 +47,7 @@ export const GROUPS = {
     coverageAnalysis: 'perTest',
   },
   'verified-cache': {
-    mutate: ['src/sigv4/verified-cache.ts'],
+    mutate: ['src/s3/verified-cache.ts'],
     tests: ['test/sigv4/verified-cache.test.ts', 'test/s3/auth-cache.test.ts', 'test/s3/verified-cache.test.ts'],
     // The last file exercises the cache inside the server it spawns, where no coverage is reported.
     coverageAnalysis: 'off',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import './threadpool.js';
 import { ConfigError, loadServerConfig } from './server/config.js';
-import { createLogger } from './server/logger.js';
+import { createLogger } from './logger.js';
 import { clientUsage, runClientCommand } from './cli/dispatch.js';
 import { PRESIGN_USAGE, runPresign } from './cli/commands/presign.js';
 import { METADATA_USAGE, runMetadata } from './cli/commands/metadata.js';

@@ -20,6 +20,7 @@ export const S3_ERROR_CODES = {
   EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
   ExpiredToken: [400, 'The provided token has expired.'],
   IllegalLocationConstraintException: [400, 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.'],
+  IllegalVersioningConfigurationException: [400, 'The versioning configuration specified in the request is invalid.'],
   IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
   /** Not one of AWS's codes: S3 never runs out of space. WebDAV's 507 (RFC 4918), as MinIO answers (XMinioStorageFull). */
   InsufficientStorage: [507, 'There is not enough free space on the server to store this object'],
@@ -63,6 +64,7 @@ export const S3_ERROR_CODES = {
   NoSuchPublicAccessBlockConfiguration: [404, 'The public access block configuration was not found'],
   NoSuchLifecycleConfiguration: [404, 'The lifecycle configuration does not exist'],
   NoSuchTagSet: [404, 'The TagSet does not exist'],
+  NoSuchVersion: [404, 'The specified version does not exist.'],
   NoSuchUpload: [404, 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.'],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented'],
   NotModified: [304, 'Not Modified'],
@@ -101,8 +103,4 @@ export class S3Error extends Error {
     this.details = details;
     this.headers = headers;
   }
-}
-
-export function isS3Error(e: unknown): e is S3Error {
-  return e instanceof S3Error;
 }

@@ -89,7 +89,7 @@ export async function renderObjects(page: Page, bucket: string, folder: string):
       });
       rows.push(h('tr', {},
         h('td', { class: 'pick-cell' }, pick),
-        h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link', 'aria-label': `Details of ${name}`, onclick: () => void showDetails(bucket, object.key, can.read) }, name)),
+        h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link', 'aria-label': `Details of ${name}`, onclick: () => void showDetails(bucket, object.key, can.read, page, can, () => void load()) }, name)),
         h('td', { class: 'num' }, formatSize(object.size)),
         typeCell,
         h('td', {}, formatTime(object.modified)),

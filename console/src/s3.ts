@@ -128,3 +128,51 @@ export async function createFolder(bucket: string, prefix: string): Promise<void
 export function escapeXmlText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
+
+export interface ObjectVersion {
+  readonly versionId: string;
+  readonly latest: boolean;
+  readonly deleteMarker: boolean;
+  readonly size: number;
+  readonly modified: string;
+}
+
+/** Every version and delete marker of one key, newest first (one key's versions sort together, newest first). */
+export async function listVersions(bucket: string, key: string): Promise<ObjectVersion[]> {
+  const found: ObjectVersion[] = [];
+  let markers: { key: string; version: string } | undefined;
+  for (let page = 0; page < 50; page++) {
+    const query = new URLSearchParams({ versions: '', prefix: key, 'max-keys': '1000' });
+    if (markers) {
+      query.set('key-marker', markers.key);
+      query.set('version-id-marker', markers.version);
+    }
+    const doc = xmlOf(await (await s3('GET', `${objectPath(bucket)}?${query.toString()}`, `list the versions of ${bucket}/${key}`)).text());
+    const root = doc.documentElement;
+    for (const el of [...root.children]) {
+      if ((el.tagName !== 'Version' && el.tagName !== 'DeleteMarker') || childText(el, 'Key') !== key) continue;
+      found.push({
+        versionId: childText(el, 'VersionId'), latest: childText(el, 'IsLatest') === 'true', deleteMarker: el.tagName === 'DeleteMarker',
+        size: Number(childText(el, 'Size') || 0), modified: childText(el, 'LastModified'),
+      });
+    }
+    const nextKey = childText(doc, 'NextKeyMarker');
+    if (childText(doc, 'IsTruncated') !== 'true' || nextKey !== key) break;
+    markers = { key: nextKey, version: childText(doc, 'NextVersionIdMarker') };
+  }
+  return found.sort((a, b) => Number(b.latest) - Number(a.latest) || b.modified.localeCompare(a.modified));
+}
+
+export function versionPath(bucket: string, key: string, versionId: string): string {
+  return `${objectPath(bucket, key)}?versionId=${encodeURIComponent(versionId)}`;
+}
+
+/** Makes an older version current again: copied over the key, as a new version (the older one stays). */
+export async function restoreVersion(bucket: string, key: string, versionId: string): Promise<void> {
+  const source = `/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}?versionId=${encodeURIComponent(versionId)}`;
+  await s3('PUT', objectPath(bucket, key), `restore a version of ${bucket}/${key}`, { headers: { 'x-amz-copy-source': source } });
+}
+
+export async function deleteVersion(bucket: string, key: string, versionId: string): Promise<void> {
+  await s3('DELETE', versionPath(bucket, key, versionId), `delete a version of ${bucket}/${key}`);
+}

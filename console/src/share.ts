@@ -71,22 +71,25 @@ function linkResult(issued: Issued, extra?: HTMLElement | null): HTMLElement {
     extra ?? null);
 }
 
-export function openShareDialog(page: Page, bucket: string, key: string): Promise<void> {
-  return openDialog(`Share ${key.slice(key.lastIndexOf('/') + 1)}`, (body) => {
+/** A download link to the object, or to one version of it (which the link keeps reaching when newer versions are written). */
+export function openShareDialog(page: Page, bucket: string, key: string, versionId?: string): Promise<void> {
+  return openDialog(`Share ${key.slice(key.lastIndexOf('/') + 1)}${versionId === undefined ? '' : ' (an older version)'}`, (body) => {
     const expiry = expiryPicker(page.session.maxLinkSeconds);
     const oneTime = h('input', { type: 'checkbox', name: 'oneTime', id: uid('once') });
     const downloadName = h('input', { name: 'downloadName', spellcheck: 'false', placeholder: key.slice(key.lastIndexOf('/') + 1) });
     const output = h('div', { class: 'output' });
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Create link');
     const form = h('form', { class: 'share' },
-      h('p', { class: 'muted' }, 'Anyone with the link can download ', h('code', {}, `${bucket}/${key}`), ' until it expires or is revoked. It is signed with your own key, so it stops working if you lose access.'),
+      h('p', { class: 'muted' }, 'Anyone with the link can download ', h('code', {}, `${bucket}/${key}`),
+        versionId === undefined ? null : h('span', {}, ' as it was in version ', h('code', {}, versionId)),
+        ' until it expires or is revoked. It is signed with your own key, so it stops working if you lose access.'),
       expiry.element,
       h('div', { class: 'check' }, oneTime, h('label', { for: oneTime.id }, 'One-time link (works for a single download)')),
       field('Download file name (optional)', downloadName, 'The name the browser saves the file under.'),
       h('div', { class: 'actions' }, submit),
       output);
     onIssue(form, submit, output, () =>
-      apiJson<Issued>('POST', '/api/share', { bucket, key, expiresIn: expiry.seconds(), oneTime: oneTime.checked, downloadName: downloadName.value.trim() || undefined })
+      apiJson<Issued>('POST', '/api/share', { bucket, key, versionId, expiresIn: expiry.seconds(), oneTime: oneTime.checked, downloadName: downloadName.value.trim() || undefined })
         .then((issued) => linkResult(issued)));
     append(body, form);
   });

@@ -1,21 +1,22 @@
-import { S3Error } from '../errors.js';
 import type { Identities } from '../identity/identities.js';
 import type { LinkService } from '../links/link-service.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import type { AuthDeps } from '../s3/auth.js';
 import { authenticate } from '../s3/auth.js';
 import type { Authorizer } from '../s3/authorize.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
+import { asS3Error } from '../s3/library-errors.js';
 import { openRequestBody } from '../s3/request-body.js';
 import { sendText } from '../s3/respond.js';
 import { jsonErrorBody, type ApiError, type ErrorFlavour } from '../s3/error-response.js';
 import { percentDecode } from '../sigv4/uri-encode.js';
 import { AdminError } from './admin-error.js';
+import { ADMIN_PREFIX } from './admin-prefix.js';
 import { ADMIN_ENDPOINTS, type AdminEndpoint } from './endpoints.js';
 
-export const ADMIN_PREFIX = '/_latchkey/admin/v1';
+export { ADMIN_PREFIX };
 const MAX_BODY = 64 * 1024;
 
 interface CompiledEndpoint {
@@ -110,10 +111,10 @@ function sendJson(ctx: RequestContext, status: number, body: unknown): void {
 
 /** The admin API's JSON error ({"error": {"code", "message"}}, docs/admin-api.md). */
 const ADMIN_ERRORS: ErrorFlavour = {
-  isOwn: (error) => error instanceof AdminError || error instanceof S3Error,
+  isOwn: (error) => error instanceof AdminError || asS3Error(error) !== undefined,
   render(error) {
     const { status, code, message }: ApiError =
-      error instanceof AdminError || error instanceof S3Error ? error : { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
+      (error instanceof AdminError ? error : asS3Error(error)) ?? { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
     return { status, headers: { 'content-type': 'application/json' }, body: `${JSON.stringify(jsonErrorBody({ code, message }))}\n` };
   },
 };

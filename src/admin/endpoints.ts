@@ -1,41 +1,12 @@
 import { parsePolicy, isPolicyError } from '../iam/index.js';
 import { isValidName, policyArn, userArn } from '../identity/names.js';
-import type { Identities } from '../identity/identities.js';
 import type { IdentityStore } from '../storage/identity-store.js';
-import type { LinkService } from '../links/link-service.js';
 import { AdminError } from './admin-error.js';
+import type { AdminDeps, AdminEndpoint, AdminRequest, AdminResponse } from './endpoint-types.js';
 import { LINK_ENDPOINTS } from './link-endpoints.js';
 import { accessKeyView, policyView, userView } from './views.js';
 
-export interface AdminRequest {
-  readonly params: Readonly<Record<string, string>>;
-  readonly query: ReadonlyMap<string, string>;
-  /** Parsed JSON body (undefined when empty). */
-  readonly body: unknown;
-  readonly bodyText: string;
-}
-
-export interface AdminResponse {
-  readonly status: number;
-  readonly body?: unknown;
-}
-
-export interface AdminEndpoint {
-  readonly method: string;
-  /** Path below /_latchkey/admin/v1, with {name} parameters. */
-  readonly path: string;
-  /** The IAM action a non-root signer needs. */
-  readonly action: string;
-  readonly resource: (params: Readonly<Record<string, string>>) => string;
-  readonly run: (req: AdminRequest, deps: AdminDeps) => Promise<AdminResponse>;
-}
-
-export interface AdminDeps {
-  readonly store: IdentityStore;
-  readonly identities: Identities;
-  /** Pre-signed link revocation and audit (absent: those endpoints answer NotFound). */
-  readonly links?: LinkService;
-}
+export type { AdminDeps, AdminEndpoint, AdminRequest, AdminResponse } from './endpoint-types.js';
 
 const ANY = () => '*';
 const USER = (p: Readonly<Record<string, string>>) => userArn(p['name'] ?? '');

@@ -4,7 +4,7 @@ import { LinkUrlError, type ParsedLink } from '../links/link-identity.js';
 import type { LinkReport, LinkService } from '../links/link-service.js';
 import type { LinkAuditRecord } from '../storage/link-store.js';
 import { AdminError } from './admin-error.js';
-import type { AdminDeps, AdminEndpoint, AdminRequest } from './endpoints.js';
+import type { AdminDeps, AdminEndpoint, AdminRequest } from './endpoint-types.js';
 
 const ANY = () => '*';
 const MAX_URL = 16 * 1024;

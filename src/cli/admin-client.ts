@@ -1,11 +1,12 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { ADMIN_PREFIX } from '../admin/admin-prefix.js';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
+import { xmlElementText } from '../xml-text.js';
 import { signRequest } from '../sigv4/sign.js';
 import type { ClientConfig } from './client-config.js';
 import { ApiError, TransportError } from './errors.js';
 
-export const ADMIN_PREFIX = '/_latchkey/admin/v1';
 const TIMEOUT_MS = 30_000;
 
 export interface RawResponse {
@@ -86,13 +87,9 @@ export function errorFrom(response: RawResponse): ApiError {
   } catch {
     // not JSON: try XML below
   }
-  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
-  if (code !== undefined) return new ApiError(response.status, code, unescapeXml(/<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? ''));
+  const code = xmlElementText(text, 'Code');
+  if (code !== undefined) return new ApiError(response.status, code, xmlElementText(text, 'Message') ?? '');
   return new ApiError(response.status, `HTTP${response.status}`, `the server answered ${response.status} without an error code`);
-}
-
-function unescapeXml(text: string): string {
-  return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, name: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[name] ?? '');
 }
 
 export const nodeTransport: Transport = (url, method, headers, body) =>

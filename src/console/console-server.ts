@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
-import { answerPlainHttp, type TlsPair } from '../server/tls.js';
-import { EarlyListener } from '../server/early-listener.js';
+import { answerPlainHttp, type TlsPair } from '../http/tls.js';
+import { EarlyListener } from '../http/early-listener.js';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
-import { clientAddress, TrustedProxies } from '../server/client-address.js';
-import type { Logger } from '../server/logger.js';
+import { clientAddress, TrustedProxies } from '../http/client-address.js';
+import type { Logger } from '../logger.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { ConsoleStore } from '../storage/console-store.js';
 import type { LinkStore } from '../storage/link-store.js';
@@ -184,7 +184,7 @@ async function api(req: IncomingMessage, res: ServerResponse, c: RouteContext, s
   }
   if (path === '/api/share' && method === 'POST') {
     const request = readShareRequest(await readJson(req));
-    await checkReadable(c, session, request.bucket, request.key);
+    await checkReadable(c, session, request.bucket, request.key, request.versionId);
     return sendJson(res, 201, await c.issuer.share(session, request));
   }
   if (path === '/api/upload-links' && method === 'POST') {
@@ -248,8 +248,9 @@ async function signIn(req: IncomingMessage, res: ServerResponse, c: RouteContext
 }
 
 /** Sharing needs the right to read: asked of the S3 API as the signed-in person, like any other read. */
-async function checkReadable(c: RouteContext, session: ConsoleSession, bucket: string, key: string): Promise<void> {
-  const answer = await s3Call(c.target, session.credentials, { method: 'HEAD', path: `/${encodePath(bucket)}/${encodePath(key)}`, query: '', headers: {} });
+async function checkReadable(c: RouteContext, session: ConsoleSession, bucket: string, key: string, versionId?: string): Promise<void> {
+  const query = versionId === undefined ? '' : `versionId=${encodeURIComponent(versionId)}`;
+  const answer = await s3Call(c.target, session.credentials, { method: 'HEAD', path: `/${encodePath(bucket)}/${encodePath(key)}`, query, headers: {} });
   if (answer.status === 403) throw new ConsoleError(403, 'AccessDenied', `You cannot share ${bucket}/${key}: you are not allowed to read it.`);
   if (answer.status === 404) throw new ConsoleError(404, 'NoSuchKey', `There is no object ${bucket}/${key} to share.`);
   if (answer.status >= 300) throw new ConsoleError(502, 'S3Error', `The object could not be checked (status ${answer.status}).`);

@@ -29,6 +29,8 @@ export interface ShareRequest {
   readonly expiresIn: number;
   readonly oneTime: boolean;
   readonly downloadName?: string | undefined;
+  /** One version of the object (an older one, shared from the versions list); the link keeps reaching it. */
+  readonly versionId?: string | undefined;
 }
 
 export interface UploadLinkRequest {
@@ -75,6 +77,7 @@ export class LinkIssuer {
       now: this.deps.now(),
       ...(request.oneTime ? { maxUses: 1 } : {}),
       ...(request.downloadName ? { responseContentDisposition: attachment(request.downloadName) } : {}),
+      ...(request.versionId === undefined ? {} : { versionId: request.versionId }),
     });
     const link = await this.record(session, credentials, signed.url, signed.expiresAt, {
       kind: 'download',

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConsoleError, sendJson } from './http.js';
-import type { RouteContext } from './console-server.js';
-import type { IssuedLink } from '../storage/console-store.js';
+import type { Logger } from '../logger.js';
+import type { ConsoleStore, IssuedLink } from '../storage/console-store.js';
+import type { LinkStore } from '../storage/link-store.js';
 import type { ConsoleSession } from './sessions.js';
 
 export interface LinkView {
@@ -21,11 +22,21 @@ export interface LinkView {
   readonly usage: { readonly uses: number; readonly lastUsedAt: string | null; readonly lastFrom: string | null } | null;
 }
 
+/** What the Links API reads of the console's route context. */
+export interface LinksApiContext {
+  readonly store: ConsoleStore;
+  readonly deps: {
+    readonly logger: Logger;
+    readonly links?: { readonly store: LinkStore; flushAudit(): Promise<void> } | undefined;
+  };
+  readonly now: () => number;
+}
+
 /**
  * The Links page's API: links this console issued (root sees everyone's, a
  * user their own), their use from the audit log, and revocation of one link.
  */
-export async function handleLinks(_req: IncomingMessage, res: ServerResponse, c: RouteContext, session: ConsoleSession, method: string, path: string): Promise<void> {
+export async function handleLinks(_req: IncomingMessage, res: ServerResponse, c: LinksApiContext, session: ConsoleSession, method: string, path: string): Promise<void> {
   const issuer = session.principal.kind === 'root' ? undefined : session.principal.name;
   if (path === '/api/links' && method === 'GET') {
     const links = await c.store.listIssuedLinks(issuer);
@@ -51,7 +62,7 @@ export async function handleLinks(_req: IncomingMessage, res: ServerResponse, c:
   throw new ConsoleError(404, 'NotFound', `No console API at ${method} ${path}.`);
 }
 
-async function view(c: RouteContext, link: IssuedLink): Promise<LinkView> {
+async function view(c: LinksApiContext, link: IssuedLink): Promise<LinkView> {
   const store = c.deps.links;
   let usage: LinkView['usage'] = null;
   if (store !== undefined) {

@@ -1,5 +1,6 @@
 import { ConsoleError, stringField } from './http.js';
 import type { ShareRequest, UploadLinkRequest } from './link-issuer.js';
+import { isWellFormedVersionId } from '../version-id.js';
 
 function bucketAndKey(body: Record<string, unknown>, keyName = 'key'): { bucket: string; key: string } {
   const bucket = stringField(body, 'bucket') ?? '';
@@ -19,7 +20,9 @@ export function readShareRequest(body: Record<string, unknown>): ShareRequest {
   if (downloadName !== undefined && (downloadName.length > 255 || /[\x00-\x1f\x7f/\\]/.test(downloadName))) {
     throw new ConsoleError(400, 'InvalidInput', 'A download name is at most 255 characters, without slashes or control characters.');
   }
-  return { ...bucketAndKey(body), expiresIn: expiresIn(body), oneTime: body['oneTime'] === true, downloadName };
+  const versionId = stringField(body, 'versionId', false);
+  if (versionId !== undefined && !isWellFormedVersionId(versionId)) throw new ConsoleError(400, 'InvalidInput', 'That is not a version id of this server.');
+  return { ...bucketAndKey(body), expiresIn: expiresIn(body), oneTime: body['oneTime'] === true, downloadName, versionId };
 }
 
 export function readUploadLinkRequest(body: Record<string, unknown>): UploadLinkRequest {

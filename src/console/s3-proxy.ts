@@ -19,6 +19,8 @@ const FORWARDED_REQUEST_HEADERS = [
   'range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since',
   // The page's digest of a body S3 insists on checking (DeleteObjects); the server verifies it against the bytes.
   'x-amz-checksum-sha256',
+  // Restoring an older version copies it over the current one; the copy source is authorized as the session.
+  'x-amz-copy-source',
 ];
 /** Response headers that would let S3's answer act on the console's origin. */
 const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'connection', 'keep-alive', 'transfer-encoding']);

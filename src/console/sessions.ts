@@ -1,5 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { SESSION_KEY_PREFIX, tokenMatches, type Identities, type Principal } from '../identity/identities.js';
+import { sameSecret } from '../identity/same-secret.js';
 import type { Credentials } from '../sigv4/types.js';
 
 export const COOKIE_NAME = 'latchkey_console';
@@ -76,7 +77,3 @@ export function csrfMatches(session: ConsoleSession, sent: string | undefined): 
   return sent !== undefined && sameSecret(session.csrfToken, sent);
 }
 
-/** Constant-time comparison of two strings of any length (hashed first so lengths do not leak). */
-function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}

@@ -1,8 +1,7 @@
-import { S3Error } from '../errors.js';
-
 /**
  * Every way `parsePolicy` can refuse a document. S3 answers all of them with
- * 400 MalformedPolicy; the defect lets tests and logs tell them apart.
+ * 400 MalformedPolicy (the code and status are carried here; src/s3 turns the
+ * error into the server's S3Error); the defect lets tests and logs tell them apart.
  */
 export type PolicyDefect =
   | 'too-large'
@@ -31,11 +30,13 @@ export type PolicyDefect =
   | 'invalid-condition-value'
   | 'action-resource-mismatch';
 
-export class PolicyError extends S3Error {
+export class PolicyError extends Error {
+  readonly code = 'MalformedPolicy';
+  readonly status = 400;
   readonly defect: PolicyDefect;
 
   constructor(defect: PolicyDefect, message: string) {
-    super('MalformedPolicy', message);
+    super(message);
     this.name = 'PolicyError';
     this.defect = defect;
   }

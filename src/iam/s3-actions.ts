@@ -26,6 +26,7 @@ export const S3_ACTIONS = {
   's3:GetBucketPublicAccessBlock': 'bucket',
   's3:PutBucketPublicAccessBlock': 'bucket',
   's3:GetBucketVersioning': 'bucket',
+  's3:PutBucketVersioning': 'bucket',
   's3:GetBucketAcl': 'bucket',
   's3:PutBucketAcl': 'bucket',
   's3:GetLifecycleConfiguration': 'bucket',

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IdentityStore, SessionRecord } from '../storage/identity-store.js';
-import { generateAccessKeyId } from '../server/root-credentials.js';
 import type { Credentials } from '../sigv4/types.js';
+import { generateAccessKeyId } from './access-key-id.js';
 import type { SecretBox } from './secret-box.js';
 
 /** Who signed a request, as authorization sees it. */

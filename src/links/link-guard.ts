@@ -1,13 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
 import { cidrContains, parseIp } from '../iam/ip-address.js';
-import type { RequestContext } from '../s3/context.js';
+import type { QueryPair } from '../sigv4/canonical-query.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import type { LinkStore } from '../storage/link-store.js';
 import type { AuditLog } from './audit-log.js';
 import { linkOfRequest, signingTimeBound } from './link-identity.js';
 import { hasControls, parseLinkControls, type LinkControls } from './link-params.js';
-import type { QueryPair } from '../sigv4/canonical-query.js';
 
 /** What a request admitted through a link still has to do before its operation runs. */
 export interface LinkAdmission {
@@ -31,6 +30,29 @@ export const LINK_REFUSED = {
   useLimit: 'Link use limit reached',
 } as const;
 
+/**
+ * What the guard reads of a request (the S3 front's RequestContext is one):
+ * the link in its query, who signed it, what it asked for, and its response,
+ * whose close is when the use is counted and the audit record made.
+ */
+export interface LinkRequest {
+  readonly method: string;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+  /** The S3 operation's name. */
+  readonly operation: string | undefined;
+  readonly principal: { readonly name: string } | undefined;
+  readonly clientIp: string;
+  /** First value of each query parameter, and every pair in order. */
+  readonly query: ReadonlyMap<string, string>;
+  readonly queryPairs: readonly QueryPair[];
+  readonly res: ServerResponse;
+  /** Read when the response closes: body bytes received and sent by then. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  header(name: string): string | undefined;
+}
+
 const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
 const MAX_USER_AGENT = 512;
 
@@ -53,7 +75,7 @@ function controlsOf(query: readonly QueryPair[]): LinkControls {
  * Header-signed and anonymous requests pass untouched. Every request a
  * verified link makes is audited, whatever its outcome.
  */
-export async function admitLink(ctx: RequestContext, auth: VerifiedAuth, deps: LinkGuardDeps): Promise<LinkAdmission> {
+export async function admitLink(ctx: LinkRequest, auth: VerifiedAuth, deps: LinkGuardDeps): Promise<LinkAdmission> {
   const link = linkOfRequest(auth, ctx.query);
   if (link === undefined || ctx.principal === undefined) return NO_CONTROLS;
   const principal = ctx.principal;

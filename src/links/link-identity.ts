@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { resolveAddress } from '../s3/addressing.js';
-import { parsePostPolicy, type PostPolicy } from '../s3/post-object/policy.js';
 import { parseAmzDate } from '../sigv4/amz-date.js';
 import { AuthError } from '../sigv4/errors.js';
 import { parseAuthorization } from '../sigv4/parse.js';
@@ -35,7 +33,7 @@ export function signingTimeBound(link: LinkIdentity): number {
   return link.signedAt ?? link.expiresAt - MAX_PRESIGN_EXPIRES * 1000;
 }
 
-/** A remembered verification (src/sigv4/verified-cache.ts) hands back the same object for the same link: its hash is made once. */
+/** A remembered verification (src/s3/verified-cache.ts) hands back the same object for the same link: its hash is made once. */
 const v4Links = new WeakMap<VerifiedV4, LinkIdentity>();
 
 /**
@@ -65,8 +63,26 @@ export interface ParsedLink {
 
 export class LinkUrlError extends Error {}
 
+/**
+ * What reading a link needs of the S3 front, handed in by the composition
+ * root so that src/links does not depend on src/s3: where a URL's host and
+ * path point, and what a POST policy document says (both throw on garbage).
+ */
+export interface LinkReading {
+  readonly region: string;
+  address(host: string, wirePath: string): { readonly bucket?: string | undefined; readonly key?: string | undefined };
+  postPolicy(base64: string): PostPolicyTerms;
+}
+
+/** The parts of a POST policy that name its link: when it expires and the conditions (one may name the bucket). */
+export interface PostPolicyTerms {
+  /** Epoch ms. */
+  readonly expiration: number;
+  readonly conditions: readonly ({ readonly op: string; readonly field?: string; readonly value?: string })[];
+}
+
 /** Reads a pre-signed URL without verifying it (for revoking or inspecting one): structure only. */
-export function parseLinkUrl(url: string, region: string, domain: string | undefined): ParsedLink {
+export function parseLinkUrl(url: string, reading: Pick<LinkReading, 'region' | 'address'>): ParsedLink {
   let parts;
   try {
     parts = splitUrl(url.trim());
@@ -75,7 +91,7 @@ export function parseLinkUrl(url: string, region: string, domain: string | undef
   }
   let parsed;
   try {
-    parsed = parseAuthorization({ method: 'GET', path: parts.path, query: parts.query, headers: { host: [parts.host] } }, { region, service: 's3' });
+    parsed = parseAuthorization({ method: 'GET', path: parts.path, query: parts.query, headers: { host: [parts.host] } }, { region: reading.region, service: 's3' });
   } catch (error) {
     if (error instanceof AuthError) throw new LinkUrlError(`not a valid pre-signed URL: ${error.message}`);
     throw error;
@@ -94,9 +110,9 @@ export function parseLinkUrl(url: string, region: string, domain: string | undef
   } catch {
     // Inspecting or revoking a link with broken controls is still useful; the server refuses its use anyway.
   }
-  let address: { bucket?: string; key?: string } = {};
+  let address: { bucket?: string | undefined; key?: string | undefined } = {};
   try {
-    address = resolveAddress(parts.host, parts.path, domain);
+    address = reading.address(parts.host, parts.path);
   } catch {
     // An unusable path names no bucket; the link can still be revoked by its signature.
   }
@@ -108,14 +124,14 @@ export function parseLinkUrl(url: string, region: string, domain: string | undef
  * generate_presigned_post hand them out) without verifying them: the link
  * they make is named by the policy's signature, as a URL is by its own.
  */
-export function parseLinkForm(form: Readonly<Record<string, unknown>>): ParsedLink {
+export function parseLinkForm(form: Readonly<Record<string, unknown>>, reading: Pick<LinkReading, 'postPolicy'>): ParsedLink {
   const fields = new Map<string, string>();
   for (const [name, value] of Object.entries(form)) if (typeof value === 'string') fields.set(name.toLowerCase(), value);
   const policyText = fields.get('policy');
   if (policyText === undefined) throw new LinkUrlError('not a POST policy form: it has no policy field');
-  let policy: PostPolicy;
+  let policy: PostPolicyTerms;
   try {
-    policy = parsePostPolicy(policyText);
+    policy = reading.postPolicy(policyText);
   } catch {
     throw new LinkUrlError('not a POST policy form: its policy is not a valid policy document');
   }
@@ -136,7 +152,7 @@ export function parseLinkForm(form: Readonly<Record<string, unknown>>): ParsedLi
   return { link, ...(bucket === undefined ? {} : { bucket }), controls: {} };
 }
 
-function policyBucket(policy: PostPolicy): string | undefined {
+function policyBucket(policy: PostPolicyTerms): string | undefined {
   for (const condition of policy.conditions) if (condition.op === 'eq' && condition.field === 'bucket') return condition.value;
   return undefined;
 }

@@ -1,10 +1,10 @@
 import { S3Error } from '../errors.js';
 import { parseCidr, type CidrBlock } from '../iam/ip-address.js';
+import { MAX_USES_LIMIT } from '../presign/url.js';
 import type { QueryPair } from '../sigv4/canonical-query.js';
 
 export const MAX_USES_PARAM = 'X-Latchkey-Max-Uses';
 export const SOURCE_IP_PARAM = 'X-Latchkey-Source-Ip';
-export const MAX_USES_LIMIT = 1_000_000;
 
 /** Latchkey's own restrictions a signer put into a pre-signed URL (covered by its signature). */
 export interface LinkControls {

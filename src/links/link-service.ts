@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import type { RequestContext } from '../s3/context.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { MAX_PRESIGN_EXPIRES } from '../sigv4/types.js';
 import type { AuditQuery, LinkAuditRecord, LinkStore, LinkUsage, RevocationKind } from '../storage/link-store.js';
 import { AuditLog } from './audit-log.js';
-import { admitLink, type LinkAdmission } from './link-guard.js';
-import { parseLinkForm, parseLinkUrl, signingTimeBound, type ParsedLink } from './link-identity.js';
+import { admitLink, type LinkAdmission, type LinkRequest } from './link-guard.js';
+import { parseLinkForm, parseLinkUrl, signingTimeBound, type LinkReading, type ParsedLink } from './link-identity.js';
 
 export interface LinkServiceOptions {
   readonly store: LinkStore;
@@ -14,8 +13,8 @@ export interface LinkServiceOptions {
   readonly now: () => number;
   /** Audit records older than this (ms) are swept. */
   readonly auditRetentionMs: number;
-  readonly region: string;
-  readonly domain: string | undefined;
+  /** How a link's URL or POST policy form is read (the S3 front's addressing and policy parser). */
+  readonly reading: LinkReading;
   /** Tests shorten these. */
   readonly auditIntervalMs?: number;
   readonly sweepIntervalMs?: number;
@@ -52,7 +51,7 @@ export class LinkService {
     void this.sweep();
   }
 
-  admit(ctx: RequestContext, auth: VerifiedAuth): Promise<LinkAdmission> {
+  admit(ctx: LinkRequest, auth: VerifiedAuth): Promise<LinkAdmission> {
     const { store, now, logger } = this.options;
     return admitLink(ctx, auth, { store, audit: this.audit, now, open: this.open, warn: (message, error) => logger.warn(message, { error: String(error) }) });
   }
@@ -74,7 +73,7 @@ export class LinkService {
 
   /** A pre-signed URL, or a POST policy's form fields. */
   parse(link: string | Readonly<Record<string, unknown>>): ParsedLink {
-    return typeof link === 'string' ? parseLinkUrl(link, this.options.region, this.options.domain) : parseLinkForm(link);
+    return typeof link === 'string' ? parseLinkUrl(link, this.options.reading) : parseLinkForm(link, this.options.reading);
   }
 
   /** Revokes one link (a URL, or a POST policy by its form fields) until it expires. */

@@ -1,3 +1,4 @@
+import { escapeXml, xmlElementText } from '../xml-text.js';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { presign, signRequest } from '../sigv4/sign.js';
 import type { Credentials, CryptoProvider } from '../sigv4/types.js';
@@ -71,7 +72,7 @@ export async function startPresignedMultipartUpload(input: PresignedMultipartInp
     throw new RangeError(`partCount must be a whole number from 1 to ${MAX_PARTS}; got ${input.partCount}`);
   }
   const created = await send(input, 'POST', 'uploads', '', input.contentType === undefined ? {} : { 'content-type': input.contentType });
-  const uploadId = xmlText(created, 'UploadId');
+  const uploadId = xmlElementText(created, 'UploadId');
   if (uploadId === undefined) throw new MultipartRequestError(200, undefined, created);
   const parts = presignParts(input, uploadId);
   return {
@@ -105,9 +106,9 @@ export function presignParts(input: PresignedMultipartInput, uploadId: string): 
 export async function completePresignedUpload(input: PresignedMultipartInput, uploadId: string, etags: readonly string[]): Promise<CompletedUpload> {
   const body = completeRequestXml(etags);
   const answer = await send(input, 'POST', `uploadId=${uriEncode(uploadId)}`, body, { 'content-type': 'application/xml' });
-  const etag = xmlText(answer, 'ETag');
-  if (etag === undefined) throw new MultipartRequestError(200, xmlText(answer, 'Code'), answer);
-  return { etag, location: xmlText(answer, 'Location') };
+  const etag = xmlElementText(answer, 'ETag');
+  if (etag === undefined) throw new MultipartRequestError(200, xmlElementText(answer, 'Code'), answer);
+  return { etag, location: xmlElementText(answer, 'Location') };
 }
 
 /** The CompleteMultipartUpload body for parts 1..n. */
@@ -140,18 +141,7 @@ async function send(input: PresignedMultipartInput, method: string, query: strin
   const { host: _host, ...sendHeaders } = signed.headers;
   const response = await (input.fetch ?? fetch)(url, { method, headers: sendHeaders, ...(body === '' ? {} : { body }) });
   const text = await response.text();
-  if (!response.ok) throw new MultipartRequestError(response.status, xmlText(text, 'Code'), text);
+  if (!response.ok) throw new MultipartRequestError(response.status, xmlElementText(text, 'Code'), text);
   return text;
 }
 
-const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/** The text of the first <name> element; S3's answers here are flat enough not to need a parser. */
-function xmlText(xml: string, name: string): string | undefined {
-  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
-  return m?.[1]?.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ENTITIES[e] ?? '');
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&${Object.entries(ENTITIES).find(([, v]) => v === c)?.[0] ?? 'amp'};`);
-}

@@ -3,6 +3,7 @@ import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { presign } from '../sigv4/sign.js';
 import { MAX_PRESIGN_EXPIRES, type Credentials, type CryptoProvider } from '../sigv4/types.js';
 import { uriEncode } from '../sigv4/uri-encode.js';
+import { isWellFormedVersionId } from '../version-id.js';
 
 export type PresignMethod = 'GET' | 'PUT' | 'HEAD' | 'DELETE';
 
@@ -48,6 +49,12 @@ export interface PresignUrlInput extends ResponseOverrides {
   readonly maxUses?: number | undefined;
   /** Only clients from this address or CIDR block may use the link (enforced by Latchkey, not S3). */
   readonly sourceIp?: string | undefined;
+  /**
+   * GET, HEAD or DELETE: this version of the object (as ListObjectVersions
+   * names it), which the link keeps reaching when newer versions are written.
+   * The signer needs s3:GetObjectVersion (or s3:DeleteObjectVersion) too.
+   */
+  readonly versionId?: string | undefined;
   /** The signing time; default now. */
   readonly now?: Date | number | undefined;
   readonly crypto?: CryptoProvider | undefined;
@@ -81,7 +88,7 @@ export function presignUrl(input: PresignUrlInput): PresignedUrl {
   checkExpiresIn(input.expiresIn);
   const now = signingTime(input.now);
   const headers = uploadHeaders(input, method);
-  const query = [...overrideParams(input, method), ...latchkeyParams(input)];
+  const query = [...overrideParams(input, method), ...versionParams(input, method), ...latchkeyParams(input)];
   const url = `${objectUrl(input.endpoint, input.bucket, input.key)}${query.length === 0 ? '' : `?${query.join('&')}`}`;
   const signed = presign({
     method,
@@ -158,6 +165,13 @@ function overrideParams(input: PresignUrlInput, method: PresignMethod): string[]
     params.push(`${param}=${uriEncode(value)}`);
   }
   return params;
+}
+
+function versionParams(input: PresignUrlInput, method: PresignMethod): string[] {
+  if (input.versionId === undefined) return [];
+  if (method === 'PUT') throw new PresignInputError('versionId names an existing version: use it with GET, HEAD or DELETE, not PUT');
+  if (!isWellFormedVersionId(input.versionId)) throw new PresignInputError(`versionId must be a version id as ListObjectVersions gives it, or "null"; got ${input.versionId}`);
+  return [`versionId=${uriEncode(input.versionId)}`];
 }
 
 function latchkeyParams(input: PresignUrlInput): string[] {

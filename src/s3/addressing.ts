@@ -1,13 +1,12 @@
 import { S3Error } from '../errors.js';
 import { percentDecode } from '../sigv4/uri-encode.js';
+import { MAX_KEY_BYTES } from '../storage/object-key.js';
 
 export interface Address {
   readonly bucket?: string;
   readonly key?: string;
   readonly style: 'path' | 'virtual-hosted';
 }
-
-export const MAX_KEY_BYTES = 1024;
 
 /**
  * Bucket and key from the Host and the wire path. The key is the decoded

@@ -4,9 +4,9 @@ import { authErrors } from '../sigv4/errors.js';
 import { parseAuthorization, type ParseOptions } from '../sigv4/parse.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { CryptoProvider, SignableRequest } from '../sigv4/types.js';
-import { VerifiedRequestCache, type VerifiedCacheScope } from '../sigv4/verified-cache.js';
 import { verifyParsed, type VerifiedAuth } from '../sigv4/verify.js';
 import type { RequestContext } from './context.js';
+import type { VerifiedRequestCache, VerifiedCacheScope } from './verified-cache.js';
 
 /** Who holds an access key, read at the moment of each request (never cached past it). */
 export type KeyLookup = (accessKeyId: string) => Promise<ResolvedKey | undefined>;
@@ -19,20 +19,8 @@ export interface AuthDeps {
   readonly now: () => number;
   /** False refuses every SigV2 request (header, query, POST policy); default true. */
   readonly sigv2?: boolean;
-  /** Verified pre-signed requests; by default one per AuthDeps object (one server), `false` for none. */
+  /** Verified pre-signed requests, one per server (the composition root makes it); absent or `false`: every use is verified. */
   readonly verifiedCache?: VerifiedRequestCache | false;
-}
-
-const defaultCaches = new WeakMap<AuthDeps, VerifiedRequestCache>();
-
-function verifiedCacheOf(deps: AuthDeps): VerifiedRequestCache | undefined {
-  if (deps.verifiedCache !== undefined) return deps.verifiedCache === false ? undefined : deps.verifiedCache;
-  let cache = defaultCaches.get(deps);
-  if (cache === undefined) {
-    cache = new VerifiedRequestCache();
-    defaultCaches.set(deps, cache);
-  }
-  return cache;
 }
 
 export interface AuthOptions {
@@ -58,7 +46,7 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
   };
   // Downloads are what a link is fetched for again and again (a video seeking, a page reloaded); an upload
   // link is used once, and remembering each would only fill memory.
-  const cache = request.method === 'GET' || request.method === 'HEAD' ? verifiedCacheOf(deps) : undefined;
+  const cache = (request.method === 'GET' || request.method === 'HEAD') && deps.verifiedCache ? deps.verifiedCache : undefined;
   const scope: VerifiedCacheScope = { ...parseOptions, ...(options.payloadHash === undefined ? {} : { payloadHash: options.payloadHash }) };
   const hit = cache?.find(request, scope);
   if (cache !== undefined && hit !== undefined) {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
 import type { Principal } from '../identity/identities.js';
-import { clientAddress, TrustedProxies } from '../server/client-address.js';
+import { clientAddress, TrustedProxies } from '../http/client-address.js';
 import { hasNonAscii, headerText } from './header-text.js';
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
@@ -87,7 +87,7 @@ export class RequestContext {
     this.singleHeaders = count * 2 === req.rawHeaders.length ? headers : undefined;
   }
 
-  /** The client's address, through trusted proxies (src/server/client-address.ts). */
+  /** The client's address, through trusted proxies (src/http/client-address.ts). */
   get clientIp(): string {
     return clientAddress(this.req, this.trustedProxies);
   }

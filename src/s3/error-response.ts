@@ -1,7 +1,8 @@
 import { S3Error } from '../errors.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import { isCorsResponseHeader } from './cors.js';
+import { asS3Error } from './library-errors.js';
 import { ERROR_PAGE_HEADERS, errorPage, wantsHtml, type ErrorAudience } from './error-page.js';
 import { escapeXml, XML_DECLARATION } from './xml.js';
 
@@ -22,13 +23,14 @@ export function renderError(error: S3Error, resource: string, requestId: string,
 }
 
 /**
- * Anything that is not an S3Error is our bug (InternalError, logged by the
+ * Anything that is not an S3Error (or a library's refusal, mapped) is our bug (InternalError, logged by the
  * caller), except a full filesystem, which is the operator's to fix and the
  * client's to know about: a write that ran into it before the free-space
  * check could see it (another process filled the disk) left nothing behind.
  */
 export function toS3Error(error: unknown): S3Error {
-  if (error instanceof S3Error) return error;
+  const refusal = asS3Error(error);
+  if (refusal !== undefined) return refusal;
   return isOutOfSpace(error) ? new S3Error('InsufficientStorage') : new S3Error('InternalError');
 }
 
@@ -65,7 +67,7 @@ export interface ErrorFlavour {
 
 /** S3's XML (or a readable page for a browser), from the one table of S3 error codes. */
 export const S3_ERRORS: ErrorFlavour = {
-  isOwn: (error) => error instanceof S3Error,
+  isOwn: (error) => asS3Error(error) !== undefined,
   render(error, ctx) {
     const rendered = renderError(toS3Error(error), ctx.resource, ctx.id, { method: ctx.method, accept: ctx.header('accept') });
     return { ...rendered, body: ctx.method === 'HEAD' || rendered.status === 304 ? undefined : rendered.body };

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
 import { bucketArn } from '../iam/index.js';
-import type { TrustedProxies } from '../server/client-address.js';
-import type { Logger } from '../server/logger.js';
+import type { TrustedProxies } from '../http/client-address.js';
+import type { Logger } from '../logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { resolveAddress, type Address } from './addressing.js';
 import { authenticate, type AuthDeps } from './auth.js';

@@ -71,6 +71,9 @@ export function objectHeaders(ctx: RequestContext, object: ObjectRecord): Record
     ['expires', object.expires],
   ];
   for (const [name, value] of optional) if (value !== undefined) headers[name] = value;
+  // The null version has no id of its own: "null" when the request named it.
+  const versionId = object.versionId ?? (ctx.query.get('versionId') === 'null' ? 'null' : undefined);
+  if (versionId !== undefined) headers['x-amz-version-id'] = versionId;
   for (const [name, value] of Object.entries(object.userMetadata)) headers[`${USER_METADATA_PREFIX}${name}`] = encodeForHeader(value);
   if (ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
     for (const [algorithm, value] of Object.entries(object.checksums)) {

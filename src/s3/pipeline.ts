@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TrustedProxies } from '../server/client-address.js';
-import type { Logger } from '../server/logger.js';
+import type { TrustedProxies } from '../http/client-address.js';
+import type { Logger } from '../logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { RequestContext } from './context.js';
 import { sendFailure, type ErrorFlavour } from './error-response.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 
 /** A body must bring at least this much in every window. */

@@ -1,15 +1,11 @@
 import { XMLParser } from 'fast-xml-parser';
 import { S3Error } from '../errors.js';
+import { escapeXml } from '../xml-text.js';
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
-
-/** A CR is written as a reference: a reader turns a literal one into a line feed (XML 1.0 §2.11). */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"'\r]/g, (c) => ESCAPES[c] ?? c);
-}
+export { escapeXml };
 
 /** A value tree turned into XML: arrays repeat their element, undefined drops it. */
 export type XmlValue = string | number | boolean | undefined | XmlNode | readonly XmlNode[] | readonly string[];
@@ -102,9 +98,10 @@ const CDATA_OR_SKIPPED = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?
  * character data reaches `decodeReferences` in one form (a comment or
  * processing instruction that only looks like CDATA is left alone).
  */
+// escapeXml also escapes quotes, which decodeReferences reads back as they were.
 function escapeCdata(text: string): string {
   if (!text.includes('<![CDATA[')) return text;
-  return text.replace(CDATA_OR_SKIPPED, (match: string, cdata?: string) => (cdata === undefined ? match : cdata.replace(/[&<>]/g, (c) => ESCAPES[c] ?? c)));
+  return text.replace(CDATA_OR_SKIPPED, (match: string, cdata?: string) => (cdata === undefined ? match : escapeXml(cdata)));
 }
 
 /** One element or many, as fast-xml-parser gives either. */

@@ -18,11 +18,13 @@ const STAGING_PREFIX = 'backup-staging-';
 const SNAPSHOT_ATTEMPTS = 5;
 const COPY_CONCURRENCY = 8;
 
-/** Blob files (never inline bodies) any row references: objects, parts of multipart objects, parts of uploads in progress. */
+/** Blob files (never inline bodies) any row references: objects, parts of multipart objects, parts of uploads in progress, older versions. */
 const REFERENCED_FILES = `
   SELECT blob_id FROM objects WHERE stored_inline = 0
   UNION SELECT blob_id FROM object_parts
-  UNION SELECT blob_id FROM upload_parts`;
+  UNION SELECT blob_id FROM upload_parts
+  UNION SELECT blob_id FROM object_versions WHERE stored_inline = 0 AND blob_id IS NOT NULL
+  UNION SELECT blob_id FROM version_parts`;
 
 export interface BackupManifest {
   readonly format: number;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { TrustedProxies } from './client-address.js';
+import { TrustedProxies } from '../http/client-address.js';
 
 export interface ServerConfig {
   readonly host: string;

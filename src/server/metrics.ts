@@ -6,7 +6,7 @@ import { S3Error } from '../errors.js';
 import { LINK_REFUSED } from '../links/link-guard.js';
 import type { RequestContext } from '../s3/context.js';
 import { AuthError } from '../sigv4/errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 export type AuthLabel = 'header' | 'presigned' | 'post' | 'anonymous';
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateAccessKeyId } from '../identity/access-key-id.js';
 import type { Credentials } from '../sigv4/types.js';
 
 export interface RootCredentials extends Credentials {
@@ -9,7 +10,6 @@ export interface RootCredentials extends Credentials {
 }
 
 export const ROOT_CREDENTIALS_FILE = 'root-credentials.json';
-const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** From the environment, else from the data dir, else generated once and kept with mode 0600. */
 export async function loadRootCredentials(dataDir: string, fromEnv?: Credentials): Promise<RootCredentials> {
@@ -24,11 +24,4 @@ export async function loadRootCredentials(dataDir: string, fromEnv?: Credentials
   const credentials = { accessKeyId: generateAccessKeyId(), secretAccessKey: randomBytes(30).toString('base64') };
   await writeFile(path, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   return { ...credentials, generated: true };
-}
-
-export function generateAccessKeyId(prefix = 'LK'): string {
-  const bytes = randomBytes(18);
-  let id = prefix;
-  for (const b of bytes) id += KEY_ALPHABET[b % 32];
-  return id;
 }

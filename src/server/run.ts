@@ -18,22 +18,25 @@ import { stsApi } from '../sts/sts-api.js';
 import { createS3Handler } from '../s3/handler.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
 import { SlowBodyGuard } from '../s3/slow-body-guard.js';
+import { VerifiedRequestCache } from '../s3/verified-cache.js';
 import { FreeSpaceGate } from '../s3/free-space-gate.js';
 import { freeBytes } from './disk-space.js';
 import { LinkService } from '../links/link-service.js';
+import { resolveAddress } from '../s3/addressing.js';
 import { storedCorsSource } from '../s3/cors.js';
+import { parsePostPolicy } from '../s3/post-object/policy.js';
 import { OPERATIONS } from '../s3/operations/index.js';
 import { metadataBackend, type MetadataBackend } from '../storage/backend.js';
 import { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
 import { healthApi } from './health.js';
 import { metricsHandler, ServerMetrics } from './metrics.js';
-import { answerPlainHttp, loadTlsPair, reloadOnSighup, type TlsPair } from './tls.js';
+import { answerPlainHttp, loadTlsPair, reloadOnSighup, type TlsPair } from '../http/tls.js';
 import { consoleHttpServer, startConsole, type RunningConsole } from '../console/console-server.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { EarlyListener } from './early-listener.js';
+import { EarlyListener } from '../http/early-listener.js';
 
 export interface RunningServer {
   readonly endpoint: string;
@@ -128,14 +131,18 @@ async function serveDataDir(
     lookupKey: (id: string) => identities.resolveKey(id),
     now,
     sigv2: config.sigv2 ?? true,
+    verifiedCache: new VerifiedRequestCache(),
   };
   const links = new LinkService({
     store: storage.metadata.links,
     logger,
     now,
     auditRetentionMs: config.auditRetentionMs ?? 30 * 86_400_000,
-    region: config.region,
-    domain: config.domain,
+    reading: {
+      region: config.region,
+      address: (host, wirePath) => resolveAddress(host, wirePath, config.domain),
+      postPolicy: parsePostPolicy,
+    },
   });
   const metrics = config.metrics ? new ServerMetrics() : undefined;
   const space = new FreeSpaceGate(config.minFreeBytes, () => freeBytes(config.dataDir));

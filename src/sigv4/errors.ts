@@ -1,4 +1,29 @@
-import { S3Error, type ErrorDetails, type S3ErrorCode } from '../errors.js';
+/**
+ * The S3 error codes a signature check ends in, with AWS's status and default
+ * message. This library answers in S3's terms because SigV4 is S3's protocol,
+ * but it owns its errors: src/s3 maps each to the server's S3Error (and checks
+ * at compile time that every row here is the same as in the server's table).
+ */
+export const AUTH_ERROR_CODES = {
+  AccessDenied: [403, 'Access Denied'],
+  AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
+  AuthorizationQueryParametersError: [400, 'Error parsing the query-string authentication parameters.'],
+  BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
+  IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
+  InvalidAccessKeyId: [403, 'The AWS Access Key Id you provided does not exist in our records.'],
+  InvalidArgument: [400, 'Invalid Argument'],
+  InvalidChunkSizeError: [403, 'Only the last chunk is allowed to have a size less than 8192 bytes'],
+  InvalidRequest: [400, 'Invalid Request'],
+  MalformedTrailerError: [400, 'The request contained trailing data that was not well-formed or did not conform to our published schema.'],
+  MissingContentLength: [411, 'You must provide the Content-Length HTTP header.'],
+  RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
+  SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type AuthErrorCode = keyof typeof AUTH_ERROR_CODES;
+
+/** Extra elements S3 renders inside <Error> after Code and Message (e.g. HeadersNotSigned). */
+export type AuthErrorDetails = Readonly<Record<string, string>>;
 
 /**
  * Every way a signed request can be refused. Each defect is its own value so
@@ -48,15 +73,19 @@ export type AuthDefect =
   | 'chunk-trailer-signature-mismatch'
   | 'chunk-checksum-mismatch';
 
-export class AuthError extends S3Error {
+export class AuthError extends Error {
+  readonly status: number;
+
   constructor(
     readonly defect: AuthDefect,
-    code: S3ErrorCode,
+    readonly code: AuthErrorCode,
     message?: string,
-    details: ErrorDetails = {},
+    readonly details: AuthErrorDetails = {},
   ) {
-    super(code, message, details);
+    const [status, defaultMessage] = AUTH_ERROR_CODES[code];
+    super(message ?? defaultMessage);
     this.name = 'AuthError';
+    this.status = status;
   }
 }
 
@@ -66,7 +95,7 @@ const CREDENTIAL_SHAPE = '"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"';
 const BODY_TERMINATED = 'The request body terminated unexpectedly';
 
 /** Header errors say "The authorization header is malformed; …", query errors "Error parsing the X-Amz-Credential parameter; …". */
-function credentialError(defect: AuthDefect, mode: AuthMode, reason: string, details: ErrorDetails = {}): AuthError {
+function credentialError(defect: AuthDefect, mode: AuthMode, reason: string, details: AuthErrorDetails = {}): AuthError {
   return mode === 'header'
     ? new AuthError(defect, 'AuthorizationHeaderMalformed', `The authorization header is malformed; ${reason}`, details)
     : new AuthError(defect, 'AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${reason}`, details);
@@ -153,8 +182,8 @@ export const authErrors = {
       SignatureProvided: details.signatureProvided,
       ...(details.canonicalRequest === undefined ? {} : { CanonicalRequest: details.canonicalRequest }),
     }),
-  expired: (details: ErrorDetails) => new AuthError('expired', 'AccessDenied', 'Request has expired', details),
-  notYetValid: (details: ErrorDetails) => new AuthError('not-yet-valid', 'AccessDenied', 'Request is not yet valid', details),
+  expired: (details: AuthErrorDetails) => new AuthError('expired', 'AccessDenied', 'Request has expired', details),
+  notYetValid: (details: AuthErrorDetails) => new AuthError('not-yet-valid', 'AccessDenied', 'Request is not yet valid', details),
   timeSkewed: (requestTime: string, serverTime: string) =>
     new AuthError('time-skewed', 'RequestTimeTooSkewed', undefined, {
       RequestTime: requestTime,
@@ -209,7 +238,7 @@ export const authErrors = {
     new AuthError('chunk-checksum-mismatch', 'BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`),
 } as const;
 
-function chunkSignatureDetails(details: { accessKeyId?: string; stringToSign: string; signatureProvided: string }): ErrorDetails {
+function chunkSignatureDetails(details: { accessKeyId?: string; stringToSign: string; signatureProvided: string }): AuthErrorDetails {
   return {
     ...(details.accessKeyId === undefined ? {} : { AWSAccessKeyId: details.accessKeyId }),
     StringToSign: details.stringToSign,

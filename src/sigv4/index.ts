@@ -1,5 +1,5 @@
 export * from './types.js';
-export { AuthError, authErrors, type AuthDefect } from './errors.js';
+export { AuthError, authErrors, AUTH_ERROR_CODES, type AuthDefect, type AuthErrorCode, type AuthErrorDetails } from './errors.js';
 export { nodeCrypto } from './node-crypto.js';
 export { SigningKeyCache, deriveSigningKey } from './signing-key.js';
 export { canonicalRequest } from './canonical-request.js';
@@ -9,7 +9,6 @@ export { uriEncode, percentDecode } from './uri-encode.js';
 export { formatAmzDate, parseAmzDate } from './amz-date.js';
 export { parseAuthorization, type ParsedAuth, type V4Auth, type AnonymousAuth } from './parse.js';
 export { verifyRequest, verifyParsed, verifyV4, checkQueryWindow, type VerifiedAuth, type VerifiedV4, type VerifyOptions } from './verify.js';
-export { VerifiedRequestCache, type VerifiedCacheScope, type CachedVerification } from './verified-cache.js';
 export { presign, signRequest, PresignError, type PresignInput, type PresignResult, type SignRequestInput } from './sign.js';
 export {
   signV2,

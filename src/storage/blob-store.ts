@@ -4,7 +4,7 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'nod
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fsyncPath } from './fsync-path.js';
-import { OpenedBlob } from './opened-blob.js';
+import { OpenedBlob, type ByteRange } from './opened-blob.js';
 import { digestBody, refuseEarly, type BodyOptions, type ChecksumComputer, type WrittenDigests } from './body-digest.js';
 import { SmallBlobCache } from './small-blob-cache.js';
 
@@ -15,10 +15,7 @@ export interface WrittenBlob<C> extends WrittenDigests<C> {
 }
 
 /** Inclusive byte offsets, already validated against the object size. */
-export interface ByteRange {
-  readonly start: number;
-  readonly end: number;
-}
+export type { ByteRange } from './opened-blob.js';
 
 export class BlobNotFoundError extends Error {
   constructor(readonly blobId: string) {

@@ -3,6 +3,7 @@ import type { IdentityStore } from './identity-store.js';
 import type { LinkStore } from './link-store.js';
 import type { UploadStore } from './upload-store.js';
 import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInput, ObjectRecord } from './types.js';
+import type { ListVersionsPage, ListVersionsQuery, VersioningStatus } from './versions.js';
 
 /**
  * The metadata backend contract. Methods are async so a networked database
@@ -15,7 +16,7 @@ import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInp
  * that promise. Every read sees every write that resolved before it started,
  * through this instance or any other on the same database.
  */
-export interface MetadataStore extends BucketMetadata, ObjectMetadata {
+export interface MetadataStore extends BucketMetadata, ObjectMetadata, VersionMetadata {
   /** Users, keys, policies and sessions live in the same database (one backup, one transaction log). */
   readonly identities: IdentityStore;
   /** Multipart uploads and their parts (migration 3). */
@@ -87,11 +88,18 @@ export type PutObjectResult =
 export type GetObjectResult =
   | { readonly kind: 'found'; readonly object: ObjectRecord }
   | { readonly kind: 'no-such-bucket' }
-  | { readonly kind: 'no-such-key' };
+  /** `deleteMarker` when the key's latest version is a delete marker (its id; undefined for the "null" one). */
+  | { readonly kind: 'no-such-key'; readonly deleteMarker?: { readonly versionId: string | undefined } };
 
 export type DeleteObjectResult =
   /** `blobId` (and `partBlobIds`, for a multipart object) are now unreferenced blob files: the caller deletes them. Null for an inline object. */
   | { readonly kind: 'deleted'; readonly blobId: string | null; readonly partBlobIds?: readonly string[] }
+  /**
+   * A versioned bucket: a delete marker was added as the latest version
+   * (`versionId` undefined for the "null" one). `freedBlobIds`: a suspended
+   * bucket's earlier "null" version, which the marker replaced.
+   */
+  | { readonly kind: 'marked'; readonly versionId: string | undefined; readonly freedBlobIds: readonly string[] }
   | { readonly kind: 'no-such-bucket' }
   | { readonly kind: 'no-such-key' };
 
@@ -106,4 +114,32 @@ export interface ObjectMetadata {
   deleteObject(bucket: string, key: string): Promise<DeleteObjectResult>;
   /** Keys in UTF-8 byte order, grouped by delimiter; see ListObjectsQuery. */
   listObjects(query: ListObjectsQuery): Promise<ListObjectsResult>;
+}
+
+export type GetVersionResult =
+  | { readonly kind: 'found'; readonly object: ObjectRecord }
+  | { readonly kind: 'delete-marker'; readonly versionId: string | undefined; readonly lastModified: Date }
+  | { readonly kind: 'no-such-bucket' }
+  | { readonly kind: 'no-such-version' };
+
+export type DeleteVersionResult =
+  /** `freedBlobIds`: the version's blob files, now unreferenced, for the caller to delete. */
+  | { readonly kind: 'deleted'; readonly deleteMarker: boolean; readonly freedBlobIds: readonly string[] }
+  | { readonly kind: 'no-such-bucket' }
+  | { readonly kind: 'no-such-version' };
+
+export type ListVersionsResult = ({ readonly kind: 'listed' } & ListVersionsPage) | { readonly kind: 'no-such-bucket' };
+
+/**
+ * Versions (see versions.ts). `versionId` null names S3's "null" version: in a
+ * bucket never versioned that is every object's only version.
+ */
+export interface VersionMetadata {
+  /** Null: never versioned. */
+  getVersioning(bucket: string): Promise<VersioningStatus | null | 'no-such-bucket'>;
+  setVersioning(bucket: string, status: VersioningStatus): Promise<'set' | 'no-such-bucket'>;
+  getObjectVersion(bucket: string, key: string, versionId: string | null): Promise<GetVersionResult>;
+  /** Removes exactly that version; the next newer-is-gone version becomes current when it is not a delete marker. */
+  deleteObjectVersion(bucket: string, key: string, versionId: string | null): Promise<DeleteVersionResult>;
+  listObjectVersions(query: ListVersionsQuery): Promise<ListVersionsResult>;
 }

@@ -5,7 +5,8 @@ import { S3Error } from '../errors.js';
 import { BlobNotFoundError, type BlobWriteOptions, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
 import { MAX_PART_NUMBER, planCompletion, type CompletionPlan, type RequestedPart } from './multipart-plan.js';
 import { encodeKey } from './object-key.js';
-import type { Storage } from './storage.js';
+import type { BlobStore } from './blob-store.js';
+import type { MetadataStore } from './metadata-store.js';
 import type { ObjectRecord } from './types.js';
 import {
   reportedChecksumType, type ChecksumType, type CreateUploadInput, type ListPartsQuery, type ListPartsResult, type ListUploadsQuery,
@@ -31,8 +32,18 @@ type Listed<R> = Extract<R, { kind: 'listed' }>;
  * into the object, so no byte is copied and readers see the old object or the
  * whole new one. Every blob a change frees is unlinked after it is durable.
  */
+/** What the multipart protocol uses of Storage, which owns it (one Storage, one MultipartStorage). */
+export interface StorageCore {
+  readonly metadata: MetadataStore;
+  readonly blobs: BlobStore;
+  discard(blobIds: readonly (string | null)[]): Promise<void>;
+  discardUncommitted(blobId: string): Promise<void>;
+  discardAfterFailedCommit(blobId: string): Promise<void>;
+  sweepFreed(): Promise<number>;
+}
+
 export class MultipartStorage {
-  constructor(private readonly storage: Storage) {}
+  constructor(private readonly storage: StorageCore) {}
 
   private get uploads(): UploadStore {
     return this.storage.metadata.uploads;

@@ -1,6 +1,11 @@
 import { close as closeCallback, createReadStream, read as readCallback } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
-import type { ByteRange } from './blob-store.js';
+
+/** Inclusive byte offsets into a blob. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
 
 /** Large reads: fewer trips to the thread pool per megabyte. */
 export const LARGE_READ = 1024 * 1024;

@@ -19,6 +19,8 @@ export interface ObjectRow {
   user_metadata: string; checksums: string; last_modified: number; blob_id: string; part_count: number | null;
   /** SQLite has no booleans: 1 or 0 there. */
   stored_inline: number | boolean;
+  /** Null for the "null" version; absent where a query does not ask for it. */
+  version_id?: string | null;
 }
 
 export interface UploadRow {
@@ -60,7 +62,19 @@ export function toObject(bucket: string, row: ObjectRow): ObjectRecord {
     userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums),
     lastModified: new Date(row.last_modified), blobId: row.blob_id,
     ...(row.stored_inline === 1 || row.stored_inline === true ? { inline: true as const } : {}),
+    ...(row.version_id === undefined || row.version_id === null ? {} : { versionId: row.version_id }),
   };
+}
+
+/** The blob files a version's record holds (none for inline bytes). */
+export function heldBy(object: ObjectRecord): HeldBlobs {
+  if (object.inline === true) return { blobId: null, partBlobIds: [] };
+  return { blobId: object.blobId, partBlobIds: (object.parts ?? []).map((p) => p.blobId).filter((id) => id !== object.blobId) };
+}
+
+/** Freed blob ids, flattened. */
+export function blobIdsOf(held: readonly (HeldBlobs | null)[]): string[] {
+  return held.flatMap((h) => (h === null ? [] : [...(h.blobId === null ? [] : [h.blobId]), ...h.partBlobIds]));
 }
 
 /** The version a PutObject stores, as both backends write it and report it back. */

@@ -31,6 +31,8 @@ export interface GetObjectOptions {
    * InvalidRange or PreconditionFailed, and then no file is opened.
    */
   readonly range?: ByteRange | ((object: ObjectRecord) => ByteRange | undefined) | undefined;
+  /** One version (null: the "null" one) rather than the current one. */
+  readonly versionId?: string | null | undefined;
 }
 
 export interface FoundObject {
@@ -169,10 +171,31 @@ export class Storage {
     return { object: committed.object, written };
   }
 
-  async headObject(bucket: string, key: string): Promise<ObjectRecord> {
+  /**
+   * The current version, or the one named (`versionId` null: the "null"
+   * one). A key whose latest version is a delete marker is NoSuchKey with
+   * `x-amz-delete-marker`; naming a delete marker is 405 MethodNotAllowed, as on S3.
+   */
+  async headObject(bucket: string, key: string, versionId?: string | null): Promise<ObjectRecord> {
+    if (versionId !== undefined) return this.headVersion(bucket, key, versionId);
     const found = await this.metadata.getObject(bucket, key);
     if (found.kind === 'no-such-bucket') throw noSuchBucket(bucket);
-    if (found.kind === 'no-such-key') throw new S3Error('NoSuchKey', undefined, { Key: key });
+    if (found.kind === 'no-such-key') {
+      const marker: Record<string, string> = found.deleteMarker === undefined ? {} : { 'x-amz-delete-marker': 'true', 'x-amz-version-id': found.deleteMarker.versionId ?? 'null' };
+      throw new S3Error('NoSuchKey', undefined, { Key: key }, marker);
+    }
+    return found.object;
+  }
+
+  private async headVersion(bucket: string, key: string, versionId: string | null): Promise<ObjectRecord> {
+    const found = await this.metadata.getObjectVersion(bucket, key, versionId);
+    if (found.kind === 'no-such-bucket') throw noSuchBucket(bucket);
+    if (found.kind === 'no-such-version') throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId ?? 'null' });
+    if (found.kind === 'delete-marker') {
+      throw new S3Error('MethodNotAllowed', undefined, { Method: 'GET', ResourceType: 'DeleteMarker' }, {
+        'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId ?? 'null', 'last-modified': found.lastModified.toUTCString(), allow: 'DELETE',
+      });
+    }
     return found.object;
   }
 
@@ -184,9 +207,9 @@ export class Storage {
   async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<FoundObject> {
     let lastMissing: BlobNotFoundError | undefined;
     for (let attempt = 0; attempt < GET_ATTEMPTS; attempt++) {
-      const object = await this.headObject(bucket, key);
+      const object = await this.headObject(bucket, key, options.versionId);
       if (lastMissing !== undefined && (object.parts ?? [object]).some((p) => p.blobId === lastMissing?.blobId)) break; // the row really points at nothing
-      if (object.parts !== undefined && !(await this.pinCurrent(object))) continue;
+      if (object.parts !== undefined && !(await this.pinCurrent(object, options.versionId))) continue;
       try {
         const range = typeof options.range === 'function' ? options.range(object) : options.range;
         if (object.inline === true) {
@@ -209,13 +232,30 @@ export class Storage {
     throw new Error(`metadata for ${bucket}/${key} points at a missing blob`, { cause: lastMissing });
   }
 
-  /** S3 semantics: deleting a missing key succeeds; `deleted` tells whether one existed. */
-  async deleteObject(bucket: string, key: string): Promise<{ deleted: boolean }> {
+  /**
+   * S3 semantics: deleting a missing key succeeds; `deleted` tells whether one
+   * existed. In a versioned bucket a delete marker is added (`marker`: its id,
+   * "null" for the null one) and no version's bytes go.
+   */
+  async deleteObject(bucket: string, key: string): Promise<{ deleted: boolean; marker?: string }> {
     const result = await this.metadata.deleteObject(bucket, key);
     if (result.kind === 'no-such-bucket') throw noSuchBucket(bucket);
     if (result.kind === 'no-such-key') return { deleted: false };
+    if (result.kind === 'marked') {
+      await this.discard(result.freedBlobIds);
+      return { deleted: true, marker: result.versionId ?? 'null' };
+    }
     await this.discard([result.blobId, ...(result.partBlobIds ?? [])]);
     return { deleted: true };
+  }
+
+  /** Deletes one version (or delete marker) for good; its bytes are freed. */
+  async deleteObjectVersion(bucket: string, key: string, versionId: string | null): Promise<{ deleteMarker: boolean } | undefined> {
+    const result = await this.metadata.deleteObjectVersion(bucket, key, versionId);
+    if (result.kind === 'no-such-bucket') throw noSuchBucket(bucket);
+    if (result.kind === 'no-such-version') return undefined;
+    await this.discard(result.freedBlobIds);
+    return { deleteMarker: result.deleteMarker };
   }
 
   async close(): Promise<void> {
@@ -312,9 +352,11 @@ export class Storage {
    * never reused); one committed after it finds the blobs pinned and leaves
    * them in place until the read ends.
    */
-  private async pinCurrent(object: ObjectRecord): Promise<boolean> {
+  private async pinCurrent(object: ObjectRecord, versionId: string | null | undefined): Promise<boolean> {
     for (const part of object.parts ?? []) this.pins.set(part.blobId, (this.pins.get(part.blobId) ?? 0) + 1);
-    const again = await this.metadata.getObject(object.bucket, object.key);
+    const again = versionId === undefined
+      ? await this.metadata.getObject(object.bucket, object.key)
+      : await this.metadata.getObjectVersion(object.bucket, object.key, versionId);
     if (again.kind === 'found' && again.object.blobId === object.blobId) return true;
     this.unpin(object);
     return false;

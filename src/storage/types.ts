@@ -48,6 +48,8 @@ export interface ObjectRecord extends SystemMetadata {
   readonly inline?: true | undefined;
   /** Present only for an object completed from a multipart upload: its bytes are these blobs, in order. */
   readonly parts?: readonly ObjectPart[] | undefined;
+  /** The version's id in a versioned bucket; undefined for S3's "null" version (every object of a bucket never versioned). */
+  readonly versionId?: string | undefined;
 }
 
 /** One part of a multipart object, kept as the blob it was uploaded into (completion copies nothing). */

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { S3Error } from '../errors.js';
 import { isPolicyError, parsePolicy } from '../iam/index.js';
 import { ACCOUNT_ID, userArn } from '../identity/names.js';
 import type { Identities, Principal } from '../identity/identities.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logger.js';
 import { authenticate, type AuthDeps } from '../s3/auth.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
+import { asS3Error } from '../s3/library-errors.js';
 import { sendText } from '../s3/respond.js';
 import type { ApiError, ErrorFlavour } from '../s3/error-response.js';
 import { escapeXml, XML_DECLARATION } from '../s3/xml.js';
@@ -142,12 +142,12 @@ function answerCallerIdentity(ctx: RequestContext, principal: Principal): void {
   );
 }
 
-/** STS's XML error document; S3Errors (from signature checks) keep their status and code. */
+/** STS's XML error document; S3 refusals (from signature checks, mapped by asS3Error) keep their status and code. */
 const STS_ERRORS: ErrorFlavour = {
-  isOwn: (error) => error instanceof StsError || error instanceof S3Error,
+  isOwn: (error) => error instanceof StsError || asS3Error(error) !== undefined,
   render(error, ctx) {
     const { status, code, message }: ApiError =
-      error instanceof StsError || error instanceof S3Error ? error : { status: 500, code: 'InternalFailure', message: 'An internal error occurred.' };
+      (error instanceof StsError ? error : asS3Error(error)) ?? { status: 500, code: 'InternalFailure', message: 'An internal error occurred.' };
     const type = status >= 500 ? 'Receiver' : 'Sender';
     const body =
       `${XML_DECLARATION}<ErrorResponse xmlns="${STS_NAMESPACE}"><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code>` +

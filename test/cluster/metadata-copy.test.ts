@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand,
-  UploadPartCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand,
+  ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { adminCall, expectStatus, policyDocument, userWithPolicies, type CreatedKey } from '../helpers/admin-client.js';
 import { run, s3Client } from '../helpers/clients.js';
@@ -36,6 +36,7 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
   let revoked: string;
   let server: TestServer | undefined;
   let port: number;
+  const kept: string[] = [];
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'latchkey-copy-'));
@@ -54,6 +55,12 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
       Bucket: 'moving', Key: 'multi.bin', UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
     }));
     objects.set('multi.bin', Buffer.concat(parts));
+    // Versions move too: an older version (bytes in a file), the current one, and a delete marker on another key.
+    await s3.send(new CreateBucketCommand({ Bucket: 'history' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'history', VersioningConfiguration: { Status: 'Enabled' } }));
+    for (const size of [200_000, 10]) kept.push((await s3.send(new PutObjectCommand({ Bucket: 'history', Key: 'doc', Body: randomBytes(size) }))).VersionId ?? '');
+    await s3.send(new PutObjectCommand({ Bucket: 'history', Key: 'gone', Body: 'x' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'history', Key: 'gone' }));
     // An upload in progress moves too.
     await s3.send(new CreateMultipartUploadCommand({ Bucket: 'moving', Key: 'pending.bin' }));
     alice = await userWithPolicies(single, 'alice', {
@@ -77,8 +84,10 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
     const copied = await copy(`sqlite:${dataDir}`, database.url);
     assert.equal(copied.code, 0, copied.stderr);
     const report = JSON.parse(copied.stdout) as { copied: Record<string, number> };
-    assert.equal(report.copied['buckets'], 1);
-    assert.equal(report.copied['objects'], 3);
+    assert.equal(report.copied['buckets'], 2);
+    assert.equal(report.copied['objects'], 4);
+    assert.equal(report.copied['object_versions'], 3);
+    assert.equal(report.copied['bucket_versioning'], 1);
     assert.equal(report.copied['multipart_uploads'], 1);
     assert.equal(report.copied['users'], 1);
     assert.ok((report.copied['link_audit'] ?? 0) >= 1);
@@ -93,6 +102,11 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
     await expectS3Error(await fetch(revoked), 403, 'AccessDenied', 'Link revoked');
     const log = expectStatus(await adminCall<{ entries: { status: number }[] }>(moved, 'GET', '/links/log'), 200);
     assert.ok(log.entries.length >= 1, 'the audit log moved');
+    const history = await s3Client(moved).send(new ListObjectVersionsCommand({ Bucket: 'history' }));
+    assert.deepEqual(history.Versions?.filter((v) => v.Key === 'doc').map((v) => v.VersionId), [...kept].reverse());
+    assert.deepEqual(history.DeleteMarkers?.map((m) => [m.Key, m.IsLatest]), [['gone', true]]);
+    const old = await s3Client(moved).send(new GetObjectCommand({ Bucket: 'history', Key: 'doc', VersionId: kept[0] }));
+    assert.equal((await old.Body!.transformToByteArray()).length, 200_000);
     const uploads = await s3Client(moved).send(new ListMultipartUploadsCommand({ Bucket: 'moving' }));
     assert.deepEqual(uploads.Uploads?.map((u) => u.Key), ['pending.bin']);
   });

@@ -26,7 +26,23 @@ export interface DiskState {
   readonly temp: readonly string[];
   /** Every object row, ordered by bucket then key. */
   readonly rows: readonly ObjectRow[];
+  /** Every older version and delete marker of a versioned bucket, by bucket, key, then newest first. */
+  readonly versions: readonly VersionRow[];
 }
+
+export interface VersionRow {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string | null;
+  readonly deleteMarker: boolean;
+  /** Null for a delete marker. */
+  readonly blobId: string | null;
+  readonly size: number;
+}
+
+type RawVersion = Omit<VersionRow, 'key' | 'deleteMarker'> & { key: Buffer; deleteMarker: number | boolean };
+const VERSIONS_SQL = `SELECT b.name AS bucket, v.key AS key, v.version_id AS "versionId", v.delete_marker AS "deleteMarker", v.blob_id AS "blobId",
+    v.size AS size FROM object_versions v JOIN buckets b ON b.id = v.bucket_id ORDER BY b.name, v.key, v.version_seq DESC`;
 
 type RawRow = Omit<ObjectRow, 'key'> & { key: Buffer };
 
@@ -40,7 +56,7 @@ export function readDiskState(dataDir: string): DiskState {
   // Read-only and WAL-aware: sees what the server committed, even right after a SIGKILL.
   const db = new Database(join(dataDir, 'metadata.sqlite3'), { readonly: true, fileMustExist: true });
   try {
-    return stateOf(dataDir, db.prepare(ROWS_SQL).all() as RawRow[], db.prepare(INLINE_SQL).all() as Array<{ id: string; size: number }>);
+    return stateOf(dataDir, db.prepare(ROWS_SQL).all() as RawRow[], db.prepare(INLINE_SQL).all() as Array<{ id: string; size: number }>, db.prepare(VERSIONS_SQL).all() as RawVersion[]);
   } finally {
     db.close();
   }
@@ -52,13 +68,13 @@ export async function readState(server: TestServer): Promise<DiskState> {
   const sql = connectPg(server.metadataUrl, { max: 1 });
   try {
     return await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) =>
-      stateOf(server.dataDir, await tx.unsafe<RawRow[]>(ROWS_SQL), await tx.unsafe<Array<{ id: string; size: number }>>(INLINE_SQL)));
+      stateOf(server.dataDir, await tx.unsafe<RawRow[]>(ROWS_SQL), await tx.unsafe<Array<{ id: string; size: number }>>(INLINE_SQL), await tx.unsafe<RawVersion[]>(VERSIONS_SQL)));
   } finally {
     await sql.end({ timeout: 1 });
   }
 }
 
-function stateOf(dataDir: string, raw: readonly RawRow[], inline: readonly { id: string; size: number }[]): DiskState {
+function stateOf(dataDir: string, raw: readonly RawRow[], inline: readonly { id: string; size: number }[], rawVersions: readonly RawVersion[]): DiskState {
   const blobs = new Map<string, number>();
   const blobDir = join(dataDir, 'blobs');
   for (const fanOut of readdirSync(blobDir)) {
@@ -66,12 +82,13 @@ function stateOf(dataDir: string, raw: readonly RawRow[], inline: readonly { id:
   }
   for (const { id, size } of inline) blobs.set(id, size);
   const ordered = [...raw].sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : Buffer.compare(a.key, b.key)));
-  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows: ordered.map((row) => ({ ...row, key: row.key.toString('utf8') })) };
+  const versions = rawVersions.map((v) => ({ ...v, key: v.key.toString('utf8'), deleteMarker: v.deleteMarker === 1 || v.deleteMarker === true, size: Number(v.size) }));
+  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows: ordered.map((row) => ({ ...row, key: row.key.toString('utf8') })), versions };
 }
 
 /** A comparable form of the state: equal strings mean nothing on disk changed. */
 export function fingerprint(state: DiskState): string {
-  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows });
+  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows, versions: state.versions });
 }
 
 /** Every broken promise of the write protocol, as readable lines (empty when sound). */
@@ -83,6 +100,11 @@ export function integrityProblems(state: DiskState, options: { expectCleanTemp: 
     const size = state.blobs.get(row.blobId);
     if (size === undefined) problems.push(`${row.bucket}/${row.key}: blob ${row.blobId} is missing`);
     else if (size !== row.size) problems.push(`${row.bucket}/${row.key}: blob ${row.blobId} has ${size} bytes, row says ${row.size}`);
+  }
+  for (const version of state.versions) {
+    if (version.blobId === null) continue;
+    referenced.add(version.blobId);
+    if (!state.blobs.has(version.blobId)) problems.push(`${version.bucket}/${version.key}@${version.versionId ?? 'null'}: blob ${version.blobId} is missing`);
   }
   if (options.expectCleanTemp && state.temp.length > 0) problems.push(`tmp/ holds ${state.temp.join(', ')}`);
   if (options.expectNoOrphans) {

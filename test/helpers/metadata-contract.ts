@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { MetadataStore, PutObjectRow } from '../../src/storage/metadata-store.js';
 import { listingContract } from './metadata-contract-listing.js';
+import { versionsContract } from './metadata-contract-versions.js';
 
 export interface MetadataStoreFixture {
   readonly store: MetadataStore;
@@ -264,5 +265,6 @@ export function metadataStoreContract(name: string, factory: MetadataStoreFactor
     });
 
     listingContract(() => store);
+    versionsContract(() => store);
   });
 }

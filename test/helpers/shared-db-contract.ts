@@ -63,6 +63,31 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.deepEqual(await b.referencedBlobIds(rows.map((r) => r.blobId)), new Set([final.object.blobId]));
     });
 
+    it('versions written through one are listed, read and deleted through the other; concurrent versioned writers lose none', async () => {
+      await a.createBucket({ name: 'v', owner: 'root' });
+      assert.equal(await a.setVersioning('v', 'Enabled'), 'set');
+      assert.equal(await b.getVersioning('v'), 'Enabled');
+      const rows = Array.from({ length: 20 }, (_, i) => row('v', 'hot', i % 3 === 0 ? { inlineBytes: Buffer.from(`v${i}`) } : {}));
+      const results = await Promise.all(rows.map((r, i) => (i % 2 === 0 ? a : b).putObject(r)));
+      const versionIds = results.map((r) => (r.kind === 'stored' ? r.object.versionId : undefined));
+      assert.equal(new Set(versionIds).size, 20);
+      assert.ok(results.every((r) => r.kind === 'stored' && r.replacedBlobId === null));
+      const listed = await b.listObjectVersions({ bucket: 'v', maxKeys: 1000 });
+      assert.equal(listed.kind === 'listed' && listed.versions.length, 20);
+      assert.deepEqual(listed.kind === 'listed' && new Set(listed.versions.map((v) => v.versionId)), new Set(versionIds));
+      const latest = listed.kind === 'listed' ? listed.versions[0] : undefined;
+      const current = await a.getObject('v', 'hot');
+      assert.equal(current.kind === 'found' && current.object.versionId, latest?.versionId);
+      const marker = await b.deleteObject('v', 'hot');
+      assert.equal(marker.kind, 'marked');
+      const hidden = await a.getObject('v', 'hot');
+      assert.equal(hidden.kind === 'no-such-key' && hidden.deleteMarker?.versionId, marker.kind === 'marked' ? marker.versionId : 'none');
+      const oldest = versionIds[0] ?? null;
+      assert.equal((await a.deleteObjectVersion('v', 'hot', oldest)).kind, 'deleted');
+      assert.deepEqual(await b.getObjectVersion('v', 'hot', oldest), { kind: 'no-such-version' });
+      assert.deepEqual(await b.referencedBlobIds([rows[0]?.blobId ?? '', rows[1]?.blobId ?? '']), new Set([rows[1]?.blobId]));
+    });
+
     it('identity and policy changes through one hold through the other on the next call', async () => {
       await a.identities.createUser('amy');
       await a.identities.createAccessKey({ accessKeyId: 'AK1', userName: 'amy', sealedSecret: Buffer.alloc(8) }, 2);

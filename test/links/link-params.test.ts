@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { S3Error } from '../../src/errors.js';
 import { parseInstant } from '../../src/links/instant.js';
+import { resolveAddress } from '../../src/s3/addressing.js';
 import { linkId, parseLinkUrl, signingTimeBound, LinkUrlError } from '../../src/links/link-identity.js';
 import { parseLinkControls } from '../../src/links/link-params.js';
 import { beforeOption, sinceOption } from '../../src/cli/commands/link.js';
@@ -39,6 +40,11 @@ describe('parseLinkControls', () => {
   });
 });
 
+/** How the server reads a link's URL: its region, and S3's addressing under `domain`. */
+function reading(domain: string | undefined) {
+  return { region: 'us-east-1', address: (host: string, wirePath: string) => resolveAddress(host, wirePath, domain) };
+}
+
 describe('link identity', () => {
   it('names a link by a hash of its signature, whatever the hex case', () => {
     assert.equal(linkId(4, 'ABCDEF'), linkId(4, 'abcdef'));
@@ -52,7 +58,7 @@ describe('link identity', () => {
     const { url, signature } = presign({
       method: 'GET', url: 'http://127.0.0.1:9000/photos/a%20b.jpg?X-Latchkey-Max-Uses=3', credentials: CREDENTIALS, region: 'us-east-1', now, expiresIn: 3600, crypto: nodeCrypto,
     });
-    const parsed = parseLinkUrl(url, 'us-east-1', undefined);
+    const parsed = parseLinkUrl(url, reading(undefined));
     assert.equal(parsed.link.id, linkId(4, signature));
     assert.equal(parsed.link.accessKeyId, 'AKIDEXAMPLE');
     assert.equal(parsed.link.signedAt, now);
@@ -61,13 +67,13 @@ describe('link identity', () => {
     assert.equal(parsed.bucket, 'photos');
     assert.equal(parsed.key, 'a b.jpg');
     assert.equal(parsed.controls.maxUses, 3);
-    assert.equal(parseLinkUrl(url, 'us-east-1', '127.0.0.1').bucket, 'photos', 'not virtual-hosted');
+    assert.equal(parseLinkUrl(url, reading('127.0.0.1')).bucket, 'photos', 'not virtual-hosted');
   });
 
   it('reads a SigV2 URL and bounds its unknown signing time by its expiry less 7 days', () => {
     const now = Date.UTC(2025, 0, 2);
     const { url, signature } = signV2({ mode: 'query', method: 'GET', url: 'http://files.example.com/photos/cat.jpg', credentials: CREDENTIALS, now, expiresIn: 60, crypto: nodeCrypto });
-    const parsed = parseLinkUrl(url, 'us-east-1', undefined);
+    const parsed = parseLinkUrl(url, reading(undefined));
     assert.equal(parsed.link.version, 2);
     assert.equal(parsed.link.id, linkId(2, signature));
     assert.equal(parsed.link.signedAt, undefined);
@@ -77,7 +83,7 @@ describe('link identity', () => {
 
   it('refuses what is not a pre-signed URL', () => {
     for (const url of ['not a url', 'http://h/b/k', 'http://h/b/k?X-Amz-Signature=abc', 'http://h/b/k?AWSAccessKeyId=A&Signature=x']) {
-      assert.throws(() => parseLinkUrl(url, 'us-east-1', undefined), LinkUrlError, url);
+      assert.throws(() => parseLinkUrl(url, reading(undefined)), LinkUrlError, url);
     }
   });
 });

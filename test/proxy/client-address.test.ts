@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import { clientAddress, TrustedProxies } from '../../src/server/client-address.js';
+import { clientAddress, TrustedProxies } from '../../src/http/client-address.js';
 import { ConfigError, loadServerConfig } from '../../src/server/config.js';
 
 function requestFrom(peer: string, ...forwarded: string[]): IncomingMessage {

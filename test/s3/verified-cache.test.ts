@@ -13,7 +13,7 @@ import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/serve
 import { expireSession, getSessionToken } from '../helpers/sessions.js';
 
 /*
- * The real server remembers verified pre-signed requests (src/sigv4/verified-cache.ts).
+ * The real server remembers verified pre-signed requests (src/s3/verified-cache.ts).
  * Each link here is used at least twice before the change under test, so the
  * refusal comes from the remembered path, and is compared with what a link
  * never used before gets.

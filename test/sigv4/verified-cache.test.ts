@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuthError, nodeCrypto, parseAuthorization, presign, signRequest, type SignableRequest, type V4Auth, type VerifiedV4 } from '../../src/sigv4/index.js';
 import { splitUrl } from '../../src/sigv4/split-url.js';
-import { VerifiedRequestCache, type VerifiedCacheScope } from '../../src/sigv4/verified-cache.js';
+import { VerifiedRequestCache, type VerifiedCacheScope } from '../../src/s3/verified-cache.js';
 import { verifyV4 } from '../../src/sigv4/verify.js';
 
 const NOW = Date.parse('2024-05-06T07:08:09Z');

@@ -1,3 +1,4 @@
+import { xmlElementText } from '../../xml-text.js';
 import { completeRequestXml, presignParts } from '../../presign/multipart.js';
 import { uriEncode } from '../../sigv4/uri-encode.js';
 import { LatchkeyClient } from '../admin-client.js';
@@ -49,18 +50,11 @@ function objectPath(bucket: string, key: string): string {
   return `/${uriEncode(bucket)}/${uriEncode(key, true)}`;
 }
 
-const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function xmlText(xml: string, name: string): string | undefined {
-  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
-  return m?.[1]?.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ENTITIES[e] ?? '');
-}
-
 /** A 200 whose body is an <Error> (S3 may answer CompleteMultipartUpload so) is still a refusal. */
 function answerText(status: number, body: Buffer): string {
   const text = body.toString('utf8');
-  const code = /<Error>/.test(text) ? xmlText(text, 'Code') : undefined;
-  if (code !== undefined) throw new ApiError(status, code, xmlText(text, 'Message') ?? '');
+  const code = /<Error>/.test(text) ? xmlElementText(text, 'Code') : undefined;
+  if (code !== undefined) throw new ApiError(status, code, xmlElementText(text, 'Message') ?? '');
   return text;
 }
 
@@ -84,7 +78,7 @@ export async function startMultipart(input: StartInput, io: OutputStreams): Prom
   const client = new LatchkeyClient(input.config);
   const headers = input.contentType === undefined ? undefined : { 'content-type': input.contentType };
   const created = await client.send({ method: 'POST', path: objectPath(input.bucket, input.key), query: 'uploads', ...(headers ? { headers } : {}) });
-  const uploadId = xmlText(answerText(created.status, created.body), 'UploadId');
+  const uploadId = xmlElementText(answerText(created.status, created.body), 'UploadId');
   if (uploadId === undefined) throw new TransportError(`the server answered CreateMultipartUpload ${created.status} without an UploadId`);
   // One signing time for every part, so expiresAt is exact for all of them.
   const now = Date.now();
@@ -126,9 +120,9 @@ export async function completeMultipart(input: MultipartTarget & { uploadId: str
     headers: { 'content-type': 'application/xml' },
   });
   const text = answerText(answer.status, answer.body);
-  const etag = xmlText(text, 'ETag');
+  const etag = xmlElementText(text, 'ETag');
   if (etag === undefined) throw new TransportError(`the server answered CompleteMultipartUpload ${answer.status} without an ETag`);
-  const location = xmlText(text, 'Location') ?? null;
+  const location = xmlElementText(text, 'Location') ?? null;
   if (input.json) {
     io.stdout.write(formatJson({ bucket: input.bucket, key: input.key, etag, location }));
     return;

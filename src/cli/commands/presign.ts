@@ -32,6 +32,9 @@ Options:
                                      --response-expires)
   --max-uses N                       the link works N times at most
   --source-ip CIDR                   only clients from this address or block may use it
+  --version-id ID                    GET/HEAD/DELETE: that version of the object (from
+                                     list-object-versions); the link keeps reaching it
+                                     when newer versions are written
   --endpoint-url URL, --region R, --profile NAME   as for the other commands
   --upload-page                      PUT: print the address of the server's upload page for
                                      this link instead, for someone with only a browser
@@ -74,6 +77,7 @@ const OPTIONS = {
   'response-expires': { type: 'string' },
   'max-uses': { type: 'string' },
   'source-ip': { type: 'string' },
+  'version-id': { type: 'string' },
   multipart: { type: 'boolean' },
   parts: { type: 'string' },
   complete: { type: 'string' },
@@ -156,7 +160,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 /** Options that shape a single link; none of them applies to a multipart upload. */
 const LINK_ONLY = [
   'method', 'content-disposition', 'meta', 'checksum-sha256', 'response-content-disposition', 'response-content-type', 'response-cache-control',
-  'response-content-language', 'response-content-encoding', 'response-expires', 'max-uses', 'source-ip', 'upload-page',
+  'response-content-language', 'response-content-encoding', 'response-expires', 'max-uses', 'source-ip', 'upload-page', 'version-id',
 ] as const;
 
 function refuse(values: Values, names: readonly (keyof Values)[], mode: string): void {
@@ -209,6 +213,7 @@ async function presignCommand(args: readonly string[], io: CliIO): Promise<numbe
     responseExpires: values['response-expires'],
     maxUses: parseMaxUses(values['max-uses']),
     sourceIp: values['source-ip'],
+    versionId: values['version-id'],
   };
   const signed = presignUrl(input);
   const page = values['upload-page'] ? uploadPageUrl(config.endpoint, { put: signed.url, headers: signed.headers }) : undefined;

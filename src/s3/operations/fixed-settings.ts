@@ -20,12 +20,6 @@ import { bucketName, objectKey, requireBucket } from '../operation-params.js';
  * a 501 as an error.
  */
 
-export async function getBucketVersioning(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await requireBucket(ctx, deps);
-  // What S3 answers for a bucket whose versioning was never set: no Status at all.
-  sendXmlText(ctx, `${XML_DECLARATION}<VersioningConfiguration xmlns="${S3_NAMESPACE}"/>`);
-}
-
 export async function getBucketLifecycleConfiguration(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   throw new S3Error('NoSuchLifecycleConfiguration', undefined, { BucketName: bucket.name });
@@ -121,7 +115,6 @@ function ownerOnlyAcl(owner: string): string {
 
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
 export const FIXED_SETTING_OPERATIONS = {
-  GetBucketVersioning: operation({ method: 'GET', target: 'bucket', query: ['versioning'], permissions: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketVersioning }),
   GetBucketAcl: operation({ method: 'GET', target: 'bucket', query: ['acl'], permissions: [{ action: 's3:GetBucketAcl', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketAcl }),
   PutBucketAcl: operation({ method: 'PUT', target: 'bucket', query: ['acl'], permissions: [{ action: 's3:PutBucketAcl', resource: 'bucket' }], space: 'stores', run: putBucketAcl }),
   GetBucketLifecycleConfiguration: operation({ method: 'GET', target: 'bucket', query: ['lifecycle'], permissions: [{ action: 's3:GetLifecycleConfiguration', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketLifecycleConfiguration }),

@@ -59,7 +59,7 @@ function contents(page: ListObjectsPage, params: CommonParams, withOwner: string
   }));
 }
 
-export function prefixes(page: ListObjectsPage, params: CommonParams) {
+export function prefixes(page: { readonly commonPrefixes: readonly string[] }, params: CommonParams) {
   return page.commonPrefixes.map((p) => ({ Prefix: params.encode(p) }));
 }
 

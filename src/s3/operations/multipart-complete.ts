@@ -9,6 +9,7 @@ import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
 import { sendXml } from '../respond.js';
 import { asList, parseXml } from '../xml.js';
+import { versionHeader } from './versions.js';
 import { partNumberParam } from '../part-range.js';
 import { operation } from '../operation.js';
 import { bucketName, objectKey, uploadIdParam } from '../operation-params.js';
@@ -58,6 +59,7 @@ export async function completeMultipartUpload(ctx: RequestContext, auth: Verifie
   const checksums: Record<string, string> = {};
   for (const [name, value] of Object.entries(object.checksums)) checksums[`Checksum${name}`] = value;
   const scheme = ctx.header('x-forwarded-proto') === 'https' ? 'https' : 'http';
+  for (const [name, value] of Object.entries(await versionHeader(deps, bucket, object.versionId))) ctx.res.setHeader(name, value);
   sendXml(ctx, 'CompleteMultipartUploadResult', {
     Location: `${scheme}://${ctx.header('host') ?? 'localhost'}/${bucket}/${uriEncode(key, true)}`,
     Bucket: bucket,

@@ -1,6 +1,5 @@
 import { checksumAlgorithmFromHeader, checksumHeaderName, createChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm, type StreamingChecksum } from '../../checksums.js';
 import { S3Error } from '../../errors.js';
-import { objectArn } from '../../iam/index.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { MAX_PART_SIZE } from '../../storage/multipart-plan.js';
 import type { ChecksumType, PartRecord, UploadRecord } from '../../storage/upload-store.js';
@@ -13,7 +12,7 @@ import { metadataFromHeaders } from '../object-headers.js';
 import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
 import { operation, type Params } from '../operation.js';
-import { checkCopySourceConditions, requireBucket } from '../operation-params.js';
+import { checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, requireBucket } from '../operation-params.js';
 
 /** The algorithms S3 accepts for multipart uploads, and the checksum types each allows. */
 const MULTIPART_CHECKSUM_TYPES: Readonly<Partial<Record<ChecksumAlgorithm, readonly ChecksumType[]>>> = {
@@ -134,9 +133,10 @@ function copySourceRange(header: string | undefined, size: number): { start: num
 export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, params: Params<'object', 'partNumber' | 'copySource' | 'uploadId'>): Promise<void> {
   const { bucket, key, uploadId, partNumber, copySource: source } = params;
   const upload = await deps.storage.multipart.requireUpload(bucket, key, uploadId);
-  await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
+  await checkCopySourceAccess(ctx, auth, deps, source);
   const computed = partChecksumComputer(upload, []);
   const found = await deps.storage.getObject(source.bucket, source.key, {
+    versionId: source.versionId,
     range: (found) => {
       checkCopySourceConditions(ctx, found, deps.now());
       const range = copySourceRange(ctx.header('x-amz-copy-source-range'), found.size);
@@ -158,6 +158,7 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
     throw e;
   }
   const checksums = Object.fromEntries(Object.entries(part.checksums).map(([name, value]) => [`Checksum${name}`, value]));
+  for (const [name, value] of Object.entries(copySourceVersionHeader(source, object))) ctx.res.setHeader(name, value);
   sendXml(ctx, 'CopyPartResult', { LastModified: xmlDate(part.lastModified), ETag: `"${part.etag}"`, ...checksums });
 }
 

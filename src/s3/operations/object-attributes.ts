@@ -7,7 +7,7 @@ import type { S3Deps } from '../deps.js';
 import { httpDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
 import type { XmlNode, XmlValue } from '../xml.js';
-import { checkVersionParam } from './versions.js';
+import { versionParam } from './versions.js';
 import { operation, type Params } from '../operation.js';
 
 const ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
@@ -20,8 +20,9 @@ const MAX_PARTS = 1000;
  */
 export async function getObjectAttributes(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
   const wanted = requestedAttributes(ctx.header('x-amz-object-attributes'));
-  await checkVersionParam(ctx, auth, deps, 's3:GetObjectVersion');
-  const object = await deps.storage.headObject(bucket, key);
+  const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
+  const object = await deps.storage.headObject(bucket, key, versionId);
+  if (object.versionId !== undefined) ctx.res.setHeader('x-amz-version-id', object.versionId);
   ctx.res.setHeader('last-modified', httpDate(object.lastModified));
   const body: Record<string, XmlValue> = {};
   // S3 gives this ETag unquoted, unlike every other response.

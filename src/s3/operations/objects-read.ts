@@ -5,7 +5,7 @@ import type { S3Deps } from '../deps.js';
 import { sendBody } from '../send-body.js';
 import { objectHeaders } from '../object-headers.js';
 import { selectRange } from '../part-range.js';
-import { checkVersionParam } from './versions.js';
+import { versionParam } from './versions.js';
 import { operation } from '../operation.js';
 import { bucketName, objectKey } from '../operation-params.js';
 
@@ -19,8 +19,8 @@ export function readConditions(ctx: RequestContext) {
 }
 
 export async function headObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  if (ctx.query.has('versionId')) await checkVersionParam(ctx, auth, deps, 's3:GetObjectVersion');
-  const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
+  const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
+  const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx), versionId);
   const headers = objectHeaders(ctx, object);
   checkConditions(readConditions(ctx), object, deps.now());
   const range = selectRange(ctx, object, headers);
@@ -37,9 +37,10 @@ export async function headObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
 
 /** The descriptor is opened before the status line goes out: a DELETE or PUT meanwhile cannot cut the read short. */
 export async function getObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  if (ctx.query.has('versionId')) await checkVersionParam(ctx, auth, deps, 's3:GetObjectVersion');
+  const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
   let headers: Record<string, string> = {};
   const found = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
+    versionId,
     range: (found) => {
       headers = objectHeaders(ctx, found);
       checkConditions(readConditions(ctx), found, deps.now());

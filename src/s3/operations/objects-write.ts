@@ -13,9 +13,11 @@ import { xmlDate } from '../http-dates.js';
 import { metadataFromHeaders } from '../object-headers.js';
 import { openRequestBody, readWholeRequestBody, readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
-import { checkVersionParam, requireNullVersion } from './versions.js';
+import { versionHeader, versionParam } from './versions.js';
 import { operation } from '../operation.js';
-import { bucketName, checkCopySourceConditions, objectKey, parseCopySource, requireBucket } from '../operation-params.js';
+import {
+  bucketName, checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, objectKey, parseCopySource, parseVersionId, requireBucket,
+} from '../operation-params.js';
 
 function checksumHeaders(object: ObjectRecord): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -58,13 +60,30 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   const { object } = await deps.storage.putObject(bucket, key, source, () => ({ ...metadata, checksums: body.checksums() }), {
     expectedLength: body.declaredSize,
   });
-  sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object) });
+  sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object), ...(await versionHeader(deps, bucket, object.versionId)) });
 }
 
 export async function deleteObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  if (ctx.query.has('versionId')) await checkVersionParam(ctx, auth, deps, 's3:DeleteObjectVersion');
-  await deps.storage.deleteObject(bucketName(ctx), objectKey(ctx));
-  sendEmpty(ctx, 204);
+  const versionId = await versionParam(ctx, auth, deps, 's3:DeleteObjectVersion');
+  const deleted = await deleteOne(deps, bucketName(ctx), objectKey(ctx), versionId);
+  sendEmpty(ctx, 204, {
+    ...(deleted.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}),
+    ...(deleted.versionId === undefined ? {} : { 'x-amz-version-id': deleted.versionId }),
+  });
+}
+
+/**
+ * One DELETE, as S3 answers it: a version named is removed for good (a
+ * version that does not exist is no error: the delete is idempotent); without
+ * one, a versioned bucket gets a delete marker and the others lose the object.
+ */
+async function deleteOne(deps: S3Deps, bucket: string, key: string, versionId: string | null | undefined): Promise<{ deleteMarker: boolean; versionId: string | undefined }> {
+  if (versionId !== undefined) {
+    const removed = await deps.storage.deleteObjectVersion(bucket, key, versionId);
+    return { deleteMarker: removed?.deleteMarker ?? false, versionId: versionId ?? 'null' };
+  }
+  const { marker } = await deps.storage.deleteObject(bucket, key);
+  return { deleteMarker: marker !== undefined, versionId: marker };
 }
 
 const MAX_DELETE_KEYS = 1000;
@@ -81,7 +100,7 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
   if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
   const quietValue = request['Quiet'];
   const quiet = typeof quietValue === 'string' && quietValue.trim().toLowerCase() === 'true';
-  const deleted: Array<{ Key: string; VersionId?: string }> = [];
+  const deleted: Array<{ Key: string; VersionId?: string; DeleteMarker?: boolean; DeleteMarkerVersionId?: string }> = [];
   const errors: Array<{ Key: string; VersionId?: string; Code: string; Message: string }> = [];
   for (const entry of entries) {
     const fields = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>) : {};
@@ -89,16 +108,17 @@ export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, dep
     const versionId = fields['VersionId'];
     if (typeof key !== 'string' || (versionId !== undefined && typeof versionId !== 'string')) throw new S3Error('MalformedXML');
     const named = versionId === undefined ? { Key: key } : { Key: key, VersionId: versionId };
-    // Naming a version ("null" is the only one) needs the version action, as on S3.
+    // Naming a version needs the version action, as on S3.
     const action = versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion';
     if (!(await deps.authorizer.allows(ctx, auth, action, objectArn(bucket, key), bucket))) {
       errors.push({ ...named, Code: 'AccessDenied', Message: 'Access Denied' });
       continue;
     }
     try {
-      requireNullVersion(versionId);
-      await deps.storage.deleteObject(bucket, key);
-      deleted.push(named);
+      const outcome = await deleteOne(deps, bucket, key, versionId === undefined ? undefined : parseVersionId(versionId));
+      if (!outcome.deleteMarker) deleted.push(named);
+      else if (versionId !== undefined) deleted.push({ ...named, DeleteMarker: true, DeleteMarkerVersionId: versionId });
+      else deleted.push({ ...named, DeleteMarker: true, ...(outcome.versionId === undefined ? {} : { DeleteMarkerVersionId: outcome.versionId }) });
     } catch (e) {
       if (!(e instanceof S3Error)) throw e;
       errors.push({ ...named, Code: e.code, Message: e.message });
@@ -125,16 +145,17 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
   }
-  if (source.bucket === bucket && source.key === key && directive === 'COPY') {
+  if (source.bucket === bucket && source.key === key && directive === 'COPY' && source.versionId === undefined) {
     throw new S3Error(
       'InvalidRequest',
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
   await requireBucket(ctx, deps);
-  await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
+  await checkCopySourceAccess(ctx, auth, deps, source);
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
   const found = await deps.storage.getObject(source.bucket, source.key, {
+    versionId: source.versionId,
     range: (found) => {
       checkCopySourceConditions(ctx, found, deps.now());
       return undefined;
@@ -157,6 +178,9 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   } catch (e) {
     body.destroy();
     throw e;
+  }
+  for (const [name, value] of Object.entries({ ...copySourceVersionHeader(source, sourceObject), ...(await versionHeader(deps, bucket, object.versionId)) })) {
+    ctx.res.setHeader(name, value);
   }
   sendXml(ctx, 'CopyObjectResult', { LastModified: xmlDate(object.lastModified), ETag: `"${object.etag}"` });
 }

@@ -1,75 +1,115 @@
 import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { VersioningStatus } from '../../storage/versions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
-import { sendXml } from '../respond.js';
-import { commonParams, list, prefixes } from './listing.js';
+import { readXmlBody } from '../request-body.js';
+import { sendEmpty, sendXml, sendXmlText } from '../respond.js';
+import { S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
+import { commonParams, prefixes } from './listing.js';
 import { operation } from '../operation.js';
-import { bucketName } from '../operation-params.js';
+import { bucketName, NULL_VERSION, parseVersionId, requireBucket } from '../operation-params.js';
 
 /*
- * Versioning is never enabled here, so every object has exactly one version,
- * which S3 names "null" in a bucket in that state. Tools that work through
- * versions (boto3's bucket.object_versions, `aws s3api list-object-versions`
- * to empty a bucket, rclone --s3-versions) see the same thing they would on
- * such an S3 bucket.
+ * Bucket versioning as S3 has it. A bucket never versioned answers as such a
+ * bucket does on S3: every object's only version is "null". Once enabled, a
+ * bucket is Enabled or Suspended, never unversioned again.
  */
-export const NULL_VERSION = 'null';
-
-/** A versionId (query parameter or DeleteObjects entry) other than "null" names no version that exists here. */
-export function requireNullVersion(versionId: string | undefined): void {
-  if (versionId !== undefined && versionId !== NULL_VERSION) {
-    throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: versionId });
-  }
-}
 
 /**
- * GET, HEAD or DELETE of `?versionId=`: "null" is the object itself, and as
- * on S3 naming a version needs the version action (s3:GetObjectVersion,
+ * GET, HEAD or DELETE of `?versionId=`: undefined without one. As on S3,
+ * naming a version needs the version action (s3:GetObjectVersion,
  * s3:DeleteObjectVersion) on top of the plain one the route checked.
  */
-export async function checkVersionParam(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, action: 's3:GetObjectVersion' | 's3:DeleteObjectVersion'): Promise<void> {
-  const versionId = ctx.query.get('versionId');
-  if (versionId === undefined) return;
-  requireNullVersion(versionId);
+export async function versionParam(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, action: 's3:GetObjectVersion' | 's3:DeleteObjectVersion'): Promise<string | null | undefined> {
+  const raw = ctx.query.get('versionId');
+  if (raw === undefined) return undefined;
+  const versionId = parseVersionId(raw);
   await deps.authorizer.check(ctx, auth, action, objectArn(bucketName(ctx), ctx.key ?? ''), bucketName(ctx));
+  return versionId;
+}
+
+/** `x-amz-version-id` for a version written or addressed: nothing in a bucket never versioned, "null" for the null version. */
+export async function versionHeader(deps: S3Deps, bucket: string, versionId: string | undefined): Promise<Record<string, string>> {
+  if (versionId !== undefined) return { 'x-amz-version-id': versionId };
+  const status = await deps.metadata.getVersioning(bucket);
+  return status === null || status === 'no-such-bucket' ? {} : { 'x-amz-version-id': NULL_VERSION };
+}
+
+export async function getBucketVersioning(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  const status = await deps.metadata.getVersioning(bucket.name);
+  if (status === null || status === 'no-such-bucket') {
+    // What S3 answers for a bucket whose versioning was never set: no Status at all.
+    sendXmlText(ctx, `${XML_DECLARATION}<VersioningConfiguration xmlns="${S3_NAMESPACE}"/>`);
+    return;
+  }
+  sendXml(ctx, 'VersioningConfiguration', { Status: status });
+}
+
+export async function putBucketVersioning(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = await requireBucket(ctx, deps);
+  const xml = await readXmlBody(ctx, auth, { optional: false });
+  const root = xml?.['VersioningConfiguration'];
+  const config = root !== null && typeof root === 'object' ? (root as Record<string, unknown>) : root === '' ? {} : undefined;
+  if (config === undefined) throw new S3Error('MalformedXML');
+  const status = config['Status'];
+  const mfaDelete = config['MfaDelete'];
+  if ((status !== 'Enabled' && status !== 'Suspended') || (mfaDelete !== undefined && mfaDelete !== 'Enabled' && mfaDelete !== 'Disabled')) {
+    throw new S3Error('IllegalVersioningConfigurationException');
+  }
+  // MFA Delete needs a hardware token check this server has no notion of: refused, as S3-compatible servers without it do.
+  if (mfaDelete === 'Enabled' || ctx.hasHeader('x-amz-mfa')) throw new S3Error('NotImplemented', 'MFA Delete is not supported.');
+  const set = await deps.metadata.setVersioning(bucket.name, status satisfies VersioningStatus);
+  if (set === 'no-such-bucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
+  sendEmpty(ctx, 200);
 }
 
 export async function listObjectVersions(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+  const bucket = bucketName(ctx);
   const params = commonParams(ctx);
   const keyMarker = ctx.query.get('key-marker') || undefined;
-  const versionIdMarker = ctx.query.get('version-id-marker');
-  if (versionIdMarker !== undefined && versionIdMarker !== '') {
+  const versionIdMarker = ctx.query.get('version-id-marker') || undefined;
+  if (versionIdMarker !== undefined) {
     if (keyMarker === undefined) throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker });
-    requireNullVersion(versionIdMarker);
+    parseVersionId(versionIdMarker, 'version-id-marker');
   }
-  // The key marker's only version comes before any other version-id marker, so both continue after the key.
-  const page = await list(ctx, deps, params, keyMarker);
+  const page = await deps.metadata.listObjectVersions({
+    bucket, prefix: params.prefix, delimiter: params.delimiter, keyMarker, versionIdMarker, maxKeys: params.maxKeys,
+  });
+  if (page.kind === 'no-such-bucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
   const owner = ctx.principal?.name ?? '';
-  const nextIsPrefix = page.nextAfter !== undefined && page.commonPrefixes.includes(page.nextAfter);
+  const ownerXml = { ID: owner, DisplayName: owner };
   sendXml(ctx, 'ListVersionsResult', {
-    Name: bucketName(ctx),
+    Name: bucket,
     Prefix: params.encode(params.prefix),
     KeyMarker: params.encode(keyMarker ?? ''),
     VersionIdMarker: versionIdMarker ?? '',
-    ...(page.isTruncated && page.nextAfter !== undefined
-      ? { NextKeyMarker: params.encode(page.nextAfter), ...(nextIsPrefix ? {} : { NextVersionIdMarker: NULL_VERSION }) }
-      : {}),
+    ...(page.nextKeyMarker === undefined ? {} : { NextKeyMarker: params.encode(page.nextKeyMarker) }),
+    ...(page.nextVersionIdMarker === undefined ? {} : { NextVersionIdMarker: page.nextVersionIdMarker }),
     MaxKeys: params.maxKeys,
     ...(params.delimiter ? { Delimiter: params.encode(params.delimiter) } : {}),
     ...(params.encodingType ? { EncodingType: params.encodingType } : {}),
     IsTruncated: page.isTruncated,
-    Version: page.contents.map((o) => ({
-      Key: params.encode(o.key),
-      VersionId: NULL_VERSION,
-      IsLatest: true,
-      LastModified: xmlDate(o.lastModified),
-      ETag: `"${o.etag}"`,
-      Size: o.size,
-      Owner: { ID: owner, DisplayName: owner },
+    Version: page.versions.filter((v) => !v.deleteMarker).map((v) => ({
+      Key: params.encode(v.key),
+      VersionId: v.versionId ?? NULL_VERSION,
+      IsLatest: v.isLatest,
+      LastModified: xmlDate(v.lastModified),
+      ETag: `"${v.etag}"`,
+      ...(v.checksumAlgorithms.length > 0 ? { ChecksumAlgorithm: [...v.checksumAlgorithms], ChecksumType: 'FULL_OBJECT' } : {}),
+      Size: v.size,
+      Owner: ownerXml,
       StorageClass: 'STANDARD',
+    })),
+    DeleteMarker: page.versions.filter((v) => v.deleteMarker).map((v) => ({
+      Key: params.encode(v.key),
+      VersionId: v.versionId ?? NULL_VERSION,
+      IsLatest: v.isLatest,
+      LastModified: xmlDate(v.lastModified),
+      Owner: ownerXml,
     })),
     CommonPrefixes: prefixes(page, params),
   });
@@ -77,5 +117,7 @@ export async function listObjectVersions(ctx: RequestContext, _auth: VerifiedAut
 
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
 export const VERSION_OPERATIONS = {
+  GetBucketVersioning: operation({ method: 'GET', target: 'bucket', query: ['versioning'], permissions: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketVersioning }),
+  PutBucketVersioning: operation({ method: 'PUT', target: 'bucket', query: ['versioning'], permissions: [{ action: 's3:PutBucketVersioning', resource: 'bucket' }], space: 'stores', run: putBucketVersioning }),
   ListObjectVersions: operation({ method: 'GET', target: 'bucket', query: ['versions'], permissions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }], space: 'frees-or-reads', run: listObjectVersions }),
 };

@@ -5,7 +5,8 @@ import {
 } from '../../checksums.js';
 import { S3Error } from '../../errors.js';
 import type { Storage } from '../../storage/storage.js';
-import type { ObjectMetadataInput } from '../../storage/types.js';
+import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
+import { versionHeader } from '../operations/versions.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { isOwnerOnlyAcl } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
@@ -51,10 +52,11 @@ export async function postObject(ctx: RequestContext, verified: VerifiedAuth, de
   if (acl !== undefined && !isOwnerOnlyAcl(acl)) throw new S3Error('AccessControlListNotSupported');
   refuseUnsupportedWriteOptions((name) => fields.get(name));
 
-  const etag = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range, formChecksum(fields));
+  const stored = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range, formChecksum(fields));
   // Let the rest of the body (the closing boundary) arrive so the connection can be reused.
   await form.done.catch(() => undefined);
-  answerUpload(ctx, fields, { bucket, key, etag, virtualHosted: ctx.virtualHosted });
+  for (const [name, value] of Object.entries(await versionHeader(deps, bucket, stored.versionId))) ctx.res.setHeader(name, value);
+  answerUpload(ctx, fields, { bucket, key, etag: stored.etag, virtualHosted: ctx.virtualHosted });
 }
 
 function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadataInput {
@@ -110,7 +112,7 @@ interface FormChecksum {
 async function store(
   storage: Storage, bucket: string, key: string, file: FilePart, meta: ObjectMetadataInput, range: { min: number; max: number },
   checksum: FormChecksum | undefined,
-): Promise<string> {
+): Promise<ObjectRecord> {
   let seen = 0;
   // Not destroyed when storage stops early, so the rest can still be drained and counted.
   async function* counted(): AsyncGenerator<Buffer> {
@@ -133,7 +135,7 @@ async function store(
         }
       },
     });
-    return object.etag;
+    return object;
   } catch (error) {
     if (error instanceof S3Error && error.code === 'EntityTooLarge') {
       if (!file.stream.readableEnded && !file.stream.destroyed) {

@@ -1,7 +1,11 @@
 import { runListing, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
-  CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
+  CreateBucketResult, DeleteBucketResult, DeleteObjectResult, DeleteVersionResult, GetObjectResult, GetVersionResult, ListObjectsResult,
+  ListVersionsResult, MetadataStore, PutObjectResult, PutObjectRow,
 } from '../metadata-store.js';
+import { blobIdsOf } from '../rows.js';
+import { runVersionListing, type ListVersionsQuery, type VersioningStatus } from '../versions.js';
+import { findVersion, latestMarker, markDeleted, putVersion, readVersions, removeVersion, versioningOf } from './pg-version-rows.js';
 import { encodeKey } from '../object-key.js';
 import type { BucketRecord, ListObjectsQuery, ObjectPart } from '../types.js';
 import { connectPg, guarded, isForeignKeyViolation, type PgOptions, type Sql } from './pg-connection.js';
@@ -10,7 +14,7 @@ import { PgConsoleStore } from './pg-console-store.js';
 import { PgIdentityStore } from './pg-identity-store.js';
 import { PgLinkStore } from './pg-link-store.js';
 import { migratePg } from './pg-migrations.js';
-import { lockKey, removeObjectRow, writeObjectRow } from './pg-object-rows.js';
+import { lockKey, removeObjectRow } from './pg-object-rows.js';
 import { PgUploadStore } from './pg-upload-store.js';
 
 /** Names "background jobs" among this database's advisory locks (the job name is the second key). */
@@ -87,7 +91,8 @@ export class PgMetadataStore implements MetadataStore {
       // foreign-key check holds a key-share lock) and makes later ones fail theirs.
       const [bucket] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${name} FOR UPDATE`;
       if (bucket === undefined) return { kind: 'no-such-bucket' };
-      const [any] = await tx`SELECT 1 FROM objects WHERE bucket_id = ${bucket.id} LIMIT 1`;
+      const [any] = await tx`SELECT 1 FROM objects WHERE bucket_id = ${bucket.id}
+        UNION ALL SELECT 1 FROM object_versions WHERE bucket_id = ${bucket.id} LIMIT 1`;
       if (any !== undefined) return { kind: 'not-empty' };
       // Uploads in progress go with the bucket; their part blobs are unlinked by the background sweep.
       await tx`SELECT upload_id FROM multipart_uploads WHERE bucket_id = ${bucket.id} FOR UPDATE`;
@@ -108,9 +113,8 @@ export class PgMetadataStore implements MetadataStore {
           const [bucket] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${row.bucket}`;
           if (bucket === undefined) return { kind: 'no-such-bucket' };
           await lockKey(tx, bucket.id, key);
-          const object = recordOfPut(row);
-          const previous = await writeObjectRow(tx, bucket.id, key, object, row.inlineBytes);
-          return { kind: 'stored', object, replacedBlobId: previous?.blobId ?? null, ...partsOf(previous, 'replacedPartBlobIds') };
+          const { object, freed } = await putVersion(tx, bucket.id, key, recordOfPut(row), row.inlineBytes);
+          return { kind: 'stored', object, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds') };
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) return { kind: 'no-such-bucket' }; // deleted by another node meanwhile
@@ -125,7 +129,7 @@ export class PgMetadataStore implements MetadataStore {
     return guarded(async () => {
       const [row] = await this.sql<(Partial<ObjectRow> & { bucket_id: number; parts: PartJson[] | null })[]>`
         SELECT b.id AS bucket_id, o.key, o.size, o.etag, o.content_type, o.cache_control, o.content_disposition, o.content_encoding,
-               o.content_language, o.expires, o.user_metadata, o.checksums, o.last_modified, o.blob_id, o.part_count, o.stored_inline,
+               o.content_language, o.expires, o.user_metadata, o.checksums, o.last_modified, o.blob_id, o.part_count, o.stored_inline, o.version_id,
                CASE WHEN o.part_count IS NULL THEN NULL ELSE (
                  SELECT json_agg(json_build_object('partNumber', p.part_number, 'size', p.size, 'etag', p.etag,
                                                    'checksums', p.checksums, 'blobId', p.blob_id) ORDER BY p.part_number)
@@ -133,7 +137,10 @@ export class PgMetadataStore implements MetadataStore {
         FROM buckets b LEFT JOIN objects o ON o.bucket_id = b.id AND o.key = ${keyBytes}
         WHERE b.name = ${bucket}`;
       if (row === undefined) return { kind: 'no-such-bucket' };
-      if (row.blob_id === undefined || row.blob_id === null) return { kind: 'no-such-key' };
+      if (row.blob_id === undefined || row.blob_id === null) {
+        const deleteMarker = await latestMarker(this.sql, row.bucket_id, keyBytes);
+        return deleteMarker === undefined ? { kind: 'no-such-key' } : { kind: 'no-such-key', deleteMarker };
+      }
       const object = toObject(bucket, row as ObjectRow);
       if (row.parts === null) return { kind: 'found', object };
       const parts: ObjectPart[] = row.parts.map((p) => ({ partNumber: p.partNumber, size: p.size, etag: p.etag, checksums: parseMap(p.checksums), blobId: p.blobId }));
@@ -154,6 +161,11 @@ export class PgMetadataStore implements MetadataStore {
       const [b] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${bucket}`;
       if (b === undefined) return { kind: 'no-such-bucket' };
       await lockKey(tx, b.id, keyBytes);
+      const status = await versioningOf(tx, b.id);
+      if (status !== null) {
+        const marked = await markDeleted(tx, b.id, keyBytes, status);
+        return { kind: 'marked', versionId: marked.versionId ?? undefined, freedBlobIds: blobIdsOf([marked.freed]) };
+      }
       const removed = await removeObjectRow(tx, b.id, keyBytes);
       return removed === null ? { kind: 'no-such-key' } : { kind: 'deleted', blobId: removed.blobId, ...partsOf(removed, 'partBlobIds') };
     }));
@@ -178,6 +190,54 @@ export class PgMetadataStore implements MetadataStore {
     }));
   }
 
+  getVersioning(bucket: string): Promise<VersioningStatus | null | 'no-such-bucket'> {
+    return guarded(async () => {
+      const [row] = await this.sql<{ id: number; status: VersioningStatus | null }[]>`
+        SELECT b.id, v.status FROM buckets b LEFT JOIN bucket_versioning v ON v.bucket_id = b.id WHERE b.name = ${bucket}`;
+      return row === undefined ? 'no-such-bucket' : row.status;
+    });
+  }
+
+  async setVersioning(bucket: string, status: VersioningStatus): Promise<'set' | 'no-such-bucket'> {
+    return guarded(async () => {
+      const set = await this.sql`
+        INSERT INTO bucket_versioning (bucket_id, status) SELECT id, ${status} FROM buckets WHERE name = ${bucket}
+        ON CONFLICT (bucket_id) DO UPDATE SET status = excluded.status`;
+      return set.count === 0 ? 'no-such-bucket' : 'set';
+    });
+  }
+
+  getObjectVersion(bucket: string, key: string, versionId: string | null): Promise<GetVersionResult> {
+    const keyBytes = encodeKey(key);
+    return guarded(() => this.sql.begin('isolation level repeatable read read only', async (tx): Promise<GetVersionResult> => {
+      const [b] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${bucket}`;
+      if (b === undefined) return { kind: 'no-such-bucket' };
+      const found = await findVersion(tx, b.id, keyBytes, bucket, versionId);
+      if (found === undefined) return { kind: 'no-such-version' };
+      return found.kind === 'found' ? found : { ...found, versionId: versionId ?? undefined };
+    }));
+  }
+
+  deleteObjectVersion(bucket: string, key: string, versionId: string | null): Promise<DeleteVersionResult> {
+    const keyBytes = encodeKey(key);
+    return guarded(() => this.sql.begin(async (tx): Promise<DeleteVersionResult> => {
+      const [b] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${bucket}`;
+      if (b === undefined) return { kind: 'no-such-bucket' };
+      await lockKey(tx, b.id, keyBytes);
+      const removed = await removeVersion(tx, b.id, keyBytes, versionId);
+      if (removed === undefined) return { kind: 'no-such-version' };
+      return { kind: 'deleted', deleteMarker: removed.deleteMarker, freedBlobIds: blobIdsOf([removed.freed]) };
+    }));
+  }
+
+  listObjectVersions(query: ListVersionsQuery): Promise<ListVersionsResult> {
+    return guarded(() => this.sql.begin('isolation level repeatable read read only', async (tx): Promise<ListVersionsResult> => {
+      const [bucket] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${query.bucket}`;
+      if (bucket === undefined) return { kind: 'no-such-bucket' };
+      return { kind: 'listed', ...(await runVersionListing(query, (r) => readVersions(tx, bucket.id, r))) };
+    }));
+  }
+
   countObjects(): Promise<number> {
     return guarded(async () => {
       const [row] = await this.sql<{ n: string }[]>`SELECT count(*) AS n FROM objects`;
@@ -192,7 +252,9 @@ export class PgMetadataStore implements MetadataStore {
         SELECT blob_id FROM objects WHERE blob_id = ANY(${ids}::text[])
         UNION SELECT blob_id FROM object_parts WHERE blob_id = ANY(${ids}::text[])
         UNION SELECT blob_id FROM upload_parts WHERE blob_id = ANY(${ids}::text[])
-        UNION SELECT blob_id FROM freed_blobs WHERE blob_id = ANY(${ids}::text[]) AND due_at > ${Date.now()}`;
+        UNION SELECT blob_id FROM freed_blobs WHERE blob_id = ANY(${ids}::text[]) AND due_at > ${Date.now()}
+        UNION SELECT blob_id FROM object_versions WHERE blob_id = ANY(${ids}::text[])
+        UNION SELECT blob_id FROM version_parts WHERE blob_id = ANY(${ids}::text[])`;
       return new Set(rows.map((r) => r.blob_id));
     });
   }

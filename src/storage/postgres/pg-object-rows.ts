@@ -15,10 +15,11 @@ export async function lockKey(tx: Tx, bucketId: number, key: Buffer): Promise<vo
 /**
  * Inserts or replaces the row (with the body when `inlineBytes` is given)
  * inside the caller's transaction, which holds lockKey; returns what the
- * replaced version held (now unreferenced), or null.
+ * replaced version held (now unreferenced), or null. `restored`: an archived
+ * version becoming current again, whose inline body is stored already.
  */
-export async function writeObjectRow(tx: Tx, bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer): Promise<HeldBlobs | null> {
-  if ((inlineBytes !== undefined) !== (object.inline === true)) throw new Error('an inline object needs its bytes, and only it');
+export async function writeObjectRow(tx: Tx, bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer, restored = false): Promise<HeldBlobs | null> {
+  if (!restored && (inlineBytes !== undefined) !== (object.inline === true)) throw new Error('an inline object needs its bytes, and only it');
   const previous = await releaseObjectRow(tx, bucketId, key);
   if (inlineBytes !== undefined) await tx`INSERT INTO inline_blobs (blob_id, bytes) VALUES (${object.blobId}, ${inlineBytes})`;
   await tx`

@@ -9,7 +9,9 @@ import {
   completedType, sameUpload, toCompleted, toPart, toUpload, type CompletedRow, type SummaryRow, type UploadPartRow as PartRow, type UploadRow,
 } from '../rows.js';
 import { guarded, isForeignKeyViolation, type Queryable, type Sql, type Tx } from './pg-connection.js';
-import { lockKey, writeObjectRow } from './pg-object-rows.js';
+import { lockKey } from './pg-object-rows.js';
+import { putVersion } from './pg-version-rows.js';
+import { blobIdsOf } from '../rows.js';
 
 
 /** Rows fetched per round trip while paging through uploads. */
@@ -121,10 +123,9 @@ export class PgUploadStore implements UploadStore {
         INSERT INTO completed_uploads (upload_id, bucket_id, key, etag, blob_id, checksum_type, completed_at)
         VALUES (${input.uploadId}, ${row.bucket_id}, ${key}, ${object.etag}, ${object.blobId}, ${completedType(row)}, ${object.lastModified.getTime()})`;
       await lockKey(tx, row.bucket_id, key);
-      const previous = await writeObjectRow(tx, row.bucket_id, key, object);
-      if (previous?.blobId != null) freed.push(previous.blobId);
-      if (previous !== null) freed.push(...previous.partBlobIds);
-      return { kind: 'completed', object, freedBlobIds: freed };
+      const stored = await putVersion(tx, row.bucket_id, key, object);
+      freed.push(...blobIdsOf([stored.freed]));
+      return { kind: 'completed', object: stored.object, freedBlobIds: freed };
     }));
   }
 

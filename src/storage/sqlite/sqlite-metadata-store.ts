@@ -2,8 +2,12 @@ import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { runListingSync, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
-  CreateBucketResult, DeleteBucketResult, DeleteObjectResult, GetObjectResult, ListObjectsResult, MetadataStore, PutObjectResult, PutObjectRow,
+  CreateBucketResult, DeleteBucketResult, DeleteObjectResult, DeleteVersionResult, GetObjectResult, GetVersionResult, ListObjectsResult,
+  ListVersionsResult, MetadataStore, PutObjectResult, PutObjectRow,
 } from '../metadata-store.js';
+import { blobIdsOf } from '../rows.js';
+import { runVersionListingSync, type ListVersionsQuery, type VersioningStatus } from '../versions.js';
+import { SqliteVersionRows } from './sqlite-version-rows.js';
 import { encodeKey } from '../object-key.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
@@ -22,7 +26,7 @@ import type { BucketRecord, ListObjectsQuery } from '../types.js';
 import type { UploadStore } from '../upload-store.js';
 
 const OBJECT_COLUMNS = `key, size, etag, content_type, cache_control, content_disposition, content_encoding,
-  content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline`;
+  content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline, version_id`;
 
 /**
  * MetadataStore on SQLite through better-sqlite3. Every call runs to
@@ -61,6 +65,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly linkStore: SqliteLinkStore;
   readonly console: ConsoleStore;
   private readonly rows: SqliteObjectRows;
+  private readonly versions: SqliteVersionRows;
   /** Made once: db.transaction() builds a new wrapper on every call, which a 4 KiB PUT notices. */
   private readonly putTransaction: Database.Transaction<(row: PutObjectRow, key: Buffer) => PutObjectResult>;
 
@@ -91,7 +96,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.identityStore = new SqliteIdentityStore(db, (work) => this.durably(work), settle);
     this.identities = this.identityStore;
     this.rows = new SqliteObjectRows(db, (bucketId, key) => this.recent.delete(recentKey(bucketId, key)));
-    this.uploads = new SqliteUploadStore(db, this.rows, (work) => this.durably(work), settle);
+    this.versions = new SqliteVersionRows(db, this.rows, (bucketId, key) => this.recent.delete(recentKey(bucketId, key)));
+    this.uploads = new SqliteUploadStore(db, this.versions, (work) => this.durably(work), settle);
     this.linkStore = new SqliteLinkStore(db, (work) => this.durably(work), settle);
     this.links = this.linkStore;
     this.console = new SqliteConsoleStore(db, (work) => this.durably(work), settle);
@@ -117,11 +123,13 @@ export class SqliteMetadataStore implements MetadataStore {
       inlineBlob: db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM inline_blobs WHERE blob_id = ?'),
       // Each arm is served by its table's unique index on blob_id.
       countObjects: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM objects'),
-      referenced: db.prepare<[string, string, string, string, number], { blob_id: string }>(`
+      referenced: db.prepare<[string, string, string, string, number, string, string], { blob_id: string }>(`
         SELECT blob_id FROM objects WHERE blob_id IN (SELECT value FROM json_each(?))
         UNION SELECT blob_id FROM object_parts WHERE blob_id IN (SELECT value FROM json_each(?))
         UNION SELECT blob_id FROM upload_parts WHERE blob_id IN (SELECT value FROM json_each(?))
-        UNION SELECT blob_id FROM freed_blobs WHERE blob_id IN (SELECT value FROM json_each(?)) AND due_at > ?`),
+        UNION SELECT blob_id FROM freed_blobs WHERE blob_id IN (SELECT value FROM json_each(?)) AND due_at > ?
+        UNION SELECT blob_id FROM object_versions WHERE blob_id IN (SELECT value FROM json_each(?))
+        UNION SELECT blob_id FROM version_parts WHERE blob_id IN (SELECT value FROM json_each(?))`),
     };
   }
 
@@ -154,7 +162,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.durably(() => this.db.transaction((): DeleteBucketResult => {
       const bucket = this.stmt.bucketByName.get(name);
       if (bucket === undefined) return { kind: 'no-such-bucket' };
-      if (this.stmt.anyObject.get(bucket.id) !== undefined) return { kind: 'not-empty' };
+      if (this.stmt.anyObject.get(bucket.id) !== undefined || this.versions.hasVersions(bucket.id)) return { kind: 'not-empty' };
       this.stmt.deleteBucket.run(bucket.id);
       this.identityStore.forgetBucket(name);
       this.bucketIds.delete(name);
@@ -170,9 +178,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private storeObject(row: PutObjectRow, key: Buffer): PutObjectResult {
     const bucketId = this.bucketIdOf(row.bucket);
     if (bucketId === undefined) return { kind: 'no-such-bucket' };
-    const object = recordOfPut(row);
-    const previous = this.rows.write(bucketId, key, object, row.inlineBytes);
-    return { kind: 'stored', object, replacedBlobId: previous?.blobId ?? null, ...partsOf(previous, 'replacedPartBlobIds') };
+    const { object, freed } = this.versions.put(bucketId, key, recordOfPut(row), row.inlineBytes);
+    return { kind: 'stored', object, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds') };
   }
 
   /**
@@ -198,7 +205,10 @@ export class SqliteMetadataStore implements MetadataStore {
       if (cached !== undefined) return cached;
       const row = this.stmt.objectWithBucket.get(keyBytes, bucket);
       if (row === undefined) return { kind: 'no-such-bucket' };
-      if (row.blob_id === undefined || row.blob_id === null) return { kind: 'no-such-key' };
+      if (row.blob_id === undefined || row.blob_id === null) {
+        const deleteMarker = this.versions.latestMarker(row.bucket_id, keyBytes);
+        return deleteMarker === undefined ? { kind: 'no-such-key' } : { kind: 'no-such-key', deleteMarker };
+      }
       const object = toObject(bucket, row as ObjectRow);
       const found: GetObjectResult = { kind: 'found', object: row.part_count === null ? object : { ...object, parts: this.rows.parts(row.bucket_id, keyBytes) } };
       this.bucketIds.set(bucket, row.bucket_id);
@@ -219,6 +229,11 @@ export class SqliteMetadataStore implements MetadataStore {
       return this.db.transaction((): DeleteObjectResult => {
         const b = this.stmt.bucketByName.get(bucket);
         if (b === undefined) return { kind: 'no-such-bucket' };
+        const status = this.versions.status(b.id);
+        if (status !== null) {
+          const marked = this.versions.mark(b.id, keyBytes, status);
+          return { kind: 'marked', versionId: marked.versionId ?? undefined, freedBlobIds: blobIdsOf([marked.freed]) };
+        }
         const removed = this.rows.remove(b.id, keyBytes);
         return removed === null ? { kind: 'no-such-key' } : { kind: 'deleted', blobId: removed.blobId, ...partsOf(removed, 'partBlobIds') };
       }).immediate();
@@ -243,9 +258,57 @@ export class SqliteMetadataStore implements MetadataStore {
     }).deferred());
   }
 
+  getVersioning(bucket: string): Promise<VersioningStatus | null | 'no-such-bucket'> {
+    return settle(() => {
+      const bucketId = this.bucketIdOf(bucket);
+      return bucketId === undefined ? 'no-such-bucket' : this.versions.status(bucketId);
+    });
+  }
+
+  setVersioning(bucket: string, status: VersioningStatus): Promise<'set' | 'no-such-bucket'> {
+    return this.durably(() => {
+      const bucketId = this.bucketIdOf(bucket);
+      if (bucketId === undefined) return 'no-such-bucket';
+      this.versions.setStatus(bucketId, status);
+      return 'set';
+    });
+  }
+
+  getObjectVersion(bucket: string, key: string, versionId: string | null): Promise<GetVersionResult> {
+    return settle(() => this.db.transaction((): GetVersionResult => {
+      const keyBytes = encodeKey(key);
+      const bucketId = this.bucketIdOf(bucket);
+      if (bucketId === undefined) return { kind: 'no-such-bucket' };
+      const found = this.versions.find(bucketId, keyBytes, bucket, versionId);
+      if (found === undefined) return { kind: 'no-such-version' };
+      return found.kind === 'found' ? found : { ...found, versionId: versionId ?? undefined };
+    }).deferred());
+  }
+
+  deleteObjectVersion(bucket: string, key: string, versionId: string | null): Promise<DeleteVersionResult> {
+    return this.durably(() => {
+      const keyBytes = encodeKey(key);
+      return this.db.transaction((): DeleteVersionResult => {
+        const bucketId = this.bucketIdOf(bucket);
+        if (bucketId === undefined) return { kind: 'no-such-bucket' };
+        const removed = this.versions.remove(bucketId, keyBytes, versionId);
+        if (removed === undefined) return { kind: 'no-such-version' };
+        return { kind: 'deleted', deleteMarker: removed.deleteMarker, freedBlobIds: blobIdsOf([removed.freed]) };
+      }).immediate();
+    });
+  }
+
+  listObjectVersions(query: ListVersionsQuery): Promise<ListVersionsResult> {
+    return settle(() => this.db.transaction((): ListVersionsResult => {
+      const bucket = this.stmt.bucketByName.get(query.bucket);
+      if (bucket === undefined) return { kind: 'no-such-bucket' };
+      return { kind: 'listed', ...runVersionListingSync(query, (r) => this.versions.read(bucket.id, r)) };
+    }).deferred());
+  }
+
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
     const ids = JSON.stringify(blobIds);
-    return settle(() => new Set(this.stmt.referenced.all(ids, ids, ids, ids, Date.now()).map((r) => r.blob_id)));
+    return settle(() => new Set(this.stmt.referenced.all(ids, ids, ids, ids, Date.now(), ids, ids).map((r) => r.blob_id)));
   }
 
   countObjects(): Promise<number> {

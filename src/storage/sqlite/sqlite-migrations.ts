@@ -283,6 +283,45 @@ export const MIGRATIONS: readonly Migration[] = [
         block_public_policy     INTEGER NOT NULL CHECK (block_public_policy IN (0, 1)),
         restrict_public_buckets INTEGER NOT NULL CHECK (restrict_public_buckets IN (0, 1))
       );
+      `,
+  },
+  {
+    version: 10,
+    name: 'bucket versioning',
+    sql: `
+      -- A bucket with no row here was never versioned (S3 cannot go back to that state).
+      CREATE TABLE bucket_versioning (
+        bucket_id INTEGER PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        status    TEXT    NOT NULL CHECK (status IN ('Enabled', 'Suspended'))
+      );
+      -- The current version's place among its key's versions, and its id (NULL: S3's "null" version).
+      ALTER TABLE objects ADD COLUMN version_seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE objects ADD COLUMN version_id TEXT;
+      -- Every version that is not current, and every delete marker. record: the version's ObjectRecord as JSON.
+      CREATE TABLE object_versions (
+        bucket_id     INTEGER NOT NULL REFERENCES buckets(id),
+        key           BLOB    NOT NULL CHECK (typeof(key) = 'blob' AND length(key) BETWEEN 1 AND 1024),
+        version_seq   INTEGER NOT NULL,
+        version_id    TEXT,
+        delete_marker INTEGER NOT NULL CHECK (delete_marker IN (0, 1)),
+        size          INTEGER NOT NULL,
+        etag          TEXT    NOT NULL,
+        checksums     TEXT    NOT NULL DEFAULT '{}',
+        last_modified INTEGER NOT NULL,
+        blob_id       TEXT    UNIQUE,
+        stored_inline INTEGER NOT NULL DEFAULT 0 CHECK (stored_inline IN (0, 1)),
+        record        TEXT,
+        PRIMARY KEY (bucket_id, key, version_seq)
+      ) WITHOUT ROWID;
+      -- The part blobs of archived multipart versions, so the orphan sweep and backups see them.
+      CREATE TABLE version_parts (
+        blob_id     TEXT    PRIMARY KEY,
+        bucket_id   INTEGER NOT NULL,
+        key         BLOB    NOT NULL,
+        version_seq INTEGER NOT NULL,
+        FOREIGN KEY (bucket_id, key, version_seq) REFERENCES object_versions (bucket_id, key, version_seq) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX version_parts_by_version ON version_parts (bucket_id, key, version_seq);
     `,
   },
 ];

@@ -48,9 +48,10 @@ export class SqliteObjectRows {
   /**
    * Inserts or replaces the row (with the body when `inlineBytes` is given);
    * returns what the replaced version held (now unreferenced), or null.
+   * `restored`: an archived version becoming current again, whose inline body is stored already.
    */
-  write(bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer): HeldBlobs | null {
-    if ((inlineBytes !== undefined) !== (object.inline === true)) throw new Error('an inline object needs its bytes, and only it');
+  write(bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer, restored = false): HeldBlobs | null {
+    if (!restored && (inlineBytes !== undefined) !== (object.inline === true)) throw new Error('an inline object needs its bytes, and only it');
     this.changed(bucketId, key);
     const previous = this.release(bucketId, key);
     if (inlineBytes !== undefined) this.stmt.insertInline.run(object.blobId, inlineBytes);

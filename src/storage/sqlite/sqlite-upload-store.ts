@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { encodeKey } from '../object-key.js';
-import type { SqliteObjectRows } from './sqlite-object-rows.js';
+import type { SqliteVersionRows } from './sqlite-version-rows.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
   AbortUploadResult, CompletedUpload, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
@@ -8,7 +8,7 @@ import type {
 } from '../upload-store.js';
 import { isMarkerKey, runUploadListingSync, uploadIdMarkerOf, type UploadsPage } from '../upload-list-plan.js';
 import {
-  completedType, sameUpload, toCompleted, toPart, toUpload, type CompletedRow, type SummaryRow, type UploadPartRow as PartRow, type UploadRow,
+  blobIdsOf, completedType, sameUpload, toCompleted, toPart, toUpload, type CompletedRow, type SummaryRow, type UploadPartRow as PartRow, type UploadRow,
 } from '../rows.js';
 
 
@@ -21,7 +21,7 @@ export class SqliteUploadStore implements UploadStore {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly rows: SqliteObjectRows,
+    private readonly rows: SqliteVersionRows,
     private readonly durably: Durably,
     private readonly read: Read,
   ) {
@@ -132,10 +132,9 @@ export class SqliteUploadStore implements UploadStore {
       // The upload's rows go first: the part blobs change hands to object_parts (UNIQUE blob_id).
       this.stmt.deleteUpload.run(input.uploadId);
       this.stmt.insertCompleted.run(input.uploadId, row.bucket_id, key, object.etag, object.blobId, completedType(row), object.lastModified.getTime());
-      const previous = this.rows.write(row.bucket_id, key, object);
-      if (previous?.blobId != null) freed.push(previous.blobId);
-      if (previous !== null) freed.push(...previous.partBlobIds);
-      return { kind: 'completed', object, freedBlobIds: freed };
+      const stored = this.rows.put(row.bucket_id, key, object);
+      freed.push(...blobIdsOf([stored.freed]));
+      return { kind: 'completed', object: stored.object, freedBlobIds: freed };
     }).immediate());
   }
 

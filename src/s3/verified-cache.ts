@@ -1,8 +1,9 @@
-import type { HeaderValues } from './canonical-headers.js';
-import { AuthError } from './errors.js';
-import type { V4Auth } from './parse.js';
-import type { SignableRequest } from './types.js';
-import { checkQueryWindow, type QueryWindow, type VerifiedV4 } from './verify.js';
+import { sameSecret } from '../identity/same-secret.js';
+import type { HeaderValues } from '../sigv4/canonical-headers.js';
+import { AuthError } from '../sigv4/errors.js';
+import type { V4Auth } from '../sigv4/parse.js';
+import type { SignableRequest } from '../sigv4/types.js';
+import { checkQueryWindow, type QueryWindow, type VerifiedV4 } from '../sigv4/verify.js';
 
 /** What, besides the request, decides a verification's outcome: the parse and verify options. */
 export interface VerifiedCacheScope {
@@ -60,9 +61,10 @@ const REFUSALS_CAPACITY = 1000;
 /**
  * Successful verifications of pre-signed (query-signed SigV4) requests,
  * remembered so that a link fetched again and again is not re-canonicalized
- * and re-HMACed each time. It lives in the SigV4 library because only the
- * library knows exactly which inputs a verification reads; it stays pure
- * (no I/O, no clock: `now` is passed in on each call).
+ * and re-HMACed each time. It holds secrets and lives as long as the server,
+ * so it is the S3 front's state, not the SigV4 library's (which keeps none);
+ * it reads the same inputs the library's parse and verify read, and takes
+ * no clock of its own (`now` is passed in on each call).
  *
  * An entry is found only for a request identical in everything parsing and
  * verification read: method, wire path, raw query, every signed header's
@@ -230,14 +232,6 @@ function sameValue(a: HeaderValues, b: HeaderValues): boolean {
   const x = typeof a === 'string' ? [a] : a;
   const y = typeof b === 'string' ? [b] : b;
   return x.length === y.length && x.every((v, i) => v === y[i]);
-}
-
-/** Constant time in the secrets' contents (their lengths are not secret: AWS secrets are all 40 characters). */
-function sameSecret(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 function copy(value: HeaderValues): HeaderValues {

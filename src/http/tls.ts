@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 export interface TlsFiles {
   readonly certFile: string;

@@ -8,24 +8,23 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-/** Many lines are written within one millisecond: format its time once. */
-let lastMs = NaN;
-let lastIso = '';
-function isoNow(): string {
-  const ms = Date.now();
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
-  }
-  return lastIso;
-}
-
 /**
  * JSON lines for machines; a compact "key=value" line when a person watches a
  * terminal. Lines written in the same turn of the event loop go out in one
  * write: under load, a write per request costs more than formatting it.
  */
 export function createLogger(out: Writable & { isTTY?: boolean }, human = out.isTTY === true): Logger {
+  // Many lines are written within one millisecond: format its time once.
+  let lastMs = NaN;
+  let lastIso = '';
+  const isoNow = (): string => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastIso = new Date(ms).toISOString();
+      lastMs = ms;
+    }
+    return lastIso;
+  };
   let pending: string[] = [];
   const flush = () => {
     const lines = pending;
