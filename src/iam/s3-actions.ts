@@ -33,7 +33,10 @@ export const S3_ACTIONS = {
   's3:GetBucketRequestPayment': 'bucket',
   's3:PutObject': 'object',
   's3:GetObject': 'object',
+  // Checked on top of the plain action when a request names a version (?versionId=, a versioned copy source).
+  's3:GetObjectVersion': 'object',
   's3:DeleteObject': 'object',
+  's3:DeleteObjectVersion': 'object',
   's3:GetObjectAttributes': 'object',
   's3:GetObjectAcl': 'object',
   's3:PutObjectAcl': 'object',

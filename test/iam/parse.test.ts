@@ -59,6 +59,7 @@ const FAILURES: readonly Failure[] = [
   { name: 'bucket policy with Resource "*"', input: policy(stmt({ Resource: '*' })), options: BUCKET, defect: 'invalid-resource', message: 'Policy has invalid resource' },
   { name: 'object action on the bucket ARN only', input: policy(stmt({ Resource: 'arn:aws:s3:::photos' })), options: BUCKET, defect: 'action-resource-mismatch', message: 'Action does not apply to any resource(s) in statement' },
   { name: 'bucket action on object ARNs only', input: policy(stmt({ Action: 's3:ListBucket' })), options: BUCKET, defect: 'action-resource-mismatch', message: 'Action does not apply to any resource(s) in statement' },
+  { name: 'version action on the bucket ARN only', input: policy(stmt({ Action: 's3:GetObjectVersion', Resource: 'arn:aws:s3:::photos' })), options: BUCKET, defect: 'action-resource-mismatch', message: 'Action does not apply to any resource(s) in statement' },
   { name: 'bucket policy without Principal', input: policy(without('Principal')), options: BUCKET, defect: 'missing-principal', message: 'Missing required field Principal' },
   { name: 'Principal and NotPrincipal', input: policy(stmt({ NotPrincipal: '*' })), options: BUCKET, defect: 'conflicting-elements', message: /both Principal and NotPrincipal/ },
   { name: 'identity policy with a Principal', input: policy(stmt()), options: { kind: 'identity' }, defect: 'unexpected-principal', message: 'Policy document should not specify a principal.' },
