@@ -52,14 +52,15 @@ export function refuseEarly(options: Pick<BodyOptions<never>, 'signal' | 'expect
 /**
  * Reads a body to its end, handing each chunk to `sink` (a file, or memory
  * for an object stored inline) while hashing it and holding the client to
- * the length it promised. The sink is awaited chunk by chunk: a slow disk
- * slows the client (backpressure). A whole body is one chunk, without the
- * async iterator (most of what a 4 KiB body cost).
+ * the length it promised. A sink that returns a promise (busy) is awaited
+ * before the next chunk is read: a slow disk slows the client
+ * (backpressure). A whole body is one chunk, without the async iterator
+ * (most of what a 4 KiB body cost).
  */
 export async function digestBody<C extends Record<string, ChecksumComputer>>(
   source: BodySource,
   options: BodyOptions<C>,
-  sink: (chunk: Uint8Array) => void | Promise<void>,
+  sink: (chunk: Uint8Array) => void | Promise<void> | undefined,
 ): Promise<WrittenDigests<C>> {
   refuseEarly(options);
   const digests = new Digests(options);
@@ -70,7 +71,9 @@ export async function digestBody<C extends Record<string, ChecksumComputer>>(
   } else {
     for await (const chunk of chunksOf(source, options.signal)) {
       digests.add(chunk);
-      await sink(chunk);
+      // Awaited only when the sink is busy: a resolved await per chunk is a microtask per chunk.
+      const busy = sink(chunk);
+      if (busy !== undefined) await busy;
     }
   }
   return digests.finish();
