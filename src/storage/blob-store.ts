@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { fsyncPath } from './fsync-path.js';
 import { GatheredWriter } from './gathered-writer.js';
 import { OpenedBlob } from './opened-blob.js';
-import { digestBody, refuseEarly, type BodyOptions, type ChecksumComputer, type WrittenDigests } from './body-digest.js';
+import { digestBody, refuseEarly, type BodyOptions, type ChecksumComputer, type StreamedBody, type WrittenDigests } from './body-digest.js';
 import { SmallBlobCache } from './small-blob-cache.js';
 
 export type { BodyOptions as BlobWriteOptions, ChecksumComputer, WrittenDigests } from './body-digest.js';
@@ -109,7 +109,7 @@ export class BlobStore {
    * GatheredWriter), so a slow disk slows the client (backpressure).
    */
   async write<C extends Record<string, ChecksumComputer>>(
-    source: Readable | AsyncIterable<Uint8Array>,
+    source: StreamedBody,
     options: BodyOptions<C> = {},
   ): Promise<WrittenBlob<C>> {
     refuseEarly(options);

@@ -3,7 +3,6 @@ import { objectArn } from '../../iam/index.js';
 import { checksumAlgorithmFromHeader, checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
 import { percentDecode } from '../../sigv4/uri-encode.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
-import { INLINE_MAX } from '../../storage/storage.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
 import { refuseAclHeaders } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
@@ -53,10 +52,9 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   const metadata = metadataFromHeaders(ctx);
   await requireBucket(ctx, deps);
   await writeConditions(ctx, deps, bucket, key);
-  // A body small enough to be stored inline is gathered whole: no stream stage or iterator per request.
-  const body = readWholeRequestBody(ctx, auth, INLINE_MAX) ?? openRequestBody(ctx, auth);
-  const source = 'stream' in body ? body.stream : body.bytes;
-  const { object } = await deps.storage.putObject(bucket, key, source, () => ({ ...metadata, checksums: body.checksums() }), {
+  // A body storage keeps inline is gathered whole: no stream stage or iterator per request.
+  const body = readWholeRequestBody(ctx, auth, (size) => deps.storage.storesInline(size)) ?? openRequestBody(ctx, auth);
+  const { object } = await deps.storage.putObject(bucket, key, body.source, () => ({ ...metadata, checksums: body.checksums() }), {
     expectedLength: body.declaredSize,
   });
   sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object) });
