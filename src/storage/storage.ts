@@ -8,7 +8,7 @@ import { MultipartStorage } from './multipart-storage.js';
 import { encodeKey } from './object-key.js';
 import { BytesBody, type ObjectBody } from './opened-blob.js';
 import { openParts } from './part-stream.js';
-import type { ObjectMetadataInput, ObjectRecord } from './types.js';
+import type { BucketRecord, ObjectMetadataInput, ObjectRecord } from './types.js';
 
 export { METADATA_FILE } from './backend.js';
 
@@ -141,22 +141,25 @@ export class Storage {
   }
 
   /**
-   * Stores the body as the new current version of bucket/key. `meta` may be a
+   * Stores the body as the new current version of bucket/key (the bucket by
+   * name, or its record when the caller has just looked it up). `meta` may be a
    * function of the digests when some of it (trailing checksums) is known
    * only after the body. A body storesInline accepts may come whole (see
    * BodySource); a larger one should be streamed. A body that comes with its
    * digests (DigestedBody) is not hashed again.
    */
   async putObject<C extends Record<string, ChecksumComputer> = Record<never, ChecksumComputer>>(
-    bucket: string,
+    target: string | BucketRecord,
     key: string,
     body: BodySource,
     meta: ObjectMetadataInput | ((written: WrittenDigests<C>) => ObjectMetadataInput),
     options: BlobWriteOptions<C> = {},
   ): Promise<PutObjectOutcome<C>> {
     encodeKey(key); // reject a bad key before reading the body
-    // Checked before the body too, as S3 does; the commit re-checks atomically.
-    if ((await this.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
+    const bucket = typeof target === 'string' ? target : target.name;
+    // Checked before the body too, as S3 does (unless the caller hands over the record it
+    // just looked up, so a request resolves its bucket once); the commit re-checks atomically.
+    if (typeof target === 'string' && (await this.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
     const inline = this.storesInline(options.expectedLength);
     const blob = inline ? await readSmallBody(body, options) : { ...(await this.blobs.write(streamed(body), options)), bytes: undefined };
     let committed;

@@ -50,11 +50,12 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   refuseAclHeaders(ctx);
   refuseUnsupportedWriteOptions((name) => ctx.header(name));
   const metadata = metadataFromHeaders(ctx);
-  await requireBucket(ctx, deps);
+  // Looked up once: storage takes the record rather than looking the bucket up again.
+  const target = await requireBucket(ctx, deps);
   await writeConditions(ctx, deps, bucket, key);
   // A body storage keeps inline is gathered whole: no stream stage or iterator per request.
   const body = readWholeRequestBody(ctx, auth, (size) => deps.storage.storesInline(size)) ?? openRequestBody(ctx, auth);
-  const { object } = await deps.storage.putObject(bucket, key, body.source, () => ({ ...metadata, checksums: body.checksums() }), {
+  const { object } = await deps.storage.putObject(target, key, body.source, () => ({ ...metadata, checksums: body.checksums() }), {
     expectedLength: body.declaredSize,
   });
   sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object) });
@@ -159,7 +160,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  await requireBucket(ctx, deps);
+  const target = await requireBucket(ctx, deps);
   await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
   const found = await deps.storage.getObject(source.bucket, source.key, {
@@ -181,7 +182,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   };
   let object: ObjectRecord;
   try {
-    ({ object } = await deps.storage.putObject(bucket, key, body, { ...metadata, checksums: sourceObject.checksums }, { expectedLength: sourceObject.size }));
+    ({ object } = await deps.storage.putObject(target, key, body, { ...metadata, checksums: sourceObject.checksums }, { expectedLength: sourceObject.size }));
   } catch (e) {
     body.destroy();
     throw e;
