@@ -248,10 +248,16 @@ class BodyDigests {
   }
 }
 
-/** The digests as a stream stage: the verdict is given in flush, before 'end'. */
+/**
+ * The digests as a stream stage: the verdict is given in flush, before 'end'.
+ * Its chunks come out one by one as they went in (object mode on the
+ * readable side): a byte-mode read() joins whatever is buffered into a new
+ * buffer, which copied every byte of an aws-chunked body (the decoder
+ * pushes several slices per socket read).
+ */
 class DigestVerifier extends Transform {
   constructor(readonly digests: BodyDigests) {
-    super();
+    super({ readableObjectMode: true });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
