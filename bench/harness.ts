@@ -73,10 +73,13 @@ export async function settle(pid: number): Promise<void> {
   }
 }
 
-export async function measure(pid: number, body: () => Promise<Omit<Figure, 'cpuMsPerOp'>>): Promise<Figure> {
-  const before = cpuTicks(pid);
+/** CPU per op of one server process, or of several (nodes behind a balancer) summed. */
+export async function measure(pids: number | readonly number[], body: () => Promise<Omit<Figure, 'cpuMsPerOp'>>): Promise<Figure> {
+  const all = typeof pids === 'number' ? [pids] : pids;
+  const ticksNow = () => all.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+  const before = ticksNow();
   const figure = await body();
-  const ticks = cpuTicks(pid) - before;
+  const ticks = ticksNow() - before;
   return { ...figure, cpuMsPerOp: figure.ops > 0 ? (ticks * TICK_MS) / figure.ops : NaN };
 }
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, run, SERVER_CPU, startPinnedServer, type Proc } from './harness.js';
+import { LOAD_CPU, ROOT, run, SERVER_CPU, startPinnedServer, type Proc } from './harness.js';
 
 export type BareMode = 'md5' | 'sigv4' | 'durable';
 export const BARE_LABELS: Record<BareMode, string> = {
@@ -22,9 +22,37 @@ export function startBarePut(mode: BareMode, secret: string, dataDir: string): P
 
 export async function startNginx(dir: string, port: number): Promise<Proc> {
   mkdirSync(join(dir, 'www/dav'), { recursive: true });
+  chmodSync(join(dir, 'www/dav'), 0o777);
+  return spawnNginx(dir, SERVER_CPU, `
+  sendfile on;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir}/www;
+    location /dav/ { dav_methods PUT; create_full_put_path on; }
+  }`);
+}
+
+/** nginx as the load balancer of several nodes (round robin, bodies streamed both ways), on the load's core. */
+export function startBalancer(dir: string, port: number, upstreams: readonly string[]): Promise<Proc> {
+  return spawnNginx(dir, LOAD_CPU, `
+  upstream latchkey { ${upstreams.map((u) => `server ${u};`).join(' ')} keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    proxy_request_buffering off;
+    proxy_buffering off;
+    location / {
+      proxy_pass http://latchkey;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+    }
+  }`);
+}
+
+/** One nginx worker pinned to `cpu`, with this http block; resolves to the worker's pid. */
+async function spawnNginx(dir: string, cpu: string, http: string): Promise<Proc> {
   mkdirSync(join(dir, 'body'), { recursive: true });
   chmodSync(join(dir, 'body'), 0o777);
-  chmodSync(join(dir, 'www/dav'), 0o777);
   writeFileSync(
     join(dir, 'nginx.conf'),
     `worker_processes 1;
@@ -35,18 +63,13 @@ error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  sendfile on;
   client_body_temp_path ${dir}/body;
   client_max_body_size 0;
-  server {
-    listen 127.0.0.1:${port};
-    root ${dir}/www;
-    location /dav/ { dav_methods PUT; create_full_put_path on; }
-  }
+${http}
 }
 `,
   );
-  const child = spawn('taskset', ['-c', SERVER_CPU, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
+  const child = spawn('taskset', ['-c', cpu, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
   await new Promise((r) => setTimeout(r, 500));
   const { stdout } = await run('pgrep', ['-P', String(child.pid)]);
   const worker = Number(stdout.trim().split('\n')[0]);

@@ -16,7 +16,7 @@ import {
   LOAD_CPU, nodeLoad, peakRssMb, resetPeakRss, ROOT, rssMb, run, SECONDS, SERVER_CPU, settle, measure, startPinnedServer, WARMUP_SECONDS, wrk,
   type Figure, type Proc,
 } from './harness.js';
-import { BARE_LABELS, S3RVER_CREDENTIALS, startBarePut, startNginx, startS3rver } from './references.js';
+import { BARE_LABELS, S3RVER_CREDENTIALS, startBalancer, startBarePut, startNginx, startS3rver } from './references.js';
 
 const CLI = join(ROOT, 'dist/src/cli.js');
 const LUA = join(ROOT, 'bench/lua');
@@ -185,10 +185,17 @@ async function main(): Promise<void> {
       }
     }
 
-    // A node on PostgreSQL (an empty database named by LATCHKEY_BENCH_POSTGRES_URL), against the SQLite node.
+    // A node on PostgreSQL (an empty database named by LATCHKEY_BENCH_POSTGRES_URL), against the SQLite node;
+    // then two such nodes on that database and one data dir behind nginx, against the one PostgreSQL node.
     const pgUrl = process.env['LATCHKEY_BENCH_POSTGRES_URL'];
-    if (pgUrl !== undefined && pgUrl !== '') {
-      const pg = await startLatchkey(join(work, 'data-pg'), ['--metadata', pgUrl, '--node-id', 'bench', '--no-console']);
+    if (pgUrl === undefined || pgUrl === '') {
+      results.push('PostgreSQL rows skipped: set LATCHKEY_BENCH_POSTGRES_URL to an empty database (e.g. postgres://latchkey:latchkey@127.0.0.1:5432/latchkey_bench)');
+    } else {
+      const pgData = join(work, 'data-pg');
+      const pgArgs = (node: string) => ['--metadata', pgUrl, '--node-id', node, '--no-console'];
+      const pg = await startLatchkey(pgData, pgArgs('bench'));
+      let second: Proc | undefined;
+      let balancer: Proc | undefined;
       try {
         const pgClient = new S3Client({ endpoint: pg.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS });
         await pgClient.send(new CreateBucketCommand({ Bucket: 'bench' }));
@@ -199,7 +206,28 @@ async function main(): Promise<void> {
         results.push(`${row('PostgreSQL node: GET 4 KiB (64 conns)', pgGet, ourGet, { target: 0.5 })}${note}`);
         const pgPut = await warmThenMeasure(pg.pid, `${pg.endpoint}/`, urlList(putList(pg.endpoint, join(work, 'pg-put-urls.txt'))));
         results.push(`${row('PostgreSQL node: PUT 4 KiB (64 conns)', pgPut, ourPut, { target: 0.5 })}${note}`);
+
+        // The second node reads the master key the first wrote to the shared data dir. Both nodes sit on the
+        // server core, nginx on the load's: the figures show what the balancer hop and a second node cost, not scale-out.
+        const node2 = await startLatchkey(pgData, pgArgs('bench2'));
+        second = node2;
+        const balancerPort = 20000 + Math.floor(Math.random() * 20000);
+        balancer = await startBalancer(join(work, 'balancer'), balancerPort, [pg.endpoint, node2.endpoint].map((e) => new URL(e).host));
+        const lb = `http://127.0.0.1:${balancerPort}`;
+        const nodes = [pg.pid, node2.pid];
+        const both = async (url: string, opts: Parameters<typeof wrk>[1]) => {
+          await wrk(url, { ...opts, seconds: WARMUP_SECONDS, ...(opts.scriptArgs ? { scriptArgs: [...opts.scriptArgs, '0'] } : {}) });
+          for (const pid of nodes) await settle(pid);
+          return measure(nodes, () => wrk(url, { ...opts, ...(opts.scriptArgs ? { scriptArgs: [...opts.scriptArgs, String(LIST_OFFSET)] } : {}) }));
+        };
+        const twoNote = '   ← ratio vs the one PostgreSQL node; both nodes on the server core, nginx with the load';
+        const lbGet = await both(presigned(lb, 'GET', 'small.bin'), { connections: 64 });
+        results.push(`${row('2 PG nodes behind nginx: GET 4 KiB', lbGet, pgGet)}${twoNote}`);
+        const lbPut = await both(`${lb}/`, urlList(putList(lb, join(work, 'lb-put-urls.txt'))));
+        results.push(`${row('2 PG nodes behind nginx: PUT 4 KiB', lbPut, pgPut)}${twoNote}`);
       } finally {
+        balancer?.child.kill('SIGQUIT');
+        second?.child.kill('SIGTERM');
         pg.child.kill('SIGTERM');
       }
     }
