@@ -4,6 +4,7 @@ import type { IdentityStore } from '../storage/identity-store.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import type { Principal } from '../identity/identities.js';
 import type { RequestContext } from './context.js';
+import { publicPolicyRestricted } from './public-access.js';
 
 /** Parsed policies by their text: documents change rarely, requests read them constantly. */
 class PolicyCache {
@@ -58,9 +59,13 @@ export class Authorizer {
     const now = this.now();
     const request = { principal: requestPrincipal, action, resource, conditions };
     const sessionPolicy = principal?.session?.policy == null ? undefined : this.cache.get(principal.session.policy, 'session');
+    let bucketPolicy = bucketPolicyText === null ? undefined : this.cache.get(bucketPolicyText, 'bucket');
+    if (bucketPolicy !== undefined && bucket !== undefined && requestPrincipal.kind === 'anonymous' && (await publicPolicyRestricted(this.identities, bucket, bucketPolicy))) {
+      bucketPolicy = undefined;
+    }
     const result = evaluate({
       identityPolicies: identityTexts.map((text) => this.cache.get(text, 'identity')),
-      ...(bucketPolicyText === null ? {} : { bucketPolicy: this.cache.get(bucketPolicyText, 'bucket') }),
+      ...(bucketPolicy === undefined ? {} : { bucketPolicy }),
       ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
       request,
       now,
