@@ -2,9 +2,15 @@
  * Also drives HEAD, which wrk cannot (it waits for a body the size of Content-Length).
  * Moves large bodies with N parallel clients: PUT (streamed from one shared
  * buffer) or GET (drained) against a list of URLs. Both Latchkey and nginx
- * are driven by this same code, so their figures compare. Prints JSON.
+ * are driven by this same code, so their figures compare. With `chunked`, a
+ * PUT body is framed as an SDK frames it (aws-chunked, 64 KiB chunks, a
+ * CRC32 trailer), encoded once up front. Prints JSON.
  */
 import { request, Agent } from 'node:http';
+import { crc32 } from 'node:zlib';
+import { STREAMING_UNSIGNED_TRAILER } from '../src/sigv4/chunked.js';
+import { encodeChunked, splitChunks } from '../src/sigv4/chunked-encode.js';
+import { nodeCrypto } from '../src/sigv4/node-crypto.js';
 
 interface Args {
   method: 'PUT' | 'GET' | 'HEAD';
@@ -14,16 +20,38 @@ interface Args {
   rounds: number;
   /** Stop after this long even if rounds remain. */
   seconds?: number;
+  /** PUT only: send the body aws-chunked with a CRC32 trailer (the URL must say STREAMING-UNSIGNED-PAYLOAD-TRAILER). */
+  chunked?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const agent = new Agent({ keepAlive: true, maxSockets: args.concurrency });
-const payload = Buffer.alloc(args.method === 'PUT' ? args.size : 0, 'b');
+const data = Buffer.alloc(args.method === 'PUT' ? args.size : 0, 'b');
+/** The SDKs' aws-chunked chunk size. */
+const SDK_CHUNK = 64 * 1024;
+const payload = args.chunked === true ? chunkedBody(data) : data;
+const putHeaders: Record<string, string> =
+  args.method !== 'PUT'
+    ? {}
+    : args.chunked === true
+      ? {
+          'content-length': String(payload.length),
+          'content-encoding': 'aws-chunked',
+          'x-amz-decoded-content-length': String(args.size),
+          'x-amz-trailer': 'x-amz-checksum-crc32',
+        }
+      : { 'content-length': String(args.size) };
 const SLICE = 1024 * 1024;
+
+function chunkedBody(bytes: Buffer): Buffer {
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(crc32(bytes));
+  return encodeChunked(splitChunks(bytes, SDK_CHUNK), { payload: STREAMING_UNSIGNED_TRAILER, crypto: nodeCrypto, trailers: [['x-amz-checksum-crc32', value.toString('base64')]] });
+}
 
 function once(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: args.method, agent, headers: args.method === 'PUT' ? { 'content-length': String(args.size) } : {} }, (res) => {
+    const req = request(url, { method: args.method, agent, headers: putHeaders }, (res) => {
       let bytes = 0;
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
@@ -32,7 +60,7 @@ function once(url: string): Promise<number> {
       res.on('error', reject);
     });
     req.on('error', reject);
-    if (args.method === 'GET') {
+    if (args.method !== 'PUT') {
       req.end();
       return;
     }

@@ -17,6 +17,7 @@ import { createChunkedDecodeStream, type ChunkedDecodeStream } from '../sigv4/ch
 import { nodeCrypto } from '../sigv4/node-crypto.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import type { RequestContext } from './context.js';
+import type { DigestedBody, KnownDigests } from '../storage/body-digest.js';
 import { parseXml } from './xml.js';
 
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
@@ -29,12 +30,15 @@ export interface RequestBody {
   readonly declaredSize: number;
   /** After the stream ended: the verified or computed additional checksums, by algorithm. */
   checksums(): Partial<Record<ChecksumAlgorithm, string>>;
+  /** The stream with the size and MD5 computed here, for storage, which then does not hash the bytes again. */
+  readonly source: DigestedBody<Readable>;
 }
 
 /**
  * Opens the request body: declared-size checks before any byte is read, then
  * aws-chunked decoding, then every digest the client sent (x-amz-content-sha256,
- * Content-MD5, x-amz-checksum-*) checked as the bytes stream past.
+ * Content-MD5, x-amz-checksum-*) checked as the bytes stream past, and the
+ * MD5 an ETag needs computed in the same pass.
  */
 export function openRequestBody(ctx: RequestContext, auth: VerifiedAuth, maxSize = MAX_PUT_SIZE): RequestBody {
   const payloadHash = auth.version === 4 ? auth.payloadHash : undefined;
@@ -74,6 +78,7 @@ export function openRequestBody(ctx: RequestContext, auth: VerifiedAuth, maxSize
   return {
     stream: verifier,
     declaredSize,
+    source: { bytes: verifier, digests: () => verifier.digests.known() },
     checksums: () => {
       const result: Partial<Record<ChecksumAlgorithm, string>> = { ...verifier.digests.checksums };
       for (const [name, value] of Object.entries(decoder?.result?.checksums ?? {})) {
@@ -95,24 +100,27 @@ export interface WholeRequestBody {
   readonly declaredSize: number;
   /** After `bytes` resolved: the verified or computed additional checksums. */
   checksums(): Partial<Record<ChecksumAlgorithm, string>>;
+  /** `bytes` with their size and MD5, for storage. */
+  readonly source: DigestedBody<Promise<Buffer>>;
 }
 
 /**
- * openRequestBody for a plain (not aws-chunked) body that declares at most
- * `limit` bytes: the same checks, but the bytes are gathered from the request
- * directly instead of through a stream stage and an iterator, which is most
- * of what reading a 4 KiB body costs. Undefined when the body must be streamed.
+ * openRequestBody for a plain (not aws-chunked) body whose declared size
+ * `whole` accepts: the same checks, but the bytes are gathered from the
+ * request directly instead of through a stream stage and an iterator, which
+ * is most of what reading a 4 KiB body costs. Undefined when the body must be
+ * streamed.
  */
-export function readWholeRequestBody(ctx: RequestContext, auth: VerifiedAuth, limit: number): WholeRequestBody | undefined {
+export function readWholeRequestBody(ctx: RequestContext, auth: VerifiedAuth, whole: (declaredSize: number) => boolean): WholeRequestBody | undefined {
   const payloadHash = auth.version === 4 ? auth.payloadHash : undefined;
   if (isStreamingPayload(payloadHash)) return undefined;
   const declaredSize = declaredLength(ctx, false);
-  if (declaredSize > limit) return undefined;
+  if (!whole(declaredSize)) return undefined;
   const digests = new BodyDigests(ctx, declaredSize, payloadHash);
   if (ctx.req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
   const bytes = gather(ctx, digests);
   bytes.catch(() => undefined);
-  return { bytes, declaredSize, checksums: () => ({ ...digests.checksums }) };
+  return { bytes, declaredSize, checksums: () => ({ ...digests.checksums }), source: { bytes, digests: () => digests.known() } };
 }
 
 /** The request's bytes through `digests`; a client gone before the end is IncompleteBody. */
@@ -176,12 +184,14 @@ function declaredLength(ctx: RequestContext, streaming: boolean): number {
 
 /**
  * Counts and hashes the bytes a client sends against what it declared: a
- * body longer than declared fails at once, the rest in `verdict`.
+ * body longer than declared fails at once, the rest in `verdict`. MD5 is
+ * always computed: storage takes it for the ETag instead of hashing again.
  */
 class BodyDigests {
   size = 0;
   private readonly sha256: Hash | undefined;
-  private readonly md5: Hash | undefined;
+  private readonly md5 = createHash('md5');
+  private md5Digest: Buffer | undefined;
   private readonly expectedMd5: string | undefined;
   private readonly checksum: StreamingChecksum | undefined;
   private readonly expectedChecksum: string | undefined;
@@ -197,7 +207,6 @@ class BodyDigests {
     if (contentMd5 !== undefined) {
       if (Buffer.from(contentMd5, 'base64').length !== 16) throw new S3Error('InvalidDigest');
       this.expectedMd5 = contentMd5;
-      this.md5 = createHash('md5');
     }
     const [algorithm, expected] = requestedChecksum(ctx);
     if (algorithm) {
@@ -211,8 +220,14 @@ class BodyDigests {
     this.size += chunk.length;
     if (this.size > this.declaredSize) throw new S3Error('IncompleteBody', 'The request body is longer than the declared length.');
     this.sha256?.update(chunk);
-    this.md5?.update(chunk);
+    this.md5.update(chunk);
     this.checksum?.update(chunk);
+  }
+
+  /** Once `verdict` passed. */
+  known(): KnownDigests {
+    if (this.md5Digest === undefined) throw new Error('the body has not been verified to its end');
+    return { size: this.size, md5: this.md5Digest };
   }
 
   async verdict(): Promise<void> {
@@ -220,7 +235,9 @@ class BodyDigests {
     if (this.sha256 && this.sha256.digest('hex') !== this.payloadHash) {
       throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: this.payloadHash ?? '' });
     }
-    if (this.md5 && this.md5.digest('base64') !== this.expectedMd5) throw new S3Error('BadDigest');
+    const md5 = this.md5.digest();
+    if (this.expectedMd5 !== undefined && md5.toString('base64') !== this.expectedMd5) throw new S3Error('BadDigest');
+    this.md5Digest = md5;
     if (this.checksum) {
       const actual = await this.checksum.digest();
       if (this.expectedChecksum !== undefined && actual !== this.expectedChecksum) {
@@ -231,10 +248,16 @@ class BodyDigests {
   }
 }
 
-/** The digests as a stream stage: the verdict is given in flush, before 'end'. */
+/**
+ * The digests as a stream stage: the verdict is given in flush, before 'end'.
+ * Its chunks come out one by one as they went in (object mode on the
+ * readable side): a byte-mode read() joins whatever is buffered into a new
+ * buffer, which copied every byte of an aws-chunked body (the decoder
+ * pushes several slices per socket read).
+ */
 class DigestVerifier extends Transform {
   constructor(readonly digests: BodyDigests) {
-    super();
+    super({ readableObjectMode: true });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

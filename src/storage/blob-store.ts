@@ -4,8 +4,9 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'nod
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fsyncPath } from './fsync-path.js';
+import { GatheredWriter } from './gathered-writer.js';
 import { OpenedBlob, type ByteRange } from './opened-blob.js';
-import { digestBody, refuseEarly, type BodyOptions, type ChecksumComputer, type WrittenDigests } from './body-digest.js';
+import { digestBody, refuseEarly, type BodyOptions, type ChecksumComputer, type StreamedBody, type WrittenDigests } from './body-digest.js';
 import { SmallBlobCache } from './small-blob-cache.js';
 
 export type { BodyOptions as BlobWriteOptions, ChecksumComputer, WrittenDigests } from './body-digest.js';
@@ -101,26 +102,30 @@ export class BlobStore {
    * Streams `source` into a new blob: temp file → fsync → rename into place →
    * fsync the directory. Either the whole blob exists under its id when this
    * resolves, or nothing but a temp file that cleanTemp() removes at start-up.
-   * Reads pull one chunk at a time, so a slow disk slows the client (backpressure).
+   * Chunks are gathered into large writes, a bounded number at once (see
+   * GatheredWriter), so a slow disk slows the client (backpressure).
    */
   async write<C extends Record<string, ChecksumComputer>>(
-    source: Readable | AsyncIterable<Uint8Array>,
+    source: StreamedBody,
     options: BodyOptions<C> = {},
   ): Promise<WrittenBlob<C>> {
     refuseEarly(options);
     const blobId = newBlobId();
     const tmpPath = join(this.tmpDir, `${blobId}.tmp`);
     let file: FileHandle | undefined;
+    let writer: GatheredWriter | undefined;
     try {
       file = await open(tmpPath, 'wx', 0o600);
-      const handle = file;
-      const written = await digestBody(source, options, (chunk) => writeAll(handle, chunk));
+      const gathered = (writer = new GatheredWriter(file));
+      const written = await digestBody(source, options, (chunk) => gathered.add(chunk));
+      await gathered.end();
       await file.sync();
       await file.close();
       file = undefined;
       await this.publish(tmpPath, blobId);
       return { blobId, ...written };
     } catch (error) {
+      await writer?.abandon();
       await file?.close().catch(() => undefined);
       await unlink(tmpPath).catch(() => undefined);
       throw error;
@@ -272,14 +277,6 @@ export class BlobStore {
     if (created !== undefined) await fsyncPath(this.blobDir);
     await rename(tmpPath, join(dir, blobId));
     await fsyncPath(dir);
-  }
-}
-
-async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.byteLength) {
-    const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
-    offset += bytesWritten;
   }
 }
 

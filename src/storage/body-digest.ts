@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 
@@ -31,14 +31,46 @@ export interface WrittenDigests<C> {
   readonly checksums: DigestsOf<C>;
 }
 
+/** Streamed bytes: a Readable or chunks. */
+export type StreamedBytes = Readable | AsyncIterable<Uint8Array>;
 /**
- * A body is streamed (a Readable or chunks), or, when small, already whole in
- * memory: the bytes, or their promise (the reader resolves it once every
- * byte is in, or rejects it with the reason the body was refused).
+ * A small body already whole in memory: the bytes, or their promise (the
+ * reader resolves it once every byte is in, or rejects it with the reason the
+ * body was refused).
  */
-export type BodySource = Readable | AsyncIterable<Uint8Array> | Uint8Array | Promise<Uint8Array>;
+export type WholeBytes = Uint8Array | Promise<Uint8Array>;
 
-export function isWholeBody(source: BodySource): source is Uint8Array | Promise<Uint8Array> {
+/** Size and MD5 of a body, computed by whoever read it. */
+export interface KnownDigests {
+  readonly size: number;
+  readonly md5: Buffer;
+}
+
+/**
+ * Bytes whose producer counts and hashes them as they pass (the S3 layer's
+ * verified request body, which needs MD5 for Content-MD5 anyway): storage
+ * still holds them to the length limits but takes their MD5 instead of
+ * hashing every byte a second time.
+ */
+export interface DigestedBody<B extends StreamedBytes | WholeBytes = StreamedBytes | WholeBytes> {
+  readonly bytes: B;
+  /** Once the bytes have ended: what the producer computed over them. */
+  digests(): KnownDigests;
+}
+
+export type StreamedBody = StreamedBytes | DigestedBody<StreamedBytes>;
+export type BodySource = StreamedBytes | WholeBytes | DigestedBody;
+
+export function isDigested(source: BodySource): source is DigestedBody {
+  return typeof (source as Partial<DigestedBody>).digests === 'function';
+}
+
+/** The bytes without their digests. */
+export function bytesOf(source: BodySource): StreamedBytes | WholeBytes {
+  return isDigested(source) ? source.bytes : source;
+}
+
+export function isWholeBody(source: StreamedBytes | WholeBytes): source is WholeBytes {
   return source instanceof Uint8Array || source instanceof Promise;
 }
 
@@ -52,25 +84,30 @@ export function refuseEarly(options: Pick<BodyOptions<never>, 'signal' | 'expect
 /**
  * Reads a body to its end, handing each chunk to `sink` (a file, or memory
  * for an object stored inline) while hashing it and holding the client to
- * the length it promised. The sink is awaited chunk by chunk: a slow disk
- * slows the client (backpressure). A whole body is one chunk, without the
- * async iterator (most of what a 4 KiB body cost).
+ * the length it promised. A sink that returns a promise (busy) is awaited
+ * before the next chunk is read: a slow disk slows the client
+ * (backpressure). A whole body is one chunk, without the async iterator
+ * (most of what a 4 KiB body cost).
  */
 export async function digestBody<C extends Record<string, ChecksumComputer>>(
   source: BodySource,
   options: BodyOptions<C>,
-  sink: (chunk: Uint8Array) => void | Promise<void>,
+  sink: (chunk: Uint8Array) => void | Promise<void> | undefined,
 ): Promise<WrittenDigests<C>> {
   refuseEarly(options);
-  const digests = new Digests(options);
-  if (isWholeBody(source)) {
-    const bytes = await wholeBytes(source, options.signal);
+  const given = isDigested(source) ? source : undefined;
+  const digests = new Digests(options, given);
+  const raw = bytesOf(source);
+  if (isWholeBody(raw)) {
+    const bytes = await wholeBytes(raw, options.signal);
     digests.add(bytes);
     if (bytes.byteLength > 0) await sink(bytes);
   } else {
-    for await (const chunk of chunksOf(source, options.signal)) {
+    for await (const chunk of chunksOf(raw, options.signal)) {
       digests.add(chunk);
-      await sink(chunk);
+      // Awaited only when the sink is busy: a resolved await per chunk is a microtask per chunk.
+      const busy = sink(chunk);
+      if (busy !== undefined) await busy;
     }
   }
   return digests.finish();
@@ -79,10 +116,15 @@ export async function digestBody<C extends Record<string, ChecksumComputer>>(
 /** Size and digests so far, with the length checks a chunk can fail as soon as it arrives. */
 class Digests<C extends Record<string, ChecksumComputer>> {
   private size = 0;
-  private readonly md5 = createHash('md5');
+  /** Undefined when the body came digested. */
+  private readonly md5: Hash | undefined;
   private readonly computers: Array<[string, ChecksumComputer]>;
 
-  constructor(private readonly options: BodyOptions<C>) {
+  constructor(
+    private readonly options: BodyOptions<C>,
+    private readonly given: DigestedBody | undefined,
+  ) {
+    this.md5 = given === undefined ? createHash('md5') : undefined;
     this.computers = Object.entries(options.checksums ?? {});
   }
 
@@ -91,7 +133,7 @@ class Digests<C extends Record<string, ChecksumComputer>> {
     this.size += chunk.byteLength;
     if (maxSize !== undefined && this.size > maxSize) throw tooLarge(maxSize, expectedLength);
     if (expectedLength !== undefined && this.size > expectedLength) throw new S3Error('IncompleteBody');
-    this.md5.update(chunk);
+    this.md5?.update(chunk);
     for (const [, computer] of this.computers) computer.update(chunk);
   }
 
@@ -100,10 +142,16 @@ class Digests<C extends Record<string, ChecksumComputer>> {
     if (expectedLength !== undefined && this.size !== expectedLength) throw new S3Error('IncompleteBody');
     const checksums: Record<string, unknown> = {};
     for (const [name, computer] of this.computers) checksums[name] = await computer.digest();
-    const written: WrittenDigests<C> = { size: this.size, md5: this.md5.digest(), checksums: checksums as DigestsOf<C> };
+    const written: WrittenDigests<C> = { size: this.size, md5: this.md5?.digest() ?? this.givenMd5(), checksums: checksums as DigestsOf<C> };
     await verify?.(written);
     signal?.throwIfAborted();
     return written;
+  }
+
+  private givenMd5(): Buffer {
+    const known = this.given?.digests();
+    if (known === undefined || known.size !== this.size) throw new Error(`a digested body counted ${known?.size} bytes where ${this.size} were read`);
+    return known.md5;
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { StreamedBody } from './body-digest.js';
 import { createChecksum, parseChecksumAlgorithm } from '../checksums.js';
 import { S3Error } from '../errors.js';
 import { BlobNotFoundError, type BlobWriteOptions, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
@@ -80,7 +80,7 @@ export class MultipartStorage {
   async uploadPart<C extends Record<string, ChecksumComputer>>(
     upload: UploadRecord,
     partNumber: number,
-    body: Readable | AsyncIterable<Uint8Array>,
+    body: StreamedBody,
     checksums: (written: WrittenDigests<C>) => Readonly<Record<string, string>>,
     options: BlobWriteOptions<C> = {},
   ): Promise<PartRecord> {

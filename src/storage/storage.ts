@@ -1,15 +1,14 @@
 import { mkdir } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { MetadataBackend } from './backend.js';
 import { BlobNotFoundError, BlobStore, newInlineBlobId, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
-import { digestBody, isWholeBody, type BodySource } from './body-digest.js';
+import { digestBody, isDigested, isWholeBody, type BodySource, type StreamedBody, type WholeBytes } from './body-digest.js';
 import type { MetadataStore } from './metadata-store.js';
 import { MultipartStorage } from './multipart-storage.js';
 import { encodeKey } from './object-key.js';
 import { BytesBody, type ObjectBody } from './opened-blob.js';
 import { openParts } from './part-stream.js';
-import type { ObjectMetadataInput, ObjectRecord } from './types.js';
+import type { BucketRecord, ObjectMetadataInput, ObjectRecord } from './types.js';
 
 export { METADATA_FILE } from './backend.js';
 
@@ -135,22 +134,35 @@ export class Storage {
   }
 
   /**
-   * Stores the body as the new current version of bucket/key. `meta` may be a
+   * Whether a body of this promised length is stored inline (in the metadata
+   * row): such a body may as well be handed over whole, gathered in memory,
+   * which costs less than streaming it.
+   */
+  storesInline(expectedLength: number | undefined): boolean {
+    return expectedLength !== undefined && expectedLength <= INLINE_MAX;
+  }
+
+  /**
+   * Stores the body as the new current version of bucket/key (the bucket by
+   * name, or its record when the caller has just looked it up). `meta` may be a
    * function of the digests when some of it (trailing checksums) is known
-   * only after the body. A body of at most INLINE_MAX bytes may come whole
-   * (see BodySource); a larger one should be streamed.
+   * only after the body. A body storesInline accepts may come whole (see
+   * BodySource); a larger one should be streamed. A body that comes with its
+   * digests (DigestedBody) is not hashed again.
    */
   async putObject<C extends Record<string, ChecksumComputer> = Record<never, ChecksumComputer>>(
-    bucket: string,
+    target: string | BucketRecord,
     key: string,
     body: BodySource,
     meta: ObjectMetadataInput | ((written: WrittenDigests<C>) => ObjectMetadataInput),
     options: BlobWriteOptions<C> = {},
   ): Promise<PutObjectOutcome<C>> {
     encodeKey(key); // reject a bad key before reading the body
-    // Checked before the body too, as S3 does; the commit re-checks atomically.
-    if ((await this.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
-    const inline = options.expectedLength !== undefined && options.expectedLength <= INLINE_MAX;
+    const bucket = typeof target === 'string' ? target : target.name;
+    // Checked before the body too, as S3 does (unless the caller hands over the record it
+    // just looked up, so a request resolves its bucket once); the commit re-checks atomically.
+    if (typeof target === 'string' && (await this.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
+    const inline = this.storesInline(options.expectedLength);
     const blob = inline ? await readSmallBody(body, options) : { ...(await this.blobs.write(streamed(body), options)), bytes: undefined };
     let committed;
     try {
@@ -400,12 +412,15 @@ async function readSmallBody<C extends Record<string, ChecksumComputer>>(
   return { ...written, blobId: newInlineBlobId(), bytes };
 }
 
-/** A whole body as chunks, for the file path. */
-function streamed(body: BodySource): Readable | AsyncIterable<Uint8Array> {
-  if (!isWholeBody(body)) return body;
-  return (async function* () {
-    yield await body;
-  })();
+/** A body as chunks, for the file path. */
+function streamed(body: BodySource): StreamedBody {
+  if (!isDigested(body)) return isWholeBody(body) ? chunksOf(body) : body;
+  const { bytes } = body;
+  return isWholeBody(bytes) ? { bytes: chunksOf(bytes), digests: () => body.digests() } : { bytes, digests: () => body.digests() };
+}
+
+async function* chunksOf(whole: WholeBytes): AsyncGenerator<Uint8Array> {
+  yield await whole;
 }
 
 function noSuchBucket(bucket: string): S3Error {

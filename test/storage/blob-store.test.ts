@@ -53,6 +53,19 @@ describe('BlobStore', () => {
     return out.sort();
   }
 
+  it('takes the size and MD5 a digested body comes with instead of hashing it again, and refuses one whose count differs', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 5);
+    // Not the bytes' MD5: storage must hand back what it was given.
+    const handed = Buffer.alloc(16, 7);
+    const written = await blobs.write({ bytes: chunks(data, 65_536), digests: () => ({ size: data.length, md5: handed }) }, { expectedLength: data.length });
+    assert.deepEqual(written.md5, handed);
+    assert.equal(written.size, data.length);
+    assert.deepEqual(await readAll(await blobs.open(written.blobId)), data);
+
+    await assert.rejects(blobs.write({ bytes: chunks(data, 65_536), digests: () => ({ size: data.length - 1, md5: handed }) }), /counted/);
+    assert.deepEqual(await tmpFiles(), []);
+  });
+
   it('writes a blob under a random id fanned out by its first two hex digits, with MD5 and extra checksums', async () => {
     const data = randomBytes(300_000);
     const written = await blobs.write(chunks(data, 65_536), { expectedLength: data.length, checksums: { sha: sha256(), len: asyncLength() } });

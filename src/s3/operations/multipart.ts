@@ -108,7 +108,7 @@ export async function uploadPart(ctx: RequestContext, auth: VerifiedAuth, deps: 
   const part = await deps.storage.multipart.uploadPart(
     upload,
     partNumber,
-    body.stream,
+    body.source,
     (written) => ({ ...body.checksums(), ...(written.checksums as Record<string, string>) }),
     { expectedLength: body.declaredSize, checksums: computed?.checksums },
   );

@@ -2,7 +2,6 @@ import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
 import { checksumAlgorithmFromHeader, checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
-import { INLINE_MAX } from '../../storage/storage.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
 import { refuseAclHeaders } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
@@ -52,12 +51,12 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   refuseAclHeaders(ctx);
   refuseUnsupportedWriteOptions((name) => ctx.header(name));
   const metadata = metadataFromHeaders(ctx);
-  await requireBucket(ctx, deps);
+  // Looked up once: storage takes the record rather than looking the bucket up again.
+  const target = await requireBucket(ctx, deps);
   await writeConditions(ctx, deps, bucket, key);
-  // A body small enough to be stored inline is gathered whole: no stream stage or iterator per request.
-  const body = readWholeRequestBody(ctx, auth, INLINE_MAX) ?? openRequestBody(ctx, auth);
-  const source = 'stream' in body ? body.stream : body.bytes;
-  const { object } = await deps.storage.putObject(bucket, key, source, () => ({ ...metadata, checksums: body.checksums() }), {
+  // A body storage keeps inline is gathered whole: no stream stage or iterator per request.
+  const body = readWholeRequestBody(ctx, auth, (size) => deps.storage.storesInline(size)) ?? openRequestBody(ctx, auth);
+  const { object } = await deps.storage.putObject(target, key, body.source, () => ({ ...metadata, checksums: body.checksums() }), {
     expectedLength: body.declaredSize,
   });
   sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object), ...(await versionHeader(deps, bucket, object.versionId)) });
@@ -151,7 +150,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  await requireBucket(ctx, deps);
+  const target = await requireBucket(ctx, deps);
   await checkCopySourceAccess(ctx, auth, deps, source);
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
   const found = await deps.storage.getObject(source.bucket, source.key, {
@@ -174,7 +173,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   };
   let object: ObjectRecord;
   try {
-    ({ object } = await deps.storage.putObject(bucket, key, body, { ...metadata, checksums: sourceObject.checksums }, { expectedLength: sourceObject.size }));
+    ({ object } = await deps.storage.putObject(target, key, body, { ...metadata, checksums: sourceObject.checksums }, { expectedLength: sourceObject.size }));
   } catch (e) {
     body.destroy();
     throw e;

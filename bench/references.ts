@@ -1,0 +1,86 @@
+/**
+ * The servers Latchkey is measured against, each pinned to the server core:
+ * nginx (one worker, WebDAV PUT), s3rver (the S3 emulator on npm) and
+ * bench/bare-put.ts (what Node itself allows for a small PUT).
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOAD_CPU, ROOT, run, SERVER_CPU, startPinnedServer, type Proc } from './harness.js';
+
+export type BareMode = 'md5' | 'sigv4' | 'durable';
+export const BARE_LABELS: Record<BareMode, string> = {
+  md5: '  Node floor: http + MD5',
+  sigv4: '  Node floor: + SigV4 check',
+  durable: '  Node floor: + SQLite row, fsync',
+};
+
+/** bench/bare-put.ts in one of its modes. */
+export function startBarePut(mode: BareMode, secret: string, dataDir: string): Promise<Proc & { endpoint: string }> {
+  return startPinnedServer('bare-put', [join(ROOT, 'dist/bench/bare-put.js'), mode, secret, dataDir], /listening (\S+)/);
+}
+
+export async function startNginx(dir: string, port: number): Promise<Proc> {
+  mkdirSync(join(dir, 'www/dav'), { recursive: true });
+  chmodSync(join(dir, 'www/dav'), 0o777);
+  return spawnNginx(dir, SERVER_CPU, `
+  sendfile on;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir}/www;
+    location /dav/ { dav_methods PUT; create_full_put_path on; }
+  }`);
+}
+
+/** nginx as the load balancer of several nodes (round robin, bodies streamed both ways), on the load's core. */
+export function startBalancer(dir: string, port: number, upstreams: readonly string[]): Promise<Proc> {
+  return spawnNginx(dir, LOAD_CPU, `
+  upstream latchkey { ${upstreams.map((u) => `server ${u};`).join(' ')} keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    proxy_request_buffering off;
+    proxy_buffering off;
+    location / {
+      proxy_pass http://latchkey;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+    }
+  }`);
+}
+
+/** One nginx worker pinned to `cpu`, with this http block; resolves to the worker's pid. */
+async function spawnNginx(dir: string, cpu: string, http: string): Promise<Proc> {
+  mkdirSync(join(dir, 'body'), { recursive: true });
+  chmodSync(join(dir, 'body'), 0o777);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  client_max_body_size 0;
+${http}
+}
+`,
+  );
+  const child = spawn('taskset', ['-c', cpu, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
+  await new Promise((r) => setTimeout(r, 500));
+  const { stdout } = await run('pgrep', ['-P', String(child.pid)]);
+  const worker = Number(stdout.trim().split('\n')[0]);
+  return { pid: worker, child };
+}
+
+/** s3rver's own fixed credentials. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/** s3rver with the bucket `bench`, its data in dir. */
+export function startS3rver(dir: string): Promise<Proc & { endpoint: string }> {
+  mkdirSync(dir, { recursive: true });
+  return startPinnedServer('s3rver', [join(ROOT, 'dist/bench/s3rver-server.js'), dir], /listening (\S+)/);
+}
