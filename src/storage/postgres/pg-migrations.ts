@@ -182,6 +182,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX link_audit_by_link ON link_audit (link, at);
     `,
   },
+  {
+    version: 2,
+    name: 'object and bucket tags',
+    sql: `
+      ALTER TABLE objects ADD COLUMN tags text NOT NULL DEFAULT '{}';
+      CREATE TABLE bucket_tags (
+        bucket_id bigint PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        tags      text   NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Any constant works: it names "the schema migration" among this database's advisory locks. */
