@@ -15,6 +15,8 @@ export interface ObjectRow {
   readonly blobId: string;
   readonly contentType: string | null;
   readonly userMetadata: string;
+  /** The version's tag set as stored (JSON). */
+  readonly tags: string;
 }
 
 export interface DiskState {
@@ -24,6 +26,8 @@ export interface DiskState {
   readonly temp: readonly string[];
   /** Every object row, ordered by bucket then key. */
   readonly rows: readonly ObjectRow[];
+  /** Bucket name → its stored tag set (JSON), for buckets that have one. */
+  readonly bucketTags: Readonly<Record<string, string>>;
 }
 
 export function readDiskState(dataDir: string): DiskState {
@@ -32,12 +36,12 @@ export function readDiskState(dataDir: string): DiskState {
   for (const fanOut of readdirSync(blobDir)) {
     for (const name of readdirSync(join(blobDir, fanOut))) blobs.set(name, statSync(join(blobDir, fanOut, name)).size);
   }
-  const { rows, inline } = readDatabase(dataDir);
+  const { rows, inline, bucketTags } = readDatabase(dataDir);
   for (const [id, size] of inline) blobs.set(id, size);
-  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows };
+  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows, bucketTags };
 }
 
-function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string, number> } {
+function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string, number>; bucketTags: Record<string, string> } {
   // Read-only and WAL-aware: sees what the server committed, even right after a SIGKILL.
   const db = new Database(join(dataDir, 'metadata.sqlite3'), { readonly: true, fileMustExist: true });
   try {
@@ -47,11 +51,15 @@ function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string,
     const rows = db
       .prepare(
         `SELECT b.name AS bucket, o.key AS key, o.size AS size, o.etag AS etag, o.blob_id AS blobId,
-                o.content_type AS contentType, o.user_metadata AS userMetadata
+                o.content_type AS contentType, o.user_metadata AS userMetadata, o.tags AS tags
          FROM objects o JOIN buckets b ON b.id = o.bucket_id ORDER BY b.name, o.key`,
       )
       .all() as Array<Omit<ObjectRow, 'key'> & { key: Buffer }>;
-    return { rows: rows.map((row) => ({ ...row, key: row.key.toString('utf8') })), inline };
+    const bucketTags = Object.fromEntries(
+      (db.prepare('SELECT b.name AS name, t.tags AS tags FROM bucket_tags t JOIN buckets b ON b.id = t.bucket_id ORDER BY b.name').all() as Array<{ name: string; tags: string }>)
+        .map((r) => [r.name, r.tags]),
+    );
+    return { rows: rows.map((row) => ({ ...row, key: row.key.toString('utf8') })), inline, bucketTags };
   } finally {
     db.close();
   }
@@ -59,7 +67,7 @@ function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string,
 
 /** A comparable form of the state: equal strings mean nothing on disk changed. */
 export function fingerprint(state: DiskState): string {
-  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows });
+  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows, bucketTags: state.bucketTags });
 }
 
 /** Every broken promise of the write protocol, as readable lines (empty when sound). */

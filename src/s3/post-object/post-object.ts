@@ -12,6 +12,8 @@ import type { FilePart } from './form.js';
 import { checkConditions, checkCoverage } from './policy.js';
 import { MAX_OBJECT_SIZE, submittedForm } from './post-auth.js';
 import { answerUpload } from './post-response.js';
+import { permitTags } from '../operations/tagging.js';
+import { tagsOfFormField } from '../tagging.js';
 
 const MAX_USER_METADATA_BYTES = 2048;
 const USER_METADATA_PREFIX = 'x-amz-meta-';
@@ -45,8 +47,9 @@ export async function postObject(ctx: RequestContext, verified: VerifiedAuth, de
   const acl = fields.get('acl');
   if (acl !== undefined && !isOwnerOnlyAcl(acl)) throw new S3Error('AccessControlListNotSupported');
   refuseUnsupportedWriteOptions((name) => fields.get(name));
+  const tags = await permitTags(ctx, verified, deps, bucket, key, tagsOfFormField(fields.get('tagging')));
 
-  const etag = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range);
+  const etag = await store(deps.storage, bucket, key, file, { ...metadataFromFields(fields), tags }, range);
   // Let the rest of the body (the closing boundary) arrive so the connection can be reused.
   await form.done.catch(() => undefined);
   answerUpload(ctx, fields, { bucket, key, etag, virtualHosted: ctx.virtualHosted });
