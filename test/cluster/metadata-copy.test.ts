@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand,
-  UploadPartCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetBucketTaggingCommand, GetObjectCommand, GetObjectTaggingCommand,
+  ListMultipartUploadsCommand, PutBucketTaggingCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { adminCall, expectStatus, policyDocument, userWithPolicies, type CreatedKey } from '../helpers/admin-client.js';
 import { run, s3Client } from '../helpers/clients.js';
@@ -43,7 +43,8 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
     const single = await startServer({ dataDir });
     const s3 = s3Client(single);
     await s3.send(new CreateBucketCommand({ Bucket: 'moving' }));
-    for (const [key, bytes] of objects) await s3.send(new PutObjectCommand({ Bucket: 'moving', Key: key, Body: bytes }));
+    for (const [key, bytes] of objects) await s3.send(new PutObjectCommand({ Bucket: 'moving', Key: key, Body: bytes, Tagging: `name=${key}` }));
+    await s3.send(new PutBucketTaggingCommand({ Bucket: 'moving', Tagging: { TagSet: [{ Key: 'team', Value: 'moving' }] } }));
     const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)];
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'moving', Key: 'multi.bin' }));
     const etags = [];
@@ -78,6 +79,7 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
     assert.equal(copied.code, 0, copied.stderr);
     const report = JSON.parse(copied.stdout) as { copied: Record<string, number> };
     assert.equal(report.copied['buckets'], 1);
+    assert.equal(report.copied['bucket_tags'], 1);
     assert.equal(report.copied['objects'], 3);
     assert.equal(report.copied['multipart_uploads'], 1);
     assert.equal(report.copied['users'], 1);
@@ -93,6 +95,12 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
     await expectS3Error(await fetch(revoked), 403, 'AccessDenied', 'Link revoked');
     const log = expectStatus(await adminCall<{ entries: { status: number }[] }>(moved, 'GET', '/links/log'), 200);
     assert.ok(log.entries.length >= 1, 'the audit log moved');
+    for (const key of ['inline.txt', 'file.bin']) {
+      const tags = await s3Client(moved).send(new GetObjectTaggingCommand({ Bucket: 'moving', Key: key }));
+      assert.deepEqual(tags.TagSet, [{ Key: 'name', Value: key }], `${key}'s tags moved`);
+    }
+    const bucketTags = await s3Client(moved).send(new GetBucketTaggingCommand({ Bucket: 'moving' }));
+    assert.deepEqual(bucketTags.TagSet, [{ Key: 'team', Value: 'moving' }]);
     const uploads = await s3Client(moved).send(new ListMultipartUploadsCommand({ Bucket: 'moving' }));
     assert.deepEqual(uploads.Uploads?.map((u) => u.Key), ['pending.bin']);
   });
