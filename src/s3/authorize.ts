@@ -110,7 +110,9 @@ export class Authorizer {
 function requestTags(ctx: RequestContext): ObjectTags | undefined {
   if (ctx.requestTags !== undefined) return ctx.requestTags;
   const header = ctx.header('x-amz-tagging');
-  return header === undefined ? undefined : tagsIfValid(() => tagsOfHeader(header));
+  // A copy that keeps its source's tags ignores the header: CopyObject checks again with the tags it copies.
+  const copiesTags = ctx.hasHeader('x-amz-copy-source') && ctx.header('x-amz-tagging-directive')?.toUpperCase() !== 'REPLACE';
+  return header === undefined || copiesTags ? undefined : tagsIfValid(() => tagsOfHeader(header));
 }
 
 function conditionValues(ctx: RequestContext, auth: VerifiedAuth, now: number): Record<string, ConditionValue> {

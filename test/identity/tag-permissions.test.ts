@@ -24,6 +24,8 @@ s3.create_bucket(Bucket='media')
 s3.put_object(Bucket='media', Key='public.mp4', Body=b'public bytes', Tagging='public=yes')
 s3.put_object(Bucket='media', Key='private.mp4', Body=b'private bytes')
 s3.put_object(Bucket='media', Key='draft.mp4', Body=b'draft bytes', Tagging='public=no')
+s3.put_object(Bucket='media', Key='src/ops.txt', Body=b'ops', Tagging='team=ops')
+s3.put_object(Bucket='media', Key='src/web.txt', Body=b'web', Tagging='team=web')
 out(True)
 `);
   linker = await userWithPolicies(server, 'linker', {
@@ -38,7 +40,7 @@ out(True)
     'web-tags': policyDocument({
       Effect: 'Allow', Action: ['s3:PutObject', 's3:PutObjectTagging'], Resource: 'arn:aws:s3:::media/web/*',
       Condition: { StringEquals: { 's3:RequestObjectTag/team': 'web' } },
-    }),
+    }, { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: 'arn:aws:s3:::media/src/*' }),
   });
 });
 after(async () => {
@@ -141,5 +143,18 @@ out({'ops': client_error(s3.put_object, Bucket='media', Key='web/b.txt', Body=b'
     assert.equal(retag, null);
     const tags = await boto<unknown>(server, "out(sorted([(t['Key'], t['Value']) for t in s3.get_object_tagging(Bucket='media', Key='web/a.txt')['TagSet']]))");
     assert.deepEqual(tags, [['n', '2'], ['team', 'web']]);
+  });
+
+  it('a copy is held to the tags it really sets: with COPY the header sets none (the source\'s are checked too), with REPLACE the header\'s', async () => {
+    const check = unchangedOnDisk();
+    const refused = await boto<unknown>(server, "out(client_error(s3.copy_object, Bucket='media', Key='web/c.txt', CopySource='media/src/ops.txt', Tagging='team=web'))", null, webTeam.credentials);
+    assertBotoError(refused, 'AccessDenied', 403, 'copying team=ops under a team=web header');
+    check();
+    const r = await boto<Record<string, unknown>>(server, `
+out({'copied': client_error(s3.copy_object, Bucket='media', Key='web/d.txt', CopySource='media/src/web.txt'),
+     'replaced': client_error(s3.copy_object, Bucket='media', Key='web/e.txt', CopySource='media/src/ops.txt', TaggingDirective='REPLACE', Tagging='team=web')})
+`, null, webTeam.credentials);
+    assertBotoError(r['copied'], 'AccessDenied', 403, 'a copy that sets no tag through the request');
+    assert.equal(r['replaced'], null);
   });
 });

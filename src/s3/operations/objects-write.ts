@@ -209,7 +209,12 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
  */
 async function copiedTags(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, target: CopySource, source: CopySource, tags: ObjectTags, fromSource: boolean): Promise<ObjectTags> {
   if (Object.keys(tags).length === 0) return tags;
-  if (fromSource) await deps.authorizer.check(ctx, auth, 's3:GetObjectTagging', objectArn(source.bucket, source.key), source.bucket);
+  if (fromSource) {
+    await deps.authorizer.check(ctx, auth, 's3:GetObjectTagging', objectArn(source.bucket, source.key), source.bucket);
+    // s3:PutObject was checked before the source's tags were known: s3:RequestObjectTag conditions are about these.
+    ctx.requestTags = tags;
+    await deps.authorizer.check(ctx, auth, 's3:PutObject', objectArn(target.bucket, target.key), target.bucket);
+  }
   await permitTags(ctx, auth, deps, target.bucket, target.key, tags);
   return tags;
 }
