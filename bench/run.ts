@@ -79,10 +79,13 @@ async function settle(pid: number): Promise<void> {
   }
 }
 
-async function measure(pid: number, body: () => Promise<Omit<Figure, 'cpuMsPerOp'>>): Promise<Figure> {
-  const before = cpuTicks(pid);
+/** CPU per op of one server process, or of several (nodes behind a balancer) summed. */
+async function measure(pids: number | readonly number[], body: () => Promise<Omit<Figure, 'cpuMsPerOp'>>): Promise<Figure> {
+  const all = typeof pids === 'number' ? [pids] : pids;
+  const ticksNow = () => all.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+  const before = ticksNow();
   const figure = await body();
-  const ticks = cpuTicks(pid) - before;
+  const ticks = ticksNow() - before;
   return { ...figure, cpuMsPerOp: figure.ops > 0 ? (ticks * TICK_MS) / figure.ops : NaN };
 }
 
@@ -130,6 +133,10 @@ async function nodeLoad(script: string, args: unknown): Promise<{ ops: number; s
  */
 async function startPinnedServer(name: string, args: string[], ready: RegExp, env?: NodeJS.ProcessEnv): Promise<Proc & { endpoint: string }> {
   const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...args], { env: env ?? process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return serverReady(name, child, ready);
+}
+
+async function serverReady(name: string, child: ChildProcess, ready: RegExp): Promise<Proc & { endpoint: string }> {
   const endpoint = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -143,12 +150,11 @@ async function startPinnedServer(name: string, args: string[], ready: RegExp, en
   return { pid: child.pid ?? 0, child, endpoint };
 }
 
+const LISTENING = /"msg":"listening","endpoint":"([^"]+)"/;
+const LATCHKEY_ENV = { ...process.env, LATCHKEY_ROOT_ACCESS_KEY: CREDENTIALS.accessKeyId, LATCHKEY_ROOT_SECRET_KEY: CREDENTIALS.secretAccessKey };
+
 function startLatchkey(dataDir: string, args: readonly string[] = []): Promise<Proc & { endpoint: string }> {
-  return startPinnedServer('latchkey', [CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir, ...args], /"msg":"listening","endpoint":"([^"]+)"/, {
-    ...process.env,
-    LATCHKEY_ROOT_ACCESS_KEY: CREDENTIALS.accessKeyId,
-    LATCHKEY_ROOT_SECRET_KEY: CREDENTIALS.secretAccessKey,
-  });
+  return startPinnedServer('latchkey', [CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir, ...args], LISTENING, LATCHKEY_ENV);
 }
 
 type BareMode = 'md5' | 'sigv4' | 'durable';
@@ -165,9 +171,37 @@ function startBarePut(mode: BareMode, dataDir: string): Promise<Proc & { endpoin
 
 async function startNginx(dir: string, port: number): Promise<Proc> {
   mkdirSync(join(dir, 'www/dav'), { recursive: true });
+  chmodSync(join(dir, 'www/dav'), 0o777);
+  return spawnNginx(dir, SERVER_CPU, `
+  sendfile on;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir}/www;
+    location /dav/ { dav_methods PUT; create_full_put_path on; }
+  }`);
+}
+
+/** nginx as the load balancer of several nodes (round robin, bodies streamed both ways), on the load's core. */
+function startBalancer(dir: string, port: number, upstreams: readonly string[]): Promise<Proc> {
+  return spawnNginx(dir, LOAD_CPU, `
+  upstream latchkey { ${upstreams.map((u) => `server ${u};`).join(' ')} keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    proxy_request_buffering off;
+    proxy_buffering off;
+    location / {
+      proxy_pass http://latchkey;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+    }
+  }`);
+}
+
+/** One nginx worker pinned to `cpu`, with this http block; resolves to the worker's pid. */
+async function spawnNginx(dir: string, cpu: string, http: string): Promise<Proc> {
   mkdirSync(join(dir, 'body'), { recursive: true });
   chmodSync(join(dir, 'body'), 0o777);
-  chmodSync(join(dir, 'www/dav'), 0o777);
   writeFileSync(
     join(dir, 'nginx.conf'),
     `worker_processes 1;
@@ -178,18 +212,13 @@ error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  sendfile on;
   client_body_temp_path ${dir}/body;
   client_max_body_size 0;
-  server {
-    listen 127.0.0.1:${port};
-    root ${dir}/www;
-    location /dav/ { dav_methods PUT; create_full_put_path on; }
-  }
+${http}
 }
 `,
   );
-  const child = spawn('taskset', ['-c', SERVER_CPU, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
+  const child = spawn('taskset', ['-c', cpu, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
   await new Promise((r) => setTimeout(r, 500));
   const { stdout } = await run('pgrep', ['-P', String(child.pid)]);
   const worker = Number(stdout.trim().split('\n')[0]);
@@ -299,10 +328,17 @@ async function main(): Promise<void> {
       }
     }
 
-    // A node on PostgreSQL (an empty database named by LATCHKEY_BENCH_POSTGRES_URL), against the SQLite node.
+    // A node on PostgreSQL (an empty database named by LATCHKEY_BENCH_POSTGRES_URL), against the SQLite node;
+    // then two such nodes on that database and one data dir behind nginx, against the one PostgreSQL node.
     const pgUrl = process.env['LATCHKEY_BENCH_POSTGRES_URL'];
-    if (pgUrl !== undefined && pgUrl !== '') {
-      const pg = await startLatchkey(join(work, 'data-pg'), ['--metadata', pgUrl, '--node-id', 'bench', '--no-console']);
+    if (pgUrl === undefined || pgUrl === '') {
+      results.push('PostgreSQL rows skipped: set LATCHKEY_BENCH_POSTGRES_URL to an empty database (e.g. postgres://latchkey:latchkey@127.0.0.1:5432/latchkey_bench)');
+    } else {
+      const pgData = join(work, 'data-pg');
+      const pgArgs = (node: string) => ['--metadata', pgUrl, '--node-id', node, '--no-console'];
+      const pg = await startLatchkey(pgData, pgArgs('bench'));
+      let second: Proc | undefined;
+      let balancer: Proc | undefined;
       try {
         const pgClient = new S3Client({ endpoint: pg.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS });
         await pgClient.send(new CreateBucketCommand({ Bucket: 'bench' }));
@@ -314,7 +350,29 @@ async function main(): Promise<void> {
         const pgPutList = putList(pg.endpoint, join(work, 'pg-put-urls.txt'));
         const pgPut = await warmThenMeasure(pg.pid, `${pg.endpoint}/`, { connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [pgPutList, String(KIB4)] });
         results.push(`${row('PostgreSQL node: PUT 4 KiB (64 conns)', pgPut, ourPut, 0.5)}${note}`);
+
+        // The second node reads the master key the first wrote to the shared data dir. Both nodes sit on the
+        // server core, nginx on the load's: the figures show what the balancer hop and a second node cost, not scale-out.
+        const node2 = await startLatchkey(pgData, pgArgs('bench2'));
+        second = node2;
+        const balancerPort = 20000 + Math.floor(Math.random() * 20000);
+        balancer = await startBalancer(join(work, 'balancer'), balancerPort, [pg.endpoint, node2.endpoint].map((e) => new URL(e).host));
+        const lb = `http://127.0.0.1:${balancerPort}`;
+        const nodes = [pg.pid, node2.pid];
+        const both = async (url: string, opts: Parameters<typeof wrk>[1]) => {
+          await wrk(url, { ...opts, seconds: WARMUP_SECONDS, ...(opts.scriptArgs ? { scriptArgs: [...opts.scriptArgs, '0'] } : {}) });
+          for (const pid of nodes) await settle(pid);
+          return measure(nodes, () => wrk(url, { ...opts, ...(opts.scriptArgs ? { scriptArgs: [...opts.scriptArgs, String(LIST_OFFSET)] } : {}) }));
+        };
+        const twoNote = '   ← ratio vs the one PostgreSQL node; both nodes on the server core, nginx with the load';
+        const lbGet = await both(presigned(lb, 'GET', 'small.bin'), { connections: 64 });
+        results.push(`${row('2 PG nodes behind nginx: GET 4 KiB', lbGet, pgGet)}${twoNote}`);
+        const lbPutList = putList(lb, join(work, 'lb-put-urls.txt'));
+        const lbPut = await both(`${lb}/`, { connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [lbPutList, String(KIB4)] });
+        results.push(`${row('2 PG nodes behind nginx: PUT 4 KiB', lbPut, pgPut)}${twoNote}`);
       } finally {
+        balancer?.child.kill('SIGQUIT');
+        second?.child.kill('SIGTERM');
         pg.child.kill('SIGTERM');
       }
     }

@@ -8,13 +8,14 @@ import type { Identities } from '../identity/identities.js';
 import { clientAddress, TrustedProxies } from '../server/client-address.js';
 import type { Logger } from '../server/logger.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
+import type { ConsoleStore } from '../storage/console-store.js';
 import type { LinkStore } from '../storage/link-store.js';
 import { Authorizer } from '../s3/authorize.js';
 import { consoleAssets } from './assets.js';
 import { ConsoleError, parseCookies, readJson, sameOrigin, sendConsoleError, sendJson, stringField } from './http.js';
 import { presignUrl } from '../presign/url.js';
 import { LinkIssuer, MAX_CONSOLE_LINK_SECONDS } from './link-issuer.js';
-import { LinkLog } from './link-log.js';
+import { importLinkLog } from './link-log-import.js';
 import { ConsolePermissions } from './permissions.js';
 import { handleLinks } from './links-api.js';
 import { FailedSignIns } from './rate-limit.js';
@@ -33,6 +34,8 @@ export interface ConsoleDeps {
   readonly publicEndpoint: string;
   readonly region: string;
   readonly dataDir: string;
+  /** Failed sign-ins and issued links, in the metadata database (shared by every node). */
+  readonly store: ConsoleStore;
   readonly logger: Logger;
   readonly keyCache?: SigningKeyCache;
   /** Revocation and the audit log of link use (src/links/); absent on a server without them. */
@@ -82,14 +85,16 @@ export function consoleHttpServer(tls: TlsPair | undefined): Server {
 export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const now = deps.now ?? Date.now;
   const sessions = new ConsoleSessions(deps.identities, now);
-  const failures = new FailedSignIns(5, 15 * 60_000, now);
+  const failures = new FailedSignIns(deps.store, 5, 15 * 60_000, now);
   const assets = consoleAssets();
   if (!assets.built) deps.logger.warn('console scripts are not built: run npm run build', {});
-  const log = new LinkLog(join(deps.dataDir, 'console', 'links.jsonl'));
-  const issuer = new LinkIssuer({ identities: deps.identities, rootAccessKeyId: deps.rootAccessKeyId, publicEndpoint: deps.publicEndpoint, region: deps.region, log, now });
+  const imported = await importLinkLog(join(deps.dataDir, 'console', 'links.jsonl'), deps.store);
+  if (imported > 0) deps.logger.info('console links moved from console/links.jsonl into the metadata database', { links: imported });
+  const store = deps.store;
+  const issuer = new LinkIssuer({ identities: deps.identities, rootAccessKeyId: deps.rootAccessKeyId, publicEndpoint: deps.publicEndpoint, region: deps.region, store, now });
   const target: S3Target = { endpoint: deps.s3Endpoint, region: deps.region, ...(deps.keyCache ? { keyCache: deps.keyCache } : {}) };
   const permissions = new ConsolePermissions(new Authorizer(deps.identities.store, now));
-  const context: RouteContext = { deps, sessions, failures, assets, issuer, log, target, permissions, now };
+  const context: RouteContext = { deps, sessions, failures, assets, issuer, store, target, permissions, now };
 
   const listener = deps.listener ?? (await EarlyListener.bind(consoleHttpServer(deps.tls), deps.host, deps.port, 'console'));
   const server = listener.server;
@@ -124,7 +129,7 @@ export interface RouteContext {
   readonly failures: FailedSignIns;
   readonly assets: ReturnType<typeof consoleAssets>;
   readonly issuer: LinkIssuer;
-  readonly log: LinkLog;
+  readonly store: ConsoleStore;
   readonly target: S3Target;
   readonly permissions: ConsolePermissions;
   readonly now: () => number;
@@ -217,7 +222,7 @@ async function signIn(req: IncomingMessage, res: ServerResponse, c: RouteContext
   const accessKeyId = typeof body['accessKeyId'] === 'string' ? body['accessKeyId'].trim().slice(0, MAX_KEY_ID) : '';
   const secret = typeof body['secretAccessKey'] === 'string' ? body['secretAccessKey'] : '';
   // Checked before the secret: a key locked from here is refused whether the guess is right or not.
-  const wait = c.failures.retryAfterMs(ip, accessKeyId);
+  const wait = await c.failures.retryAfterMs(ip, accessKeyId);
   if (wait > 0) {
     const minutes = Math.ceil(wait / 60_000);
     throw new ConsoleError(
@@ -229,7 +234,7 @@ async function signIn(req: IncomingMessage, res: ServerResponse, c: RouteContext
   }
   const result = accessKeyId === '' || secret === '' ? ({ ok: false } as const) : await c.sessions.signIn(accessKeyId, secret);
   if (!result.ok) {
-    c.failures.record(ip, accessKeyId);
+    await c.failures.record(ip, accessKeyId);
     c.deps.logger.warn('console sign-in failed', { ip, accessKeyId: accessKeyId.slice(0, 64) });
     // One message for every failure: an unknown key, a disabled one and a wrong secret look alike.
     throw new ConsoleError(401, 'InvalidCredentials', 'The access key ID or secret access key is not correct, or the key is not active.');

@@ -6,7 +6,7 @@ import { uploadPageUrl } from '../presign/upload-page.js';
 import { presignUrl, PresignInputError } from '../presign/url.js';
 import type { Credentials } from '../sigv4/types.js';
 import { ConsoleError } from './http.js';
-import type { IssuedLink, LinkLog } from './link-log.js';
+import type { ConsoleStore, IssuedLink } from '../storage/console-store.js';
 import type { ConsoleSession } from './sessions.js';
 
 /** Console links last at most this long (the brief's cap, shorter than S3's 7 days). */
@@ -18,7 +18,8 @@ export interface LinkIssuerDeps {
   /** Links name this origin: --public-url when set, else the S3 listener. */
   readonly publicEndpoint: string;
   readonly region: string;
-  readonly log: LinkLog;
+  /** Where issued links are recorded (the metadata database, shared by every node). */
+  readonly store: ConsoleStore;
   readonly now: () => number;
 }
 
@@ -161,7 +162,7 @@ export class LinkIssuer {
       createdAt: new Date(this.deps.now()).toISOString(),
       expiresAt: expiresAt.toISOString(),
     };
-    await this.deps.log.add(link);
+    await this.deps.store.addIssuedLink(link);
     return link;
   }
 }

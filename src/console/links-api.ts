@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConsoleError, sendJson } from './http.js';
 import type { RouteContext } from './console-server.js';
-import type { IssuedLink } from './link-log.js';
+import type { IssuedLink } from '../storage/console-store.js';
 import type { ConsoleSession } from './sessions.js';
 
 export interface LinkView {
@@ -28,22 +28,22 @@ export interface LinkView {
 export async function handleLinks(_req: IncomingMessage, res: ServerResponse, c: RouteContext, session: ConsoleSession, method: string, path: string): Promise<void> {
   const issuer = session.principal.kind === 'root' ? undefined : session.principal.name;
   if (path === '/api/links' && method === 'GET') {
-    const links = await c.log.list(issuer);
+    const links = await c.store.listIssuedLinks(issuer);
     // Link use is written in batches off the request path: the page should show the use that just happened.
     await c.deps.links?.flushAudit();
     return sendJson(res, 200, { links: await Promise.all(links.map((link) => view(c, link))), revocation: c.deps.links !== undefined });
   }
   const m = /^\/api\/links\/([A-Za-z0-9_-]{1,64})\/revoke$/.exec(path);
   if (m && method === 'POST') {
-    const link = await c.log.get(m[1] ?? '');
+    let link = await c.store.getIssuedLink(m[1] ?? '');
     // Someone else's link answers like a missing one: its existence is not theirs to learn.
-    if (link === undefined || (issuer !== undefined && link.issuer !== issuer)) throw new ConsoleError(404, 'NoSuchLink', 'There is no such link.');
+    if (link === null || (issuer !== undefined && link.issuer !== issuer)) throw new ConsoleError(404, 'NoSuchLink', 'There is no such link.');
     const store = c.deps.links;
     if (store === undefined) throw new ConsoleError(501, 'RevocationUnavailable', 'This server cannot revoke links.');
     const now = new Date(c.now());
     if (link.revokedAt === undefined) {
       await store.store.revoke({ kind: 'link', subject: link.linkId, before: null, expiresAt: new Date(link.expiresAt) });
-      await c.log.markRevoked(link.id, now);
+      link = (await c.store.markIssuedLinkRevoked(link.id, now)) ?? link;
       c.deps.logger.info('console link revoked', { user: session.principal.name, bucket: link.bucket, key: link.key, link: link.id });
     }
     return sendJson(res, 200, { link: await view(c, link) });

@@ -189,6 +189,7 @@ async function serveDataDir(
       publicEndpoint,
       region: config.region,
       dataDir: config.dataDir,
+      store: storage.metadata.console,
       logger,
       keyCache: auth.keyCache,
       links: { store: storage.metadata.links, flushAudit: () => links.audit.flush() },

@@ -5,6 +5,7 @@ export type {
 } from './metadata-store.js';
 export { BlobNotFoundError, BlobStore } from './blob-store.js';
 export type { BlobWriteOptions, ByteRange, ChecksumComputer, WrittenBlob, WrittenDigests } from './blob-store.js';
+export type { ConsoleStore, IssuedLink } from './console-store.js';
 export { MAX_KEY_BYTES, encodeKey } from './object-key.js';
 export { METADATA_FILE, metadataBackend, postgresBackend, sqliteBackend } from './backend.js';
 export type { MetadataBackend } from './backend.js';

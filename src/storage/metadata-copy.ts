@@ -30,6 +30,8 @@ const TABLES: readonly { readonly name: string; readonly booleans?: readonly str
   { name: 'link_uses' },
   { name: 'link_revocations' },
   { name: 'link_audit', serial: 'id' },
+  { name: 'console_signin_failures' },
+  { name: 'console_links' },
 ];
 
 /** Rows per INSERT: well under PostgreSQL's 65535 bind parameters for the widest table. */

@@ -1,3 +1,4 @@
+import type { ConsoleStore } from './console-store.js';
 import type { IdentityStore } from './identity-store.js';
 import type { LinkStore } from './link-store.js';
 import type { UploadStore } from './upload-store.js';
@@ -21,6 +22,8 @@ export interface MetadataStore extends BucketMetadata, ObjectMetadata {
   readonly uploads: UploadStore;
   /** Pre-signed link use counters, revocations and audit log (migration 5). */
   readonly links: LinkStore;
+  /** The web console's failed sign-ins and issued links (SQLite migration 8, PostgreSQL 2). */
+  readonly console: ConsoleStore;
   /**
    * Of the given blob ids, those some metadata row still references (an
    * object, a part of a multipart object, a part of an upload in progress, a

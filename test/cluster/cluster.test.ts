@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { execFile } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutBucketPolicyCommand,
@@ -15,7 +17,7 @@ import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { expectS3Error, link } from '../helpers/links.js';
 import { NGINX_MISSING } from '../helpers/nginx.js';
 import { postgresSuiteOptions } from '../helpers/postgres.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
 
 const pgOptions = await postgresSuiteOptions();
 const options = NGINX_MISSING ? { skip: NGINX_MISSING } : pgOptions;
@@ -47,6 +49,30 @@ async function referencedBlobs(cluster: TestCluster): Promise<{ live: Set<string
   } finally {
     await sql.end({ timeout: 1 });
   }
+}
+
+/** Sockets open at once through nginx in the max-uses test. */
+const SOCKETS = 256;
+
+function statusOf(url: string, agent: Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent }, (res) => {
+      res.resume().once('end', () => resolve(res.statusCode ?? 0));
+    }).once('error', reject).end();
+  });
+}
+
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+/** The real `latchkey` command against one node, as root, with --json. */
+function latchkeyJson<T>(node: TestServer, args: readonly string[]): Promise<T> {
+  const env = { PATH: process.env['PATH'], HOME: node.dataDir, LATCHKEY_ENDPOINT: node.endpoint, AWS_ACCESS_KEY_ID: ROOT_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT_CREDENTIALS.secretAccessKey };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args, '--json'], { env, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`latchkey ${args.join(' ')}: ${stderr}`));
+      else resolve(JSON.parse(stdout) as T);
+    });
+  });
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -132,18 +158,30 @@ describe('Three nodes on one PostgreSQL and one data dir, behind nginx', options
     for (let i = 0; i < 3; i++) await expectS3Error(await fetch(url), 403, 'AccessDenied', 'Link revoked');
   });
 
-  it('a max-uses link hit by 4K concurrent requests over three nodes succeeds exactly K times', async () => {
-    const K = 25;
+  it('a max-uses link hit by 4K concurrent requests over three nodes succeeds exactly K times; link show says K; every attempt is audited', async () => {
+    const K = 1000;
     const url = link(cluster.balancer, 'shared', 'small', { params: { 'X-Latchkey-Max-Uses': String(K) } });
-    const statuses = await Promise.all(Array.from({ length: 4 * K }, async () => {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      return response.status;
-    }));
-    assert.equal(statuses.filter((s) => s === 200).length, K, JSON.stringify(statuses));
-    assert.equal(statuses.filter((s) => s !== 200 && s !== 403).length, 0, JSON.stringify(statuses));
-    const shown = expectStatus(await adminCall<{ link: { uses: number | null } }>(n[2]!, 'POST', '/links/show', { body: { url } }), 200);
-    assert.equal(shown.link.uses, K, JSON.stringify(shown));
+    // Every request is made before any answer is counted; the agent sends them 256 at a time through nginx to the three nodes.
+    const agent = new Agent({ keepAlive: true, maxSockets: SOCKETS });
+    const statuses = await Promise.all(Array.from({ length: 4 * K }, () => statusOf(url, agent))).finally(() => agent.destroy());
+    const counts = new Map<number, number>();
+    for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+    const tally = JSON.stringify([...counts]);
+    assert.equal(statuses.filter((s) => s === 200).length, K, tally);
+    assert.equal(statuses.filter((s) => s !== 200 && s !== 403).length, 0, tally);
+
+    const shown = await latchkeyJson<{ id: string; uses: number; maxUses: number }>(n[2]!, ['link', 'show', url]);
+    assert.deepEqual([shown.uses, shown.maxUses], [K, K]);
+    // Each node writes its audit records in batches (about once a second): wait until all three are in.
+    let entries: { status: number }[] = [];
+    await until('every attempt in the audit log', async () => {
+      const log = expectStatus(await adminCall<{ entries: { status: number }[] }>(n[1]!, 'GET', `/links/log?link=${shown.id}&limit=10000`), 200);
+      entries = log.entries;
+      return entries.length >= 4 * K;
+    });
+    assert.equal(entries.length, 4 * K);
+    assert.equal(entries.filter((e) => e.status === 200).length, K);
+    assert.equal(entries.filter((e) => e.status === 403).length, 3 * K);
   });
 
   it('a large GET streaming from one node completes with the old bytes while another node replaces the object; the freed blob waits out the grace', async () => {

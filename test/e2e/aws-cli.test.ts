@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { aws, type RunResult } from '../helpers/clients.js';
 import { awsWithConfig, cliErrorCode, curl } from '../helpers/e2e-clients.js';
-import { objectsIn, snapshotDisk } from '../helpers/e2e-disk.js';
+import { objectsIn, snapshotState } from '../helpers/e2e-disk.js';
 import { md5Hex, parseS3Error } from '../helpers/e2e-http.js';
 import { readTree, writeTree } from '../helpers/local-tree.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -56,7 +56,7 @@ const SYNC_TREE = {
 describe('aws s3 (high-level commands)', () => {
   it('mb creates a bucket and ls lists it; mb again is BucketAlreadyOwnedByYou, bad names InvalidBucketName, nothing changes', async () => {
     assert.match(ok(await aws(server, ['s3', 'mb', 's3://cli-main'])).stdout, /make_bucket: cli-main/);
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     assert.ok(before.buckets.includes('cli-main'));
     const [again, upper, short] = await Promise.all([
       aws(server, ['s3', 'mb', 's3://cli-main']),
@@ -66,7 +66,7 @@ describe('aws s3 (high-level commands)', () => {
     failed(again, 'BucketAlreadyOwnedByYou');
     failed(upper, 'InvalidBucketName');
     failed(short, 'InvalidBucketName');
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
     assert.match(ok(await aws(server, ['s3', 'ls'])).stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d cli-main$/m);
   });
 
@@ -79,7 +79,7 @@ describe('aws s3 (high-level commands)', () => {
     await Promise.all(['small.txt', 'big.bin'].map(async (name) => ok(await aws(server, ['s3', 'cp', `s3://cli-main/files/${name}`, join(down, name), '--only-show-errors']))));
     assert.ok(readFileSync(join(down, 'small.txt')).equals(small));
     assert.ok(readFileSync(join(down, 'big.bin')).equals(big));
-    const rows = objectsIn(snapshotDisk(server.dataDir), 'cli-main');
+    const rows = objectsIn(await snapshotState(server), 'cli-main');
     const bigRow = rows.find((o) => o.key === 'files/big.bin');
     assert.equal(bigRow?.size, big.length);
     assert.equal(bigRow?.etag, md5Hex(big), 'a plain MD5 ETag: one PUT, not multipart');
@@ -102,22 +102,22 @@ describe('aws s3 (high-level commands)', () => {
   it('sync uploads a tree (nested dirs, spaces, unicode), a second sync sends nothing, sync down reproduces it', async () => {
     const src = tree('sync-up', SYNC_TREE);
     ok(await aws(server, ['s3', 'sync', src, 's3://cli-main/tree/', '--only-show-errors']));
-    const keys = objectsIn(snapshotDisk(server.dataDir), 'cli-main').map((o) => o.key).filter((k) => k.startsWith('tree/'));
+    const keys = objectsIn(await snapshotState(server), 'cli-main').map((o) => o.key).filter((k) => k.startsWith('tree/'));
     assert.deepEqual(keys.sort(), Object.keys(SYNC_TREE).map((p) => `tree/${p}`).sort());
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     assert.equal(ok(await aws(server, ['s3', 'sync', src, 's3://cli-main/tree/'])).stdout.trim(), '', 'nothing to upload');
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
     const down = join(work, 'sync-down');
     ok(await aws(server, ['s3', 'sync', 's3://cli-main/tree/', down, '--only-show-errors']));
     assert.deepEqual(readTree(down), readTree(src));
   });
 
   it('rm --recursive removes a prefix, rows and blobs; other keys stay', async () => {
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const doomed = objectsIn(before, 'cli-main').filter((o) => o.key.startsWith('tree/'));
     assert.equal(doomed.length, Object.keys(SYNC_TREE).length);
     ok(await aws(server, ['s3', 'rm', '--recursive', 's3://cli-main/tree/', '--only-show-errors']));
-    const afterRm = snapshotDisk(server.dataDir);
+    const afterRm = await snapshotState(server);
     assert.deepEqual(objectsIn(afterRm, 'cli-main').map((o) => o.key), ['files/big.bin', 'files/small.txt']);
     assert.equal(afterRm.files.length, before.files.length - doomed.length);
     for (const row of doomed) assert.ok(!afterRm.files.some((f) => f.endsWith(row.blobId)), `blob of ${row.key} removed`);
@@ -127,11 +127,11 @@ describe('aws s3 (high-level commands)', () => {
     ok(await aws(server, ['s3', 'mb', 's3://cli-rb']));
     const src = tree('rb', { 'a.txt': 'a', 'd/b.txt': 'b' });
     ok(await aws(server, ['s3', 'sync', src, 's3://cli-rb/', '--only-show-errors']));
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     failed(await aws(server, ['s3', 'rb', 's3://cli-rb']), 'BucketNotEmpty');
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
     ok(await aws(server, ['s3', 'rb', '--force', 's3://cli-rb']));
-    const afterRb = snapshotDisk(server.dataDir);
+    const afterRb = await snapshotState(server);
     assert.ok(!afterRb.buckets.includes('cli-rb'));
     assert.equal(afterRb.files.length, before.files.length - 2);
     failed(await aws(server, ['s3', 'ls', 's3://cli-rb']), 'NoSuchBucket');
@@ -196,7 +196,7 @@ describe('aws s3api', () => {
     ]);
     assert.deepEqual([srcHead['ContentType'], srcHead['Metadata']], ['text/plain', { stage: 'one' }]);
     assert.deepEqual([dstHead['ContentType'], dstHead['Metadata']], ['text/markdown', { stage: 'two' }]);
-    const rows = objectsIn(snapshotDisk(server.dataDir), 'cli-api').filter((o) => o.key.startsWith('copy/'));
+    const rows = objectsIn(await snapshotState(server), 'cli-api').filter((o) => o.key.startsWith('copy/'));
     assert.equal(rows.length, 2);
     assert.notEqual(rows[0]?.blobId, rows[1]?.blobId, 'the copy has its own blob');
   });
@@ -208,12 +208,12 @@ describe('aws s3api', () => {
       'delete-objects', '--bucket', 'cli-api', '--delete', JSON.stringify({ Objects: [{ Key: 'del/x1' }, { Key: 'del/x3' }, { Key: 'del/none' }] }),
     ]);
     assert.deepEqual(result.Deleted.map((d) => d.Key).sort(), ['del/none', 'del/x1', 'del/x3']);
-    assert.deepEqual(objectsIn(snapshotDisk(server.dataDir), 'cli-api').map((o) => o.key).filter((k) => k.startsWith('del/')), ['del/x2']);
+    assert.deepEqual(objectsIn(await snapshotState(server), 'cli-api').map((o) => o.key).filter((k) => k.startsWith('del/')), ['del/x2']);
   });
 
   it('rejected writes (KeyTooLongError, BadDigest, InvalidDigest, NoSuchBucket) leave the disk as it was; missing keys are 404', async () => {
     const body = join(tree('api-bad', { 'b.txt': 'hello' }), 'b.txt');
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const [tooLong, badDigest, invalidDigest, noBucket, head, get] = await Promise.all([
       aws(server, ['s3api', 'put-object', '--bucket', 'cli-api', '--key', 'k'.repeat(1025), '--body', body]),
       aws(server, ['s3api', 'put-object', '--bucket', 'cli-api', '--key', 'md5', '--body', body, '--content-md5', Buffer.from(md5Hex('other'), 'hex').toString('base64')]),
@@ -228,7 +228,7 @@ describe('aws s3api', () => {
     failed(noBucket, 'NoSuchBucket');
     failed(head, '404');
     failed(get, 'NoSuchKey');
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
   });
 });
 

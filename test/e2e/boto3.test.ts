@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertClientError as assertError, crc32cBase64, py, type PyClientError } from '../helpers/e2e-clients.js';
-import { listDataFiles, objectsIn, snapshotDisk } from '../helpers/e2e-disk.js';
+import { listDataFiles, objectsIn, snapshotState } from '../helpers/e2e-disk.js';
 import { md5Hex, parseS3Error, sha256Hex, signedRequest } from '../helpers/e2e-http.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -35,11 +35,11 @@ out({'putEtag': p['ETag'], 'body': g['Body'].read().decode(), 'getType': g['Cont
     assert.equal(r['getLength'], 14);
     assert.deepEqual(r['head'], { ETag: etag, ContentType: 'text/plain', ContentLength: 14, CacheControl: 'max-age=60', Metadata: { color: 'blue', 'x-note': 'n1' } });
     assert.deepEqual(r['headChecksums'], [], 'checksums only with ChecksumMode=ENABLED');
-    const [row] = objectsIn(snapshotDisk(server.dataDir), 'b3-basic');
+    const [row] = objectsIn(await snapshotState(server), 'b3-basic');
     assert.equal(row?.key, 'docs/greeting.txt');
     assert.equal(row?.size, 14);
     // 14 bytes: kept in the database with its row, not in a file.
-    assert.ok(snapshotDisk(server.dataDir).files.includes(`inline/${row.blobId}`));
+    assert.ok((await snapshotState(server)).files.includes(`inline/${row.blobId}`));
     assert.ok(!existsSync(join(server.dataDir, 'blobs', row.blobId.slice(0, 2), row.blobId)));
   });
 
@@ -56,7 +56,7 @@ out({'sent': hashlib.sha256(data).hexdigest(), 'got': hashlib.sha256(got).hexdig
 `, { bucket: 'b3-big' });
     assert.equal(r['got'], r['sent']);
     assert.equal(r['downloaded'], r['sent']);
-    const [row] = objectsIn(snapshotDisk(server.dataDir), 'b3-big');
+    const [row] = objectsIn(await snapshotState(server), 'b3-big');
     assert.equal(row?.size, 20 * 1024 * 1024);
     assert.equal(row?.etag, r['md5']);
     assert.equal(statSync(join(server.dataDir, 'blobs', row.blobId.slice(0, 2), row.blobId)).size, 20 * 1024 * 1024, 'a large body is a blob file');
@@ -127,7 +127,7 @@ out({'type': g['ContentType'], 'disposition': g['ContentDisposition'], 'storedTy
 
   it('checksums: default CRC32, SHA256 and CRC32C are stored and returned with ChecksumMode=ENABLED; a wrong one is BadDigest', async () => {
     await py(server, MAKE_BUCKET + 'out(None)', { bucket: 'b3-sum' });
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const r = await py<Record<string, unknown>>(server, `b = 'b3-sum'
 import zlib
 sums = lambda d: {k: v for k, v in d.items() if k.startswith('Checksum')}
@@ -149,7 +149,7 @@ out({'crc32': base64.b64encode(zlib.crc32(b'hello').to_bytes(4, 'big')).decode()
     assert.deepEqual(r['head'], c32c);
     assertError(r['wrongCrc32c'], 'BadDigest', 400);
     assertError(r['wrongSha256'], 'BadDigest', 400);
-    const afterPuts = snapshotDisk(server.dataDir);
+    const afterPuts = await snapshotState(server);
     assert.deepEqual(objectsIn(afterPuts, 'b3-sum').map((o) => o.key), ['c32c', 'default', 'sha'], 'no "bad" object');
     assert.equal(afterPuts.files.length, before.files.length + 3, 'one blob per good put, none for the bad ones');
   });
@@ -250,14 +250,14 @@ out({'src': view('src'), 'copied': view('copied'), 'replaced': view('replaced'),
     assert.deepEqual(r['replaced'], { type: 'application/json', meta: { fresh: 'yes' }, etag, body: 'source bytes' });
     assertError(r['toItself'], 'InvalidRequest', 400);
 
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const failed = await py<Record<string, unknown>>(server, `b = 'b3-copy'
 out({'ifMatch': client_error(s3.copy_object, Bucket=b, Key='copied', CopySource={'Bucket': b, 'Key': 'src'}, MetadataDirective='REPLACE', CopySourceIfMatch='"0123"'),
      'missing': client_error(s3.copy_object, Bucket=b, Key='new', CopySource={'Bucket': b, 'Key': 'nope'})})
 `);
     assertError(failed['ifMatch'], 'PreconditionFailed', 412);
     assertError(failed['missing'], 'NoSuchKey', 404);
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
   });
 
   it('delete_object is 204 and idempotent; the blob goes with the row', async () => {
@@ -267,7 +267,7 @@ s3.put_object(Bucket=b, Key='kept', Body=b'stay')
 out(None)
 `, { bucket: 'b3-del' });
     assert.equal(r, null);
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const gone = objectsIn(before, 'b3-del').find((o) => o.key === 'gone');
     assert.ok(gone);
     const statuses = await py<Record<string, unknown>>(server, `b = 'b3-del'
@@ -278,7 +278,7 @@ out({'first': s3.delete_object(Bucket=b, Key='gone')['ResponseMetadata']['HTTPSt
 `);
     assert.deepEqual([statuses['first'], statuses['again'], statuses['never']], [204, 204, 204]);
     assertError(statuses['get'], 'NoSuchKey', 404);
-    const afterDelete = snapshotDisk(server.dataDir);
+    const afterDelete = await snapshotState(server);
     assert.deepEqual(objectsIn(afterDelete, 'b3-del').map((o) => o.key), ['kept']);
     assert.ok(!afterDelete.files.some((f) => f.endsWith(gone.blobId)), 'the blob file is removed');
     assert.equal(afterDelete.files.length, before.files.length - 1);
@@ -294,7 +294,7 @@ out({'loud': sorted(d['Key'] for d in loud.get('Deleted', [])), 'loudErrors': lo
      'left': [o['Key'] for o in s3.list_objects_v2(Bucket=b).get('Contents', [])]})
 `, { bucket: 'b3-multi' });
     assert.deepEqual(r, { loud: ['k1', 'k2', 'missing'], loudErrors: [], quiet: [], quietErrors: [], left: ['k5'] });
-    assert.deepEqual(objectsIn(snapshotDisk(server.dataDir), 'b3-multi').map((o) => o.key), ['k5']);
+    assert.deepEqual(objectsIn(await snapshotState(server), 'b3-multi').map((o) => o.key), ['k5']);
   });
 });
 
@@ -318,7 +318,7 @@ out({'get': c.generate_presigned_url('get_object', Params={'Bucket': b, 'Key': '
       const put = await fetch(urls['put']!, { method: 'PUT', body });
       assert.equal(put.status, 200, await put.text());
       assert.equal(put.headers.get('etag'), `"${md5Hex(Buffer.from(body))}"`);
-      const row = objectsIn(snapshotDisk(server.dataDir), bucket).find((o) => o.key === 'uploaded.bin');
+      const row = objectsIn(await snapshotState(server), bucket).find((o) => o.key === 'uploaded.bin');
       assert.equal(row?.size, body.length);
       assert.equal(row?.etag, md5Hex(Buffer.from(body)));
     });
@@ -327,7 +327,7 @@ out({'get': c.generate_presigned_url('get_object', Params={'Bucket': b, 'Key': '
       const { url } = await py<{ url: string }>(server, `b = '${bucket}'
 out({'url': ${signer}.generate_presigned_url('put_object', Params={'Bucket': b, 'Key': 'typed.txt', 'ContentType': 'text/plain'}, ExpiresIn=300)})
 `);
-      const before = snapshotDisk(server.dataDir);
+      const before = await snapshotState(server);
       const wrong = await fetch(url, { method: 'PUT', body: new Uint8Array(Buffer.from('nope')), headers: { 'content-type': 'image/png' } });
       // botocore's SigV2 links carry the signed type as a content-type query
       // parameter, so a different header is a header/query conflict there.
@@ -345,18 +345,18 @@ out({'url': ${signer}.generate_presigned_url('put_object', Params={'Bucket': b, 
         assert.equal(forged.status, 403);
         assert.equal(parseS3Error(await forged.text()).code, 'SignatureDoesNotMatch');
       }
-      assert.deepEqual(snapshotDisk(server.dataDir), before);
+      assert.deepEqual((await snapshotState(server)), before);
       // The same URL with the signed type works: the refusal was about the header alone.
       const right = await fetch(url, { method: 'PUT', body: new Uint8Array(Buffer.from('yes')), headers: { 'content-type': 'text/plain' } });
       assert.equal(right.status, 200, await right.text());
-      assert.equal(objectsIn(snapshotDisk(server.dataDir), bucket).find((o) => o.key === 'typed.txt')?.contentType, 'text/plain');
+      assert.equal(objectsIn(await snapshotState(server), bucket).find((o) => o.key === 'typed.txt')?.contentType, 'text/plain');
     });
   }
 });
 
 describe('boto3: rejections', () => {
   it('NoSuchBucket, NoSuchKey, BucketNotEmpty, BucketAlreadyOwnedByYou', async () => {
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const r = await py<Record<string, unknown>>(server, `
 out({'putMissingBucket': client_error(s3.put_object, Bucket='b3-nowhere', Key='k', Body=b'x'),
      'listMissingBucket': client_error(s3.list_objects_v2, Bucket='b3-nowhere'),
@@ -373,19 +373,19 @@ out({'putMissingBucket': client_error(s3.put_object, Bucket='b3-nowhere', Key='k
     assertError(r['headMissingKey'], '404', 404);
     assertError(r['notEmpty'], 'BucketNotEmpty', 409);
     assertError(r['again'], 'BucketAlreadyOwnedByYou', 409);
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
   });
 
   it('InvalidBucketName for names S3 refuses, and no bucket appears', async () => {
     const names = ['ab', 'a'.repeat(64), 'UPPER', 'under_score', '-lead', 'trail-', 'dot..dot', '192.168.1.1', 'xn--punycode', 'name-s3alias', 'dash.-dot'];
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const r = await py<Record<string, PyClientError | null>>(server, `out({n: client_error(s3.create_bucket, Bucket=n) for n in args})`, names);
     for (const name of names) assertError(r[name], 'InvalidBucketName', 400);
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
   });
 
   it('KeyTooLongError above 1024 UTF-8 bytes, BadDigest and InvalidDigest for Content-MD5: nothing written', async () => {
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const r = await py<Record<string, unknown>>(server, `b = 'b3-basic'
 out({'tooLong': client_error(s3.put_object, Bucket=b, Key='\\u00e9' * 512 + 'a', Body=b'x'),
      'tooLongAscii': client_error(s3.put_object, Bucket=b, Key='k' * 1025, Body=b'x'),
@@ -396,18 +396,18 @@ out({'tooLong': client_error(s3.put_object, Bucket=b, Key='\\u00e9' * 512 + 'a',
     assertError(r['tooLongAscii'], 'KeyTooLongError', 400);
     assertError(r['badDigest'], 'BadDigest', 400);
     assertError(r['invalidDigest'], 'InvalidDigest', 400);
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
     // Exactly 1024 bytes is allowed.
     const ok = await py(server, `out(s3.put_object(Bucket='b3-basic', Key='\\u00e9' * 512, Body=b'x')['ResponseMetadata']['HTTPStatusCode'])`);
     assert.equal(ok, 200);
   });
 
   it('a wrong x-amz-content-sha256 is XAmzContentSHA256Mismatch (hand-signed), and writes nothing', async () => {
-    const before = snapshotDisk(server.dataDir);
+    const before = await snapshotState(server);
     const wrong = await signedRequest(server, { method: 'PUT', path: '/b3-basic/sha-check', body: 'hello', payloadHash: sha256Hex('other') });
     assert.equal(wrong.status, 400);
     assert.equal(parseS3Error(wrong.body).code, 'XAmzContentSHA256Mismatch');
-    assert.deepEqual(snapshotDisk(server.dataDir), before);
+    assert.deepEqual((await snapshotState(server)), before);
     const right = await signedRequest(server, { method: 'PUT', path: '/b3-basic/sha-check', body: 'hello' });
     assert.equal(right.status, 200, right.body.toString());
   });
@@ -428,7 +428,7 @@ out({'listed': [o['Key'] for o in s3.list_objects_v2(Bucket=b)['Contents']],
     assert.deepEqual(r['bodies'], keys.map((_, i) => `body ${i}`));
     assert.deepEqual([...(r['listed'] as string[])].sort(), [...keys].sort());
     assertError(r['plainB'], 'NoSuchKey', 404);
-    const rows = objectsIn(snapshotDisk(server.dataDir), 'b3-keys');
+    const rows = objectsIn(await snapshotState(server), 'b3-keys');
     assert.deepEqual(rows.map((o) => o.keyHex).sort(), keys.map((k) => Buffer.from(k).toString('hex')).sort());
     assert.ok(rows.some((o) => o.keyHex === Buffer.from(nfc).toString('hex')) && rows.some((o) => o.keyHex === Buffer.from(nfd).toString('hex')));
     assert.deepEqual(escapees.filter((p) => existsSync(p)), existedBefore);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { assertBotoError, boto } from '../helpers/admin-boto.js';
 import { aws, s3Client } from '../helpers/clients.js';
-import { fingerprint, readDiskState } from '../helpers/disk-state.js';
+import { fingerprint, readState } from '../helpers/disk-state.js';
 import { parseS3Error, signedRequest } from '../helpers/e2e-http.js';
 import { encodePolicy, postForm, v4AuthConditions, v4PolicyFields } from '../helpers/post-form.js';
 import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
@@ -24,9 +24,9 @@ after(async () => {
 
 /** Runs `request` (which must fail) and checks that nothing in the data dir changed. */
 async function unchanged<T>(request: () => Promise<T>): Promise<T> {
-  const before = fingerprint(readDiskState(server.dataDir));
+  const before = fingerprint(await readState(server));
   const result = await request();
-  assert.equal(fingerprint(readDiskState(server.dataDir)), before, 'a refused request changed the data dir');
+  assert.equal(fingerprint(await readState(server)), before, 'a refused request changed the data dir');
   return result;
 }
 
@@ -209,7 +209,7 @@ out({'many': put([('k%d' % i, 'v') for i in range(51)]), 'aws': put([('aws:x', '
     assertBotoError(r['dup'], 'InvalidTag', 400, 'dup');
     assertBotoError(r['char'], 'InvalidTag', 400, 'char');
     assertBotoError(r['long'], 'InvalidTag', 400, 'long');
-    assert.deepEqual(readDiskState(server.dataDir).bucketTags['btags'], JSON.stringify({ keep: 'me' }));
+    assert.deepEqual((await readState(server)).bucketTags['btags'], JSON.stringify({ keep: 'me' }));
   });
 });
 

@@ -9,7 +9,7 @@ import { presign } from '../../src/sigv4/sign.js';
 import { signV2 } from '../../src/sigv4/sigv2.js';
 import type { Credentials } from '../../src/sigv4/types.js';
 import { aws, boto3, s3Client } from '../helpers/clients.js';
-import { fingerprint, readDiskState } from '../helpers/disk-state.js';
+import { fingerprint, readState } from '../helpers/disk-state.js';
 import '../helpers/sdk-js.js';
 import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
 
@@ -87,7 +87,7 @@ interface Refusal {
 
 /** Sends a request that must be refused, and proves it changed nothing on disk. */
 async function assertRefused(url: string, init: Parameters<typeof send>[1], expected: Refusal): Promise<Sent> {
-  const before = fingerprint(readDiskState(server.dataDir));
+  const before = fingerprint(await readState(server));
   const sent = await send(url, init);
   assert.equal(xmlField(sent.text, 'Code'), expected.code, sent.text);
   assert.equal(sent.status, expected.status);
@@ -105,7 +105,7 @@ async function assertRefused(url: string, init: Parameters<typeof send>[1], expe
     if (typeof value === 'string') assert.equal(found, value);
     else assert.match(found, value);
   }
-  assert.equal(fingerprint(readDiskState(server.dataDir)), before, 'a refused request leaves the data dir as it was');
+  assert.equal(fingerprint(await readState(server)), before, 'a refused request leaves the data dir as it was');
   assert.ok(!sent.text.includes(ROOT_CREDENTIALS.secretAccessKey), 'the secret never appears in an error');
   return sent;
 }
@@ -416,7 +416,7 @@ print(json.dumps(out))
     const head = await send(v4Url('HEAD', 'signed-headers.csv'), { method: 'HEAD' });
     assert.equal(head.headers.get('content-type'), 'text/csv');
     assert.equal(head.headers.get('x-amz-meta-owner'), 'alice');
-    const row = readDiskState(server.dataDir).rows.find((r) => r.key === 'signed-headers.csv');
+    const row = (await readState(server)).rows.find((r) => r.key === 'signed-headers.csv');
     assert.equal(row?.contentType, 'text/csv');
     assert.deepEqual(JSON.parse(row?.userMetadata ?? '{}'), { owner: 'alice' });
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNginx, type RunningNginx } from './nginx.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
-import { startServer, type TestServer } from './server.js';
+import { loggedLines, startServer, type TestServer } from './server.js';
 
 export interface TestCluster {
   readonly nodes: TestServer[];
@@ -24,6 +24,16 @@ export interface ClusterOptions {
   readonly args?: readonly string[];
   /** A database URL to use instead of a fresh database on LATCHKEY_TEST_POSTGRES_URL. */
   readonly database?: TestDatabase;
+  /** Each node serves its console too (on an ephemeral port; see consoleOf). */
+  readonly console?: boolean;
+}
+
+/** A node's console origin, e.g. http://127.0.0.1:41234 (the node was started with its console). */
+export async function consoleOf(node: TestServer): Promise<string> {
+  const [line] = await loggedLines(node, (l) => l.includes('"msg":"console"'));
+  const origin = /"console":"(http:\/\/[^"]+)"/.exec(line ?? '')?.[1];
+  if (origin === undefined) throw new Error(`no console address in the log:\n${node.logs.join('\n')}`);
+  return origin;
 }
 
 /**
@@ -38,7 +48,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const start = (i: number) =>
     startServer({
       dataDir,
-      args: ['--metadata', database.url, '--node-id', `node${i}`, '--no-console', ...(options.args ?? [])],
+      args: ['--metadata', database.url, '--node-id', `node${i}`, ...(options.console ? [] : ['--no-console']), ...(options.args ?? [])],
       env: { LATCHKEY_MASTER_KEY: masterKey },
     });
   const nodes: TestServer[] = [];

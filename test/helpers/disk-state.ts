@@ -1,6 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { connectPg } from '../../src/storage/postgres/pg-connection.js';
+import type { TestServer } from './server.js';
 
 /**
  * What a data directory holds, read straight from disk (not through the
@@ -30,39 +32,50 @@ export interface DiskState {
   readonly bucketTags: Readonly<Record<string, string>>;
 }
 
+type RawRow = Omit<ObjectRow, 'key'> & { key: Buffer };
+
+/** The same SQL on both backends (their tables share names and columns; quoted aliases keep their case on PostgreSQL). */
+const INLINE_SQL = 'SELECT blob_id AS id, length(bytes) AS size FROM inline_blobs';
+const ROWS_SQL = `SELECT b.name AS bucket, o.key AS key, o.size AS size, o.etag AS etag, o.blob_id AS "blobId",
+    o.content_type AS "contentType", o.user_metadata AS "userMetadata", o.tags AS tags
+  FROM objects o JOIN buckets b ON b.id = o.bucket_id`;
+const BUCKET_TAGS_SQL = 'SELECT b.name AS name, t.tags AS tags FROM bucket_tags t JOIN buckets b ON b.id = t.bucket_id';
+type BucketTagsRow = { name: string; tags: string };
+
 export function readDiskState(dataDir: string): DiskState {
+  // Read-only and WAL-aware: sees what the server committed, even right after a SIGKILL.
+  const db = new Database(join(dataDir, 'metadata.sqlite3'), { readonly: true, fileMustExist: true });
+  try {
+    return stateOf(dataDir, db.prepare(ROWS_SQL).all() as RawRow[], db.prepare(INLINE_SQL).all() as Array<{ id: string; size: number }>,
+      db.prepare(BUCKET_TAGS_SQL).all() as BucketTagsRow[]);
+  } finally {
+    db.close();
+  }
+}
+
+/** The state of a running test server on either backend (its SQLite file, or its PostgreSQL database) and its data dir. */
+export async function readState(server: TestServer): Promise<DiskState> {
+  if (server.metadataUrl === undefined) return readDiskState(server.dataDir);
+  const sql = connectPg(server.metadataUrl, { max: 1 });
+  try {
+    return await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) =>
+      stateOf(server.dataDir, await tx.unsafe<RawRow[]>(ROWS_SQL), await tx.unsafe<Array<{ id: string; size: number }>>(INLINE_SQL),
+        await tx.unsafe<BucketTagsRow[]>(BUCKET_TAGS_SQL)));
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+function stateOf(dataDir: string, raw: readonly RawRow[], inline: readonly { id: string; size: number }[], tagSets: readonly BucketTagsRow[]): DiskState {
   const blobs = new Map<string, number>();
   const blobDir = join(dataDir, 'blobs');
   for (const fanOut of readdirSync(blobDir)) {
     for (const name of readdirSync(join(blobDir, fanOut))) blobs.set(name, statSync(join(blobDir, fanOut, name)).size);
   }
-  const { rows, inline, bucketTags } = readDatabase(dataDir);
-  for (const [id, size] of inline) blobs.set(id, size);
-  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows, bucketTags };
-}
-
-function readDatabase(dataDir: string): { rows: ObjectRow[]; inline: Map<string, number>; bucketTags: Record<string, string> } {
-  // Read-only and WAL-aware: sees what the server committed, even right after a SIGKILL.
-  const db = new Database(join(dataDir, 'metadata.sqlite3'), { readonly: true, fileMustExist: true });
-  try {
-    const inline = new Map(
-      (db.prepare('SELECT blob_id AS id, length(bytes) AS size FROM inline_blobs').all() as Array<{ id: string; size: number }>).map((r) => [r.id, r.size]),
-    );
-    const rows = db
-      .prepare(
-        `SELECT b.name AS bucket, o.key AS key, o.size AS size, o.etag AS etag, o.blob_id AS blobId,
-                o.content_type AS contentType, o.user_metadata AS userMetadata, o.tags AS tags
-         FROM objects o JOIN buckets b ON b.id = o.bucket_id ORDER BY b.name, o.key`,
-      )
-      .all() as Array<Omit<ObjectRow, 'key'> & { key: Buffer }>;
-    const bucketTags = Object.fromEntries(
-      (db.prepare('SELECT b.name AS name, t.tags AS tags FROM bucket_tags t JOIN buckets b ON b.id = t.bucket_id ORDER BY b.name').all() as Array<{ name: string; tags: string }>)
-        .map((r) => [r.name, r.tags]),
-    );
-    return { rows: rows.map((row) => ({ ...row, key: row.key.toString('utf8') })), inline, bucketTags };
-  } finally {
-    db.close();
-  }
+  for (const { id, size } of inline) blobs.set(id, size);
+  const ordered = [...raw].sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : Buffer.compare(a.key, b.key)));
+  const bucketTags = Object.fromEntries([...tagSets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((r) => [r.name, r.tags]));
+  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows: ordered.map((row) => ({ ...row, key: row.key.toString('utf8') })), bucketTags };
 }
 
 /** A comparable form of the state: equal strings mean nothing on disk changed. */

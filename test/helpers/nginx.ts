@@ -24,7 +24,7 @@ function config(dir: string, port: number, serverBlock: string, httpBlock: strin
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 256; }
+events { worker_connections 1024; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body;

@@ -14,6 +14,8 @@ export interface TestServer {
   readonly port: number;
   readonly dataDir: string;
   readonly region: string;
+  /** The server's --metadata URL when it runs on PostgreSQL; undefined on SQLite (the file in the data dir). */
+  readonly metadataUrl?: string | undefined;
   readonly logs: string[];
   readonly process: ChildProcess;
   /** SIGTERM and wait for exit. */
@@ -43,6 +45,11 @@ async function metadataArgs(options: StartOptions): Promise<{ args: string[]; dr
   if (process.env['LATCHKEY_TEST_SERVER_METADATA'] !== 'postgres' || options.args?.includes('--metadata')) return none;
   const database = await createTestDatabase();
   return { args: ['--metadata', database.url, '--node-id', 'test'], drop: () => database.drop() };
+}
+
+function metadataUrlOf(args: readonly string[]): string | undefined {
+  const url = args[args.indexOf('--metadata') + 1];
+  return args.includes('--metadata') && url !== undefined && url.startsWith('postgres') ? url : undefined;
 }
 
 /** Spawns the real server on 127.0.0.1 with an ephemeral port, as a user would run it. */
@@ -91,6 +98,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     port: Number(new URL(endpoint).port),
     dataDir,
     region: 'us-east-1',
+    metadataUrl: metadataUrlOf([...metadata.args, ...(options.args ?? [])]),
     logs,
     process: child,
     async stop() {

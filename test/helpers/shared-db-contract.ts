@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { MetadataStore } from '../../src/storage/metadata-store.js';
+import { issuedLink } from './console-contract.js';
 import { newBlobId, row } from './metadata-contract.js';
 import type { StoreFactory, StoreFixture } from './store-fixtures.js';
 import { part, startUpload } from './upload-contract.js';
@@ -116,6 +117,23 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.equal(await b.links.revokedBy(check), null);
       await a.links.revoke({ kind: 'bucket', subject: 'x', before: new Date(now), expiresAt: expires });
       assert.equal(await b.links.revokedBy(check), 'bucket');
+    });
+
+    it('console sign-in failures count through both, and a link issued through one is listed and revoked through the other', async () => {
+      const now = Date.now();
+      const forget = new Date(now - 900_000);
+      await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? a : b).console.recordSignInFailure('10.0.0.1', 'AK1', new Date(now - i), forget)));
+      assert.equal((await a.console.signInFailures('10.0.0.1', 'AK1', forget, 10)).length, 6);
+      assert.equal((await b.console.signInFailures('10.0.0.1', 'AK1', forget, 5)).length, 5);
+      const link = issuedLink('shared');
+      await a.console.addIssuedLink(link);
+      assert.deepEqual(await b.console.listIssuedLinks('alice'), [link]);
+      const [first, second] = await Promise.all([
+        b.console.markIssuedLinkRevoked('shared', new Date(now)),
+        a.console.markIssuedLinkRevoked('shared', new Date(now + 1000)),
+      ]);
+      assert.equal(first?.revokedAt, second?.revokedAt, 'two nodes revoking at once agree on one time');
+      assert.equal((await a.console.getIssuedLink('shared'))?.revokedAt, first?.revokedAt);
     });
 
     it('a claimed name is held against the other instance until released; exclusive work runs on one instance at a time', async () => {

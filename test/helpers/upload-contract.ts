@@ -83,6 +83,17 @@ export function uploadStoreContract(name: string, factory: StoreFactory, options
       assert.deepEqual(paged.kind === 'listed' && [paged.isTruncated, paged.nextKeyMarker, paged.nextUploadIdMarker], [true, 'notes.txt', 'u3']);
       const next = await uploads.listUploads({ bucket: 'b', keyMarker: 'notes.txt', uploadIdMarker: 'u3', maxUploads: 2 });
       assert.deepEqual(next.kind === 'listed' && next.uploads.map((u) => u.uploadId), ['u4', 'u2']);
+      const ids = async (query: Omit<Parameters<typeof uploads.listUploads>[0], 'bucket' | 'maxUploads'>) => {
+        const page = await uploads.listUploads({ bucket: 'b', maxUploads: 100, ...query });
+        return page.kind === 'listed' ? [...page.uploads.map((u) => u.uploadId), ...page.commonPrefixes] : page.kind;
+      };
+      assert.deepEqual(await ids({ keyMarker: 'notes.txt' }), ['u2', 'u1', 'u6', 'u5'], 'a key marker alone: keys after it');
+      assert.deepEqual(await ids({ keyMarker: 'notes.txt', uploadIdMarker: 'u2' }), ['u2', 'u1', 'u6', 'u5'], "an upload-id marker of another key: none of the marker key's");
+      assert.deepEqual(await ids({ uploadIdMarker: 'u3' }), ['u3', 'u4', 'u2', 'u1', 'u6', 'u5'], 'an upload-id marker without a key marker is ignored');
+      assert.deepEqual(await ids({ prefix: 'photos/', delimiter: '/', keyMarker: 'photos/2023/' }), ['photos/2024/'], 'a common prefix as the marker skips its group');
+      assert.deepEqual(await ids({ delimiter: '/', keyMarker: 'notes.txt', uploadIdMarker: 'u3' }), ['u4', 'u6', 'u5', 'photos/'], 'keys then prefixes, each in order');
+      const groupPage = await uploads.listUploads({ bucket: 'b', delimiter: '/', keyMarker: 'notes.txt', uploadIdMarker: 'u4', maxUploads: 1 });
+      assert.deepEqual(groupPage.kind === 'listed' && [groupPage.commonPrefixes, groupPage.isTruncated, groupPage.nextKeyMarker, groupPage.nextUploadIdMarker], [['photos/'], true, 'photos/', undefined]);
       assert.deepEqual(await uploads.listUploads({ bucket: 'missing', maxUploads: 1 }), { kind: 'no-such-bucket' });
     });
 

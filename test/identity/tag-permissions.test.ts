@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { policyDocument, userWithPolicies, type CreatedKey } from '../helpers/admin-client.js';
 import { assertBotoError, boto } from '../helpers/admin-boto.js';
-import { fingerprint, readDiskState } from '../helpers/disk-state.js';
+import { fingerprint, readState } from '../helpers/disk-state.js';
 import { expectS3Error, link } from '../helpers/links.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -47,9 +47,9 @@ after(async () => {
   await server?.stop();
 });
 
-function unchangedOnDisk(): () => void {
-  const before = fingerprint(readDiskState(server.dataDir));
-  return () => assert.equal(fingerprint(readDiskState(server.dataDir)), before, 'a refused request changed the data dir');
+async function unchangedOnDisk(): Promise<() => Promise<void>> {
+  const before = fingerprint(await readState(server));
+  return async () => assert.equal(fingerprint(await readState(server)), before, 'a refused request changed the data dir');
 }
 
 describe('"links may read only objects tagged public=yes" (s3:ExistingObjectTag)', () => {
@@ -98,7 +98,7 @@ out({'public': s3.get_object(Bucket='media', Key='public.mp4')['Body'].read().de
 
 describe('setting tags needs s3:PutObjectTagging', () => {
   it('PutObject with x-amz-tagging, CreateMultipartUpload with tags and PutObjectTagging are refused without it, and nothing is stored', async () => {
-    const check = unchangedOnDisk();
+    const check = await unchangedOnDisk();
     const r = await boto<Record<string, unknown>>(server, `
 out({'put': client_error(s3.put_object, Bucket='media', Key='uploads/a.txt', Body=b'x', Tagging='a=1'),
      'mpu': client_error(s3.create_multipart_upload, Bucket='media', Key='uploads/b.bin', Tagging='a=1'),
@@ -107,7 +107,7 @@ out({'put': client_error(s3.put_object, Bucket='media', Key='uploads/a.txt', Bod
      'getBucket': client_error(s3.get_bucket_tagging, Bucket='media')})
 `, null, writer.credentials);
     for (const name of ['put', 'mpu', 'tagging', 'bucket', 'getBucket']) assertBotoError(r[name], 'AccessDenied', 403, name);
-    check();
+    await check();
     const plain = await boto<string>(server, "out(s3.put_object(Bucket='media', Key='uploads/a.txt', Body=b'x')['ETag'])", null, writer.credentials);
     assert.match(plain, /^"[0-9a-f]{32}"$/);
   });
@@ -118,10 +118,10 @@ s3.put_object(Bucket='media', Key='uploads/tagged.txt', Body=b't', Tagging='k=v'
 s3.put_object(Bucket='media', Key='uploads/untagged.txt', Body=b'u')
 out(True)
 `);
-    const check = unchangedOnDisk();
+    const check = await unchangedOnDisk();
     const refused = await boto<unknown>(server, "out(client_error(s3.copy_object, Bucket='media', Key='uploads/copy.txt', CopySource='media/uploads/tagged.txt'))", null, writer.credentials);
     assertBotoError(refused, 'AccessDenied', 403, 'copy of a tagged object');
-    check();
+    await check();
     const copied = await boto<unknown>(server, "out(client_error(s3.copy_object, Bucket='media', Key='uploads/copy.txt', CopySource='media/uploads/untagged.txt'))", null, writer.credentials);
     assert.equal(copied, null);
   });
@@ -131,14 +131,14 @@ describe('"web/ may be written only tagged team=web" (s3:RequestObjectTag)', () 
   it('PutObject with the tag succeeds; another value or no tag is AccessDenied, and nothing is stored', async () => {
     const ok = await boto<unknown>(server, "out(client_error(s3.put_object, Bucket='media', Key='web/a.txt', Body=b'web', Tagging='team=web'))", null, webTeam.credentials);
     assert.equal(ok, null);
-    const check = unchangedOnDisk();
+    const check = await unchangedOnDisk();
     const r = await boto<Record<string, unknown>>(server, `
 out({'ops': client_error(s3.put_object, Bucket='media', Key='web/b.txt', Body=b'x', Tagging='team=ops'),
      'none': client_error(s3.put_object, Bucket='media', Key='web/b.txt', Body=b'x'),
      'retag': client_error(s3.put_object_tagging, Bucket='media', Key='web/a.txt', Tagging={'TagSet': [{'Key': 'team', 'Value': 'ops'}]})})
 `, null, webTeam.credentials);
     for (const name of ['ops', 'none', 'retag']) assertBotoError(r[name], 'AccessDenied', 403, name);
-    check();
+    await check();
     const retag = await boto<unknown>(server, "out(client_error(s3.put_object_tagging, Bucket='media', Key='web/a.txt', Tagging={'TagSet': [{'Key': 'team', 'Value': 'web'}, {'Key': 'n', 'Value': '2'}]}))", null, webTeam.credentials);
     assert.equal(retag, null);
     const tags = await boto<unknown>(server, "out(sorted([(t['Key'], t['Value']) for t in s3.get_object_tagging(Bucket='media', Key='web/a.txt')['TagSet']]))");
@@ -146,10 +146,10 @@ out({'ops': client_error(s3.put_object, Bucket='media', Key='web/b.txt', Body=b'
   });
 
   it('a copy is held to the tags it really sets: with COPY the header sets none (the source\'s are checked too), with REPLACE the header\'s', async () => {
-    const check = unchangedOnDisk();
+    const check = await unchangedOnDisk();
     const refused = await boto<unknown>(server, "out(client_error(s3.copy_object, Bucket='media', Key='web/c.txt', CopySource='media/src/ops.txt', Tagging='team=web'))", null, webTeam.credentials);
     assertBotoError(refused, 'AccessDenied', 403, 'copying team=ops under a team=web header');
-    check();
+    await check();
     const r = await boto<Record<string, unknown>>(server, `
 out({'copied': client_error(s3.copy_object, Bucket='media', Key='web/d.txt', CopySource='media/src/web.txt'),
      'replaced': client_error(s3.copy_object, Bucket='media', Key='web/e.txt', CopySource='media/src/ops.txt', TaggingDirective='REPLACE', Tagging='team=web')})

@@ -7,6 +7,7 @@ import { encodeKey } from '../object-key.js';
 import type { BucketRecord, ListObjectsQuery, ObjectPart, ObjectTags } from '../types.js';
 import { connectPg, guarded, isForeignKeyViolation, type PgOptions, type Sql } from './pg-connection.js';
 import { parseMap, partsOf, recordOfPut, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
+import { PgConsoleStore } from './pg-console-store.js';
 import { PgIdentityStore } from './pg-identity-store.js';
 import { PgLinkStore } from './pg-link-store.js';
 import { migratePg } from './pg-migrations.js';
@@ -29,11 +30,13 @@ export class PgMetadataStore implements MetadataStore {
   readonly identities: PgIdentityStore;
   readonly uploads: PgUploadStore;
   readonly links: PgLinkStore;
+  readonly console: PgConsoleStore;
 
   private constructor(readonly sql: Sql) {
     this.identities = new PgIdentityStore(sql);
     this.uploads = new PgUploadStore(sql);
     this.links = new PgLinkStore(sql);
+    this.console = new PgConsoleStore(sql);
   }
 
   /** Connects, and creates or migrates the schema (safe with several nodes starting at once). */

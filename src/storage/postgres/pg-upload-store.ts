@@ -1,10 +1,11 @@
-import { decodeKey, encodeKey, encodeText, prefixUpperBound } from '../object-key.js';
+import { encodeKey } from '../object-key.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
   AbortUploadResult, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
-  ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
+  ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore,
 } from '../upload-store.js';
-import { toPart, toSummary, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
+import { isMarkerKey, runUploadListing, uploadIdMarkerOf, type UploadsPage } from '../upload-list-plan.js';
+import { toPart, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
 import { guarded, isForeignKeyViolation, type Queryable, type Sql, type Tx } from './pg-connection.js';
 import { lockKey, writeObjectRow } from './pg-object-rows.js';
 
@@ -178,71 +179,21 @@ async function remove(tx: Tx, uploadIds: string[]): Promise<string[]> {
   return blobs.map((r) => r.blob_id);
 }
 
-/**
- * Uploads in (key bytes, initiation) order, grouped by delimiter: the same
- * walk as SQLite's (see sqlite-upload-store.ts), over a server-side cursor.
- */
-async function pageOfUploads(tx: Tx, bucketId: number, query: ListUploadsQuery): Promise<Omit<Extract<ListUploadsResult, { kind: 'listed' }>, 'kind'>> {
-  const prefix = encodeText(query.prefix ?? '');
-  const delimiter = query.delimiter ?? '';
-  const marker = query.keyMarker !== undefined && query.keyMarker !== '' ? encodeText(query.keyMarker) : undefined;
-  const uploads: UploadSummary[] = [];
-  const commonPrefixes: string[] = [];
-  let last: { key: string; uploadId: string | undefined } | undefined;
-  let isTruncated = false;
-  if (query.maxUploads <= 0) return { uploads, commonPrefixes, isTruncated, nextKeyMarker: undefined, nextUploadIdMarker: undefined };
-  let skipThrough = marker !== undefined && query.uploadIdMarker ? query.uploadIdMarker : undefined;
+/** One page of uploads: the shared walk (upload-list-plan.ts) over server-side cursors. */
+async function pageOfUploads(tx: Tx, bucketId: number, query: ListUploadsQuery): Promise<UploadsPage> {
+  const uploadIdMarker = uploadIdMarkerOf(query);
   let markerHasUpload = false;
-  if (skipThrough !== undefined) {
-    const [m] = await tx<{ key: Buffer }[]>`SELECT key FROM multipart_uploads WHERE upload_id = ${skipThrough}`;
-    markerHasUpload = m?.key.equals(marker ?? Buffer.alloc(0)) === true;
+  if (uploadIdMarker !== undefined) {
+    const [m] = await tx<{ key: Buffer }[]>`SELECT key FROM multipart_uploads WHERE upload_id = ${uploadIdMarker}`;
+    markerHasUpload = isMarkerKey(query, m?.key);
   }
-  let from: Buffer | null = marker !== undefined && Buffer.compare(marker, prefix) > 0 ? marker : prefix;
-  scan: while (from !== null) {
-    const start: Buffer = from;
-    from = null;
-    const cursor = tx<SummaryRow[]>`
-      SELECT upload_id, key, initiator, checksum_algorithm, checksum_type, created_at FROM multipart_uploads
-      WHERE bucket_id = ${bucketId} AND key >= ${start} ORDER BY key, created_at, upload_id`.cursor(UPLOAD_CURSOR_ROWS);
-    for await (const rows of cursor) {
-      for (const row of rows) {
-        if (!row.key.subarray(0, prefix.length).equals(prefix)) break scan;
-        const key = decodeKey(row.key);
-        const cut = delimiter === '' ? -1 : key.indexOf(delimiter, (query.prefix ?? '').length);
-        const entry = cut === -1 ? row.key : encodeText(key.slice(0, cut + delimiter.length));
-        if (marker !== undefined) {
-          const order = Buffer.compare(entry, marker);
-          if (order < 0 || (order === 0 && (cut !== -1 || !markerHasUpload))) {
-            if (cut === -1) continue;
-            from = prefixUpperBound(entry);
-            continue scan;
-          }
-          if (order === 0 && skipThrough !== undefined) {
-            if (row.upload_id === skipThrough) skipThrough = undefined;
-            continue;
-          }
-        }
-        if (uploads.length + commonPrefixes.length === query.maxUploads) {
-          isTruncated = true;
-          break scan;
-        }
-        if (cut === -1) {
-          uploads.push(toSummary(key, row));
-          last = { key, uploadId: row.upload_id };
-          continue;
-        }
-        const group = entry.toString('utf8');
-        commonPrefixes.push(group);
-        last = { key: group, uploadId: undefined };
-        from = prefixUpperBound(entry);
-        continue scan;
-      }
-    }
-  }
-  return {
-    uploads, commonPrefixes, isTruncated,
-    nextKeyMarker: isTruncated ? last?.key : undefined,
-    nextUploadIdMarker: isTruncated ? last?.uploadId : undefined,
-  };
+  return runUploadListing(query, markerHasUpload, (from) => rowsOf(tx<SummaryRow[]>`
+    SELECT upload_id, key, initiator, checksum_algorithm, checksum_type, created_at FROM multipart_uploads
+    WHERE bucket_id = ${bucketId} AND key >= ${from} ORDER BY key, created_at, upload_id`.cursor(UPLOAD_CURSOR_ROWS)));
+}
+
+/** A cursor's batches as one row at a time. */
+async function* rowsOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
 }
 

@@ -8,7 +8,9 @@ import type {
 import { encodeKey } from '../object-key.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
+import type { ConsoleStore } from '../console-store.js';
 import type { IdentityStore } from '../identity-store.js';
+import { SqliteConsoleStore } from './sqlite-console-store.js';
 import { SqliteIdentityStore } from './sqlite-identity-store.js';
 import type { LinkStore } from '../link-store.js';
 import { SqliteLinkStore } from './sqlite-link-store.js';
@@ -58,6 +60,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly uploads: UploadStore;
   readonly links: LinkStore;
   private readonly linkStore: SqliteLinkStore;
+  readonly console: ConsoleStore;
   private readonly rows: SqliteObjectRows;
   /** Made once: db.transaction() builds a new wrapper on every call, which a 4 KiB PUT notices. */
   private readonly putTransaction: Database.Transaction<(row: PutObjectRow, key: Buffer) => PutObjectResult>;
@@ -92,6 +95,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.uploads = new SqliteUploadStore(db, this.rows, (work) => this.durably(work), settle);
     this.linkStore = new SqliteLinkStore(db, (work) => this.durably(work), settle);
     this.links = this.linkStore;
+    this.console = new SqliteConsoleStore(db, (work) => this.durably(work), settle);
     this.putTransaction = db.transaction((row: PutObjectRow, key: Buffer) => this.storeObject(row, key));
     this.stmt = {
       insertBucket: db.prepare<[string, string, string | null, number]>(

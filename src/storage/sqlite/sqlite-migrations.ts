@@ -227,6 +227,40 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 8,
+    name: 'console sign-in failures and issued links',
+    sql: `
+      -- One row per failed console sign-in, kept for the limiter's window (see ConsoleStore).
+      CREATE TABLE console_signin_failures (
+        address       TEXT    NOT NULL,
+        access_key_id TEXT    NOT NULL,
+        at            INTEGER NOT NULL
+      );
+      CREATE INDEX console_signin_failures_by_pair ON console_signin_failures (address, access_key_id, at);
+      CREATE INDEX console_signin_failures_by_time ON console_signin_failures (at);
+
+      -- Links issued from the console (never their URL or signature).
+      CREATE TABLE console_links (
+        id            TEXT    PRIMARY KEY,
+        kind          TEXT    NOT NULL CHECK (kind IN ('download', 'upload-object', 'upload-prefix')),
+        bucket        TEXT    NOT NULL,
+        key           TEXT    NOT NULL,
+        issuer        TEXT    NOT NULL,
+        access_key_id TEXT    NOT NULL,
+        link_id       TEXT    NOT NULL,
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        max_uses      INTEGER,
+        download_name TEXT,
+        content_type  TEXT,
+        max_size      INTEGER,
+        revoked_at    INTEGER
+      );
+      CREATE INDEX console_links_by_issuer ON console_links (issuer, created_at);
+      CREATE INDEX console_links_by_time ON console_links (created_at);
+    `,
+  },
+  {
+    version: 9,
     name: 'object and bucket tags',
     sql: `
       -- An object version's tag set, JSON of key → value (validated by src/s3/tagging.ts); it goes with the version.

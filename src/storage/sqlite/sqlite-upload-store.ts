@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3';
-import { decodeKey, encodeKey, encodeText, prefixUpperBound } from '../object-key.js';
+import { encodeKey } from '../object-key.js';
 import type { SqliteObjectRows } from './sqlite-object-rows.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
   AbortUploadResult, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
-  ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore, UploadSummary,
+  ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore,
 } from '../upload-store.js';
-import { toPart, toSummary, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
+import { isMarkerKey, runUploadListingSync, uploadIdMarkerOf, type UploadsPage } from '../upload-list-plan.js';
+import { toPart, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
 
 
 type Durably = <T>(work: () => T) => Promise<T>;
@@ -174,66 +175,11 @@ export class SqliteUploadStore implements UploadStore {
     return blobs;
   }
 
-  /**
-   * Uploads in (key bytes, initiation) order, grouped by delimiter. An entry
-   * is listed when it sorts after the key marker (a common prefix returned
-   * earlier skips its whole group); the marker key's own uploads are listed
-   * only after the upload-id marker, when one is given.
-   */
-  private pageOfUploads(bucketId: number, query: ListUploadsQuery): Omit<Extract<ListUploadsResult, { kind: 'listed' }>, 'kind'> {
-    const prefix = encodeText(query.prefix ?? '');
-    const delimiter = query.delimiter ?? '';
-    const marker = query.keyMarker !== undefined && query.keyMarker !== '' ? encodeText(query.keyMarker) : undefined;
-    const uploads: UploadSummary[] = [];
-    const commonPrefixes: string[] = [];
-    let last: { key: string; uploadId: string | undefined } | undefined;
-    let isTruncated = false;
-    if (query.maxUploads <= 0) return { uploads, commonPrefixes, isTruncated, nextKeyMarker: undefined, nextUploadIdMarker: undefined };
-    // Uploads of the marker key up to and including this one were listed already.
-    let skipThrough = marker !== undefined && query.uploadIdMarker ? query.uploadIdMarker : undefined;
-    const markerHasUpload = skipThrough !== undefined && this.stmt.upload.get(skipThrough)?.key.equals(marker ?? Buffer.alloc(0)) === true;
-    let from: Buffer | null = marker !== undefined && Buffer.compare(marker, prefix) > 0 ? marker : prefix;
-    scan: while (from !== null) {
-      const start: Buffer = from;
-      from = null;
-      for (const row of this.stmt.uploadsFrom.iterate(bucketId, start)) {
-        if (!row.key.subarray(0, prefix.length).equals(prefix)) break scan;
-        const key = decodeKey(row.key);
-        const cut = delimiter === '' ? -1 : key.indexOf(delimiter, (query.prefix ?? '').length);
-        const entry = cut === -1 ? row.key : encodeText(key.slice(0, cut + delimiter.length));
-        if (marker !== undefined) {
-          const order = Buffer.compare(entry, marker);
-          if (order < 0 || (order === 0 && (cut !== -1 || !markerHasUpload))) {
-            if (cut === -1) continue;
-            from = prefixUpperBound(entry); // a group listed before: seek past it
-            continue scan;
-          }
-          if (order === 0 && skipThrough !== undefined) {
-            if (row.upload_id === skipThrough) skipThrough = undefined;
-            continue;
-          }
-        }
-        if (uploads.length + commonPrefixes.length === query.maxUploads) {
-          isTruncated = true;
-          break scan;
-        }
-        if (cut === -1) {
-          uploads.push(toSummary(key, row));
-          last = { key, uploadId: row.upload_id };
-          continue;
-        }
-        const group = entry.toString('utf8');
-        commonPrefixes.push(group);
-        last = { key: group, uploadId: undefined };
-        from = prefixUpperBound(entry); // seek past the whole group
-        continue scan;
-      }
-    }
-    return {
-      uploads, commonPrefixes, isTruncated,
-      nextKeyMarker: isTruncated ? last?.key : undefined,
-      nextUploadIdMarker: isTruncated ? last?.uploadId : undefined,
-    };
+  /** One page of uploads: the shared walk (upload-list-plan.ts) over this connection's index scans. */
+  private pageOfUploads(bucketId: number, query: ListUploadsQuery): UploadsPage {
+    const uploadIdMarker = uploadIdMarkerOf(query);
+    const markerHasUpload = uploadIdMarker !== undefined && isMarkerKey(query, this.stmt.upload.get(uploadIdMarker)?.key);
+    return runUploadListingSync(query, markerHasUpload, (from) => this.stmt.uploadsFrom.iterate(bucketId, from));
   }
 }
 
