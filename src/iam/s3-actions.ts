@@ -39,6 +39,10 @@ export const S3_OPERATION_ACTIONS = {
   // As AWS: removing the controls needs the put action.
   PutBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
   DeleteBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
+  // As AWS: removing the settings needs the put action.
+  PutPublicAccessBlock: [{ action: 's3:PutBucketPublicAccessBlock', resource: 'bucket' }],
+  GetPublicAccessBlock: [{ action: 's3:GetBucketPublicAccessBlock', resource: 'bucket' }],
+  DeletePublicAccessBlock: [{ action: 's3:PutBucketPublicAccessBlock', resource: 'bucket' }],
   GetBucketVersioning: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }],
   GetBucketAcl: [{ action: 's3:GetBucketAcl', resource: 'bucket' }],
   PutBucketAcl: [{ action: 's3:PutBucketAcl', resource: 'bucket' }],

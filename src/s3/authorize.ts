@@ -14,6 +14,7 @@ import { tagsIfValid, tagsOfHeader } from './tagging.js';
 export type ObjectTagsLookup = (bucket: string, key: string) => Promise<ObjectTags | null>;
 
 const OBJECT_ARN_PREFIX = 'arn:aws:s3:::';
+import { publicPolicyRestricted } from './public-access.js';
 
 /** Parsed policies by their text: documents change rarely, requests read them constantly. */
 class PolicyCache {
@@ -72,7 +73,10 @@ export class Authorizer {
     const now = this.now();
     const sessionPolicy = principal?.session?.policy == null ? undefined : this.cache.get(principal.session.policy, 'session');
     const identityPolicies = identityTexts.map((text) => this.cache.get(text, 'identity'));
-    const bucketPolicy = bucketPolicyText === null ? undefined : this.cache.get(bucketPolicyText, 'bucket');
+    let bucketPolicy = bucketPolicyText === null ? undefined : this.cache.get(bucketPolicyText, 'bucket');
+    if (bucketPolicy !== undefined && bucket !== undefined && requestPrincipal.kind === 'anonymous' && (await publicPolicyRestricted(this.identities, bucket, bucketPolicy))) {
+      bucketPolicy = undefined;
+    }
     const documents = [...identityPolicies, ...(bucketPolicy === undefined ? [] : [bucketPolicy]), ...(sessionPolicy === undefined ? [] : [sessionPolicy])];
     const conditions = { ...given, ...(await this.existingTags(action, resource, documents)) };
     const request = { principal: requestPrincipal, action, resource, conditions };

@@ -48,7 +48,10 @@ export type OperationName =
   | 'GetBucketOwnershipControls'
   | 'PutBucketOwnershipControls'
   | 'DeleteBucketOwnershipControls'
-  | 'GetObjectAttributes';
+  | 'GetObjectAttributes'
+  | 'PutPublicAccessBlock'
+  | 'GetPublicAccessBlock'
+  | 'DeletePublicAccessBlock';
 
 export interface Route {
   readonly method: string;
@@ -88,6 +91,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['ownershipControls'], operation: 'GetBucketOwnershipControls' },
   { method: 'PUT', target: 'bucket', query: ['ownershipControls'], operation: 'PutBucketOwnershipControls' },
   { method: 'DELETE', target: 'bucket', query: ['ownershipControls'], operation: 'DeleteBucketOwnershipControls' },
+  { method: 'GET', target: 'bucket', query: ['publicAccessBlock'], operation: 'GetPublicAccessBlock' },
+  { method: 'PUT', target: 'bucket', query: ['publicAccessBlock'], operation: 'PutPublicAccessBlock' },
+  { method: 'DELETE', target: 'bucket', query: ['publicAccessBlock'], operation: 'DeletePublicAccessBlock' },
   { method: 'GET', target: 'bucket', query: ['list-type', '2'], operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },

@@ -50,6 +50,14 @@ export interface SessionRecord {
   readonly expiresAt: Date;
 }
 
+/** A bucket's S3 Block Public Access settings (PutPublicAccessBlock); an absent element is false. */
+export interface PublicAccessBlock {
+  readonly blockPublicAcls: boolean;
+  readonly ignorePublicAcls: boolean;
+  readonly blockPublicPolicy: boolean;
+  readonly restrictPublicBuckets: boolean;
+}
+
 export type CreateKeyResult = 'created' | 'no-such-user' | 'limit-reached';
 export type DeletePolicyResult = 'deleted' | 'no-such-policy' | 'attached';
 export type AttachResult = 'attached' | 'no-such-user' | 'no-such-policy';
@@ -85,6 +93,11 @@ export interface IdentityStore {
   putBucketPolicy(bucket: string, document: string): Promise<boolean>;
   getBucketPolicy(bucket: string): Promise<string | null>;
   deleteBucketPolicy(bucket: string): Promise<boolean>;
+
+  /** False/null when the bucket does not exist; deleting reports whether there was a configuration. */
+  putPublicAccessBlock(bucket: string, block: PublicAccessBlock): Promise<boolean>;
+  getPublicAccessBlock(bucket: string): Promise<PublicAccessBlock | null>;
+  deletePublicAccessBlock(bucket: string): Promise<boolean>;
 
   /** A bucket's CORS rules as stored JSON (validated by the caller); false/null when the bucket does not exist. */
   putBucketCors(bucket: string, document: string): Promise<boolean>;

@@ -7,13 +7,20 @@ import { MAX_PART_NUMBER, planCompletion, type CompletionPlan, type RequestedPar
 import { encodeKey } from './object-key.js';
 import type { Storage } from './storage.js';
 import type { ObjectRecord } from './types.js';
-import type {
-  CreateUploadInput, ListPartsQuery, ListPartsResult, ListUploadsQuery, ListUploadsResult, PartRecord, UploadRecord, UploadStore,
+import {
+  reportedChecksumType, type ChecksumType, type CreateUploadInput, type ListPartsQuery, type ListPartsResult, type ListUploadsQuery,
+  type ListUploadsResult, type PartRecord, type UploadRecord, type UploadStore,
 } from './upload-store.js';
 
 /** Completion re-plans when a part was re-uploaded between reading and committing; more than this is a client racing itself. */
 const COMPLETE_ATTEMPTS = 3;
 const SWEEP_BATCH = 100;
+
+/** What a completion answers with: the object, and the checksum type its upload reported (none without an algorithm). */
+export interface CompletedObject {
+  readonly object: ObjectRecord;
+  readonly checksumType: ChecksumType | undefined;
+}
 
 type Listed<R> = Extract<R, { kind: 'listed' }>;
 
@@ -39,6 +46,11 @@ export class MultipartStorage {
     const result = await this.uploads.createUpload({ ...input, uploadId });
     if (result.kind === 'no-such-bucket') throw noSuchBucket(input.bucket);
     return result.upload;
+  }
+
+  /** The open upload, if the id names one of this key. */
+  getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | null> {
+    return this.uploads.getUpload(bucket, key, uploadId);
   }
 
   /** NoSuchBucket, then NoSuchUpload when the id does not name an upload of this key. */
@@ -95,9 +107,10 @@ export class MultipartStorage {
   }
 
   /** Validates the request against the stored parts and commits the object; see planCompletion. */
-  async complete(bucket: string, key: string, uploadId: string, requested: readonly RequestedPart[]): Promise<ObjectRecord> {
+  async complete(bucket: string, key: string, uploadId: string, requested: readonly RequestedPart[]): Promise<CompletedObject> {
     for (let attempt = 1; ; attempt++) {
-      const listed = await this.listParts({ bucket, key, uploadId, after: 0, maxParts: MAX_PART_NUMBER });
+      const listed = await this.uploads.listParts({ bucket, key, uploadId, after: 0, maxParts: MAX_PART_NUMBER });
+      if (listed.kind === 'no-such-upload') return this.completed(bucket, key, uploadId);
       let plan: CompletionPlan;
       try {
         plan = await this.withFullObjectChecksum(listed.upload, await planCompletion(listed.upload, listed.parts, requested));
@@ -106,14 +119,31 @@ export class MultipartStorage {
         throw error;
       }
       const result = await this.uploads.completeUpload({ bucket, key, uploadId, ...plan });
-      if (result.kind === 'no-such-upload') throw noSuchUpload(uploadId);
+      if (result.kind === 'no-such-upload') return this.completed(bucket, key, uploadId); // completed by a request racing this one
       if (result.kind === 'parts-changed') {
         if (attempt < COMPLETE_ATTEMPTS) continue;
         throw new S3Error('InvalidPart', 'A part was uploaded again while the upload was being completed.', { UploadId: uploadId });
       }
       await this.storage.discard(result.freedBlobIds);
-      return result.object;
+      return { object: result.object, checksumType: reportedChecksumType(listed.upload) };
     }
+  }
+
+  /**
+   * A retried completion (its first response was lost) gets the object the
+   * upload made, as long as that is still the key's current version; anything
+   * else is NoSuchUpload (or NoSuchBucket), as for an id never seen.
+   */
+  async completed(bucket: string, key: string, uploadId: string): Promise<CompletedObject> {
+    const done = await this.uploads.getCompletedUpload(bucket, key, uploadId);
+    if (done !== null) {
+      const current = await this.storage.metadata.getObject(bucket, key);
+      if (current.kind === 'found' && current.object.blobId === done.blobId && current.object.etag === done.etag) {
+        return { object: current.object, checksumType: done.checksumType };
+      }
+    }
+    if ((await this.storage.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
+    throw noSuchUpload(uploadId);
   }
 
   /** 204 whether or not parts existed; the part blobs go at once. */

@@ -1,7 +1,8 @@
 import { decodeKey } from './object-key.js';
 import type { PutObjectRow } from './metadata-store.js';
 import type { BucketRecord, ObjectRecord } from './types.js';
-import type { ChecksumType, PartRecord, UploadRecord, UploadSummary } from './upload-store.js';
+import type { PublicAccessBlock } from './identity-store.js';
+import { reportedChecksumType, type ChecksumType, type CompletedUpload, type PartRecord, type UploadRecord, type UploadSummary } from './upload-store.js';
 import type { ObjectMetadataInput } from './types.js';
 
 /*
@@ -23,6 +24,9 @@ export interface ObjectRow {
 export interface UploadRow {
   upload_id: string; bucket_id: number; bucket: string; key: Buffer; initiator: string; metadata: string;
   checksum_algorithm: string | null; checksum_type: ChecksumType | null; created_at: number;
+}
+export interface CompletedRow {
+  upload_id: string; bucket: string; key: Buffer; etag: string; blob_id: string; checksum_type: ChecksumType | null; completed_at: number;
 }
 export type SummaryRow = Omit<UploadRow, 'bucket_id' | 'bucket' | 'metadata'>;
 export interface UploadPartRow { part_number: number; size: number; etag: string; checksums: string; last_modified: number; blob_id: string }
@@ -88,4 +92,31 @@ export function toSummary(key: string, row: SummaryRow): UploadSummary {
 
 export function toPart(row: UploadPartRow): PartRecord {
   return { partNumber: row.part_number, size: row.size, etag: row.etag, checksums: parseMap(row.checksums), lastModified: new Date(row.last_modified), blobId: row.blob_id };
+}
+
+/** Whether an upload's row (open or completed) is of exactly this bucket and key: S3 answers NoSuchUpload otherwise. */
+export function sameUpload(row: { bucket: string; key: Buffer }, bucket: string, key: string): boolean {
+  return row.bucket === bucket && row.key.equals(Buffer.from(key, 'utf8'));
+}
+
+/** The checksum type a completion of this upload reports, as its column holds it. */
+export function completedType(row: UploadRow): ChecksumType | null {
+  return reportedChecksumType(toUpload(row)) ?? null;
+}
+
+export function toCompleted(row: CompletedRow): CompletedUpload {
+  return { etag: row.etag, blobId: row.blob_id, checksumType: row.checksum_type ?? undefined, completedAt: new Date(row.completed_at) };
+}
+
+/** SQLite has no booleans: its flags are 1 or 0. */
+export interface PublicAccessBlockRow {
+  block_public_acls: number | boolean; ignore_public_acls: number | boolean; block_public_policy: number | boolean; restrict_public_buckets: number | boolean;
+}
+
+export function toPublicAccessBlock(row: PublicAccessBlockRow): PublicAccessBlock {
+  const on = (flag: number | boolean): boolean => flag === 1 || flag === true;
+  return {
+    blockPublicAcls: on(row.block_public_acls), ignorePublicAcls: on(row.ignore_public_acls),
+    blockPublicPolicy: on(row.block_public_policy), restrictPublicBuckets: on(row.restrict_public_buckets),
+  };
 }

@@ -21,8 +21,14 @@ export interface UploadStore {
    * `parts-changed` if a planned part was re-uploaded since it was read.
    */
   completeUpload(input: CompleteUploadInput): Promise<CompleteUploadResult>;
+  /**
+   * What a completed upload of exactly this bucket and key made, remembered
+   * from its completion until expireUploads forgets it (a retried completion
+   * answers with it); null for an upload never completed, or forgotten.
+   */
+  getCompletedUpload(bucket: string, key: string, uploadId: string): Promise<CompletedUpload | null>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<AbortUploadResult>;
-  /** Aborts up to `limit` uploads initiated before `before`; the oldest first. */
+  /** Aborts up to `limit` uploads initiated before `before`, the oldest first; forgets uploads completed before `before`. */
   expireUploads(before: Date, limit: number): Promise<{ readonly expired: number; readonly freedBlobIds: readonly string[] }>;
   /** Freed blobs due for unlinking at `now` (a deleted bucket's upload parts, and those of freeBlobsLater) that nobody has unlinked yet. */
   pendingFreedBlobs(limit: number, now?: Date): Promise<string[]>;
@@ -49,6 +55,20 @@ export interface UploadRecord {
   /** x-amz-checksum-algorithm at creation (upper case), if any. */
   readonly checksumAlgorithm: string | undefined;
   readonly checksumType: ChecksumType | undefined;
+}
+
+/** The checksum type a completion reports: none without an algorithm, COMPOSITE unless the upload said FULL_OBJECT. */
+export function reportedChecksumType(upload: Pick<UploadRecord, 'checksumAlgorithm' | 'checksumType'>): ChecksumType | undefined {
+  return upload.checksumAlgorithm === undefined ? undefined : (upload.checksumType ?? 'COMPOSITE');
+}
+
+export interface CompletedUpload {
+  /** The object's ETag, without quotes. */
+  readonly etag: string;
+  /** The object's blob id (its first part's): whether the current version is still the one the upload made. */
+  readonly blobId: string;
+  readonly checksumType: ChecksumType | undefined;
+  readonly completedAt: Date;
 }
 
 export interface PartRecord {

@@ -58,3 +58,52 @@ out({'put': client_error(s3.put_object, Bucket='options', Key='ssec.txt', Body=b
     assert.equal(fingerprint(readDiskState(server.dataDir)), before);
   });
 });
+
+describe('S3 features Latchkey does not have answer 501 NotImplemented and change nothing', () => {
+  it('Object Lock, lifecycle, replication, website, inventory/analytics/metrics/tiering, bucket encryption, Select, restore, logging, notifications, acceleration, requester pays, torrents', async () => {
+    const before = fingerprint(readDiskState(server.dataDir));
+    const r = await boto<Record<string, unknown>>(server, `
+B = {'Bucket': 'options'}
+O = {'Bucket': 'options', 'Key': 'source.txt'}
+calls = {
+ 'PutObjectLockConfiguration': lambda: s3.put_object_lock_configuration(**B, ObjectLockConfiguration={'ObjectLockEnabled': 'Enabled'}),
+ 'GetObjectLockConfiguration': lambda: s3.get_object_lock_configuration(**B),
+ 'PutObjectRetention': lambda: s3.put_object_retention(**O, Retention={'Mode': 'GOVERNANCE', 'RetainUntilDate': '2030-01-01T00:00:00Z'}),
+ 'GetObjectRetention': lambda: s3.get_object_retention(**O),
+ 'PutObjectLegalHold': lambda: s3.put_object_legal_hold(**O, LegalHold={'Status': 'ON'}),
+ 'GetObjectLegalHold': lambda: s3.get_object_legal_hold(**O),
+ 'PutBucketLifecycleConfiguration': lambda: s3.put_bucket_lifecycle_configuration(**B, LifecycleConfiguration={'Rules': [{'ID': 'r', 'Status': 'Enabled', 'Filter': {'Prefix': ''}, 'Expiration': {'Days': 1}}]}),
+ 'DeleteBucketLifecycle': lambda: s3.delete_bucket_lifecycle(**B),
+ 'PutBucketReplication': lambda: s3.put_bucket_replication(**B, ReplicationConfiguration={'Role': 'arn:aws:iam::1:role/r', 'Rules': [{'Status': 'Enabled', 'Priority': 1, 'Filter': {'Prefix': ''}, 'DeleteMarkerReplication': {'Status': 'Disabled'}, 'Destination': {'Bucket': 'arn:aws:s3:::other'}}]}),
+ 'GetBucketReplication': lambda: s3.get_bucket_replication(**B),
+ 'DeleteBucketReplication': lambda: s3.delete_bucket_replication(**B),
+ 'PutBucketWebsite': lambda: s3.put_bucket_website(**B, WebsiteConfiguration={'IndexDocument': {'Suffix': 'index.html'}}),
+ 'GetBucketWebsite': lambda: s3.get_bucket_website(**B),
+ 'DeleteBucketWebsite': lambda: s3.delete_bucket_website(**B),
+ 'PutBucketInventoryConfiguration': lambda: s3.put_bucket_inventory_configuration(**B, Id='i', InventoryConfiguration={'Id': 'i', 'IsEnabled': True, 'IncludedObjectVersions': 'Current', 'Schedule': {'Frequency': 'Daily'}, 'Destination': {'S3BucketDestination': {'Bucket': 'arn:aws:s3:::other', 'Format': 'CSV'}}}),
+ 'ListBucketInventoryConfigurations': lambda: s3.list_bucket_inventory_configurations(**B),
+ 'PutBucketAnalyticsConfiguration': lambda: s3.put_bucket_analytics_configuration(**B, Id='a', AnalyticsConfiguration={'Id': 'a', 'StorageClassAnalysis': {}}),
+ 'ListBucketAnalyticsConfigurations': lambda: s3.list_bucket_analytics_configurations(**B),
+ 'PutBucketMetricsConfiguration': lambda: s3.put_bucket_metrics_configuration(**B, Id='m', MetricsConfiguration={'Id': 'm'}),
+ 'ListBucketMetricsConfigurations': lambda: s3.list_bucket_metrics_configurations(**B),
+ 'ListBucketIntelligentTieringConfigurations': lambda: s3.list_bucket_intelligent_tiering_configurations(**B),
+ 'PutBucketEncryption': lambda: s3.put_bucket_encryption(**B, ServerSideEncryptionConfiguration={'Rules': [{'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'AES256'}}]}),
+ 'GetBucketEncryption': lambda: s3.get_bucket_encryption(**B),
+ 'SelectObjectContent': lambda: s3.select_object_content(**O, Expression='select * from s3object', ExpressionType='SQL', InputSerialization={'CSV': {}}, OutputSerialization={'CSV': {}}),
+ 'RestoreObject': lambda: s3.restore_object(**O, RestoreRequest={'Days': 1}),
+ 'PutBucketLogging': lambda: s3.put_bucket_logging(**B, BucketLoggingStatus={}),
+ 'GetBucketLogging': lambda: s3.get_bucket_logging(**B),
+ 'PutBucketNotificationConfiguration': lambda: s3.put_bucket_notification_configuration(**B, NotificationConfiguration={}),
+ 'GetBucketNotificationConfiguration': lambda: s3.get_bucket_notification_configuration(**B),
+ 'PutBucketAccelerateConfiguration': lambda: s3.put_bucket_accelerate_configuration(**B, AccelerateConfiguration={'Status': 'Enabled'}),
+ 'GetBucketAccelerateConfiguration': lambda: s3.get_bucket_accelerate_configuration(**B),
+ 'PutBucketRequestPayment': lambda: s3.put_bucket_request_payment(**B, RequestPaymentConfiguration={'Payer': 'Requester'}),
+ 'GetObjectTorrent': lambda: s3.get_object_torrent(**O),
+ }
+out({name: client_error(fn) for name, fn in calls.items()})
+`);
+    assert.equal(Object.keys(r).length, 33);
+    for (const [name, error] of Object.entries(r)) assertBotoError(error, 'NotImplemented', 501, name);
+    assert.equal(fingerprint(readDiskState(server.dataDir)), before);
+  });
+});

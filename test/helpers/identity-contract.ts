@@ -121,6 +121,26 @@ export function identityStoreContract(name: string, factory: StoreFactory, optio
       assert.equal(await ids.deleteBucketPolicy('b'), false);
     });
 
+    it('keeps a bucket\'s public access block with the bucket, replaced whole, and drops it with the bucket', async () => {
+      const all = { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true };
+      assert.equal(await ids.putPublicAccessBlock('b', all), false);
+      await metadata.createBucket({ name: 'b', owner: 'root' });
+      assert.equal(await ids.getPublicAccessBlock('b'), null);
+      assert.equal(await ids.deletePublicAccessBlock('b'), false);
+      assert.equal(await ids.putPublicAccessBlock('b', all), true);
+      assert.deepEqual(await ids.getPublicAccessBlock('b'), all);
+      const some = { blockPublicAcls: false, ignorePublicAcls: true, blockPublicPolicy: false, restrictPublicBuckets: true };
+      assert.equal(await ids.putPublicAccessBlock('b', some), true);
+      assert.deepEqual(await ids.getPublicAccessBlock('b'), some);
+      assert.equal(await ids.deletePublicAccessBlock('b'), true);
+      assert.equal(await ids.getPublicAccessBlock('b'), null);
+      await ids.putPublicAccessBlock('b', all);
+      assert.deepEqual(await metadata.deleteBucket('b'), { kind: 'deleted' });
+      assert.equal(await ids.getPublicAccessBlock('b'), null);
+      await metadata.createBucket({ name: 'b', owner: 'root' });
+      assert.equal(await ids.getPublicAccessBlock('b'), null, 'a new bucket of the same name starts without the old settings');
+    });
+
     it('keeps sessions until they end or expire', async () => {
       const now = Date.now();
       const session = (id: string, expiresAt: number) => ({

@@ -96,6 +96,11 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.equal(await b.identities.getBucketPolicy('x'), '{"bp":1}');
       await b.identities.deleteBucketPolicy('x');
       assert.equal(await a.identities.getBucketPolicy('x'), null);
+      const restrict = { blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: true };
+      await a.identities.putPublicAccessBlock('x', restrict);
+      assert.deepEqual(await b.identities.getPublicAccessBlock('x'), restrict);
+      await b.identities.deletePublicAccessBlock('x');
+      assert.equal(await a.identities.getPublicAccessBlock('x'), null);
       await a.identities.deleteAccessKey('AK1');
       assert.equal(await b.identities.getAccessKey('AK1'), null);
       // Two instances racing for a user's last key slot: the limit holds.
@@ -163,6 +168,12 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.deepEqual(got.kind === 'found' && got.object.parts?.map((p) => p.blobId), [p1.blobId, p2.blobId]);
       // A part arriving after completion through the other instance is refused, never attached to nothing.
       assert.deepEqual(await a.uploads.putPart({ bucket: 'b', key: 'k', uploadId: 'u1', part: part(3, newBlobId()) }), { kind: 'no-such-upload' });
+      // The other instance remembers the completion, so a retry sent to it answers as the first did.
+      assert.deepEqual(await a.uploads.getCompletedUpload('b', 'k', 'u1'), {
+        etag: 'x-2', blobId: p1.blobId, checksumType: 'COMPOSITE', completedAt: got.kind === 'found' ? got.object.lastModified : undefined,
+      });
+      await b.uploads.expireUploads(new Date(Date.now() + 60_000), 10);
+      assert.equal(await a.uploads.getCompletedUpload('b', 'k', 'u1'), null);
     });
   });
 }

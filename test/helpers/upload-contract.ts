@@ -121,6 +121,13 @@ export function uploadStoreContract(name: string, factory: StoreFactory, options
       assert.deepEqual(await metadata.referencedBlobIds(parts.map((p) => p.blobId)), new Set(used.map((p) => p.blobId)));
       assert.equal(await uploads.getUpload('b', 'k', 'u1'), null);
       assert.deepEqual(await uploads.completeUpload({ ...input, parts: used }), { kind: 'no-such-upload' });
+      // The completion is remembered, for this bucket and key only.
+      assert.deepEqual(await uploads.getCompletedUpload('b', 'k', 'u1'), {
+        etag: 'abc-2', blobId: used[0]!.blobId, checksumType: 'COMPOSITE', completedAt: got.object.lastModified,
+      });
+      assert.equal(await uploads.getCompletedUpload('b', 'other', 'u1'), null);
+      assert.equal(await uploads.getCompletedUpload('c', 'k', 'u1'), null);
+      assert.equal(await uploads.getCompletedUpload('b', 'k', 'u2'), null);
       // Deleting the multipart object frees every part blob.
       const deleted = await metadata.deleteObject('b', 'k');
       assert.equal(deleted.kind, 'deleted');
@@ -141,6 +148,24 @@ export function uploadStoreContract(name: string, factory: StoreFactory, options
       assert.deepEqual(await uploads.expireUploads(new Date(Date.now() - 60_000), 10), { expired: 1, freedBlobIds: [p2.blobId] });
       assert.notEqual(await uploads.getUpload('b', 'c', 'u3'), null);
       assert.deepEqual(await metadata.referencedBlobIds([p1.blobId, p2.blobId]), new Set());
+    });
+
+    it('forgets completed uploads with the expiry sweep, and with their bucket', async () => {
+      for (const [key, id, at] of [['old', 'u1', 1000], ['new', 'u2', Date.now()]] as const) {
+        await startUpload(uploads, key, id);
+        const p = part(1);
+        await uploads.putPart({ bucket: 'b', key, uploadId: id, part: p });
+        const done = await uploads.completeUpload({ bucket: 'b', key, uploadId: id, parts: [p], size: 5, etag: `${id}-1`, checksums: {}, lastModified: new Date(at) });
+        assert.equal(done.kind, 'completed');
+      }
+      // Nothing open to expire, yet the completion older than the cut-off is forgotten.
+      assert.deepEqual(await uploads.expireUploads(new Date(Date.now() - 60_000), 10), { expired: 0, freedBlobIds: [] });
+      assert.equal(await uploads.getCompletedUpload('b', 'old', 'u1'), null);
+      assert.equal((await uploads.getCompletedUpload('b', 'new', 'u2'))?.etag, 'u2-1');
+      for (const key of ['old', 'new']) await metadata.deleteObject('b', key);
+      assert.deepEqual(await metadata.deleteBucket('b'), { kind: 'deleted' });
+      await metadata.createBucket({ name: 'b', owner: 'root' });
+      assert.equal(await uploads.getCompletedUpload('b', 'new', 'u2'), null);
     });
 
     it('keeps blobs freed for later out of the sweep (and counted as referenced) until they are due', async () => {

@@ -166,7 +166,7 @@ test('a completion that finds a part uploaded again meanwhile plans again with t
       if (calls++ === 0) await storage.multipart.uploadPart(upload, 1, bytes(Buffer.from('same bytes')), () => ({}));
       return realComplete(input);
     };
-    const object = await storage.multipart.complete('b', 'k', upload.uploadId, [{ partNumber: 1, etag: first.etag, checksums: {} }]);
+    const { object } = await storage.multipart.complete('b', 'k', upload.uploadId, [{ partNumber: 1, etag: first.etag, checksums: {} }]);
     assert.equal(calls, 2);
     assert.notEqual(object.parts![0]!.blobId, first.blobId);
     assert.equal((await readAll((await storage.getObject('b', 'k')).body.stream())).toString(), 'same bytes');
@@ -190,7 +190,7 @@ test('checksums: composite from the part checksums, full-object from one read of
         const part = await storage.multipart.uploadPart(upload, i + 1, bytes(body), () => ({ CRC32: crc }));
         requested.push({ partNumber: i + 1, etag: part.etag, checksums: { CRC32: crc } });
       }
-      const object = await storage.multipart.complete('b', checksumType, upload.uploadId, requested);
+      const { object } = await storage.multipart.complete('b', checksumType, upload.uploadId, requested);
       const expected = checksumType === 'FULL_OBJECT'
         ? crcOf(Buffer.concat(parts)).toString('base64')
         : `${crcOf(Buffer.concat(parts.map(crcOf))).toString('base64')}-2`;

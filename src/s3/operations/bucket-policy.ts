@@ -5,7 +5,8 @@ import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendText, sendXml } from '../respond.js';
-import { requireBucket } from './buckets.js';
+import { publicPolicyRestricted } from '../public-access.js';
+import { bucketName, requireBucket } from './buckets.js';
 
 const MAX_POLICY_BODY = 20 * 1024;
 
@@ -16,7 +17,10 @@ export async function putBucketPolicy(ctx: RequestContext, auth: VerifiedAuth, d
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
   const text = Buffer.concat(parts).toString('utf8');
   if (text.trim() === '') throw new S3Error('MalformedPolicy', 'Policies must be valid JSON and the first byte must be \'{\'');
-  parsePolicy(text, { kind: 'bucket', bucket: bucket.name }); // throws MalformedPolicy with AWS's reason
+  const policy = parsePolicy(text, { kind: 'bucket', bucket: bucket.name }); // throws MalformedPolicy with AWS's reason
+  if (isPublic(policy) && (await deps.identities.getPublicAccessBlock(bucket.name))?.blockPublicPolicy === true) {
+    throw new S3Error('AccessDenied', 'Access Denied: public policies are blocked by the BlockPublicPolicy block public access setting.');
+  }
   if (!(await deps.identities.putBucketPolicy(bucket.name, text))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
   sendEmpty(ctx, 204);
 }
@@ -38,7 +42,8 @@ export async function deleteBucketPolicy(ctx: RequestContext, _auth: VerifiedAut
   sendEmpty(ctx, 204);
 }
 
+/** Public: the policy grants everyone (iam/public-policy.ts) and RestrictPublicBuckets does not hold it back, as access is decided. */
 export async function getBucketPolicyStatus(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const text = await storedPolicy(ctx, deps);
-  sendXml(ctx, 'PolicyStatus', { IsPublic: isPublic(parsePolicy(text, { kind: 'bucket' })) });
+  const policy = parsePolicy(await storedPolicy(ctx, deps), { kind: 'bucket' });
+  sendXml(ctx, 'PolicyStatus', { IsPublic: isPublic(policy) && !(await publicPolicyRestricted(deps.identities, bucketName(ctx), policy)) });
 }

@@ -12,6 +12,7 @@ import {
 } from './tagging.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './ownership-controls.js';
 import { getObjectAttributes } from './object-attributes.js';
+import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './public-access-block.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { listObjectVersions } from './versions.js';
 import { getObject, headObject } from './objects-read.js';
@@ -69,4 +70,7 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   PutBucketOwnershipControls: putBucketOwnershipControls,
   DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
   GetObjectAttributes: getObjectAttributes,
+  PutPublicAccessBlock: putPublicAccessBlock,
+  GetPublicAccessBlock: getPublicAccessBlock,
+  DeletePublicAccessBlock: deletePublicAccessBlock,
 };

@@ -50,10 +50,12 @@ export async function completeMultipartUpload(ctx: RequestContext, auth: Verifie
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
   const uploadId = uploadIdParam(ctx);
-  // NoSuchUpload before reading (and possibly failing on) the body, as S3 answers.
-  const upload = await deps.storage.multipart.requireUpload(bucket, key, uploadId);
+  const multipart = deps.storage.multipart;
+  // NoSuchUpload before reading (and possibly failing on) the body, as S3 answers; a completed upload answers again as it did.
+  const open = await multipart.getUpload(bucket, key, uploadId);
+  const completed = open === null ? await multipart.completed(bucket, key, uploadId) : undefined;
   const requested = parseCompleteRequest(ctx, await readBody(ctx, auth));
-  const object = await deps.storage.multipart.complete(bucket, key, uploadId, requested);
+  const { object, checksumType } = completed ?? (await multipart.complete(bucket, key, uploadId, requested));
   const checksums: Record<string, string> = {};
   for (const [name, value] of Object.entries(object.checksums)) checksums[`Checksum${name}`] = value;
   const scheme = ctx.header('x-forwarded-proto') === 'https' ? 'https' : 'http';
@@ -63,6 +65,6 @@ export async function completeMultipartUpload(ctx: RequestContext, auth: Verifie
     Key: key,
     ETag: `"${object.etag}"`,
     ...checksums,
-    ...(upload.checksumAlgorithm === undefined ? {} : { ChecksumType: upload.checksumType ?? 'COMPOSITE' }),
+    ...(checksumType === undefined ? {} : { ChecksumType: checksumType }),
   });
 }

@@ -1,4 +1,8 @@
 import { once } from 'node:events';
+import {
+  checksumAlgorithmFromHeader, checksumHeaderName, checksumMismatchMessage, createChecksum, isWellFormedChecksum, parseChecksumAlgorithm,
+  type ChecksumAlgorithm,
+} from '../../checksums.js';
 import { S3Error } from '../../errors.js';
 import type { Storage } from '../../storage/storage.js';
 import type { ObjectMetadataInput } from '../../storage/types.js';
@@ -49,7 +53,7 @@ export async function postObject(ctx: RequestContext, verified: VerifiedAuth, de
   refuseUnsupportedWriteOptions((name) => fields.get(name));
   const tags = await permitTags(ctx, verified, deps, bucket, key, tagsOfFormField(fields.get('tagging')));
 
-  const etag = await store(deps.storage, bucket, key, file, { ...metadataFromFields(fields), tags }, range);
+  const etag = await store(deps.storage, bucket, key, file, { ...metadataFromFields(fields), tags }, range, formChecksum(fields));
   // Let the rest of the body (the closing boundary) arrive so the connection can be reused.
   await form.done.catch(() => undefined);
   answerUpload(ctx, fields, { bucket, key, etag, virtualHosted: ctx.virtualHosted });
@@ -79,7 +83,36 @@ function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadata
  * refused upload leaves nothing behind. When too large, the rest of the part
  * is read and dropped to report its real size, as S3 does.
  */
-async function store(storage: Storage, bucket: string, key: string, file: FilePart, meta: ObjectMetadataInput, range: { min: number; max: number }): Promise<string> {
+/**
+ * An x-amz-checksum-<algorithm> field (or x-amz-checksum-algorithm naming
+ * one): the file is held to it, or it is computed, and stored as a PUT's would be.
+ */
+function formChecksum(fields: ReadonlyMap<string, string>): FormChecksum | undefined {
+  const given = [...fields.keys()].filter((name) => checksumAlgorithmFromHeader(name) !== undefined);
+  if (given.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const [name] = given;
+  if (name !== undefined) {
+    const algorithm = checksumAlgorithmFromHeader(name) as ChecksumAlgorithm;
+    const expected = fields.get(name) ?? '';
+    if (!isWellFormedChecksum(algorithm, expected)) throw new S3Error('InvalidRequest', `Value for ${checksumHeaderName(algorithm)} header is invalid.`);
+    return { algorithm, expected };
+  }
+  const named = fields.get('x-amz-checksum-algorithm');
+  if (named === undefined) return undefined;
+  const algorithm = parseChecksumAlgorithm(named);
+  if (algorithm === undefined) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  return { algorithm, expected: undefined };
+}
+
+interface FormChecksum {
+  readonly algorithm: ChecksumAlgorithm;
+  readonly expected: string | undefined;
+}
+
+async function store(
+  storage: Storage, bucket: string, key: string, file: FilePart, meta: ObjectMetadataInput, range: { min: number; max: number },
+  checksum: FormChecksum | undefined,
+): Promise<string> {
   let seen = 0;
   // Not destroyed when storage stops early, so the rest can still be drained and counted.
   async function* counted(): AsyncGenerator<Buffer> {
@@ -89,11 +122,16 @@ async function store(storage: Storage, bucket: string, key: string, file: FilePa
     }
   }
   try {
-    const { object } = await storage.putObject(bucket, key, counted(), meta, {
+    const checksums = checksum === undefined ? {} : { [checksum.algorithm]: createChecksum(checksum.algorithm) };
+    const { object } = await storage.putObject(bucket, key, counted(), (written) => ({ ...meta, checksums: written.checksums }), {
       maxSize: range.max,
+      checksums,
       verify: (written) => {
         if (written.size < range.min) {
           throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(written.size), MinSizeAllowed: String(range.min) });
+        }
+        if (checksum?.expected !== undefined && written.checksums[checksum.algorithm] !== checksum.expected) {
+          throw new S3Error('BadDigest', checksumMismatchMessage(checksum.algorithm));
         }
       },
     });

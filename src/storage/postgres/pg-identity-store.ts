@@ -1,7 +1,8 @@
 import type {
-  AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, SessionRecord,
-  UserRecord, UserStatus,
+  AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, PublicAccessBlock,
+  SessionRecord, UserRecord, UserStatus,
 } from '../identity-store.js';
+import { toPublicAccessBlock, type PublicAccessBlockRow } from '../rows.js';
 import { guarded, isForeignKeyViolation, type Sql } from './pg-connection.js';
 
 interface UserRow { name: string; status: UserStatus; created_at: number; policies: string[] }
@@ -176,6 +177,27 @@ export class PgIdentityStore implements IdentityStore {
 
   deleteBucketPolicy(bucket: string): Promise<boolean> {
     return guarded(async () => (await this.sql`DELETE FROM bucket_policies WHERE bucket_id = (SELECT id FROM buckets WHERE name = ${bucket})`).count === 1);
+  }
+
+  putPublicAccessBlock(bucket: string, block: PublicAccessBlock): Promise<boolean> {
+    return guarded(async () => (await this.sql`
+      INSERT INTO bucket_public_access_blocks (bucket_id, block_public_acls, ignore_public_acls, block_public_policy, restrict_public_buckets)
+      SELECT id, ${block.blockPublicAcls}, ${block.ignorePublicAcls}, ${block.blockPublicPolicy}, ${block.restrictPublicBuckets} FROM buckets WHERE name = ${bucket}
+      ON CONFLICT (bucket_id) DO UPDATE SET block_public_acls = excluded.block_public_acls, ignore_public_acls = excluded.ignore_public_acls,
+        block_public_policy = excluded.block_public_policy, restrict_public_buckets = excluded.restrict_public_buckets`).count === 1);
+  }
+
+  getPublicAccessBlock(bucket: string): Promise<PublicAccessBlock | null> {
+    return guarded(async () => {
+      const [row] = await this.sql<PublicAccessBlockRow[]>`
+        SELECT pab.* FROM bucket_public_access_blocks pab JOIN buckets b ON b.id = pab.bucket_id WHERE b.name = ${bucket}`;
+      return row === undefined ? null : toPublicAccessBlock(row);
+    });
+  }
+
+  deletePublicAccessBlock(bucket: string): Promise<boolean> {
+    return guarded(async () => (await this.sql`
+      DELETE FROM bucket_public_access_blocks WHERE bucket_id = (SELECT id FROM buckets WHERE name = ${bucket})`).count === 1);
   }
 
   putBucketCors(bucket: string, document: string): Promise<boolean> {

@@ -1,11 +1,13 @@
 import { encodeKey } from '../object-key.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
-  AbortUploadResult, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
+  AbortUploadResult, CompletedUpload, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
   ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore,
 } from '../upload-store.js';
 import { isMarkerKey, runUploadListing, uploadIdMarkerOf, type UploadsPage } from '../upload-list-plan.js';
-import { toPart, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
+import {
+  completedType, sameUpload, toCompleted, toPart, toUpload, type CompletedRow, type SummaryRow, type UploadPartRow as PartRow, type UploadRow,
+} from '../rows.js';
 import { guarded, isForeignKeyViolation, type Queryable, type Sql, type Tx } from './pg-connection.js';
 import { lockKey, writeObjectRow } from './pg-object-rows.js';
 
@@ -115,12 +117,23 @@ export class PgUploadStore implements UploadStore {
       };
       // The upload's rows go first: the part blobs change hands to object_parts (UNIQUE blob_id).
       await tx`DELETE FROM multipart_uploads WHERE upload_id = ${input.uploadId}`;
+      await tx`
+        INSERT INTO completed_uploads (upload_id, bucket_id, key, etag, blob_id, checksum_type, completed_at)
+        VALUES (${input.uploadId}, ${row.bucket_id}, ${key}, ${object.etag}, ${object.blobId}, ${completedType(row)}, ${object.lastModified.getTime()})`;
       await lockKey(tx, row.bucket_id, key);
       const previous = await writeObjectRow(tx, row.bucket_id, key, object);
       if (previous?.blobId != null) freed.push(previous.blobId);
       if (previous !== null) freed.push(...previous.partBlobIds);
       return { kind: 'completed', object, freedBlobIds: freed };
     }));
+  }
+
+  getCompletedUpload(bucket: string, key: string, uploadId: string): Promise<CompletedUpload | null> {
+    return guarded(async () => {
+      const [row] = await this.sql<CompletedRow[]>`
+        SELECT c.*, b.name AS bucket FROM completed_uploads c JOIN buckets b ON b.id = c.bucket_id WHERE c.upload_id = ${uploadId}`;
+      return row === undefined || !sameUpload(row, bucket, key) ? null : toCompleted(row);
+    });
   }
 
   abortUpload(bucket: string, key: string, uploadId: string): Promise<AbortUploadResult> {
@@ -136,6 +149,7 @@ export class PgUploadStore implements UploadStore {
       const ids = (await tx<{ upload_id: string }[]>`
         SELECT upload_id FROM multipart_uploads WHERE created_at < ${before.getTime()} ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`)
         .map((r) => r.upload_id);
+      await tx`DELETE FROM completed_uploads WHERE completed_at < ${before.getTime()}`;
       return { expired: ids.length, freedBlobIds: ids.length === 0 ? [] : await remove(tx, ids) };
     }));
   }
@@ -168,8 +182,7 @@ async function find(sql: Queryable, bucket: string, key: string, uploadId: strin
     ? await sql<UploadRow[]>`SELECT u.*, b.name AS bucket FROM multipart_uploads u JOIN buckets b ON b.id = u.bucket_id
         WHERE u.upload_id = ${uploadId} FOR UPDATE OF u FOR KEY SHARE OF b`
     : await sql<UploadRow[]>`SELECT u.*, b.name AS bucket FROM multipart_uploads u JOIN buckets b ON b.id = u.bucket_id WHERE u.upload_id = ${uploadId}`;
-  if (row === undefined || row.bucket !== bucket || !row.key.equals(Buffer.from(key, 'utf8'))) return undefined;
-  return row;
+  return row === undefined || !sameUpload(row, bucket, key) ? undefined : row;
 }
 
 /** Deletes the uploads (their parts cascade); returns their blobs. */

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type {
-  AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, SessionRecord,
-  UserRecord, UserStatus,
+  AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, PublicAccessBlock,
+  SessionRecord, UserRecord, UserStatus,
 } from '../identity-store.js';
+import { toPublicAccessBlock, type PublicAccessBlockRow } from '../rows.js';
 
 interface UserRow { name: string; status: UserStatus; created_at: number; policies: string | null }
 interface KeyRow { access_key_id: string; user_name: string; status: AccessKeyStatus; sealed_secret: Buffer; created_at: number; last_used_at: number | null }
@@ -72,6 +73,15 @@ export class SqliteIdentityStore implements IdentityStore {
       bucketPolicy: db.prepare<[string], { document: string }>(
         'SELECT bp.document FROM bucket_policies bp JOIN buckets b ON b.id = bp.bucket_id WHERE b.name = ?'),
       deleteBucketPolicy: db.prepare<[string]>('DELETE FROM bucket_policies WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)'),
+      putPublicAccessBlock: db.prepare<[number, number, number, number, number]>(`
+        INSERT INTO bucket_public_access_blocks (bucket_id, block_public_acls, ignore_public_acls, block_public_policy, restrict_public_buckets)
+        VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket_id) DO UPDATE SET block_public_acls = excluded.block_public_acls,
+          ignore_public_acls = excluded.ignore_public_acls, block_public_policy = excluded.block_public_policy,
+          restrict_public_buckets = excluded.restrict_public_buckets`),
+      publicAccessBlock: db.prepare<[string], PublicAccessBlockRow>(
+        'SELECT pab.* FROM bucket_public_access_blocks pab JOIN buckets b ON b.id = pab.bucket_id WHERE b.name = ?'),
+      deletePublicAccessBlock: db.prepare<[string]>(
+        'DELETE FROM bucket_public_access_blocks WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)'),
       putBucketCors: db.prepare<[number, string]>(
         'INSERT INTO bucket_cors (bucket_id, document) VALUES (?, ?) ON CONFLICT (bucket_id) DO UPDATE SET document = excluded.document'),
       bucketCors: db.prepare<[string], { document: string }>(
@@ -240,6 +250,27 @@ export class SqliteIdentityStore implements IdentityStore {
   /** The bucket is gone (its policy row went with it): forget what was read of it. */
   forgetBucket(bucket: string): void {
     this.bucketPolicies.delete(bucket);
+  }
+
+  putPublicAccessBlock(bucket: string, block: PublicAccessBlock): Promise<boolean> {
+    return this.durably(() => {
+      const row = this.stmt.bucketId.get(bucket);
+      if (row === undefined) return false;
+      const flag = (on: boolean): number => (on ? 1 : 0);
+      this.stmt.putPublicAccessBlock.run(row.id, flag(block.blockPublicAcls), flag(block.ignorePublicAcls), flag(block.blockPublicPolicy), flag(block.restrictPublicBuckets));
+      return true;
+    });
+  }
+
+  getPublicAccessBlock(bucket: string): Promise<PublicAccessBlock | null> {
+    return this.read(() => {
+      const row = this.stmt.publicAccessBlock.get(bucket);
+      return row === undefined ? null : toPublicAccessBlock(row);
+    });
+  }
+
+  deletePublicAccessBlock(bucket: string): Promise<boolean> {
+    return this.durably(() => this.stmt.deletePublicAccessBlock.run(bucket).changes === 1);
   }
 
   putBucketCors(bucket: string, document: string): Promise<boolean> {

@@ -261,6 +261,32 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 9,
+    name: 'completed multipart uploads, bucket public access blocks',
+    sql: `
+      -- What a completed upload made, so a retried CompleteMultipartUpload answers as the first did.
+      -- Forgotten by the upload expiry sweep, after as long as an upload itself may live.
+      CREATE TABLE completed_uploads (
+        upload_id     TEXT    PRIMARY KEY,
+        bucket_id     INTEGER NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
+        key           BLOB    NOT NULL,
+        etag          TEXT    NOT NULL,
+        blob_id       TEXT    NOT NULL, -- the object's first blob: names the version it made
+        checksum_type TEXT    CHECK (checksum_type IN ('COMPOSITE', 'FULL_OBJECT')),
+        completed_at  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX completed_uploads_by_age ON completed_uploads (completed_at);
+
+      CREATE TABLE bucket_public_access_blocks (
+        bucket_id               INTEGER PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        block_public_acls       INTEGER NOT NULL CHECK (block_public_acls IN (0, 1)),
+        ignore_public_acls      INTEGER NOT NULL CHECK (ignore_public_acls IN (0, 1)),
+        block_public_policy     INTEGER NOT NULL CHECK (block_public_policy IN (0, 1)),
+        restrict_public_buckets INTEGER NOT NULL CHECK (restrict_public_buckets IN (0, 1))
+      );
+    `,
+  },
+  {
+    version: 10,
     name: 'object and bucket tags',
     sql: `
       -- An object version's tag set, JSON of key → value (validated by src/s3/tagging.ts); it goes with the version.

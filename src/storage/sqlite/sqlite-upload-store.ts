@@ -3,11 +3,13 @@ import { encodeKey } from '../object-key.js';
 import type { SqliteObjectRows } from './sqlite-object-rows.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
 import type {
-  AbortUploadResult, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
+  AbortUploadResult, CompletedUpload, CompleteUploadInput, CompleteUploadResult, CreateUploadInput, CreateUploadResult, ListPartsQuery,
   ListPartsResult, ListUploadsQuery, ListUploadsResult, PutPartInput, PutPartResult, UploadRecord, UploadStore,
 } from '../upload-store.js';
 import { isMarkerKey, runUploadListingSync, uploadIdMarkerOf, type UploadsPage } from '../upload-list-plan.js';
-import { toPart, toUpload, type SummaryRow, type UploadPartRow as PartRow, type UploadRow } from '../rows.js';
+import {
+  completedType, sameUpload, toCompleted, toPart, toUpload, type CompletedRow, type SummaryRow, type UploadPartRow as PartRow, type UploadRow,
+} from '../rows.js';
 
 
 type Durably = <T>(work: () => T) => Promise<T>;
@@ -39,6 +41,11 @@ export class SqliteUploadStore implements UploadStore {
         'SELECT part_number, size, etag, checksums, last_modified, blob_id FROM upload_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
       partBlobs: db.prepare<[string], { blob_id: string }>('SELECT blob_id FROM upload_parts WHERE upload_id = ?'),
       deleteUpload: db.prepare<[string]>('DELETE FROM multipart_uploads WHERE upload_id = ?'),
+      insertCompleted: db.prepare<[string, number, Buffer, string, string, string | null, number]>(`
+        INSERT INTO completed_uploads (upload_id, bucket_id, key, etag, blob_id, checksum_type, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      completed: db.prepare<[string], CompletedRow>(
+        'SELECT c.*, b.name AS bucket FROM completed_uploads c JOIN buckets b ON b.id = c.bucket_id WHERE c.upload_id = ?'),
+      forgetCompleted: db.prepare<[number]>('DELETE FROM completed_uploads WHERE completed_at < ?'),
       uploadsFrom: db.prepare<[number, Buffer], SummaryRow>(`
         SELECT upload_id, key, initiator, checksum_algorithm, checksum_type, created_at FROM multipart_uploads
         WHERE bucket_id = ? AND key >= ? ORDER BY key, created_at, upload_id`),
@@ -124,11 +131,19 @@ export class SqliteUploadStore implements UploadStore {
       };
       // The upload's rows go first: the part blobs change hands to object_parts (UNIQUE blob_id).
       this.stmt.deleteUpload.run(input.uploadId);
+      this.stmt.insertCompleted.run(input.uploadId, row.bucket_id, key, object.etag, object.blobId, completedType(row), object.lastModified.getTime());
       const previous = this.rows.write(row.bucket_id, key, object);
       if (previous?.blobId != null) freed.push(previous.blobId);
       if (previous !== null) freed.push(...previous.partBlobIds);
       return { kind: 'completed', object, freedBlobIds: freed };
     }).immediate());
+  }
+
+  getCompletedUpload(bucket: string, key: string, uploadId: string): Promise<CompletedUpload | null> {
+    return this.read(() => {
+      const row = this.stmt.completed.get(uploadId);
+      return row === undefined || !sameUpload(row, bucket, key) ? null : toCompleted(row);
+    });
   }
 
   abortUpload(bucket: string, key: string, uploadId: string): Promise<AbortUploadResult> {
@@ -141,6 +156,7 @@ export class SqliteUploadStore implements UploadStore {
   expireUploads(before: Date, limit: number): Promise<{ expired: number; freedBlobIds: string[] }> {
     return this.durably(() => this.db.transaction(() => {
       const ids = this.stmt.expired.all(before.getTime(), limit).map((r) => r.upload_id);
+      this.stmt.forgetCompleted.run(before.getTime());
       return { expired: ids.length, freedBlobIds: ids.flatMap((id) => this.remove(id)) };
     }).immediate());
   }
@@ -164,8 +180,7 @@ export class SqliteUploadStore implements UploadStore {
   /** The upload row, only if it belongs to this bucket and key (S3 answers NoSuchUpload otherwise). */
   private find(bucket: string, key: string, uploadId: string): UploadRow | undefined {
     const row = this.stmt.upload.get(uploadId);
-    if (row === undefined || row.bucket !== bucket || !row.key.equals(Buffer.from(key, 'utf8'))) return undefined;
-    return row;
+    return row === undefined || !sameUpload(row, bucket, key) ? undefined : row;
   }
 
   /** Deletes the upload (its parts cascade); returns their blobs. */
