@@ -32,6 +32,9 @@ export const S3_OPERATION_ACTIONS = {
   ListMultipartUploads: [{ action: 's3:ListBucketMultipartUploads', resource: 'bucket' }],
   ListObjectVersions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }],
   GetBucketTagging: [{ action: 's3:GetBucketTagging', resource: 'bucket' }],
+  PutBucketTagging: [{ action: 's3:PutBucketTagging', resource: 'bucket' }],
+  // As AWS: removing the tag set needs the put action.
+  DeleteBucketTagging: [{ action: 's3:PutBucketTagging', resource: 'bucket' }],
   GetBucketOwnershipControls: [{ action: 's3:GetBucketOwnershipControls', resource: 'bucket' }],
   // As AWS: removing the controls needs the put action.
   PutBucketOwnershipControls: [{ action: 's3:PutBucketOwnershipControls', resource: 'bucket' }],
@@ -60,6 +63,7 @@ export const S3_OPERATION_ACTIONS = {
   GetObjectAcl: [{ action: 's3:GetObjectAcl', resource: 'object' }],
   PutObjectAcl: [{ action: 's3:PutObjectAcl', resource: 'object' }],
   GetObjectTagging: [{ action: 's3:GetObjectTagging', resource: 'object' }],
+  // Checked by the operation once its body is read: s3:RequestObjectTag conditions are about the tags in it.
   PutObjectTagging: [{ action: 's3:PutObjectTagging', resource: 'object' }],
   DeleteObjectTagging: [{ action: 's3:DeleteObjectTagging', resource: 'object' }],
   // Checked once per key in the request body, each against that key's ARN.

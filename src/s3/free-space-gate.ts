@@ -10,13 +10,13 @@ import type { OperationName } from './routes.js';
 const STORES: Readonly<Record<OperationName, boolean>> = {
   PutObject: true, PostObject: true, CopyObject: true, UploadPart: true, UploadPartCopy: true, CreateMultipartUpload: true, CompleteMultipartUpload: true,
   CreateBucket: true, PutBucketVersioning: true, PutBucketPolicy: true, PutBucketCors: true, PutBucketAcl: true, PutObjectAcl: true, PutObjectTagging: true,
-  PutBucketOwnershipControls: true, PutPublicAccessBlock: true,
+  PutBucketOwnershipControls: true, PutBucketTagging: true, PutPublicAccessBlock: true,
   ListBuckets: false, HeadBucket: false, DeleteBucket: false, GetBucketLocation: false, ListObjects: false, ListObjectsV2: false,
   DeleteObjects: false, GetObject: false, HeadObject: false, DeleteObject: false, GetBucketPolicy: false, DeleteBucketPolicy: false,
   GetBucketPolicyStatus: false, AbortMultipartUpload: false, ListParts: false, ListMultipartUploads: false, GetBucketCors: false,
   DeleteBucketCors: false, GetBucketVersioning: false, GetBucketAcl: false, GetBucketLifecycleConfiguration: false,
   GetBucketRequestPayment: false, GetObjectAcl: false, ListObjectVersions: false, GetObjectTagging: false, DeleteObjectTagging: false,
-  GetBucketTagging: false, GetBucketOwnershipControls: false, DeleteBucketOwnershipControls: false, GetObjectAttributes: false,
+  GetBucketTagging: false, DeleteBucketTagging: false, GetBucketOwnershipControls: false, DeleteBucketOwnershipControls: false, GetObjectAttributes: false,
   GetPublicAccessBlock: false, DeletePublicAccessBlock: false,
 };
 

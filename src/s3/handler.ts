@@ -93,8 +93,8 @@ async function handle<D extends OperationDeps>(ctx: RequestContext, deps: Handle
       : await authenticate(ctx, deps.auth, { virtualHostBucket: ctx.virtualHosted ? address.bucket : undefined });
   const link = await deps.links?.admit(ctx, verified);
   for (const { action, resource } of S3_OPERATION_ACTIONS[route.operation]) {
-    // A copy's source and each key of a multi-delete are checked by the operation, which knows them.
-    if (resource === 'source-object' || route.operation === 'DeleteObjects') continue;
+    // A copy's source, each key of a multi-delete and the tags a PutObjectTagging body sets are checked by the operation, which knows them.
+    if (resource === 'source-object' || route.operation === 'DeleteObjects' || route.operation === 'PutObjectTagging') continue;
     const arn = resource === 'service' ? SERVICE_RESOURCE_ARN : resource === 'bucket' ? bucketArn(ctx.bucket ?? '') : objectArn(ctx.bucket ?? '', ctx.key ?? '');
     await deps.operationDeps.authorizer.check(ctx, verified, action, arn, ctx.bucket);
   }

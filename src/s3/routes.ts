@@ -44,6 +44,8 @@ export type OperationName =
   | 'PutObjectTagging'
   | 'DeleteObjectTagging'
   | 'GetBucketTagging'
+  | 'PutBucketTagging'
+  | 'DeleteBucketTagging'
   | 'GetBucketOwnershipControls'
   | 'PutBucketOwnershipControls'
   | 'DeleteBucketOwnershipControls'
@@ -86,6 +88,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'bucket', query: ['uploads'], operation: 'ListMultipartUploads' },
   { method: 'GET', target: 'bucket', query: ['versions'], operation: 'ListObjectVersions' },
   { method: 'GET', target: 'bucket', query: ['tagging'], operation: 'GetBucketTagging' },
+  { method: 'PUT', target: 'bucket', query: ['tagging'], operation: 'PutBucketTagging' },
+  { method: 'DELETE', target: 'bucket', query: ['tagging'], operation: 'DeleteBucketTagging' },
   { method: 'GET', target: 'bucket', query: ['ownershipControls'], operation: 'GetBucketOwnershipControls' },
   { method: 'PUT', target: 'bucket', query: ['ownershipControls'], operation: 'PutBucketOwnershipControls' },
   { method: 'DELETE', target: 'bucket', query: ['ownershipControls'], operation: 'DeleteBucketOwnershipControls' },

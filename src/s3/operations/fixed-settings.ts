@@ -13,8 +13,7 @@ import { objectKey } from './objects-read.js';
  * Bucket settings Latchkey has no way to change, read back as S3 reports them
  * for a bucket in the same state: ACLs disabled ("bucket owner enforced", the
  * default for new S3 buckets since 2023, so access is the owner's and the
- * policies'), versioning never enabled, no lifecycle rules, the owner pays,
- * no tags (a write asking for tags is refused: write-options.ts).
+ * policies'), versioning never enabled, no lifecycle rules, the owner pays.
  * Tools read these before they act (rclone's purge asks for the versioning
  * status; s3cmd's info and cp ask for ACLs, lifecycle and payer) and report
  * a 501 as an error.
@@ -77,33 +76,6 @@ async function requireOwnerOnly(ctx: RequestContext, auth: VerifiedAuth, owner: 
     return permission === 'FULL_CONTROL' && typeof id === 'string' && id.trim() === owner;
   });
   if (!ownerOnly) throw new S3Error('AccessControlListNotSupported');
-}
-
-export async function getObjectTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
-  sendXmlText(ctx, `${XML_DECLARATION}<Tagging xmlns="${S3_NAMESPACE}"><TagSet></TagSet></Tagging>`);
-}
-
-/** Setting an empty tag set is what the object already has; any tag is refused, never dropped. */
-export async function putObjectTagging(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
-  const document = await readXmlBody(ctx, auth, { optional: false });
-  const tagging = document?.['Tagging'];
-  const tagSet = tagging !== null && typeof tagging === 'object' ? (tagging as Record<string, unknown>)['TagSet'] : undefined;
-  if (tagSet === undefined) throw new S3Error('MalformedXML');
-  const tags = tagSet !== null && typeof tagSet === 'object' ? asList((tagSet as Record<string, unknown>)['Tag']) : [];
-  if (tags.length > 0) throw new S3Error('NotImplemented', 'Object tagging is not supported.');
-  sendEmpty(ctx, 200);
-}
-
-export async function deleteObjectTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
-  sendEmpty(ctx, 204);
-}
-
-export async function getBucketTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
-  throw new S3Error('NoSuchTagSet', undefined, { BucketName: bucket.name });
 }
 
 function ownerOnlyAcl(owner: string): string {

@@ -5,9 +5,11 @@ import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets 
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
 import {
-  deleteObjectTagging, getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getBucketTagging,
-  getObjectAcl, getObjectTagging, putBucketAcl, putObjectAcl, putObjectTagging,
+  getBucketAcl, getBucketLifecycleConfiguration, getBucketRequestPayment, getObjectAcl, putBucketAcl, putObjectAcl,
 } from './fixed-settings.js';
+import {
+  deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging,
+} from './tagging.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './ownership-controls.js';
 import { getObjectAttributes } from './object-attributes.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './public-access-block.js';
@@ -63,6 +65,8 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation<S3Deps>>> = {
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
   GetBucketTagging: getBucketTagging,
+  PutBucketTagging: putBucketTagging,
+  DeleteBucketTagging: deleteBucketTagging,
   GetBucketOwnershipControls: getBucketOwnershipControls,
   PutBucketOwnershipControls: putBucketOwnershipControls,
   DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
