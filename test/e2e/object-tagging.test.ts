@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand,
+} from '@aws-sdk/client-s3';
 import { assertBotoError, boto } from '../helpers/admin-boto.js';
 import { aws, s3Client } from '../helpers/clients.js';
 import { fingerprint, readState } from '../helpers/disk-state.js';
@@ -244,6 +246,22 @@ describe('tags through the aws CLI and the JS SDK', () => {
     await s3.send(new PutObjectTaggingCommand({ Bucket: 'tags', Key: 'sdk.txt', Tagging: { TagSet: [{ Key: 'c', Value: '3' }] } }));
     const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: 'tags', Key: 'sdk.txt' }));
     assert.deepEqual(tags.TagSet, [{ Key: 'c', Value: '3' }]);
+  });
+
+  it('in a versioned bucket each version keeps its own tags; tagging an older version by versionId is 501 NotImplemented and changes nothing', async () => {
+    const s3 = s3Client(server);
+    await s3.send(new CreateBucketCommand({ Bucket: 'tagver' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'tagver', VersioningConfiguration: { Status: 'Enabled' } }));
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: 'tagver', Key: 'k', Body: 'one', Tagging: 'a=1' }))).VersionId;
+    await s3.send(new PutObjectCommand({ Bucket: 'tagver', Key: 'k', Body: 'two', Tagging: 'b=2&c=3' }));
+    assert.deepEqual((await s3.send(new GetObjectTaggingCommand({ Bucket: 'tagver', Key: 'k' }))).TagSet, [{ Key: 'b', Value: '2' }, { Key: 'c', Value: '3' }]);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'tagver', Key: 'k', VersionId: v1 }))).TagCount, 1);
+    for (const [method, body] of [['GET', undefined], ['PUT', tagXml([['x', 'y']])], ['DELETE', undefined]] as const) {
+      const response = await unchanged(() => signedRequest(server, { method, path: `/tagver/k?tagging&versionId=${v1}`, ...(body === undefined ? {} : { body }) }));
+      assert.equal(response.status, 501, method);
+      assert.equal(parseS3Error(response.body).code, 'NotImplemented', method);
+    }
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'tagver', Key: 'k', VersionId: v1 }))).TagCount, 1);
   });
 });
 
