@@ -91,7 +91,7 @@ test('an operation we do not implement: 501 NotImplemented XML, not 500', async 
     ['GET', `/${BUCKET}/tagged?retention`],
     ['PUT', `/${BUCKET}?replication`],
     ['GET', `/${BUCKET}?website`],
-    ['PUT', `/${BUCKET}?versioning`],
+    ['PUT', `/${BUCKET}?encryption`],
     ['PUT', `/${BUCKET}?lifecycle`],
     ['POST', `/${BUCKET}/tagged?restore`],
   ];
