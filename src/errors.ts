@@ -42,6 +42,7 @@ export const S3_ERROR_CODES = {
   InvalidRequest: [400, 'Invalid Request'],
   InvalidStorageClass: [400, 'The storage class you specified is not valid'],
   InvalidSecurity: [403, 'The provided security credentials are not valid.'],
+  InvalidTag: [400, 'The TagKey you have provided is invalid'],
   InvalidToken: [400, 'The provided token is malformed or otherwise invalid.'],
   InvalidURI: [400, 'Couldn\'t parse the specified URI.'],
   KeyTooLongError: [400, 'Your key is too long'],

@@ -19,3 +19,13 @@ export {
 export { S3_ACTIONS, type S3Action } from './s3-actions.js';
 export { matchWildcard, hasWildcard } from './wildcard.js';
 export { parseIp, parseCidr, cidrContains } from './ip-address.js';
+export {
+  EXISTING_OBJECT_TAG,
+  EXISTING_OBJECT_TAG_ACTIONS,
+  REQUEST_OBJECT_TAG,
+  REQUEST_OBJECT_TAG_ACTIONS,
+  REQUEST_OBJECT_TAG_KEYS,
+  existingObjectTagConditions,
+  mentionsExistingObjectTag,
+  requestObjectTagConditions,
+} from './tag-conditions.js';

@@ -21,6 +21,7 @@ export const S3_ACTIONS = {
   's3:ListBucketMultipartUploads': 'bucket',
   's3:ListBucketVersions': 'bucket',
   's3:GetBucketTagging': 'bucket',
+  's3:PutBucketTagging': 'bucket',
   's3:GetBucketOwnershipControls': 'bucket',
   's3:PutBucketOwnershipControls': 'bucket',
   's3:GetBucketPublicAccessBlock': 'bucket',

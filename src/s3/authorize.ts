@@ -1,9 +1,19 @@
 import { S3Error } from '../errors.js';
-import { evaluate, parsePolicy, type PolicyDocument, type RequestPrincipal } from '../iam/index.js';
+import {
+  evaluate, EXISTING_OBJECT_TAG_ACTIONS, existingObjectTagConditions, mentionsExistingObjectTag, parsePolicy, REQUEST_OBJECT_TAG_ACTIONS,
+  requestObjectTagConditions, type ConditionValue, type PolicyDocument, type RequestPrincipal,
+} from '../iam/index.js';
+import type { ObjectTags } from '../storage/types.js';
 import type { IdentityStore } from '../storage/identity-store.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import type { Principal } from '../identity/identities.js';
 import type { RequestContext } from './context.js';
+import { tagsIfValid, tagsOfHeader } from './tagging.js';
+
+/** The tags of the object an ARN names; null when it does not exist. */
+export type ObjectTagsLookup = (bucket: string, key: string) => Promise<ObjectTags | null>;
+
+const OBJECT_ARN_PREFIX = 'arn:aws:s3:::';
 import { publicPolicyRestricted } from './public-access.js';
 
 /** Parsed policies by their text: documents change rarely, requests read them constantly. */
@@ -31,9 +41,11 @@ class PolicyCache {
 export class Authorizer {
   private readonly cache = new PolicyCache();
 
+  /** `objectTags` answers s3:ExistingObjectTag conditions; without it (the console) they see no tags. */
   constructor(
     private readonly identities: IdentityStore,
     private readonly now: () => number,
+    private readonly objectTags?: ObjectTagsLookup,
   ) {}
 
   /** Throws AccessDenied unless the action on the resource is allowed. */
@@ -42,14 +54,16 @@ export class Authorizer {
   }
 
   async allows(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined): Promise<boolean> {
-    return this.allowsFor(ctx.principal, action, resource, bucket, conditionValues(ctx, auth, this.now()));
+    const conditions = conditionValues(ctx, auth, this.now());
+    const requested = REQUEST_OBJECT_TAG_ACTIONS.has(action.toLowerCase()) ? requestTags(ctx) : undefined;
+    return this.allowsFor(ctx.principal, action, resource, bucket, requested === undefined ? conditions : { ...conditions, ...requestObjectTagConditions(requested) });
   }
 
   /**
    * The same decision for a principal outside a request (the console asking
    * whether to offer an action): condition keys are the ones given.
    */
-  async allowsFor(principal: Principal | undefined, action: string, resource: string, bucket: string | undefined, conditions: Record<string, string | undefined>): Promise<boolean> {
+  async allowsFor(principal: Principal | undefined, action: string, resource: string, bucket: string | undefined, given: Record<string, ConditionValue>): Promise<boolean> {
     const requestPrincipal: RequestPrincipal =
       principal === undefined ? { kind: 'anonymous' } : principal.kind === 'root' ? { kind: 'root' } : { kind: 'user', name: principal.name };
     const bucketPolicyText = bucket === undefined ? null : await this.identities.getBucketPolicy(bucket);
@@ -57,14 +71,17 @@ export class Authorizer {
     if (requestPrincipal.kind === 'root' && bucketPolicyText === null && principal?.session?.policy == null) return true;
     const identityTexts = requestPrincipal.kind === 'user' ? await this.identities.userPolicyDocuments(requestPrincipal.name ?? '') : [];
     const now = this.now();
-    const request = { principal: requestPrincipal, action, resource, conditions };
     const sessionPolicy = principal?.session?.policy == null ? undefined : this.cache.get(principal.session.policy, 'session');
+    const identityPolicies = identityTexts.map((text) => this.cache.get(text, 'identity'));
     let bucketPolicy = bucketPolicyText === null ? undefined : this.cache.get(bucketPolicyText, 'bucket');
     if (bucketPolicy !== undefined && bucket !== undefined && requestPrincipal.kind === 'anonymous' && (await publicPolicyRestricted(this.identities, bucket, bucketPolicy))) {
       bucketPolicy = undefined;
     }
+    const documents = [...identityPolicies, ...(bucketPolicy === undefined ? [] : [bucketPolicy]), ...(sessionPolicy === undefined ? [] : [sessionPolicy])];
+    const conditions = { ...given, ...(await this.existingTags(action, resource, documents)) };
+    const request = { principal: requestPrincipal, action, resource, conditions };
     const result = evaluate({
-      identityPolicies: identityTexts.map((text) => this.cache.get(text, 'identity')),
+      identityPolicies,
       ...(bucketPolicy === undefined ? {} : { bucketPolicy }),
       ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
       request,
@@ -76,9 +93,33 @@ export class Authorizer {
     }
     return result.decision === 'allow';
   }
+
+  /** s3:ExistingObjectTag/* for the object the resource names, read only when a policy in play asks for them. */
+  private async existingTags(action: string, resource: string, documents: readonly PolicyDocument[]): Promise<Record<string, ConditionValue>> {
+    if (this.objectTags === undefined || !EXISTING_OBJECT_TAG_ACTIONS.has(action.toLowerCase()) || !resource.startsWith(OBJECT_ARN_PREFIX)) return {};
+    if (!mentionsExistingObjectTag(documents)) return {};
+    const path = resource.slice(OBJECT_ARN_PREFIX.length);
+    const slash = path.indexOf('/');
+    if (slash <= 0) return {};
+    const tags = await this.objectTags(path.slice(0, slash), path.slice(slash + 1));
+    return tags === null ? {} : existingObjectTagConditions(tags);
+  }
 }
 
-function conditionValues(ctx: RequestContext, auth: VerifiedAuth, now: number): Record<string, string | undefined> {
+/**
+ * The tags the request sets: given by the operation that read them (a form
+ * field, a PutObjectTagging body), else its x-amz-tagging header. A header
+ * that does not parse sets none here; the operation refuses it.
+ */
+function requestTags(ctx: RequestContext): ObjectTags | undefined {
+  if (ctx.requestTags !== undefined) return ctx.requestTags;
+  const header = ctx.header('x-amz-tagging');
+  // A copy that keeps its source's tags ignores the header: CopyObject checks again with the tags it copies.
+  const copiesTags = ctx.hasHeader('x-amz-copy-source') && ctx.header('x-amz-tagging-directive')?.toUpperCase() !== 'REPLACE';
+  return header === undefined || copiesTags ? undefined : tagsIfValid(() => tagsOfHeader(header));
+}
+
+function conditionValues(ctx: RequestContext, auth: VerifiedAuth, now: number): Record<string, ConditionValue> {
   return {
     'aws:SourceIp': ctx.clientIp,
     'aws:SecureTransport': 'encrypted' in ctx.req.socket ? 'true' : 'false',

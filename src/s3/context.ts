@@ -64,6 +64,8 @@ export class RequestContext {
   failure: unknown = undefined;
   /** Body bytes received, as read (an upload's size for the link audit). */
   bytesIn = 0;
+  /** The tags the request sets, once an operation has read them from its body or form (for s3:RequestObjectTag conditions). */
+  requestTags: Readonly<Record<string, string>> | undefined;
   /** The bucket was named by the Host (virtual-hosted style), not the path. */
   virtualHosted = false;
   private parsedQuery: ParsedQuery | undefined;

@@ -82,7 +82,7 @@ function s3Api(deps: HandlerDeps): Api<S3Request> {
     },
     admit: (ctx, _request, auth) => deps.links?.admit(ctx, auth) ?? Promise.resolve(undefined),
     async authorise(ctx, { name, operation }, auth) {
-      if (operation.authorises !== 'per-key') {
+      if (operation.authorises === undefined) {
         // The key of a form upload is known only now, once its fields are read.
         const own = { bucket: ctx.bucket ?? '', key: ctx.key ?? '' };
         for (const { action, resource } of operation.permissions) {

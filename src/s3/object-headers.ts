@@ -4,6 +4,7 @@ import type { ObjectMetadataInput, ObjectRecord, SystemMetadata } from '../stora
 import type { RequestContext } from './context.js';
 import { httpDate } from './http-dates.js';
 import { decodeEncodedWords, encodeForHeader, headerText } from './header-text.js';
+import { tagCountHeader } from './tagging.js';
 
 const USER_METADATA_PREFIX = 'x-amz-meta-';
 /** S3 caps user-defined metadata at 2 KB (names and values, UTF-8). */
@@ -62,6 +63,7 @@ export function objectHeaders(ctx: RequestContext, object: ObjectRecord): Record
     etag: `"${object.etag}"`,
     'accept-ranges': 'bytes',
     'content-type': object.contentType ?? DEFAULT_CONTENT_TYPE,
+    ...tagCountHeader(object.tags),
   };
   const optional: Array<[string, string | undefined]> = [
     ['cache-control', object.cacheControl],

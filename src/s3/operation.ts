@@ -60,9 +60,11 @@ export interface OperationDeclaration<T extends Target = Target, P extends Param
   readonly permissions: readonly Permission[];
   /**
    * The pipeline checks each permission against the request's resource unless
-   * the operation does so itself (DeleteObjects: once per key of its body).
+   * the operation does so itself: `per-key`, once per key of its body
+   * (DeleteObjects); `after-body`, once its body is read, since conditions
+   * are about what it carries (PutObjectTagging: s3:RequestObjectTag).
    */
-  readonly authorises?: 'per-key';
+  readonly authorises?: 'per-key' | 'after-body';
   readonly space: SpaceClass;
   run(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, params: Params<T, P>): Promise<void>;
 }

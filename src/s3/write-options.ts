@@ -3,7 +3,7 @@ import { S3Error } from '../errors.js';
 /*
  * What a write can ask for that Latchkey does not have, refused rather than
  * accepted and dropped: a caller who asked for encryption under their own
- * key, a retention lock, tags or an archive tier must not go on believing
+ * key, a retention lock or an archive tier must not go on believing
  * they got it. `get` reads a request header or a POST form field by its
  * lower-case name.
  */
@@ -26,7 +26,6 @@ export function refuseUnsupportedWriteOptions(get: (name: string) => string | un
   if (ENCRYPTION.some((name) => get(name) !== undefined)) {
     throw new S3Error('NotImplemented', 'Server-side encryption is not supported: objects are stored as sent.');
   }
-  if (get('x-amz-tagging') !== undefined) throw new S3Error('NotImplemented', 'Object tagging is not supported.');
 }
 
 /** CreateBucket asking for Object Lock: the bucket would not have it, so it is not created. */

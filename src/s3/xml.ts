@@ -7,8 +7,17 @@ export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 export { escapeXml };
 
+/**
+ * Elements of different names in one given order, where S3 interleaves them
+ * (ListObjectVersions' Version and DeleteMarker entries): the key it is held
+ * under names no element of its own.
+ */
+export class XmlSequence {
+  constructor(readonly entries: readonly (readonly [name: string, node: XmlNode])[]) {}
+}
+
 /** A value tree turned into XML: arrays repeat their element, undefined drops it. */
-export type XmlValue = string | number | boolean | undefined | XmlNode | readonly XmlNode[] | readonly string[];
+export type XmlValue = string | number | boolean | undefined | XmlNode | XmlSequence | readonly XmlNode[] | readonly string[];
 export interface XmlNode {
   readonly [name: string]: XmlValue;
 }
@@ -26,6 +35,7 @@ function children(node: XmlNode): string {
 
 function element(name: string, value: XmlValue): string {
   if (value === undefined) return '';
+  if (value instanceof XmlSequence) return value.entries.map(([entry, node]) => element(entry, node)).join('');
   if (Array.isArray(value)) return (value as readonly (XmlNode | string)[]).map((v) => element(name, v)).join('');
   if (typeof value === 'object') return `<${name}>${children(value as XmlNode)}</${name}>`;
   return `<${name}>${escapeXml(String(value))}</${name}>`;

@@ -123,7 +123,10 @@ async function serveDataDir(
   const identities = new Identities(storage.metadata.identities, new SecretBox(masterKey.key), root);
 
   const now = () => Date.now();
-  const authorizer = new Authorizer(storage.metadata.identities, now);
+  const authorizer = new Authorizer(storage.metadata.identities, now, async (bucket, key) => {
+    const found = await storage.metadata.getObject(bucket, key);
+    return found.kind === 'found' ? found.object.tags : null;
+  });
   const auth = {
     region: config.region,
     crypto: nodeCrypto,

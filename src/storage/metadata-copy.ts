@@ -24,6 +24,7 @@ const TABLES: readonly { readonly name: string; readonly booleans?: readonly str
   { name: 'user_policies' },
   { name: 'bucket_policies' },
   { name: 'bucket_cors' },
+  { name: 'bucket_tags' },
   { name: 'sessions' },
   { name: 'settings' },
   { name: 'multipart_uploads' },

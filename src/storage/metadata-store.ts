@@ -2,7 +2,7 @@ import type { ConsoleStore } from './console-store.js';
 import type { IdentityStore } from './identity-store.js';
 import type { LinkStore } from './link-store.js';
 import type { UploadStore } from './upload-store.js';
-import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInput, ObjectRecord } from './types.js';
+import type { BucketRecord, ListObjectsPage, ListObjectsQuery, ObjectMetadataInput, ObjectRecord, ObjectTags } from './types.js';
 import type { ListVersionsPage, ListVersionsQuery, VersioningStatus } from './versions.js';
 
 /**
@@ -61,6 +61,12 @@ export interface BucketMetadata {
   listBuckets(owner?: string): Promise<BucketRecord[]>;
   /** Deletes only an empty bucket, atomically with the emptiness check. */
   deleteBucket(name: string): Promise<DeleteBucketResult>;
+  /** Replaces the bucket's tag set; false when the bucket does not exist. */
+  putBucketTags(bucket: string, tags: ObjectTags): Promise<boolean>;
+  /** Null when the bucket has no tag set (or does not exist). */
+  getBucketTags(bucket: string): Promise<ObjectTags | null>;
+  /** False when there was no tag set to delete. */
+  deleteBucketTags(bucket: string): Promise<boolean>;
 }
 
 export interface PutObjectRow extends ObjectMetadataInput {
@@ -103,6 +109,11 @@ export type DeleteObjectResult =
   | { readonly kind: 'no-such-bucket' }
   | { readonly kind: 'no-such-key' };
 
+export type PutObjectTagsResult =
+  | { readonly kind: 'updated' }
+  | { readonly kind: 'no-such-bucket' }
+  | { readonly kind: 'no-such-key' };
+
 export type ListObjectsResult = ({ readonly kind: 'listed' } & ListObjectsPage) | { readonly kind: 'no-such-bucket' };
 
 export interface ObjectMetadata {
@@ -112,6 +123,8 @@ export interface ObjectMetadata {
   /** The body of an object stored inline, by its blob id; null once that version is replaced or deleted. */
   readInlineBlob(blobId: string): Promise<Buffer | null>;
   deleteObject(bucket: string, key: string): Promise<DeleteObjectResult>;
+  /** Replaces the current version's tag set, its bytes, metadata and Last-Modified untouched (as S3's PutObjectTagging). */
+  putObjectTags(bucket: string, key: string, tags: ObjectTags): Promise<PutObjectTagsResult>;
   /** Keys in UTF-8 byte order, grouped by delimiter; see ListObjectsQuery. */
   listObjects(query: ListObjectsQuery): Promise<ListObjectsResult>;
 }

@@ -16,7 +16,7 @@ export interface ObjectRow {
   key: Buffer; size: number; etag: string;
   content_type: string | null; cache_control: string | null; content_disposition: string | null;
   content_encoding: string | null; content_language: string | null; expires: string | null;
-  user_metadata: string; checksums: string; last_modified: number; blob_id: string; part_count: number | null;
+  user_metadata: string; checksums: string; tags: string; last_modified: number; blob_id: string; part_count: number | null;
   /** SQLite has no booleans: 1 or 0 there. */
   stored_inline: number | boolean;
   /** Null for the "null" version; absent where a query does not ask for it. */
@@ -59,7 +59,7 @@ export function toObject(bucket: string, row: ObjectRow): ObjectRecord {
     contentType: row.content_type ?? undefined, cacheControl: row.cache_control ?? undefined,
     contentDisposition: row.content_disposition ?? undefined, contentEncoding: row.content_encoding ?? undefined,
     contentLanguage: row.content_language ?? undefined, expires: row.expires ?? undefined,
-    userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums),
+    userMetadata: parseMap(row.user_metadata), checksums: parseMap(row.checksums), tags: parseMap(row.tags),
     lastModified: new Date(row.last_modified), blobId: row.blob_id,
     ...(row.stored_inline === 1 || row.stored_inline === true ? { inline: true as const } : {}),
     ...(row.version_id === undefined || row.version_id === null ? {} : { versionId: row.version_id }),
@@ -83,7 +83,7 @@ export function recordOfPut(row: PutObjectRow): ObjectRecord {
     bucket: row.bucket, key: row.key, size: row.size, etag: row.etag,
     contentType: row.contentType, cacheControl: row.cacheControl, contentDisposition: row.contentDisposition,
     contentEncoding: row.contentEncoding, contentLanguage: row.contentLanguage, expires: row.expires,
-    userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums },
+    userMetadata: { ...row.userMetadata }, checksums: { ...row.checksums }, tags: { ...row.tags },
     lastModified: row.lastModified ?? new Date(), blobId: row.blobId,
     ...(row.inlineBytes === undefined ? {} : { inline: true as const }),
   };

@@ -29,7 +29,12 @@ export interface ObjectMetadataInput extends SystemMetadata {
   readonly userMetadata?: Readonly<Record<string, string>> | undefined;
   /** Checksum algorithm (e.g. "CRC32C", "SHA256") → value as S3 renders it (base64). */
   readonly checksums?: Readonly<Record<string, string>> | undefined;
+  /** The object's tag set (validated by the S3 layer): key → value. */
+  readonly tags?: ObjectTags | undefined;
 }
+
+/** An object's or a bucket's tags, key → value; the keys are unique by construction, as S3 requires. */
+export type ObjectTags = Readonly<Record<string, string>>;
 
 /** One current version of an object, as the metadata store holds it. */
 export interface ObjectRecord extends SystemMetadata {
@@ -41,6 +46,8 @@ export interface ObjectRecord extends SystemMetadata {
   readonly etag: string;
   readonly userMetadata: Readonly<Record<string, string>>;
   readonly checksums: Readonly<Record<string, string>>;
+  /** Belongs to this version: replaced with its bytes, kept by a tags-only change. */
+  readonly tags: ObjectTags;
   readonly lastModified: Date;
   /** Internal id of the bytes in the BlobStore (part 1's blob for a multipart object); never derived from the key. */
   readonly blobId: string;

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand,
-  ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetBucketTaggingCommand, GetObjectCommand,
+  GetObjectTaggingCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { adminCall, expectStatus, policyDocument, userWithPolicies, type CreatedKey } from '../helpers/admin-client.js';
 import { run, s3Client } from '../helpers/clients.js';
@@ -44,7 +45,8 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
     const single = await startServer({ dataDir });
     const s3 = s3Client(single);
     await s3.send(new CreateBucketCommand({ Bucket: 'moving' }));
-    for (const [key, bytes] of objects) await s3.send(new PutObjectCommand({ Bucket: 'moving', Key: key, Body: bytes }));
+    for (const [key, bytes] of objects) await s3.send(new PutObjectCommand({ Bucket: 'moving', Key: key, Body: bytes, Tagging: `name=${key}` }));
+    await s3.send(new PutBucketTaggingCommand({ Bucket: 'moving', Tagging: { TagSet: [{ Key: 'team', Value: 'moving' }] } }));
     const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)];
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'moving', Key: 'multi.bin' }));
     const etags = [];
@@ -85,6 +87,7 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
     assert.equal(copied.code, 0, copied.stderr);
     const report = JSON.parse(copied.stdout) as { copied: Record<string, number> };
     assert.equal(report.copied['buckets'], 2);
+    assert.equal(report.copied['bucket_tags'], 1);
     assert.equal(report.copied['objects'], 4);
     assert.equal(report.copied['object_versions'], 3);
     assert.equal(report.copied['bucket_versioning'], 1);
@@ -107,6 +110,12 @@ describe('latchkey metadata copy --from sqlite:DATA_DIR --to postgres://…', op
     assert.deepEqual(history.DeleteMarkers?.map((m) => [m.Key, m.IsLatest]), [['gone', true]]);
     const old = await s3Client(moved).send(new GetObjectCommand({ Bucket: 'history', Key: 'doc', VersionId: kept[0] }));
     assert.equal((await old.Body!.transformToByteArray()).length, 200_000);
+    for (const key of ['inline.txt', 'file.bin']) {
+      const tags = await s3Client(moved).send(new GetObjectTaggingCommand({ Bucket: 'moving', Key: key }));
+      assert.deepEqual(tags.TagSet, [{ Key: 'name', Value: key }], `${key}'s tags moved`);
+    }
+    const bucketTags = await s3Client(moved).send(new GetBucketTaggingCommand({ Bucket: 'moving' }));
+    assert.deepEqual(bucketTags.TagSet, [{ Key: 'team', Value: 'moving' }]);
     const uploads = await s3Client(moved).send(new ListMultipartUploadsCommand({ Bucket: 'moving' }));
     assert.deepEqual(uploads.Uploads?.map((u) => u.Key), ['pending.bin']);
   });

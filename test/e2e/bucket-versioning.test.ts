@@ -8,6 +8,7 @@ import { policyDocument, userWithPolicies } from '../helpers/admin-client.js';
 import { assertBotoError, boto } from '../helpers/admin-boto.js';
 import { aws, s3Client, type TestCredentials } from '../helpers/clients.js';
 import { cliErrorCode } from '../helpers/e2e-clients.js';
+import { signedRequest } from '../helpers/e2e-http.js';
 import { fingerprint, integrityProblems, readDiskState } from '../helpers/disk-state.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -307,6 +308,12 @@ describe('bucket versioning with the aws CLI and the JS SDK', () => {
     assert.deepEqual(listed.Versions?.map((v) => [v.VersionId === copied.VersionId, v.IsLatest]), [[true, true], [false, false], [false, false]]);
     assert.deepEqual(listed.DeleteMarkers?.map((m) => [m.VersionId, m.IsLatest]), [[marker.VersionId, false]]);
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'sdk', Key: 'k' }))).Body?.transformToString(), 'js one');
+
+    // The SDK sorts entries into two lists; S3's XML keeps one key's versions and markers interleaved, newest first.
+    const raw = await signedRequest(server, { method: 'GET', path: '/sdk?versions' });
+    assert.equal(raw.status, 200);
+    const order = [...raw.body.toString().matchAll(/<(Version|DeleteMarker)><Key>k<\/Key><VersionId>([^<]+)<\/VersionId>/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(order, [['Version', copied.VersionId], ['DeleteMarker', marker.VersionId], ['Version', v2], ['Version', v1]]);
   });
 });
 

@@ -89,9 +89,9 @@ test('an operation we do not implement: 501 NotImplemented XML, not 500', async 
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tagged', Body: 'x' }));
   const cases: Array<[string, string]> = [
     ['GET', `/${BUCKET}/tagged?retention`],
-    ['PUT', `/${BUCKET}?tagging`],
+    ['PUT', `/${BUCKET}?replication`],
     ['GET', `/${BUCKET}?website`],
-    ['PUT', `/${BUCKET}?versioning`],
+    ['PUT', `/${BUCKET}?encryption`],
     ['PUT', `/${BUCKET}?lifecycle`],
     ['POST', `/${BUCKET}/tagged?restore`],
   ];

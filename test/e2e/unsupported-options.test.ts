@@ -19,7 +19,7 @@ after(async () => {
 });
 
 describe('write options Latchkey does not have are refused, never dropped', () => {
-  it('STANDARD storage class is accepted; another class, Object Lock, server-side encryption or tags are refused, and nothing is written', async () => {
+  it('STANDARD storage class is accepted; another class, Object Lock or server-side encryption are refused, and nothing is written', async () => {
     const accepted = await boto<string>(server, `out(s3.put_object(Bucket='options', Key='standard.txt', Body=b's', StorageClass='STANDARD')['ETag'])`);
     assert.equal(accepted, '"03c7c0ace395d80182db07ae2c30f034"');
 
@@ -35,7 +35,6 @@ r['lock_mode'] = put(ObjectLockMode='COMPLIANCE', ObjectLockRetainUntilDate=unti
 r['legal_hold'] = put(ObjectLockLegalHoldStatus='ON')
 r['sse_s3'] = put(ServerSideEncryption='AES256')
 r['sse_kms'] = put(ServerSideEncryption='aws:kms', SSEKMSKeyId='alias/mine')
-r['tagging'] = put(Tagging='team=a')
 src = {'Bucket': 'options', 'Key': 'source.txt'}
 r['copy_class'] = client_error(s3.copy_object, Bucket='options', Key='copied.txt', CopySource=src, StorageClass='DEEP_ARCHIVE')
 r['copy_in_place_class'] = client_error(s3.copy_object, Bucket='options', Key='source.txt', CopySource=src, StorageClass='STANDARD_IA')
@@ -45,7 +44,7 @@ out(r)
 `);
     for (const name of ['glacier', 'standard_ia', 'copy_class', 'copy_in_place_class']) assertBotoError(r[name], 'InvalidStorageClass', 400, name);
     for (const name of ['lock_mode', 'legal_hold']) assertBotoError(r[name], 'InvalidRequest', 400, name);
-    for (const name of ['sse_s3', 'sse_kms', 'tagging', 'multipart_sse', 'bucket_lock']) assertBotoError(r[name], 'NotImplemented', 501, name);
+    for (const name of ['sse_s3', 'sse_kms', 'multipart_sse', 'bucket_lock']) assertBotoError(r[name], 'NotImplemented', 501, name);
     assert.equal(fingerprint(readDiskState(server.dataDir)), before);
   });
 
@@ -56,29 +55,6 @@ key = b'k' * 32
 out({'put': client_error(s3.put_object, Bucket='options', Key='ssec.txt', Body=b'secret', SSECustomerAlgorithm='AES256', SSECustomerKey=key)})
 `);
     assertBotoError(r['put'], 'NotImplemented', 501, 'SSE-C');
-    assert.equal(fingerprint(readDiskState(server.dataDir)), before);
-  });
-
-  it('tags: every object reads back an empty tag set, which may be set again or deleted; setting any tag is NotImplemented; a bucket has NoSuchTagSet', async () => {
-    const before = fingerprint(readDiskState(server.dataDir));
-    const r = await boto<Record<string, unknown>>(server, `
-r = {}
-r['get'] = s3.get_object_tagging(Bucket='options', Key='source.txt')['TagSet']
-r['put_empty'] = s3.put_object_tagging(Bucket='options', Key='source.txt', Tagging={'TagSet': []})['ResponseMetadata']['HTTPStatusCode']
-r['put_tag'] = client_error(s3.put_object_tagging, Bucket='options', Key='source.txt', Tagging={'TagSet': [{'Key': 'team', 'Value': 'a'}]})
-r['delete'] = s3.delete_object_tagging(Bucket='options', Key='source.txt')['ResponseMetadata']['HTTPStatusCode']
-r['get_missing'] = client_error(s3.get_object_tagging, Bucket='options', Key='missing.txt')
-r['bucket'] = client_error(s3.get_bucket_tagging, Bucket='options')
-r['bucket_missing'] = client_error(s3.get_bucket_tagging, Bucket='no-such-options')
-out(r)
-`);
-    assert.deepEqual(r['get'], []);
-    assert.equal(r['put_empty'], 200);
-    assertBotoError(r['put_tag'], 'NotImplemented', 501, 'put a tag');
-    assert.equal(r['delete'], 204);
-    assertBotoError(r['get_missing'], 'NoSuchKey', 404, 'missing key');
-    assertBotoError(r['bucket'], 'NoSuchTagSet', 404, 'bucket tags');
-    assertBotoError(r['bucket_missing'], 'NoSuchBucket', 404, 'missing bucket');
     assert.equal(fingerprint(readDiskState(server.dataDir)), before);
   });
 });

@@ -17,6 +17,8 @@ export interface ObjectRow {
   readonly blobId: string;
   readonly contentType: string | null;
   readonly userMetadata: string;
+  /** The version's tag set as stored (JSON). */
+  readonly tags: string;
 }
 
 export interface DiskState {
@@ -28,6 +30,8 @@ export interface DiskState {
   readonly rows: readonly ObjectRow[];
   /** Every older version and delete marker of a versioned bucket, by bucket, key, then newest first. */
   readonly versions: readonly VersionRow[];
+  /** Bucket name → its stored tag set (JSON), for buckets that have one. */
+  readonly bucketTags: Readonly<Record<string, string>>;
 }
 
 export interface VersionRow {
@@ -49,14 +53,17 @@ type RawRow = Omit<ObjectRow, 'key'> & { key: Buffer };
 /** The same SQL on both backends (their tables share names and columns; quoted aliases keep their case on PostgreSQL). */
 const INLINE_SQL = 'SELECT blob_id AS id, length(bytes) AS size FROM inline_blobs';
 const ROWS_SQL = `SELECT b.name AS bucket, o.key AS key, o.size AS size, o.etag AS etag, o.blob_id AS "blobId",
-    o.content_type AS "contentType", o.user_metadata AS "userMetadata"
+    o.content_type AS "contentType", o.user_metadata AS "userMetadata", o.tags AS tags
   FROM objects o JOIN buckets b ON b.id = o.bucket_id`;
+const BUCKET_TAGS_SQL = 'SELECT b.name AS name, t.tags AS tags FROM bucket_tags t JOIN buckets b ON b.id = t.bucket_id';
+type BucketTagsRow = { name: string; tags: string };
 
 export function readDiskState(dataDir: string): DiskState {
   // Read-only and WAL-aware: sees what the server committed, even right after a SIGKILL.
   const db = new Database(join(dataDir, 'metadata.sqlite3'), { readonly: true, fileMustExist: true });
   try {
-    return stateOf(dataDir, db.prepare(ROWS_SQL).all() as RawRow[], db.prepare(INLINE_SQL).all() as Array<{ id: string; size: number }>, db.prepare(VERSIONS_SQL).all() as RawVersion[]);
+    return stateOf(dataDir, db.prepare(ROWS_SQL).all() as RawRow[], db.prepare(INLINE_SQL).all() as Array<{ id: string; size: number }>,
+      db.prepare(VERSIONS_SQL).all() as RawVersion[], db.prepare(BUCKET_TAGS_SQL).all() as BucketTagsRow[]);
   } finally {
     db.close();
   }
@@ -68,13 +75,16 @@ export async function readState(server: TestServer): Promise<DiskState> {
   const sql = connectPg(server.metadataUrl, { max: 1 });
   try {
     return await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) =>
-      stateOf(server.dataDir, await tx.unsafe<RawRow[]>(ROWS_SQL), await tx.unsafe<Array<{ id: string; size: number }>>(INLINE_SQL), await tx.unsafe<RawVersion[]>(VERSIONS_SQL)));
+      stateOf(server.dataDir, await tx.unsafe<RawRow[]>(ROWS_SQL), await tx.unsafe<Array<{ id: string; size: number }>>(INLINE_SQL),
+        await tx.unsafe<RawVersion[]>(VERSIONS_SQL), await tx.unsafe<BucketTagsRow[]>(BUCKET_TAGS_SQL)));
   } finally {
     await sql.end({ timeout: 1 });
   }
 }
 
-function stateOf(dataDir: string, raw: readonly RawRow[], inline: readonly { id: string; size: number }[], rawVersions: readonly RawVersion[]): DiskState {
+function stateOf(
+  dataDir: string, raw: readonly RawRow[], inline: readonly { id: string; size: number }[], rawVersions: readonly RawVersion[], tagSets: readonly BucketTagsRow[],
+): DiskState {
   const blobs = new Map<string, number>();
   const blobDir = join(dataDir, 'blobs');
   for (const fanOut of readdirSync(blobDir)) {
@@ -83,12 +93,13 @@ function stateOf(dataDir: string, raw: readonly RawRow[], inline: readonly { id:
   for (const { id, size } of inline) blobs.set(id, size);
   const ordered = [...raw].sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : Buffer.compare(a.key, b.key)));
   const versions = rawVersions.map((v) => ({ ...v, key: v.key.toString('utf8'), deleteMarker: v.deleteMarker === 1 || v.deleteMarker === true, size: Number(v.size) }));
-  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows: ordered.map((row) => ({ ...row, key: row.key.toString('utf8') })), versions };
+  const bucketTags = Object.fromEntries([...tagSets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((r) => [r.name, r.tags]));
+  return { blobs, temp: readdirSync(join(dataDir, 'tmp')).sort(), rows: ordered.map((row) => ({ ...row, key: row.key.toString('utf8') })), versions, bucketTags };
 }
 
 /** A comparable form of the state: equal strings mean nothing on disk changed. */
 export function fingerprint(state: DiskState): string {
-  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows, versions: state.versions });
+  return JSON.stringify({ blobs: [...state.blobs.entries()].sort(), temp: state.temp, rows: state.rows, versions: state.versions, bucketTags: state.bucketTags });
 }
 
 /** Every broken promise of the write protocol, as readable lines (empty when sound). */

@@ -90,6 +90,61 @@ export function metadataStoreContract(name: string, factory: MetadataStoreFactor
       });
     });
 
+    describe('tags', () => {
+      beforeEach(async () => {
+        await store.createBucket({ name: 'b', owner: 'alice' });
+      });
+
+      it('replaces a version\'s tag set and nothing else of it', async () => {
+        const put = row('b', 'k', { tags: { a: '1' }, userMetadata: { m: 'x' }, lastModified: new Date('2024-01-02T03:04:05.678Z') });
+        await store.putObject(put);
+        const before = await store.getObject('b', 'k'); // read once, so a remembered row must be dropped by the change
+        assert.deepEqual(before.kind === 'found' && before.object.tags, { a: '1' });
+        assert.deepEqual(await store.putObjectTags('b', 'k', { b: '2', 'c d': '' }), { kind: 'updated' });
+        const got = await store.getObject('b', 'k');
+        assert.equal(got.kind, 'found');
+        assert.deepEqual(got.object, { ...(before.kind === 'found' ? before.object : {}), tags: { b: '2', 'c d': '' } });
+        assert.deepEqual(await store.putObjectTags('b', 'k', {}), { kind: 'updated' });
+        const cleared = await store.getObject('b', 'k');
+        assert.deepEqual(cleared.kind === 'found' && cleared.object.tags, {});
+      });
+
+      it('tags the missing neither: no key, no bucket', async () => {
+        assert.deepEqual(await store.putObjectTags('b', 'nope', { a: '1' }), { kind: 'no-such-key' });
+        assert.deepEqual(await store.putObjectTags('missing', 'k', { a: '1' }), { kind: 'no-such-bucket' });
+        assert.deepEqual(await store.getObject('b', 'nope'), { kind: 'no-such-key' });
+      });
+
+      it('belong to the version: a new put brings its own (or none), a deleted object takes them along', async () => {
+        await store.putObject(row('b', 'k', { tags: { old: '1' } }));
+        await store.putObject(row('b', 'k', { inlineBytes: Buffer.from('foo') }));
+        const replaced = await store.getObject('b', 'k');
+        assert.deepEqual(replaced.kind === 'found' && replaced.object.tags, {});
+        await store.putObjectTags('b', 'k', { t: 'v' });
+        await store.deleteObject('b', 'k');
+        await store.putObject(row('b', 'k'));
+        const fresh = await store.getObject('b', 'k');
+        assert.deepEqual(fresh.kind === 'found' && fresh.object.tags, {});
+      });
+
+      it('keeps a bucket\'s tag set until it is replaced or deleted, and drops it with the bucket', async () => {
+        assert.equal(await store.getBucketTags('b'), null);
+        assert.equal(await store.deleteBucketTags('b'), false);
+        assert.equal(await store.putBucketTags('b', { team: 'media', 'cost centre': '42' }), true);
+        assert.deepEqual(await store.getBucketTags('b'), { team: 'media', 'cost centre': '42' });
+        assert.equal(await store.putBucketTags('b', { team: 'web' }), true);
+        assert.deepEqual(await store.getBucketTags('b'), { team: 'web' });
+        assert.equal(await store.deleteBucketTags('b'), true);
+        assert.equal(await store.getBucketTags('b'), null);
+        assert.equal(await store.putBucketTags('missing', { a: '1' }), false);
+        assert.equal(await store.getBucketTags('missing'), null);
+        await store.putBucketTags('b', { team: 'web' });
+        assert.deepEqual(await store.deleteBucket('b'), { kind: 'deleted' });
+        await store.createBucket({ name: 'b', owner: 'alice' });
+        assert.equal(await store.getBucketTags('b'), null);
+      });
+    });
+
     describe('objects', () => {
       beforeEach(async () => {
         await store.createBucket({ name: 'b', owner: 'alice' });
@@ -107,6 +162,7 @@ export function metadataStoreContract(name: string, factory: MetadataStoreFactor
           contentEncoding: 'gzip', contentLanguage: 'de-CH', expires: 'Wed, 21 Oct 2015 07:28:00 GMT',
           userMetadata: { color: 'blue', 'ünï': 'välue ☃', empty: '' },
           checksums: { CRC32C: 'yZRlqg==', SHA256: 'uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=' },
+          tags: { project: 'blue sky', 'ünï/κλειδί': 'välue ☃', empty: '' },
         });
         const stored = await store.putObject(put);
         assert.equal(stored.kind, 'stored');
@@ -115,7 +171,7 @@ export function metadataStoreContract(name: string, factory: MetadataStoreFactor
           bucket: 'b', key: 'dir/file.txt', size: 11, etag: put.etag, blobId: put.blobId, lastModified,
           contentType: put.contentType, cacheControl: put.cacheControl, contentDisposition: put.contentDisposition,
           contentEncoding: put.contentEncoding, contentLanguage: put.contentLanguage, expires: put.expires,
-          userMetadata: put.userMetadata, checksums: put.checksums,
+          userMetadata: put.userMetadata, checksums: put.checksums, tags: put.tags,
         };
         assert.deepEqual(stored.object, expected);
         assert.deepEqual(await store.getObject('b', 'dir/file.txt'), { kind: 'found', object: expected });
@@ -131,6 +187,7 @@ export function metadataStoreContract(name: string, factory: MetadataStoreFactor
         assert.deepEqual(got.object.lastModified, stored.object.lastModified);
         assert.deepEqual(got.object.userMetadata, {});
         assert.deepEqual(got.object.checksums, {});
+        assert.deepEqual(got.object.tags, {});
         assert.equal(got.object.contentType, undefined);
       });
 

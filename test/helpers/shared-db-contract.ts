@@ -49,6 +49,20 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.deepEqual(listed, { kind: 'no-such-bucket' });
     });
 
+    it('tags written through one are read through the other at once', async () => {
+      await a.createBucket({ name: 'x', owner: 'root' });
+      await a.putObject(row('x', 'k', { tags: { v: '1' } }));
+      const first = await b.getObject('x', 'k');
+      assert.deepEqual(first.kind === 'found' && first.object.tags, { v: '1' });
+      assert.deepEqual(await b.putObjectTags('x', 'k', { v: '2' }), { kind: 'updated' });
+      const second = await a.getObject('x', 'k');
+      assert.deepEqual(second.kind === 'found' && second.object.tags, { v: '2' });
+      await a.putBucketTags('x', { team: 'a' });
+      assert.deepEqual(await b.getBucketTags('x'), { team: 'a' });
+      assert.equal(await b.deleteBucketTags('x'), true);
+      assert.equal(await a.getBucketTags('x'), null);
+    });
+
     it('concurrent writers of one key through both lose no freed blob and leave exactly one version', async () => {
       await a.createBucket({ name: 'x', owner: 'root' });
       const rows = Array.from({ length: 40 }, (_, i) => row('x', 'hot', i % 3 === 0 ? { inlineBytes: Buffer.from(`v${i}`) } : {}));

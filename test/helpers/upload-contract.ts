@@ -12,7 +12,7 @@ export function part(partNumber: number, blobId = newBlobId()): { partNumber: nu
 
 export async function startUpload(uploads: UploadStore, key: string, uploadId: string, initiated?: Date): Promise<void> {
   const created = await uploads.createUpload({
-    bucket: 'b', key, uploadId, initiator: 'alice', metadata: { contentType: 'text/plain', userMetadata: { a: '1' } },
+    bucket: 'b', key, uploadId, initiator: 'alice', metadata: { contentType: 'text/plain', userMetadata: { a: '1' }, tags: { t: 'x y' } },
     checksumAlgorithm: 'CRC32', checksumType: 'COMPOSITE', initiated,
   });
   assert.equal(created.kind, 'created');
@@ -38,7 +38,7 @@ export function uploadStoreContract(name: string, factory: StoreFactory, options
       const found = await uploads.getUpload('b', 'k', 'u1');
       assert.deepEqual(found, {
         uploadId: 'u1', bucket: 'b', key: 'k', initiator: 'alice', initiated: new Date(1_000_000),
-        metadata: { contentType: 'text/plain', userMetadata: { a: '1' } }, checksumAlgorithm: 'CRC32', checksumType: 'COMPOSITE',
+        metadata: { contentType: 'text/plain', userMetadata: { a: '1' }, tags: { t: 'x y' } }, checksumAlgorithm: 'CRC32', checksumType: 'COMPOSITE',
       });
       assert.equal(await uploads.getUpload('b', 'other', 'u1'), null);
       assert.equal(await uploads.getUpload('c', 'k', 'u1'), null);
@@ -115,6 +115,8 @@ export function uploadStoreContract(name: string, factory: StoreFactory, options
       assert.equal(got.kind, 'found');
       assert.equal(got.object.contentType, 'text/plain');
       assert.deepEqual(got.object.userMetadata, { a: '1' });
+      // Tags asked for when the upload was created are the completed version's.
+      assert.deepEqual(got.object.tags, { t: 'x y' });
       assert.deepEqual(got.object.parts?.map((p) => p.blobId), used.map((p) => p.blobId));
       assert.deepEqual(await metadata.referencedBlobIds(parts.map((p) => p.blobId)), new Set(used.map((p) => p.blobId)));
       assert.equal(await uploads.getUpload('b', 'k', 'u1'), null);

@@ -13,8 +13,7 @@ import { bucketName, objectKey, requireBucket } from '../operation-params.js';
  * Bucket settings Latchkey has no way to change, read back as S3 reports them
  * for a bucket in the same state: ACLs disabled ("bucket owner enforced", the
  * default for new S3 buckets since 2023, so access is the owner's and the
- * policies'), versioning never enabled, no lifecycle rules, the owner pays,
- * no tags (a write asking for tags is refused: write-options.ts).
+ * policies'), versioning never enabled, no lifecycle rules, the owner pays.
  * Tools read these before they act (rclone's purge asks for the versioning
  * status; s3cmd's info and cp ask for ACLs, lifecycle and payer) and report
  * a 501 as an error.
@@ -79,33 +78,6 @@ async function requireOwnerOnly(ctx: RequestContext, auth: VerifiedAuth, owner: 
   if (!ownerOnly) throw new S3Error('AccessControlListNotSupported');
 }
 
-export async function getObjectTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
-  sendXmlText(ctx, `${XML_DECLARATION}<Tagging xmlns="${S3_NAMESPACE}"><TagSet></TagSet></Tagging>`);
-}
-
-/** Setting an empty tag set is what the object already has; any tag is refused, never dropped. */
-export async function putObjectTagging(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
-  const document = await readXmlBody(ctx, auth, { optional: false });
-  const tagging = document?.['Tagging'];
-  const tagSet = tagging !== null && typeof tagging === 'object' ? (tagging as Record<string, unknown>)['TagSet'] : undefined;
-  if (tagSet === undefined) throw new S3Error('MalformedXML');
-  const tags = tagSet !== null && typeof tagSet === 'object' ? asList((tagSet as Record<string, unknown>)['Tag']) : [];
-  if (tags.length > 0) throw new S3Error('NotImplemented', 'Object tagging is not supported.');
-  sendEmpty(ctx, 200);
-}
-
-export async function deleteObjectTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
-  sendEmpty(ctx, 204);
-}
-
-export async function getBucketTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
-  throw new S3Error('NoSuchTagSet', undefined, { BucketName: bucket.name });
-}
-
 function ownerOnlyAcl(owner: string): string {
   const id = `<ID>${escapeXml(owner)}</ID><DisplayName>${escapeXml(owner)}</DisplayName>`;
   return `${XML_DECLARATION}<AccessControlPolicy xmlns="${S3_NAMESPACE}"><Owner>${id}</Owner><AccessControlList><Grant>`
@@ -119,10 +91,6 @@ export const FIXED_SETTING_OPERATIONS = {
   PutBucketAcl: operation({ method: 'PUT', target: 'bucket', query: ['acl'], permissions: [{ action: 's3:PutBucketAcl', resource: 'bucket' }], space: 'stores', run: putBucketAcl }),
   GetBucketLifecycleConfiguration: operation({ method: 'GET', target: 'bucket', query: ['lifecycle'], permissions: [{ action: 's3:GetLifecycleConfiguration', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketLifecycleConfiguration }),
   GetBucketRequestPayment: operation({ method: 'GET', target: 'bucket', query: ['requestPayment'], permissions: [{ action: 's3:GetBucketRequestPayment', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketRequestPayment }),
-  GetBucketTagging: operation({ method: 'GET', target: 'bucket', query: ['tagging'], permissions: [{ action: 's3:GetBucketTagging', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketTagging }),
   GetObjectAcl: operation({ method: 'GET', target: 'object', query: ['acl'], permissions: [{ action: 's3:GetObjectAcl', resource: 'object' }], space: 'frees-or-reads', run: getObjectAcl }),
   PutObjectAcl: operation({ method: 'PUT', target: 'object', query: ['acl'], permissions: [{ action: 's3:PutObjectAcl', resource: 'object' }], space: 'stores', run: putObjectAcl }),
-  GetObjectTagging: operation({ method: 'GET', target: 'object', query: ['tagging'], permissions: [{ action: 's3:GetObjectTagging', resource: 'object' }], space: 'frees-or-reads', run: getObjectTagging }),
-  PutObjectTagging: operation({ method: 'PUT', target: 'object', query: ['tagging'], permissions: [{ action: 's3:PutObjectTagging', resource: 'object' }], space: 'stores', run: putObjectTagging }),
-  DeleteObjectTagging: operation({ method: 'DELETE', target: 'object', query: ['tagging'], permissions: [{ action: 's3:DeleteObjectTagging', resource: 'object' }], space: 'frees-or-reads', run: deleteObjectTagging }),
 };

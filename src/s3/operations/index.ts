@@ -4,6 +4,7 @@ import { BUCKET_OPERATIONS } from './buckets.js';
 import { BUCKET_POLICY_OPERATIONS } from './bucket-policy.js';
 import { BUCKET_CORS_OPERATIONS } from './bucket-cors.js';
 import { FIXED_SETTING_OPERATIONS } from './fixed-settings.js';
+import { TAGGING_OPERATIONS } from './tagging.js';
 import { MULTIPART_LIST_OPERATIONS } from './multipart-list.js';
 import { VERSION_OPERATIONS } from './versions.js';
 import { OWNERSHIP_CONTROL_OPERATIONS } from './ownership-controls.js';
@@ -26,6 +27,7 @@ export const OPERATIONS = {
   ...BUCKET_POLICY_OPERATIONS,
   ...BUCKET_CORS_OPERATIONS,
   ...FIXED_SETTING_OPERATIONS,
+  ...TAGGING_OPERATIONS,
   ...MULTIPART_LIST_OPERATIONS,
   ...VERSION_OPERATIONS,
   ...OWNERSHIP_CONTROL_OPERATIONS,

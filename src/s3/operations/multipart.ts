@@ -13,6 +13,8 @@ import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
 import { operation, type Params } from '../operation.js';
 import { checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, requireBucket } from '../operation-params.js';
+import { permitTags } from './tagging.js';
+import { requestedTags } from '../tagging.js';
 
 /** The algorithms S3 accepts for multipart uploads, and the checksum types each allows. */
 const MULTIPART_CHECKSUM_TYPES: Readonly<Partial<Record<ChecksumAlgorithm, readonly ChecksumType[]>>> = {
@@ -53,12 +55,15 @@ function checksumTypeHeaders(upload: UploadRecord): Record<string, string> {
   return { 'x-amz-checksum-algorithm': upload.checksumAlgorithm, 'x-amz-checksum-type': upload.checksumType ?? 'COMPOSITE' };
 }
 
-export async function createMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
+export async function createMultipartUpload(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
   refuseAclHeaders(ctx);
   refuseUnsupportedWriteOptions((name) => ctx.header(name));
-  const metadata = metadataFromHeaders(ctx);
+  // Kept with the upload and given to the object at completion.
+  const tags = requestedTags((name) => ctx.header(name));
+  const metadata = { ...metadataFromHeaders(ctx), tags };
   const checksum = requestedChecksum(ctx);
   await requireBucket(ctx, deps);
+  await permitTags(ctx, auth, deps, bucket, key, tags);
   const upload = await deps.storage.multipart.create({
     bucket, key, initiator: initiator(ctx), metadata, checksumAlgorithm: checksum.algorithm, checksumType: checksum.type,
   });

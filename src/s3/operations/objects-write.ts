@@ -2,7 +2,7 @@ import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
 import { checksumAlgorithmFromHeader, checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
-import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
+import type { ObjectMetadataInput, ObjectRecord, ObjectTags } from '../../storage/types.js';
 import { refuseAclHeaders } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
 import { checkConditions } from '../conditions.js';
@@ -15,8 +15,10 @@ import { sendEmpty, sendXml } from '../respond.js';
 import { versionHeader, versionParam } from './versions.js';
 import { operation } from '../operation.js';
 import {
-  bucketName, checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, objectKey, parseCopySource, parseVersionId, requireBucket,
+  bucketName, checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, objectKey, parseCopySource, parseVersionId, requireBucket, type CopySource,
 } from '../operation-params.js';
+import { permitTags } from './tagging.js';
+import { requestedTags } from '../tagging.js';
 
 function checksumHeaders(object: ObjectRecord): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -50,9 +52,11 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   const key = objectKey(ctx);
   refuseAclHeaders(ctx);
   refuseUnsupportedWriteOptions((name) => ctx.header(name));
-  const metadata = metadataFromHeaders(ctx);
+  const tags = requestedTags((name) => ctx.header(name));
+  const metadata = { ...metadataFromHeaders(ctx), tags };
   // Looked up once: storage takes the record rather than looking the bucket up again.
   const target = await requireBucket(ctx, deps);
+  await permitTags(ctx, auth, deps, bucket, key, tags);
   await writeConditions(ctx, deps, bucket, key);
   // A body storage keeps inline is gathered whole: no stream stage or iterator per request.
   const body = readWholeRequestBody(ctx, auth, (size) => deps.storage.storesInline(size)) ?? openRequestBody(ctx, auth);
@@ -144,6 +148,12 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
   }
+  const taggingDirective = (ctx.header('x-amz-tagging-directive') ?? 'COPY').toUpperCase();
+  if (taggingDirective !== 'COPY' && taggingDirective !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive', ArgumentValue: taggingDirective });
+  }
+  // With COPY the source's tags go along and x-amz-tagging is ignored, as on S3; with REPLACE it is the new set (none when absent).
+  const replacedTags = taggingDirective === 'REPLACE' ? (requestedTags((name) => ctx.header(name)) ?? {}) : undefined;
   if (source.bucket === bucket && source.key === key && directive === 'COPY' && source.versionId === undefined) {
     throw new S3Error(
       'InvalidRequest',
@@ -173,7 +183,8 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
   };
   let object: ObjectRecord;
   try {
-    ({ object } = await deps.storage.putObject(target, key, body, { ...metadata, checksums: sourceObject.checksums }, { expectedLength: sourceObject.size }));
+    const tags = await copiedTags(ctx, auth, deps, { bucket, key }, source, replacedTags ?? sourceObject.tags, replacedTags === undefined);
+    ({ object } = await deps.storage.putObject(target, key, body, { ...metadata, checksums: sourceObject.checksums, tags }, { expectedLength: sourceObject.size }));
   } catch (e) {
     body.destroy();
     throw e;
@@ -182,6 +193,23 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
     ctx.res.setHeader(name, value);
   }
   sendXml(ctx, 'CopyObjectResult', { LastModified: xmlDate(object.lastModified), ETag: `"${object.etag}"` });
+}
+
+/**
+ * A copy's tags: the source's (reading them needs s3:GetObjectTagging on the
+ * source) or the request's; a copy that gets tags needs s3:PutObjectTagging
+ * on the new object.
+ */
+async function copiedTags(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, target: CopySource, source: CopySource, tags: ObjectTags, fromSource: boolean): Promise<ObjectTags> {
+  if (Object.keys(tags).length === 0) return tags;
+  if (fromSource) {
+    await deps.authorizer.check(ctx, auth, 's3:GetObjectTagging', objectArn(source.bucket, source.key), source.bucket);
+    // s3:PutObject was checked before the source's tags were known: s3:RequestObjectTag conditions are about these.
+    ctx.requestTags = tags;
+    await deps.authorizer.check(ctx, auth, 's3:PutObject', objectArn(target.bucket, target.key), target.bucket);
+  }
+  await permitTags(ctx, auth, deps, target.bucket, target.key, tags);
+  return tags;
 }
 
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */

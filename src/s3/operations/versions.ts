@@ -7,7 +7,7 @@ import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml, sendXmlText } from '../respond.js';
-import { S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
+import { S3_NAMESPACE, XML_DECLARATION, XmlSequence } from '../xml.js';
 import { commonParams, prefixes } from './listing.js';
 import { operation } from '../operation.js';
 import { bucketName, NULL_VERSION, parseVersionId, requireBucket } from '../operation-params.js';
@@ -93,24 +93,26 @@ export async function listObjectVersions(ctx: RequestContext, _auth: VerifiedAut
     ...(params.delimiter ? { Delimiter: params.encode(params.delimiter) } : {}),
     ...(params.encodingType ? { EncodingType: params.encodingType } : {}),
     IsTruncated: page.isTruncated,
-    Version: page.versions.filter((v) => !v.deleteMarker).map((v) => ({
-      Key: params.encode(v.key),
-      VersionId: v.versionId ?? NULL_VERSION,
-      IsLatest: v.isLatest,
-      LastModified: xmlDate(v.lastModified),
-      ETag: `"${v.etag}"`,
-      ...(v.checksumAlgorithms.length > 0 ? { ChecksumAlgorithm: [...v.checksumAlgorithms], ChecksumType: 'FULL_OBJECT' } : {}),
-      Size: v.size,
-      Owner: ownerXml,
-      StorageClass: 'STANDARD',
-    })),
-    DeleteMarker: page.versions.filter((v) => v.deleteMarker).map((v) => ({
-      Key: params.encode(v.key),
-      VersionId: v.versionId ?? NULL_VERSION,
-      IsLatest: v.isLatest,
-      LastModified: xmlDate(v.lastModified),
-      Owner: ownerXml,
-    })),
+    // In listing order: one key's versions and delete markers newest first, interleaved as S3 lists them.
+    Entries: new XmlSequence(page.versions.map((v) => v.deleteMarker
+      ? ['DeleteMarker', {
+          Key: params.encode(v.key),
+          VersionId: v.versionId ?? NULL_VERSION,
+          IsLatest: v.isLatest,
+          LastModified: xmlDate(v.lastModified),
+          Owner: ownerXml,
+        }]
+      : ['Version', {
+          Key: params.encode(v.key),
+          VersionId: v.versionId ?? NULL_VERSION,
+          IsLatest: v.isLatest,
+          LastModified: xmlDate(v.lastModified),
+          ETag: `"${v.etag}"`,
+          ...(v.checksumAlgorithms.length > 0 ? { ChecksumAlgorithm: [...v.checksumAlgorithms], ChecksumType: 'FULL_OBJECT' } : {}),
+          Size: v.size,
+          Owner: ownerXml,
+          StorageClass: 'STANDARD',
+        }])),
     CommonPrefixes: prefixes(page, params),
   });
 }

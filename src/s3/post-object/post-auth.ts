@@ -7,6 +7,7 @@ import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkSessionToken, sigv2Disabled, type AuthDeps } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import { readPostForm, type FilePart, type PostForm } from './form.js';
+import { tagsIfValid, tagsOfFormField } from '../tagging.js';
 import { checkExpiration, parsePostPolicy, type PostPolicy } from './policy.js';
 
 /** A single PUT's limit applies to a form upload too. */
@@ -52,6 +53,7 @@ export async function authenticateForm(ctx: RequestContext, deps: AuthDeps): Pro
   const key = keyTemplate.replaceAll('${filename}', file.filename);
   if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key', ArgumentValue: '' });
   ctx.key = key;
+  ctx.requestTags = tagsIfValid(() => tagsOfFormField(fields.get('tagging')));
 
   const verified = await authenticatePost(ctx, fields, deps);
   const policyText = fields.get('policy');
@@ -185,3 +187,4 @@ async function verifyV2Policy(ctx: RequestContext, fields: ReadonlyMap<string, s
   ctx.principal = resolved.principal;
   return { version: 2, mode: 'query', accessKeyId, signature, ...(token === undefined ? {} : { securityToken: token }) };
 }
+

@@ -18,6 +18,8 @@ import { checkConditions, checkCoverage } from './policy.js';
 import { MAX_OBJECT_SIZE, submittedForm } from './post-auth.js';
 import { answerUpload } from './post-response.js';
 import { operation } from '../operation.js';
+import { permitTags } from '../operations/tagging.js';
+import { tagsOfFormField } from '../tagging.js';
 
 const MAX_USER_METADATA_BYTES = 2048;
 const USER_METADATA_PREFIX = 'x-amz-meta-';
@@ -51,8 +53,9 @@ export async function postObject(ctx: RequestContext, verified: VerifiedAuth, de
   const acl = fields.get('acl');
   if (acl !== undefined && !isOwnerOnlyAcl(acl)) throw new S3Error('AccessControlListNotSupported');
   refuseUnsupportedWriteOptions((name) => fields.get(name));
+  const tags = await permitTags(ctx, verified, deps, bucket, key, tagsOfFormField(fields.get('tagging')));
 
-  const stored = await store(deps.storage, bucket, key, file, metadataFromFields(fields), range, formChecksum(fields));
+  const stored = await store(deps.storage, bucket, key, file, { ...metadataFromFields(fields), tags }, range, formChecksum(fields));
   // Let the rest of the body (the closing boundary) arrive so the connection can be reused.
   await form.done.catch(() => undefined);
   for (const [name, value] of Object.entries(await versionHeader(deps, bucket, stored.versionId))) ctx.res.setHeader(name, value);

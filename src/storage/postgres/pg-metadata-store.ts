@@ -1,13 +1,13 @@
 import { runListing, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, DeleteVersionResult, GetObjectResult, GetVersionResult, ListObjectsResult,
-  ListVersionsResult, MetadataStore, PutObjectResult, PutObjectRow,
+  ListVersionsResult, MetadataStore, PutObjectResult, PutObjectRow, PutObjectTagsResult,
 } from '../metadata-store.js';
 import { blobIdsOf } from '../rows.js';
 import { runVersionListing, type ListVersionsQuery, type VersioningStatus } from '../versions.js';
 import { findVersion, latestMarker, markDeleted, putVersion, readVersions, removeVersion, versioningOf } from './pg-version-rows.js';
 import { encodeKey } from '../object-key.js';
-import type { BucketRecord, ListObjectsQuery, ObjectPart } from '../types.js';
+import type { BucketRecord, ListObjectsQuery, ObjectPart, ObjectTags } from '../types.js';
 import { connectPg, guarded, isForeignKeyViolation, type PgOptions, type Sql } from './pg-connection.js';
 import { parseMap, partsOf, recordOfPut, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
 import { PgConsoleStore } from './pg-console-store.js';
@@ -105,6 +105,23 @@ export class PgMetadataStore implements MetadataStore {
     }));
   }
 
+  putBucketTags(bucket: string, tags: ObjectTags): Promise<boolean> {
+    return guarded(async () => (await this.sql`
+      INSERT INTO bucket_tags (bucket_id, tags) SELECT id, ${JSON.stringify(tags)} FROM buckets WHERE name = ${bucket}
+      ON CONFLICT (bucket_id) DO UPDATE SET tags = excluded.tags`).count === 1);
+  }
+
+  getBucketTags(bucket: string): Promise<ObjectTags | null> {
+    return guarded(async () => {
+      const [row] = await this.sql<{ tags: string }[]>`SELECT bt.tags FROM bucket_tags bt JOIN buckets b ON b.id = bt.bucket_id WHERE b.name = ${bucket}`;
+      return row === undefined ? null : parseMap(row.tags);
+    });
+  }
+
+  deleteBucketTags(bucket: string): Promise<boolean> {
+    return guarded(async () => (await this.sql`DELETE FROM bucket_tags WHERE bucket_id = (SELECT id FROM buckets WHERE name = ${bucket})`).count === 1);
+  }
+
   async putObject(row: PutObjectRow): Promise<PutObjectResult> {
     const key = encodeKey(row.key);
     return guarded(async () => {
@@ -129,7 +146,7 @@ export class PgMetadataStore implements MetadataStore {
     return guarded(async () => {
       const [row] = await this.sql<(Partial<ObjectRow> & { bucket_id: number; parts: PartJson[] | null })[]>`
         SELECT b.id AS bucket_id, o.key, o.size, o.etag, o.content_type, o.cache_control, o.content_disposition, o.content_encoding,
-               o.content_language, o.expires, o.user_metadata, o.checksums, o.last_modified, o.blob_id, o.part_count, o.stored_inline, o.version_id,
+               o.content_language, o.expires, o.user_metadata, o.checksums, o.tags, o.last_modified, o.blob_id, o.part_count, o.stored_inline, o.version_id,
                CASE WHEN o.part_count IS NULL THEN NULL ELSE (
                  SELECT json_agg(json_build_object('partNumber', p.part_number, 'size', p.size, 'etag', p.etag,
                                                    'checksums', p.checksums, 'blobId', p.blob_id) ORDER BY p.part_number)
@@ -169,6 +186,16 @@ export class PgMetadataStore implements MetadataStore {
       const removed = await removeObjectRow(tx, b.id, keyBytes);
       return removed === null ? { kind: 'no-such-key' } : { kind: 'deleted', blobId: removed.blobId, ...partsOf(removed, 'partBlobIds') };
     }));
+  }
+
+  async putObjectTags(bucket: string, key: string, tags: ObjectTags): Promise<PutObjectTagsResult> {
+    const keyBytes = encodeKey(key);
+    return guarded(async () => {
+      const [b] = await this.sql<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${bucket}`;
+      if (b === undefined) return { kind: 'no-such-bucket' };
+      const updated = await this.sql`UPDATE objects SET tags = ${JSON.stringify(tags)} WHERE bucket_id = ${b.id} AND key = ${keyBytes}`;
+      return updated.count === 1 ? { kind: 'updated' } : { kind: 'no-such-key' };
+    });
   }
 
   listObjects(query: ListObjectsQuery): Promise<ListObjectsResult> {

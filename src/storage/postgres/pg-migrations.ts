@@ -279,6 +279,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX version_parts_by_version ON version_parts (bucket_id, key, version_seq);
     `,
   },
+  {
+    version: 5,
+    name: 'object and bucket tags',
+    sql: `
+      ALTER TABLE objects ADD COLUMN tags text NOT NULL DEFAULT '{}';
+      CREATE TABLE bucket_tags (
+        bucket_id bigint PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        tags      text   NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Any constant works: it names "the schema migration" among this database's advisory locks. */

@@ -24,16 +24,16 @@ export async function writeObjectRow(tx: Tx, bucketId: number, key: Buffer, obje
   if (inlineBytes !== undefined) await tx`INSERT INTO inline_blobs (blob_id, bytes) VALUES (${object.blobId}, ${inlineBytes})`;
   await tx`
     INSERT INTO objects (bucket_id, key, size, etag, content_type, cache_control, content_disposition, content_encoding,
-                         content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline)
+                         content_language, expires, user_metadata, checksums, tags, last_modified, blob_id, part_count, stored_inline)
     VALUES (${bucketId}, ${key}, ${object.size}, ${object.etag}, ${object.contentType ?? null}, ${object.cacheControl ?? null},
             ${object.contentDisposition ?? null}, ${object.contentEncoding ?? null}, ${object.contentLanguage ?? null}, ${object.expires ?? null},
-            ${JSON.stringify(object.userMetadata)}, ${JSON.stringify(object.checksums)}, ${object.lastModified.getTime()}, ${object.blobId},
+            ${JSON.stringify(object.userMetadata)}, ${JSON.stringify(object.checksums)}, ${JSON.stringify(object.tags)}, ${object.lastModified.getTime()}, ${object.blobId},
             ${object.parts?.length ?? null}, ${object.inline === true})
     ON CONFLICT (bucket_id, key) DO UPDATE SET
       size = excluded.size, etag = excluded.etag, content_type = excluded.content_type, cache_control = excluded.cache_control,
       content_disposition = excluded.content_disposition, content_encoding = excluded.content_encoding,
       content_language = excluded.content_language, expires = excluded.expires, user_metadata = excluded.user_metadata,
-      checksums = excluded.checksums, last_modified = excluded.last_modified, blob_id = excluded.blob_id,
+      checksums = excluded.checksums, tags = excluded.tags, last_modified = excluded.last_modified, blob_id = excluded.blob_id,
       part_count = excluded.part_count, stored_inline = excluded.stored_inline`;
   const parts = object.parts ?? [];
   if (parts.length > 0) {

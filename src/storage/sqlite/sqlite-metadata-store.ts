@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { runListingSync, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, DeleteVersionResult, GetObjectResult, GetVersionResult, ListObjectsResult,
-  ListVersionsResult, MetadataStore, PutObjectResult, PutObjectRow,
+  ListVersionsResult, MetadataStore, PutObjectResult, PutObjectRow, PutObjectTagsResult,
 } from '../metadata-store.js';
 import { blobIdsOf } from '../rows.js';
 import { runVersionListingSync, type ListVersionsQuery, type VersioningStatus } from '../versions.js';
@@ -22,11 +22,11 @@ import { WriteBatch } from './write-batch.js';
 import { SqliteObjectRows } from './sqlite-object-rows.js';
 import { parseMap, partsOf, recordOfPut, toBucket, toObject, type BucketRow, type ObjectRow } from '../rows.js';
 import { SqliteUploadStore } from './sqlite-upload-store.js';
-import type { BucketRecord, ListObjectsQuery } from '../types.js';
+import type { BucketRecord, ListObjectsQuery, ObjectTags } from '../types.js';
 import type { UploadStore } from '../upload-store.js';
 
 const OBJECT_COLUMNS = `key, size, etag, content_type, cache_control, content_disposition, content_encoding,
-  content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline, version_id`;
+  content_language, expires, user_metadata, checksums, tags, last_modified, blob_id, part_count, stored_inline, version_id`;
 
 /**
  * MetadataStore on SQLite through better-sqlite3. Every call runs to
@@ -120,6 +120,10 @@ export class SqliteMetadataStore implements MetadataStore {
       // from ending the index scan at the prefix's upper bound.
       rangeOpen: db.prepare<[number, Buffer, number], ObjectRow>(
         `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`),
+      putBucketTags: db.prepare<[number, string]>(
+        'INSERT INTO bucket_tags (bucket_id, tags) VALUES (?, ?) ON CONFLICT (bucket_id) DO UPDATE SET tags = excluded.tags'),
+      bucketTags: db.prepare<[string], { tags: string }>('SELECT bt.tags FROM bucket_tags bt JOIN buckets b ON b.id = bt.bucket_id WHERE b.name = ?'),
+      deleteBucketTags: db.prepare<[string]>('DELETE FROM bucket_tags WHERE bucket_id = (SELECT id FROM buckets WHERE name = ?)'),
       inlineBlob: db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM inline_blobs WHERE blob_id = ?'),
       // Each arm is served by its table's unique index on blob_id.
       countObjects: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM objects'),
@@ -169,6 +173,26 @@ export class SqliteMetadataStore implements MetadataStore {
       this.bucketRecords.delete(name);
       return { kind: 'deleted' };
     }).immediate());
+  }
+
+  putBucketTags(bucket: string, tags: ObjectTags): Promise<boolean> {
+    return this.durably(() => {
+      const row = this.stmt.bucketByName.get(bucket);
+      if (row === undefined) return false;
+      this.stmt.putBucketTags.run(row.id, JSON.stringify(tags));
+      return true;
+    });
+  }
+
+  getBucketTags(bucket: string): Promise<ObjectTags | null> {
+    return settle(() => {
+      const row = this.stmt.bucketTags.get(bucket);
+      return row === undefined ? null : parseMap(row.tags);
+    });
+  }
+
+  deleteBucketTags(bucket: string): Promise<boolean> {
+    return this.durably(() => this.stmt.deleteBucketTags.run(bucket).changes === 1);
   }
 
   putObject(row: PutObjectRow): Promise<PutObjectResult> {
@@ -236,6 +260,17 @@ export class SqliteMetadataStore implements MetadataStore {
         }
         const removed = this.rows.remove(b.id, keyBytes);
         return removed === null ? { kind: 'no-such-key' } : { kind: 'deleted', blobId: removed.blobId, ...partsOf(removed, 'partBlobIds') };
+      }).immediate();
+    });
+  }
+
+  putObjectTags(bucket: string, key: string, tags: ObjectTags): Promise<PutObjectTagsResult> {
+    return this.durably(() => {
+      const keyBytes = encodeKey(key);
+      return this.db.transaction((): PutObjectTagsResult => {
+        const b = this.stmt.bucketByName.get(bucket);
+        if (b === undefined) return { kind: 'no-such-bucket' };
+        return this.rows.setTags(b.id, keyBytes, JSON.stringify(tags)) ? { kind: 'updated' } : { kind: 'no-such-key' };
       }).immediate();
     });
   }

@@ -324,6 +324,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX version_parts_by_version ON version_parts (bucket_id, key, version_seq);
     `,
   },
+  {
+    version: 11,
+    name: 'object and bucket tags',
+    sql: `
+      -- An object version's tag set, JSON of key → value (validated by src/s3/tagging.ts); it goes with the version.
+      ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+      CREATE TABLE bucket_tags (
+        bucket_id INTEGER PRIMARY KEY REFERENCES buckets(id) ON DELETE CASCADE,
+        tags      TEXT    NOT NULL -- JSON of key → value
+      );
+    `,
+  },
 ];
 
 /**

@@ -28,19 +28,20 @@ export class SqliteObjectRows {
         'SELECT part_number, size, etag, checksums, blob_id FROM object_parts WHERE bucket_id = ? AND key = ? ORDER BY part_number'),
       insertPart: db.prepare<[number, Buffer, number, number, string, string, string]>(
         'INSERT INTO object_parts (bucket_id, key, part_number, size, etag, checksums, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      // Positional: binding sixteen named parameters costs a property lookup each, on every PUT.
+      // Positional: binding seventeen named parameters costs a property lookup each, on every PUT.
       upsert: db.prepare<[number, Buffer, number, string, string | null, string | null, string | null, string | null,
-                          string | null, string | null, string, string, number, string, number | null, number]>(`
+                          string | null, string | null, string, string, string, number, string, number | null, number]>(`
         INSERT INTO objects (bucket_id, key, size, etag, content_type, cache_control, content_disposition, content_encoding,
-                             content_language, expires, user_metadata, checksums, last_modified, blob_id, part_count, stored_inline)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                             content_language, expires, user_metadata, checksums, tags, last_modified, blob_id, part_count, stored_inline)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (bucket_id, key) DO UPDATE SET
           size = excluded.size, etag = excluded.etag, content_type = excluded.content_type,
           cache_control = excluded.cache_control, content_disposition = excluded.content_disposition,
           content_encoding = excluded.content_encoding, content_language = excluded.content_language,
-          expires = excluded.expires, user_metadata = excluded.user_metadata, checksums = excluded.checksums,
+          expires = excluded.expires, user_metadata = excluded.user_metadata, checksums = excluded.checksums, tags = excluded.tags,
           last_modified = excluded.last_modified, blob_id = excluded.blob_id, part_count = excluded.part_count,
           stored_inline = excluded.stored_inline`),
+      setTags: db.prepare<[string, number, Buffer]>('UPDATE objects SET tags = ? WHERE bucket_id = ? AND key = ?'),
       deleteObject: db.prepare<[number, Buffer], { blob_id: string }>('DELETE FROM objects WHERE bucket_id = ? AND key = ? RETURNING blob_id'),
     };
   }
@@ -60,7 +61,7 @@ export class SqliteObjectRows {
       object.contentType ?? null, object.cacheControl ?? null,
       object.contentDisposition ?? null, object.contentEncoding ?? null,
       object.contentLanguage ?? null, object.expires ?? null,
-      JSON.stringify(object.userMetadata), JSON.stringify(object.checksums),
+      JSON.stringify(object.userMetadata), JSON.stringify(object.checksums), JSON.stringify(object.tags),
       object.lastModified.getTime(), object.blobId, object.parts?.length ?? null,
       object.inline === true ? 1 : 0,
     );
@@ -68,6 +69,12 @@ export class SqliteObjectRows {
       this.stmt.insertPart.run(bucketId, key, part.partNumber, part.size, part.etag, JSON.stringify(part.checksums), part.blobId);
     }
     return previous;
+  }
+
+  /** Replaces the row's tag set; false when there is no row. */
+  setTags(bucketId: number, key: Buffer, tags: string): boolean {
+    this.changed(bucketId, key);
+    return this.stmt.setTags.run(tags, bucketId, key).changes === 1;
   }
 
   /** Deletes the row; what it held, or null when there was none. */

@@ -126,7 +126,7 @@ export class SqliteUploadStore implements UploadStore {
       const metadata = JSON.parse(row.metadata) as ObjectMetadataInput;
       const object: ObjectRecord = {
         ...metadata, bucket: input.bucket, key: input.key, size: input.size, etag: input.etag,
-        userMetadata: { ...metadata.userMetadata }, checksums: { ...input.checksums },
+        userMetadata: { ...metadata.userMetadata }, checksums: { ...input.checksums }, tags: { ...metadata.tags },
         lastModified: input.lastModified ?? new Date(), blobId: first.blobId, parts: input.parts.map((p) => ({ ...p })),
       };
       // The upload's rows go first: the part blobs change hands to object_parts (UNIQUE blob_id).
