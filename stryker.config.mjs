@@ -90,7 +90,12 @@ const testFiles = only === undefined || only.length === 0 ? group.tests : only;
 export default {
   testRunner: 'tap',
   plugins: ['@stryker-mutator/tap-runner'],
-  tap: { testFiles, nodeArgs: ['--import', 'tsx'], forceBail: true },
+  tap: {
+    testFiles,
+    // Without it the TAP runner's in-process coverage marks the server's mutants as reached by no test (scripts/stryker-cover-all.mjs).
+    nodeArgs: ['--import', 'tsx', ...(group.coverageAnalysis === 'off' ? ['--import', './scripts/stryker-cover-all.mjs'] : [])],
+    forceBail: true,
+  },
   mutate,
   coverageAnalysis: group.coverageAnalysis,
   // Two cores shared with other work: one test process at a time.
