@@ -69,7 +69,7 @@ export function readPostForm(req: IncomingMessage, contentType: string, onBytes:
       if (fields.has(lower)) return fail(new S3Error('InvalidArgument', `Bucket POST may contain the field '${name}' only once.`, { ArgumentName: name }));
       fields.set(lower, value);
     });
-    busboy.on('file', (_name, stream, filename) => {
+    busboy.on('file', (_name, stream, filename: string | undefined) => {
       // The parser reports a body that ends inside the file by emitting 'error', then ending the
       // stream normally; a consumer that starts reading later (after auth) would miss the error and
       // store a truncated file. Destroying keeps the failure on the stream for whoever reads it.
@@ -81,7 +81,9 @@ export function readPostForm(req: IncomingMessage, contentType: string, onBytes:
         return;
       }
       settled = true;
-      file = { stream, filename };
+      // busboy's types say string, but a part with no filename attribute (made the file by isPartAFile) gives
+      // undefined, which ${filename} turned into the text "undefined".
+      file = { stream, filename: filename ?? '' };
       resolve({ fields, file, done });
     });
     busboy.on('finish', () => {

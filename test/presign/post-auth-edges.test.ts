@@ -1,0 +1,328 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { S3Error } from '../../src/errors.js';
+import { hashToken, type Principal, type ResolvedKey } from '../../src/identity/identities.js';
+import type { AuthDeps } from '../../src/s3/auth.js';
+import { RequestContext } from '../../src/s3/context.js';
+import { authenticateForm, MAX_OBJECT_SIZE, submittedForm } from '../../src/s3/post-object/post-auth.js';
+import { AuthError, deriveSigningKey, nodeCrypto, SigningKeyCache } from '../../src/sigv4/index.js';
+import { encodePolicy, multipartBody, v2PolicyFields, v4AuthConditions, v4PolicyFields, type Signer } from '../helpers/post-form.js';
+
+/*
+ * authenticateForm (post-auth.ts) in-process: a form read from a stream as the
+ * server's request, signed with the tests' own signer (test/helpers/post-form),
+ * checked with a clock and key table the test controls. Where
+ * test/presign/post-auth.test.ts drives each refusal through HTTP, this pins
+ * the edges: what the form records on the request, each time bound to the
+ * millisecond, the SigV2 signature's exact shape. The mutation target `post`
+ * runs it first (docs/testing.md).
+ */
+
+const NOW = Date.parse('2024-05-06T07:08:09Z');
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+const SKEW = 15 * 60_000;
+const LONG: Signer = { accessKeyId: 'AKLONGTERMKEY0000001', secretAccessKey: 'long-term-secret-000000000000000000000000' };
+const SESSION: Signer = { accessKeyId: 'LKTSSESSIONKEY000001', secretAccessKey: 'session-secret-0000000000000000000000000', sessionToken: 'the-session-token' };
+const alice: Principal = { kind: 'user', name: 'alice', accessKeyId: LONG.accessKeyId };
+const bob: Principal = { kind: 'user', name: 'bob', accessKeyId: SESSION.accessKeyId, session: { expiresAt: new Date(NOW + DAY), policy: null } };
+
+type Fields = Array<[string, string]>;
+
+function deps(options: { sigv2?: boolean; now?: number } = {}): AuthDeps {
+  const keys = new Map<string, ResolvedKey>([
+    [LONG.accessKeyId, { secretAccessKey: LONG.secretAccessKey, principal: alice }],
+    [SESSION.accessKeyId, { secretAccessKey: SESSION.secretAccessKey, principal: bob, tokenHash: hashToken(SESSION.sessionToken ?? '') }],
+  ]);
+  return {
+    region: 'us-east-1',
+    crypto: nodeCrypto,
+    keyCache: new SigningKeyCache(nodeCrypto),
+    lookupKey: (id) => Promise.resolve(keys.get(id)),
+    now: () => options.now ?? NOW,
+    ...(options.sigv2 === undefined ? {} : { sigv2: options.sigv2 }),
+  };
+}
+
+interface Sent {
+  readonly ctx: RequestContext;
+  readonly continues: () => number;
+  readonly size: number;
+}
+
+/** The form as the server receives it: a request stream with these headers, a response that counts 100 Continues. */
+function request(fields: Fields, file: { filename?: string } | null = { filename: 'a.txt' }, headers: Record<string, string> = {}, retype = (contentType: string) => contentType): Sent {
+  const { body, contentType } = multipartBody(fields, file === null ? undefined : { content: 'form body\n', ...file });
+  const all: Record<string, string> = { host: 'h', 'content-type': retype(contentType), 'content-length': String(body.length), ...headers };
+  for (const [name, value] of Object.entries(all)) if (value === '') delete all[name];
+  const req = Object.assign(Readable.from([body]), {
+    method: 'POST',
+    url: '/bkt',
+    headers: all,
+    rawHeaders: Object.entries(all).flat(),
+    headersDistinct: Object.fromEntries(Object.entries(all).map(([name, value]) => [name, [value]])),
+    complete: true,
+    socket: { remoteAddress: '127.0.0.1' },
+  });
+  let continues = 0;
+  const res = { writeContinue: () => void continues++ };
+  const ctx = new RequestContext(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  ctx.bucket = 'bkt';
+  return { ctx, continues: () => continues, size: body.length };
+}
+
+/** A SigV4-signed form for `key`, signed at `signedAt`, its policy expiring at `expiration`. */
+function v4Form(key: string, options: { signer?: Signer; signedAt?: number; expiration?: number; extra?: Fields } = {}): Fields {
+  const signer = options.signer ?? LONG;
+  const signedAt = options.signedAt ?? NOW;
+  const policy = encodePolicy(new Date(options.expiration ?? signedAt + HOUR), [{ bucket: 'bkt' }, { key }, ...v4AuthConditions(signer, { now: signedAt })]);
+  return [['key', key], ...(options.extra ?? []), ...v4PolicyFields(signer, policy, { now: signedAt })];
+}
+
+function v2Form(key: string, options: { signer?: Signer; expiration?: number } = {}): Fields {
+  const signer = options.signer ?? LONG;
+  const policy = encodePolicy(new Date(options.expiration ?? NOW + HOUR), [{ bucket: 'bkt' }, { key }]);
+  const token: Fields = signer.sessionToken === undefined ? [] : [['x-amz-security-token', signer.sessionToken]];
+  return [['key', key], ...token, ...v2PolicyFields(signer, policy)];
+}
+
+const set = (fields: Fields, name: string, value: string): Fields => fields.map(([n, v]): [string, string] => [n, n === name ? value : v]);
+const valueOf = (fields: Fields, name: string): string => fields.find(([n]) => n === name)?.[1] ?? assert.fail(`no ${name}`);
+
+interface Expected {
+  readonly status: number;
+  readonly code: string;
+  readonly message?: string;
+  readonly details?: Record<string, string>;
+}
+
+async function refused(sent: Sent, expected: Expected, deps_ = deps()): Promise<void> {
+  let error: unknown;
+  try {
+    await authenticateForm(sent.ctx, deps_);
+  } catch (caught) {
+    error = caught;
+  }
+  assert.ok(error instanceof S3Error || error instanceof AuthError, `refused: ${String(error)}`);
+  assert.deepEqual([error.status, error.code], [expected.status, expected.code], error.message);
+  if (expected.message !== undefined) assert.equal(error.message, expected.message);
+  if (expected.details !== undefined) assert.deepEqual(error.details, expected.details);
+}
+
+const missing = (name: string): Expected => ({
+  status: 400,
+  code: 'InvalidArgument',
+  message: `Bucket POST must contain a field named '${name}'.  If it is specified, please check the order of the fields.`,
+  details: { ArgumentName: name, ArgumentValue: '' },
+});
+
+describe('authenticateForm: the request', () => {
+  it('the size limit of a form upload is a single PUT\'s, 5 GiB', () => {
+    assert.equal(MAX_OBJECT_SIZE, 5 * 1024 * 1024 * 1024);
+  });
+
+  it('the operation cannot read a form that was not authenticated', () => {
+    assert.throws(() => submittedForm(request([['key', 'k']]).ctx), { message: 'PostObject runs only after authenticateForm' });
+  });
+
+  it('only multipart/form-data is a form: 412 RequestIsNotMultiPartContent otherwise', async () => {
+    const notForm: Expected = { status: 412, code: 'RequestIsNotMultiPartContent' };
+    for (const contentType of ['', 'text/plain', 'multipart/form-datax; boundary=b', 'multipart/mixed; boundary=b', 'application/json; multipart/form-data', ' multipart/form-data; boundary=b']) {
+      await refused(request([['key', 'k']], null, { 'content-type': contentType }), notForm);
+    }
+  });
+
+  it('multipart/form-data in any case and spacing is read; without a boundary it is malformed (400)', async () => {
+    const form = v4Form('k');
+    const retypes = [(t: string) => t.replace('multipart/form-data', 'Multipart/Form-Data'), (t: string) => t.replace('multipart/form-data; ', 'multipart/form-data \t;')];
+    for (const retype of retypes) {
+      const sent = request(form, { filename: 'a.txt' }, {}, retype);
+      assert.equal((await authenticateForm(sent.ctx, deps())).version, 4, sent.ctx.header('content-type'));
+    }
+    await refused(request(form, { filename: 'a.txt' }, { 'content-type': 'multipart/form-data' }), { status: 400, code: 'MalformedPOSTRequest' });
+  });
+
+  it('Expect: 100-continue (any case) is answered, since the body is needed whatever it says; nothing else is', async () => {
+    for (const [expect, count] of [['100-continue', 1], ['100-Continue', 1], ['', 0], ['101-continue', 0]] as const) {
+      const sent = request(v4Form('k'), { filename: 'a.txt' }, { expect });
+      await authenticateForm(sent.ctx, deps());
+      assert.equal(sent.continues(), count, expect);
+    }
+  });
+
+  it('the bytes read count as received', async () => {
+    const sent = request(v4Form('k'));
+    await authenticateForm(sent.ctx, deps());
+    assert.equal(sent.ctx.bytesIn, sent.size);
+  });
+});
+
+describe('authenticateForm: the key and the file', () => {
+  it('a form without a key field', async () => {
+    await refused(request([]), missing('key'));
+  });
+
+  it('a form without a file: InvalidArgument naming the file', async () => {
+    await refused(request([['key', 'k']], null), {
+      status: 400,
+      code: 'InvalidArgument',
+      message: 'POST requires exactly one file upload per request.',
+      details: { ArgumentName: 'file', ArgumentValue: '0' },
+    });
+  });
+
+  it('${filename} becomes the file\'s name, every time it appears; the template is kept as sent', async () => {
+    const sent = request([['key', 'up/${filename}/${filename}']], { filename: 'a.txt' });
+    assert.deepEqual(await authenticateForm(sent.ctx, deps()), { version: 0 });
+    assert.equal(sent.ctx.key, 'up/a.txt/a.txt');
+    const form = submittedForm(sent.ctx);
+    assert.deepEqual([form.bucket, form.key, form.keyTemplate, form.policy], ['bkt', 'up/a.txt/a.txt', 'up/${filename}/${filename}', undefined]);
+    assert.equal(form.form.file.filename, 'a.txt');
+    assert.equal(form.form.fields.get('key'), 'up/${filename}/${filename}');
+  });
+
+  it('a key that ends up empty (a file part without a filename is the empty name): InvalidArgument, the key must have a length', async () => {
+    await refused(request([['key', '${filename}']], {}), {
+      status: 400,
+      code: 'InvalidArgument',
+      message: 'User key must have a length greater than 0.',
+      details: { ArgumentName: 'key', ArgumentValue: '' },
+    });
+  });
+
+  it('the tagging field sets the request\'s tags when it parses, none when it does not', async () => {
+    const tagged = request([['key', 'k'], ['tagging', '<Tagging><TagSet><Tag><Key>class</Key><Value>public</Value></Tag></TagSet></Tagging>']]);
+    await authenticateForm(tagged.ctx, deps());
+    assert.deepEqual(tagged.ctx.requestTags, { class: 'public' });
+    const broken = request([['key', 'k'], ['tagging', '<Tagging>']]);
+    await authenticateForm(broken.ctx, deps());
+    assert.equal(broken.ctx.requestTags, undefined);
+  });
+
+  it('the bucket is the request\'s; none recorded as the empty name', async () => {
+    const sent = request([['key', 'k']]);
+    sent.ctx.bucket = undefined;
+    await authenticateForm(sent.ctx, deps());
+    assert.equal(submittedForm(sent.ctx).bucket, '');
+  });
+});
+
+describe('authenticateForm: anonymous and signed forms', () => {
+  it('a form with no signature is anonymous (nothing recorded); one with a policy but no signature is refused', async () => {
+    const sent = request([['key', 'k']]);
+    assert.deepEqual(await authenticateForm(sent.ctx, deps()), { version: 0 });
+    assert.deepEqual([sent.ctx.authType, sent.ctx.principal], ['anonymous', undefined]);
+    await refused(request([['key', 'k'], ['policy', valueOf(v4Form('k'), 'policy')]]), missing('AWSAccessKeyId'));
+  });
+
+  it('V4 and V2 fields together: only one auth mechanism', async () => {
+    await refused(request([...v4Form('k'), ['signature', 'x']]), { status: 400, code: 'InvalidArgument' });
+    await refused(request([...v2Form('k'), ['x-amz-algorithm', 'AWS4-HMAC-SHA256']]), { status: 400, code: 'InvalidArgument' });
+    await refused(request([...v2Form('k').filter(([n]) => n !== 'signature'), ['x-amz-signature', '00']]), { status: 400, code: 'InvalidArgument' });
+    await refused(request([...v4Form('k').filter(([n]) => n !== 'x-amz-signature'), ['AWSAccessKeyId', LONG.accessKeyId]]), { status: 400, code: 'InvalidArgument' });
+  });
+
+  it('a SigV4 form records its signer and expires with its policy', async () => {
+    const expiration = NOW + 2 * HOUR;
+    const sent = request(v4Form('k', { expiration }));
+    const verified = await authenticateForm(sent.ctx, deps());
+    assert.equal(sent.ctx.authType, 'presigned');
+    assert.equal(sent.ctx.principal, alice);
+    assert.ok(verified.version === 4);
+    const v4 = verified;
+    assert.deepEqual(
+      [v4.mode, v4.accessKeyId, v4.amzDate, v4.signedAt, v4.payloadHash, v4.expiresAt, v4.securityToken, v4.scope],
+      ['query', LONG.accessKeyId, '20240506T070809Z', NOW, 'UNSIGNED-PAYLOAD', expiration, undefined, { date: '20240506', region: 'us-east-1', service: 's3' }],
+    );
+    assert.equal(v4.signature, valueOf(v4Form('k', { expiration }), 'x-amz-signature'));
+    assert.deepEqual(Buffer.from(v4.signingKey), Buffer.from(deriveSigningKey(nodeCrypto, LONG.secretAccessKey, v4.scope)));
+    assert.equal(submittedForm(sent.ctx).policy?.expiration, expiration);
+  });
+
+  it('a SigV4 form with temporary credentials carries its token', async () => {
+    const sent = request(v4Form('k', { signer: SESSION }));
+    const verified = await authenticateForm(sent.ctx, deps());
+    assert.equal(verified.version === 4 && verified.securityToken, SESSION.sessionToken);
+    assert.equal(sent.ctx.principal, bob);
+    // Temporary credentials need their token (the signing key does not involve it).
+    await refused(request(v4Form('k', { signer: SESSION }).filter(([n]) => n !== 'x-amz-security-token')), { status: 400, code: 'InvalidToken' });
+  });
+
+  it('a SigV2 form records its signer and expires with its policy', async () => {
+    const expiration = NOW + 2 * HOUR;
+    const sent = request(v2Form('k', { expiration }));
+    const verified = await authenticateForm(sent.ctx, deps());
+    assert.deepEqual([sent.ctx.authType, sent.ctx.principal], ['presigned', alice]);
+    assert.deepEqual(verified, { version: 2, mode: 'query', accessKeyId: LONG.accessKeyId, signature: valueOf(v2Form('k', { expiration }), 'signature'), expiresAt: expiration });
+    const session = request(v2Form('k', { signer: SESSION }));
+    const withToken = await authenticateForm(session.ctx, deps());
+    assert.equal(withToken.version === 2 && withToken.securityToken, SESSION.sessionToken);
+    assert.equal(session.ctx.principal, bob);
+  });
+
+  it('sigv2: false refuses a SigV2 form (InvalidRequest), and sigv2: true accepts it', async () => {
+    await refused(request(v2Form('k')), { status: 400, code: 'InvalidRequest', message: 'SigV2 authentication is disabled on this server; use AWS4-HMAC-SHA256' }, deps({ sigv2: false }));
+    assert.equal((await authenticateForm(request(v2Form('k')).ctx, deps({ sigv2: true }))).version, 2);
+    assert.equal((await authenticateForm(request(v4Form('k')).ctx, deps({ sigv2: false }))).version, 4);
+  });
+
+  it('SigV2: the signature must be exactly base64 of 20 bytes, nothing before or after it', async () => {
+    const form = v2Form('k');
+    const signature = valueOf(form, 'signature');
+    for (const bad of [`!${signature}`, `${signature}AAAA`, signature.slice(0, -1), `${signature.slice(0, -1)}A`, Buffer.from(signature, 'base64').toString('hex'), Buffer.concat([Buffer.from(signature, 'base64'), Buffer.alloc(1)]).toString('base64')]) {
+      const sent = request(set(form, 'signature', bad));
+      await refused(sent, { status: 403, code: 'SignatureDoesNotMatch' });
+      assert.deepEqual([sent.ctx.principal, sent.ctx.authType], [undefined, 'anonymous']);
+    }
+  });
+
+  it('SigV2: a long-term key\'s form carrying a token, a session\'s without: InvalidToken', async () => {
+    await refused(request([['x-amz-security-token', 'stray'], ...v2Form('k')]), { status: 400, code: 'InvalidToken' });
+    await refused(request(v2Form('k', { signer: SESSION }).filter(([n]) => n !== 'x-amz-security-token')), { status: 400, code: 'InvalidToken' });
+  });
+
+  it('an unknown access key: InvalidAccessKeyId (403), V4 and V2', async () => {
+    const stranger: Signer = { accessKeyId: 'AKSTRANGER0000000001', secretAccessKey: 'x'.repeat(40) };
+    await refused(request(v4Form('k', { signer: stranger })), { status: 403, code: 'InvalidAccessKeyId' });
+    await refused(request(v2Form('k', { signer: stranger })), { status: 403, code: 'InvalidAccessKeyId' });
+  });
+});
+
+describe('authenticateForm: time', () => {
+  it('a policy past its expiration: AccessDenied, to the millisecond', async () => {
+    const expiration = NOW + HOUR;
+    assert.equal((await authenticateForm(request(v4Form('k', { expiration })).ctx, deps({ now: expiration }))).version, 4);
+    await refused(request(v4Form('k', { expiration })), { status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Policy expired.' }, deps({ now: expiration + 1 }));
+  });
+
+  it('signed more than 15 minutes in the future: AccessDenied, not yet valid', async () => {
+    assert.equal((await authenticateForm(request(v4Form('k', { signedAt: NOW + SKEW })).ctx, deps())).version, 4);
+    await refused(request(v4Form('k', { signedAt: NOW + SKEW + 1000 })), { status: 403, code: 'AccessDenied', message: 'Request is not yet valid' });
+  });
+
+  it('a SigV4 policy lives at most 7 days from its signing (not from now)', async () => {
+    const lifetime: Expected = { status: 400, code: 'InvalidPolicyDocument', message: 'Invalid Policy: a policy may expire at most 7 days (604800 seconds) after it is signed.' };
+    assert.equal((await authenticateForm(request(v4Form('k', { expiration: NOW + WEEK })).ctx, deps())).version, 4);
+    await refused(request(v4Form('k', { expiration: NOW + WEEK + 1 })), lifetime);
+    // Signed an hour ago: 7 days from then, though less than 7 days from now, is the limit.
+    const signedAt = NOW - HOUR;
+    assert.equal((await authenticateForm(request(v4Form('k', { signedAt, expiration: signedAt + WEEK })).ctx, deps())).version, 4);
+    await refused(request(v4Form('k', { signedAt, expiration: NOW + WEEK - 1000 })), lifetime);
+    // Signed in the (allowed) future: counted from the signing too.
+    const ahead = NOW + 10 * 60_000;
+    assert.equal((await authenticateForm(request(v4Form('k', { signedAt: ahead, expiration: ahead + WEEK })).ctx, deps())).version, 4);
+  });
+
+  it('a SigV2 policy, which does not say when it was signed, lives at most 7 days from now', async () => {
+    assert.equal((await authenticateForm(request(v2Form('k', { expiration: NOW + WEEK })).ctx, deps())).version, 2);
+    await refused(request(v2Form('k', { expiration: NOW + WEEK + 1 })), {
+      status: 400,
+      code: 'InvalidPolicyDocument',
+      message: 'Invalid Policy: a policy may expire at most 7 days (604800 seconds) after it is signed.',
+    });
+    await refused(request(v2Form('k', { expiration: NOW - 1 })), { status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Policy expired.' });
+  });
+});
