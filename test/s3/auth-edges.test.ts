@@ -336,6 +336,14 @@ describe('authenticate: the options', () => {
     const noHash = await refusal(authenticate(sts(), h.deps, { service: 'sts' }));
     assert.ok(noHash instanceof AuthError);
     assert.equal(noHash.defect, 'missing-content-sha256');
+    // That header is required before the key is even looked up: an unknown key is refused for the header.
+    h.keys.delete(LONG_KEY);
+    h.lookups.length = 0;
+    const unknownNoHash = await refusal(authenticate(sts(), h.deps, { service: 'sts' }));
+    assert.ok(unknownNoHash instanceof AuthError);
+    assert.equal(unknownNoHash.defect, 'missing-content-sha256');
+    assert.deepEqual(h.lookups, []);
+    h.keys.set(LONG_KEY, { secretAccessKey: LONG_SECRET, principal: alice });
     // Another body: the signature does not match.
     const otherBody = await refusal(authenticate(sts(), h.deps, { service: 'sts', payloadHash: nodeCrypto.sha256Hex('Action=Other') }));
     assert.deepEqual(codeOf(otherBody), [403, 'SignatureDoesNotMatch']);
@@ -397,8 +405,11 @@ describe('checkSessionToken', () => {
     assert.equal(code(() => checkSessionToken(session, 'another token', NOW + 5000)), 'InvalidToken');
   });
 
-  it('a session without an end passes on its token alone', () => {
+  it('a session without an end, or a token-bearing key with no session record, passes on its token alone', () => {
     assert.equal(code(() => checkSessionToken(sessionKey(undefined), TOKEN, NOW + 365 * 86_400_000)), undefined);
+    const bare: ResolvedKey = { secretAccessKey: SESSION_SECRET, principal: alice, tokenHash: hashToken(TOKEN) };
+    assert.equal(code(() => checkSessionToken(bare, TOKEN, NOW)), undefined);
+    assert.equal(code(() => checkSessionToken(bare, 'another token', NOW)), 'InvalidToken');
   });
 
   it('through authenticate: a long-term key\'s link carrying a token, a session link without one, an expired session', async () => {
