@@ -59,12 +59,13 @@ export const GROUPS = {
   },
   auth: {
     mutate: ['src/s3/auth.ts', 'src/s3/authorize.ts'],
-    tests: ['test/s3/auth-cache.test.ts', 'test/s3/verified-cache.test.ts', 'test/identity/restricted-user.test.ts', 'test/identity/bucket-policy.test.ts', 'test/identity/sts.test.ts'],
+    // In-process files first (seconds per mutant); the server ones after.
+    tests: ['test/s3/auth-edges.test.ts', 'test/s3/authorize-edges.test.ts', 'test/s3/auth-cache.test.ts', 'test/s3/authorize-tags.test.ts', 'test/s3/verified-cache.test.ts', 'test/identity/restricted-user.test.ts', 'test/identity/bucket-policy.test.ts', 'test/identity/sts.test.ts'],
     coverageAnalysis: 'off',
   },
   post: {
     mutate: ['src/s3/post-object/*.ts'],
-    tests: ['test/presign/post-auth.test.ts', 'test/presign/post-policy.test.ts', 'test/presign/post-streaming.test.ts'],
+    tests: ['test/presign/post-policy-edges.test.ts', 'test/presign/post-auth-edges.test.ts', 'test/presign/post-auth.test.ts', 'test/presign/post-policy.test.ts', 'test/presign/post-streaming.test.ts'],
     coverageAnalysis: 'off',
   },
   links: {
