@@ -134,6 +134,7 @@ describe('Authorizer: whose policies', () => {
     assert.equal(await authorizer.allowsFor(root, 's3:GetObject', objectArn('b4', 'k'), 'b4', {}), true);
     assert.equal(await authorizer.allowsFor(root, 's3:DeleteObject', objectArn('b4', 'k'), 'b4', {}), false);
     // Without a bucket, no bucket policy is read: root may, a user with no policy may not.
+    await bucket('undefined', [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::undefined', 'arn:aws:s3:::undefined/*'] }]);
     assert.equal(await authorizer.allowsFor(root, 's3:ListAllMyBuckets', 'arn:aws:s3:::*', undefined, {}), true);
     assert.equal(await authorizer.allowsFor(await userWith({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::nothing/*' }), 's3:ListAllMyBuckets', 'arn:aws:s3:::*', undefined, {}), false);
   });
@@ -143,6 +144,8 @@ describe('Authorizer: whose policies', () => {
     assert.equal(await authorizer.allowsFor(undefined, 's3:GetObject', objectArn('b5', 'public/x'), 'b5', {}), true);
     assert.equal(await authorizer.allowsFor(undefined, 's3:GetObject', objectArn('b5', 'private/x'), 'b5', {}), false);
     assert.equal(await authorizer.allowsFor(undefined, 's3:GetObject', objectArn('b5', 'public/x'), undefined, {}), false);
+    await bucket('b5none');
+    assert.equal(await authorizer.allowsFor(undefined, 's3:GetObject', objectArn('b5none', 'public/x'), 'b5none', {}), false);
     await authorizer.check(context(undefined), ANONYMOUS, 's3:GetObject', objectArn('b5', 'public/x'), 'b5');
   });
 
@@ -180,6 +183,23 @@ describe('Authorizer: whose policies', () => {
       assert.equal(await authorizer.allowsFor(session(principal, narrow), 's3:GetObject', objectArn('b8', 'x'), 'b8', {}), false, principal.name);
       assert.equal(await authorizer.allowsFor(session(principal, narrow), 's3:PutObject', objectArn('b8', 'shared/x'), 'b8', {}), false, principal.name);
     }
+    // The session policy alone grants nothing the user's own policies do not.
+    const getter = await userWith({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b8/*' });
+    const wide = [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::b8/*' }];
+    assert.equal(await authorizer.allowsFor(session(getter, wide), 's3:GetObject', objectArn('b8', 'x'), 'b8', {}), true);
+    assert.equal(await authorizer.allowsFor(session(getter, wide), 's3:PutObject', objectArn('b8', 'x'), 'b8', {}), false);
+    // Nor does a root session's policy lift a bucket policy's Deny.
+    await bucket('b8deny', [{ Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::b8deny/*' }]);
+    assert.equal(await authorizer.allowsFor(session(root, wide.map((st) => ({ ...st, Resource: 'arn:aws:s3:::b8deny/*' }))), 's3:DeleteObject', objectArn('b8deny', 'x'), 'b8deny', {}), false);
+    assert.equal(await authorizer.allowsFor(session(root, wide.map((st) => ({ ...st, Resource: 'arn:aws:s3:::b8deny/*' }))), 's3:GetObject', objectArn('b8deny', 'x'), 'b8deny', {}), true);
+    // A user's session policy is judged with the user's own name.
+    const named = [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b8/${aws:username}/*' }];
+    assert.equal(await authorizer.allowsFor(session(getter, named), 's3:GetObject', objectArn('b8', `${getter.name}/x`), 'b8', {}), true);
+    assert.equal(await authorizer.allowsFor(session(getter, named), 's3:GetObject', objectArn('b8', 'root/x'), 'b8', {}), false);
+    // A root session's policy is judged with root's user name (policy variables).
+    const own = [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b8/${aws:username}/*' }];
+    assert.equal(await authorizer.allowsFor(session(root, own), 's3:GetObject', objectArn('b8', 'root/x'), 'b8', {}), true);
+    assert.equal(await authorizer.allowsFor(session(root, own), 's3:GetObject', objectArn('b8', '/x'), 'b8', {}), false);
     // A root session's policy narrows root even with no bucket policy at all, and without a bucket.
     assert.equal(await authorizer.allowsFor(session(root, narrow), 's3:ListAllMyBuckets', 'arn:aws:s3:::*', undefined, {}), false);
   });
@@ -279,6 +299,8 @@ describe('Authorizer: the condition keys a request gives', () => {
     assert.equal(await get(context(zero), at(NOW + 5000)), true);
     assert.equal(await get(context(zero), at(NOW - 1)), false);
     assert.equal(await get(context(young), V2), false);
+    const unsigned = await allowIf({ Null: { 's3:signatureAge': 'true' } });
+    assert.deepEqual([await get(context(unsigned), V2), await get(context(unsigned), ANONYMOUS), await get(context(unsigned), V4)], [true, true, false]);
   });
 
   it('s3:x-amz-content-sha256 is the header as sent', async () => {
@@ -357,5 +379,30 @@ describe('Authorizer: s3:ExistingObjectTag reads the object the resource names',
     assert.deepEqual(lookups, ['e|dir/x', 'e|dir/y']);
     assert.equal(await authorizer.allowsFor(user, 's3:GetObject', objectArn('e', 'dir/x'), 'e', {}), false);
     assert.equal(await tagged.allowsFor(user, 'S3:GETOBJECT', objectArn('e', 'dir/x'), 'e', {}), true);
+  });
+
+  it('the condition is seen in a bucket policy or a session policy too; no lookup when no policy in play has it', async () => {
+    const lookups: string[] = [];
+    const tagged = new Authorizer(identities, () => NOW, (b, k) => {
+      lookups.push(`${b}|${k}`);
+      return Promise.resolve(k === 'pub' ? { class: 'public' } : {});
+    });
+    const onTag = { StringEquals: { 's3:ExistingObjectTag/class': 'public' } };
+    await bucket('e2', [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::e2/*', Condition: onTag }]);
+    assert.equal(await tagged.allowsFor(undefined, 's3:GetObject', objectArn('e2', 'pub'), 'e2', {}), true);
+    assert.equal(await tagged.allowsFor(undefined, 's3:GetObject', objectArn('e2', 'priv'), 'e2', {}), false);
+    assert.deepEqual(lookups, ['e2|pub', 'e2|priv']);
+    await bucket('e3');
+    const user = await userWith({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::e3/*' });
+    const scoped: Principal = { ...user, session: { expiresAt: new Date(NOW + 3600_000), policy: doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::e3/*', Condition: onTag }) } };
+    lookups.length = 0;
+    assert.equal(await tagged.allowsFor(scoped, 's3:GetObject', objectArn('e3', 'pub'), 'e3', {}), true);
+    assert.equal(await tagged.allowsFor(scoped, 's3:GetObject', objectArn('e3', 'priv'), 'e3', {}), false);
+    assert.deepEqual(lookups, ['e3|pub', 'e3|priv']);
+    // Without the condition anywhere: allowed on the user's policy, and no tags read.
+    lookups.length = 0;
+    assert.equal(await tagged.allowsFor(user, 's3:GetObject', objectArn('e3', 'priv'), 'e3', {}), true);
+    assert.equal(await tagged.allowsFor({ ...user, session: { expiresAt: new Date(NOW + 3600_000), policy: null } }, 's3:GetObject', objectArn('e3', 'priv'), 'e3', {}), true);
+    assert.deepEqual(lookups, []);
   });
 });
