@@ -385,7 +385,7 @@ describe('Authorizer: s3:ExistingObjectTag reads the object the resource names',
     const lookups: string[] = [];
     const tagged = new Authorizer(identities, () => NOW, (b, k) => {
       lookups.push(`${b}|${k}`);
-      return Promise.resolve(k === 'pub' ? { class: 'public' } : {});
+      return Promise.resolve<Record<string, string>>(k === 'pub' ? { class: 'public' } : {});
     });
     const onTag = { StringEquals: { 's3:ExistingObjectTag/class': 'public' } };
     await bucket('e2', [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::e2/*', Condition: onTag }]);
