@@ -218,6 +218,14 @@ describe('authenticateForm: anonymous and signed forms', () => {
     await refused(request([['key', 'k'], ['policy', valueOf(v4Form('k'), 'policy')]]), missing('AWSAccessKeyId'));
   });
 
+  it('any one signature field makes a signed form, whose other fields are then required', async () => {
+    await refused(request([['key', 'k'], ['x-amz-algorithm', 'AWS4-HMAC-SHA256']]), missing('x-amz-credential'));
+    await refused(request([['key', 'k'], ['x-amz-credential', 'AK/20240506/us-east-1/s3/aws4_request']]), missing('x-amz-algorithm'));
+    await refused(request([['key', 'k'], ['x-amz-signature', '00']]), missing('x-amz-algorithm'));
+    await refused(request([['key', 'k'], ['AWSAccessKeyId', LONG.accessKeyId]]), missing('signature'));
+    await refused(request([['key', 'k'], ['signature', 'x']]), missing('awsaccesskeyid'));
+  });
+
   it('V4 and V2 fields together: only one auth mechanism', async () => {
     await refused(request([...v4Form('k'), ['signature', 'x']]), { status: 400, code: 'InvalidArgument' });
     await refused(request([...v2Form('k'), ['x-amz-algorithm', 'AWS4-HMAC-SHA256']]), { status: 400, code: 'InvalidArgument' });
