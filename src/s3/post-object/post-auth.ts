@@ -6,6 +6,7 @@ import { ALGORITHM, MAX_PRESIGN_EXPIRES, MAX_SKEW_MS, UNSIGNED_PAYLOAD, type Cre
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkSessionToken, sigv2Disabled, type AuthDeps } from '../auth.js';
 import type { RequestContext } from '../context.js';
+import type { ObjectTags } from '../../storage/types.js';
 import { readPostForm, type FilePart, type PostForm } from './form.js';
 import { tagsIfValid, tagsOfFormField } from '../tagging.js';
 import { checkExpiration, parsePostPolicy, type PostPolicy } from './policy.js';
@@ -13,24 +14,23 @@ import { checkExpiration, parsePostPolicy, type PostPolicy } from './policy.js';
 /** A single PUT's limit applies to a form upload too. */
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
-/** A form read up to its file, for the operation that stores it. */
+/** A form read up to its file: what the credentials step hands the permission check and the operation that stores it. */
 export interface SubmittedForm {
   readonly form: PostForm & { readonly file: FilePart };
   readonly bucket: string;
   /** After ${filename} substitution; keyTemplate is the key field as sent. */
   readonly key: string;
   readonly keyTemplate: string;
+  /** The tags its tagging field sets, if it parses (for s3:RequestObjectTag conditions; the operation refuses a bad one). */
+  readonly tags: ObjectTags | undefined;
+  /** The bucket was named by the Host, so the Location of the answer leaves it out of the path. */
+  readonly virtualHosted: boolean;
   /** The signed policy; undefined for an anonymous form. */
   readonly policy: PostPolicy | undefined;
 }
 
-const submitted = new WeakMap<RequestContext, SubmittedForm>();
-
-export function submittedForm(ctx: RequestContext): SubmittedForm {
-  const form = submitted.get(ctx);
-  if (form === undefined) throw new Error('PostObject runs only after authenticateForm');
-  return form;
-}
+/** A form upload's credentials: who signed its policy, and the form they signed. */
+export type FormCredentials = VerifiedAuth & { readonly form: SubmittedForm };
 
 /**
  * The credentials step of a form upload (S3's POST Object): its signature is
@@ -40,7 +40,7 @@ export function submittedForm(ctx: RequestContext): SubmittedForm {
  * follows is every request's pipeline: link controls, then s3:PutObject on
  * that key.
  */
-export async function authenticateForm(ctx: RequestContext, deps: AuthDeps): Promise<VerifiedAuth> {
+export async function authenticateForm(ctx: RequestContext, deps: AuthDeps, address: { readonly virtualHosted: boolean }): Promise<FormCredentials> {
   const contentType = ctx.header('content-type') ?? '';
   if (!/^multipart\/form-data\s*(;|$)/i.test(contentType)) throw new S3Error('RequestIsNotMultiPartContent');
   // The policy and signature are in the body itself, so the body is wanted whatever it says.
@@ -53,7 +53,6 @@ export async function authenticateForm(ctx: RequestContext, deps: AuthDeps): Pro
   const key = keyTemplate.replaceAll('${filename}', file.filename);
   if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key', ArgumentValue: '' });
   ctx.key = key;
-  ctx.requestTags = tagsIfValid(() => tagsOfFormField(fields.get('tagging')));
 
   const verified = await authenticatePost(ctx, fields, deps);
   const policyText = fields.get('policy');
@@ -69,8 +68,8 @@ export async function authenticateForm(ctx: RequestContext, deps: AuthDeps): Pro
     // A signed policy is a link like a pre-signed URL: it expires with its policy.
     signed = { ...verified, expiresAt: policy.expiration };
   }
-  submitted.set(ctx, { form: { ...form, file }, bucket: ctx.bucket ?? '', key, keyTemplate, policy });
-  return signed;
+  const tags = tagsIfValid(() => tagsOfFormField(fields.get('tagging')));
+  return { ...signed, form: { form: { ...form, file }, bucket: ctx.bucket ?? '', key, keyTemplate, tags, virtualHosted: address.virtualHosted, policy } };
 }
 
 /**
