@@ -14,7 +14,7 @@ import type { AnyOperation, Credentials, Target } from './operation.js';
 import { PARAM_PARSERS } from './operation-params.js';
 import type { OperationName } from './operations/index.js';
 import { resourceArn } from './permissions.js';
-import { createPipeline, type Api, type LinkUse, type Resolved } from './pipeline.js';
+import { createPipeline, type Api, type LinkUse, type Resolved, type SelfAnswered } from './pipeline.js';
 import { authenticateForm } from './post-object/post-auth.js';
 import { Router } from './routes.js';
 import type { SlowBodyGuard } from './slow-body-guard.js';
@@ -106,17 +106,15 @@ function s3Api(deps: HandlerDeps): Api<S3Request, Credentials> {
 }
 
 /** Address (path or virtual-hosted), CORS, then the declared operation the method, target, query and headers select. */
-async function resolveS3(ctx: RequestContext, deps: HandlerDeps, router: Router<OperationName>): Promise<S3Request | undefined> {
+async function resolveS3(ctx: RequestContext, deps: HandlerDeps, router: Router<OperationName>): Promise<S3Request | SelfAnswered> {
   const address = resolveAddress(ctx.header('host'), ctx.wirePath, deps.domain);
   ctx.bucket = address.bucket;
   ctx.key = address.key;
   const target: Target = address.bucket === undefined ? 'service' : address.key === undefined ? 'bucket' : 'object';
   if (deps.cors) {
     // Before authentication: a preflight carries no credentials, and a failed request's CORS headers let the page read why.
-    if (ctx.method === 'OPTIONS') {
-      await answerPreflight(ctx, deps.cors);
-      return undefined;
-    }
+    const cors = deps.cors;
+    if (ctx.method === 'OPTIONS') return { name: 'PreflightCors', answer: () => answerPreflight(ctx, cors) };
     await addCorsHeaders(ctx, deps.cors);
   }
   const { name, operation } = router.find({ method: ctx.method, target, query: ctx.query, hasHeader: (header) => ctx.hasHeader(header) });

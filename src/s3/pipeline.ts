@@ -23,6 +23,15 @@ export interface Resolved {
   readonly name: string;
 }
 
+/** A request the resolve stage answers itself (a CORS preflight): its answer runs instead of the later stages. */
+export interface SelfAnswered extends Resolved {
+  readonly answer: () => Promise<void>;
+}
+
+function isSelfAnswered(request: Resolved): request is SelfAnswered {
+  return 'answer' in request;
+}
+
 /** A link's use, counted once the request is authorised (src/links/). */
 export interface LinkUse {
   reserveUse(): Promise<void>;
@@ -36,8 +45,8 @@ export interface LinkUse {
 export interface Api<R extends Resolved, A extends VerifiedAuth = VerifiedAuth> {
   readonly errors: ErrorFlavour;
   matches(ctx: RequestContext): boolean;
-  /** Address and route; undefined when this stage answered the request itself (a CORS preflight). */
-  resolve(ctx: RequestContext): Promise<R | undefined> | R | undefined;
+  /** Address and route, or the stage's own answer (a CORS preflight). */
+  resolve(ctx: RequestContext): Promise<R | SelfAnswered> | R | SelfAnswered;
   /** Who signed; absent for endpoints that take no credentials. */
   authenticate?(ctx: RequestContext, request: R): Promise<A>;
   /** Pre-signed link controls: refuses revoked or misused links. */
@@ -52,8 +61,8 @@ const ANONYMOUS: VerifiedAuth = { version: 0 };
 /** The stages, in order, for one request to one API. */
 export async function runStages<R extends Resolved, A extends VerifiedAuth>(ctx: RequestContext, api: Api<R, A>): Promise<void> {
   const request = await api.resolve(ctx);
-  if (request === undefined) return;
   ctx.operation = request.name;
+  if (isSelfAnswered(request)) return request.answer();
   // An API whose credentials carry more than the signature has an authenticate stage, which answers for anonymous requests too.
   const auth = (await api.authenticate?.(ctx, request)) ?? (ANONYMOUS as A);
   const use = await api.admit?.(ctx, request, auth);

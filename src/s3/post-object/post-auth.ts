@@ -6,6 +6,7 @@ import { ALGORITHM, MAX_PRESIGN_EXPIRES, MAX_SKEW_MS, UNSIGNED_PAYLOAD, type Cre
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkSessionToken, sigv2Disabled, type AuthDeps } from '../auth.js';
 import type { RequestContext } from '../context.js';
+import type { Principal } from '../../identity/identities.js';
 import type { ObjectTags } from '../../storage/types.js';
 import { readPostForm, type FilePart, type PostForm } from './form.js';
 import { tagsIfValid, tagsOfFormField } from '../tagging.js';
@@ -108,8 +109,9 @@ export async function authenticatePost(ctx: RequestContext, fields: ReadonlyMap<
     if (fields.has('policy')) throw missingField('AWSAccessKeyId');
     return { version: 0 };
   }
-  const verified = v4 ? await verifyV4Policy(ctx, fields, deps) : await verifyV2Policy(ctx, fields, deps);
+  const { verified, principal } = v4 ? await verifyV4Policy(fields, deps) : await verifyV2Policy(fields, deps);
   ctx.authType = 'presigned';
+  ctx.principal = principal;
   return verified;
 }
 
@@ -119,7 +121,13 @@ function required(fields: ReadonlyMap<string, string>, name: string): string {
   return value;
 }
 
-async function verifyV4Policy(ctx: RequestContext, fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedAuth> {
+/** A policy's signature checked, and who made it. */
+interface VerifiedPolicy {
+  readonly verified: VerifiedAuth;
+  readonly principal: Principal;
+}
+
+async function verifyV4Policy(fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedPolicy> {
   const algorithm = required(fields, 'x-amz-algorithm');
   const credential = required(fields, 'x-amz-credential');
   const amzDate = required(fields, 'x-amz-date');
@@ -143,8 +151,7 @@ async function verifyV4Policy(ctx: RequestContext, fields: ReadonlyMap<string, s
     throw authErrors.signatureMismatch({ accessKeyId, stringToSign: policy, signatureProvided: signature });
   }
   checkSessionToken(resolved, token, deps.now());
-  ctx.principal = resolved.principal;
-  return {
+  const verified: VerifiedAuth = {
     version: 4,
     mode: 'query',
     accessKeyId,
@@ -156,6 +163,7 @@ async function verifyV4Policy(ctx: RequestContext, fields: ReadonlyMap<string, s
     signature,
     signingKey,
   };
+  return { verified, principal: resolved.principal };
 }
 
 /** AKID/YYYYMMDD/REGION/s3/aws4_request, with the same faults as a pre-signed URL's X-Amz-Credential. */
@@ -169,7 +177,7 @@ function parseCredential(credential: string, region: string): { accessKeyId: str
   return { accessKeyId, scope: { date, region, service } };
 }
 
-async function verifyV2Policy(ctx: RequestContext, fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedAuth> {
+async function verifyV2Policy(fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedPolicy> {
   if (deps.sigv2 === false) throw sigv2Disabled();
   const accessKeyId = required(fields, 'awsaccesskeyid');
   const signature = required(fields, 'signature');
@@ -183,7 +191,6 @@ async function verifyV2Policy(ctx: RequestContext, fields: ReadonlyMap<string, s
   }
   const token = fields.get('x-amz-security-token');
   checkSessionToken(resolved, token, deps.now());
-  ctx.principal = resolved.principal;
-  return { version: 2, mode: 'query', accessKeyId, signature, ...(token === undefined ? {} : { securityToken: token }) };
+  return { verified: { version: 2, mode: 'query', accessKeyId, signature, ...(token === undefined ? {} : { securityToken: token }) }, principal: resolved.principal };
 }
 
