@@ -24,7 +24,7 @@ const LIST_OFFSET = 60_000;
 const CREDENTIALS = { accessKeyId: 'LKBENCHROOTKEY000001', secretAccessKey: 'bench-secret-key-0000000000000000000000' };
 const KIB4 = 4096;
 const MIB64 = 64 * 1024 * 1024;
-/** Phases compared in alternating rounds (HEAD and GET, our PUT and the durable floor): SECONDS split into this many rounds of each. */
+/** Phases compared in rounds taken in turn (HEAD and GET; our PUT and the durable floors): SECONDS split into this many rounds of each. */
 const LOADER_ROUNDS = 4;
 type Credentials = typeof CREDENTIALS;
 
@@ -186,29 +186,35 @@ async function main(): Promise<void> {
     const davList = join(work, 'dav-urls.txt');
     writeFileSync(davList, Array.from({ length: count }, (_, i) => `PUT /dav/k${i}`).join('\n'));
     const nginxPut = await ng(`${nginxUrl}/`, urlList(davList));
-    // Our PUT and the durable Node floor alternate in short rounds (each on URLs of its own not used before), so the
-    // shared machine's changing load falls on both alike: the ratio the target names is of one stretch of time.
-    const durableDir = join(work, 'bare-durable');
-    mkdirSync(durableDir);
-    const durable = await startBarePut('durable', CREDENTIALS.secretAccessKey, durableDir);
+    // Our PUT, the durable Node floor and the floor with Latchkey's own stages added (bench/bare-put.ts) take turns in
+    // short rounds (each on URLs of its own not used before), so the shared machine's changing load falls on all alike:
+    // the ratio the target names is of one stretch of time.
+    const staged = ['durable', 'store', 'logged'] as const;
+    const floors = new Map<(typeof staged)[number], Proc & { endpoint: string }>();
     let ourPut: Figure;
-    let durableFloor: Figure;
+    const stagedFloors = new Map<(typeof staged)[number], Figure>();
     try {
+      for (const mode of staged) {
+        const dir = join(work, `bare-${mode}`);
+        mkdirSync(dir);
+        floors.set(mode, await startBarePut(mode, CREDENTIALS.secretAccessKey, dir));
+      }
       const sides = [
-        { pid: latchkey.pid, url: `${latchkey.endpoint}/`, list: putList(latchkey.endpoint, join(work, 'put-urls.txt')), rounds: [] as Figure[] },
-        { pid: durable.pid, url: `${durable.endpoint}/`, list: putList(durable.endpoint, join(work, 'bare-durable-urls.txt')), rounds: [] as Figure[] },
-      ];
-      for (const side of sides) await wrk(side.url, { ...urlList(side.list), seconds: WARMUP_SECONDS, scriptArgs: [side.list, String(KIB4), '0'] });
+        { name: 'ours' as const, pid: latchkey.pid, endpoint: latchkey.endpoint },
+        ...staged.map((mode) => ({ name: mode, pid: floors.get(mode)?.pid ?? 0, endpoint: floors.get(mode)?.endpoint ?? '' })),
+      ].map((side) => ({ ...side, list: putList(side.endpoint, join(work, `put-urls-${side.name}.txt`)), rounds: [] as Figure[] }));
+      for (const side of sides) await wrk(`${side.endpoint}/`, { ...urlList(side.list), seconds: WARMUP_SECONDS, scriptArgs: [side.list, String(KIB4), '0'] });
       for (let round = 0; round < LOADER_ROUNDS; round++) {
-        for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+        for (const side of [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)]) {
           await settle(side.pid);
           const offset = String(LIST_OFFSET + round * ((count - LIST_OFFSET) / LOADER_ROUNDS));
-          side.rounds.push(await measure(side.pid, () => wrk(side.url, { ...urlList(side.list), seconds: SECONDS / LOADER_ROUNDS, scriptArgs: [side.list, String(KIB4), offset] })));
+          side.rounds.push(await measure(side.pid, () => wrk(`${side.endpoint}/`, { ...urlList(side.list), seconds: SECONDS / LOADER_ROUNDS, scriptArgs: [side.list, String(KIB4), offset] })));
         }
       }
-      [ourPut, durableFloor] = sides.map((side) => combine(side.rounds)) as [Figure, Figure];
+      for (const side of sides) if (side.name !== 'ours') stagedFloors.set(side.name, combine(side.rounds));
+      ourPut = combine(sides[0]?.rounds ?? []);
     } finally {
-      durable.child.kill('SIGTERM');
+      for (const floor of floors.values()) floor.child.kill('SIGTERM');
     }
     const s3rverPut = await s3r(`${s3rver.endpoint}/`, urlList(putList(s3rver.endpoint, join(work, 's3rver-put-urls.txt'), S3RVER_CREDENTIALS)));
     results.push(row('pre-signed PUT 4 KiB, fsync (64 conns)', ourPut, nginxPut, { s3rver: s3rverPut }));
@@ -228,8 +234,13 @@ async function main(): Promise<void> {
         bare.child.kill('SIGTERM');
       }
     }
-    const ofFloor = rate(ourPut) / rate(durableFloor);
-    results.push(`${row(BARE_LABELS.durable, durableFloor, nginxPut)}   (our PUT / this = ${ofFloor.toFixed(2)}, target ≥ 0.8${ofFloor >= 0.8 ? ' ✓' : ' ✗'}; rounds alternated with our PUT; CPU/op ours / this = ${(ourPut.cpuMsPerOp / durableFloor.cpuMsPerOp).toFixed(2)})`);
+    for (const mode of staged) {
+      const figure = stagedFloors.get(mode);
+      if (figure === undefined) continue;
+      const ofFloor = rate(ourPut) / rate(figure);
+      const target = mode === 'durable' ? `, target ≥ 0.8${ofFloor >= 0.8 ? ' ✓' : ' ✗'}` : '';
+      results.push(`${row(BARE_LABELS[mode], figure, nginxPut)}   (our PUT / this = ${ofFloor.toFixed(2)}${target}; CPU/op ours / this = ${(ourPut.cpuMsPerOp / figure.cpuMsPerOp).toFixed(2)}; rounds taken in turn with our PUT)`);
+    }
 
     // A node on PostgreSQL (an empty database named by LATCHKEY_BENCH_POSTGRES_URL), against the SQLite node;
     // then two such nodes on that database and one data dir behind nginx, against the one PostgreSQL node.
