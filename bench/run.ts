@@ -24,8 +24,12 @@ const LIST_OFFSET = 60_000;
 const CREDENTIALS = { accessKeyId: 'LKBENCHROOTKEY000001', secretAccessKey: 'bench-secret-key-0000000000000000000000' };
 const KIB4 = 4096;
 const MIB64 = 64 * 1024 * 1024;
-/** Phases compared in rounds taken in turn (HEAD and GET; our PUT and the durable floors): SECONDS split into this many rounds of each. */
-const LOADER_ROUNDS = 4;
+/**
+ * Phases compared in rounds taken in turn (HEAD and GET; our PUT and the durable floors), in one order then the
+ * reverse: SECONDS split into this many rounds of each. Each round opens its connections anew, so rounds are kept long
+ * enough (2.5-3 s) that connection setup stays a small part of a request's cost, as in a single phase.
+ */
+const LOADER_ROUNDS = 2;
 type Credentials = typeof CREDENTIALS;
 
 function startLatchkey(dataDir: string, args: readonly string[] = []): Promise<Proc & { endpoint: string }> {
@@ -57,7 +61,7 @@ function presigned(endpoint: string, method: string, key: string, options: Presi
 
 const rate = (f: Pick<Figure, 'ops' | 'seconds'>): number => f.ops / f.seconds;
 
-/** Rounds of one phase as one figure: counts and CPU summed; latency percentiles are the rounds' medians. */
+/** Rounds of one phase as one figure: counts and CPU summed; latency percentiles are the rounds' median (of two, the higher). */
 function combine(rounds: readonly Figure[]): Figure {
   const ops = rounds.reduce((sum, f) => sum + f.ops, 0);
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
@@ -151,7 +155,7 @@ async function main(): Promise<void> {
     results.push(row('pre-signed GET 4 KiB (64 conns)', ourGet, nginxGet, { target: 0.12, s3rver: s3rverGet }));
 
     // HEAD against GET with one load generator (wrk cannot drive HEAD): the ratio is ours, HEAD over GET. The two
-    // alternate in short rounds, so a change in the shared machine's load falls on both alike rather than on whichever ran later.
+    // alternate in rounds, so a change in the shared machine's load falls on both alike rather than on whichever ran later.
     const loaderRounds = async (pid: number, urls: Readonly<Record<'GET' | 'HEAD', string>>, methods: ReadonlyArray<'GET' | 'HEAD'>) => {
       const load = (method: 'GET' | 'HEAD', seconds: number) => ({ method, urls: [urls[method]], size: 0, concurrency: 64, rounds: 1e9, seconds });
       for (const method of methods) await nodeLoad('load-large.js', load(method, WARMUP_SECONDS));
@@ -177,7 +181,8 @@ async function main(): Promise<void> {
     const ourExpired = await lk(expired, { connections: 64 });
     results.push(`${row('403 expired link (64 conns)', ourExpired, ourGet)}   ← ratio vs our served GET`);
 
-    const count = 200_000;
+    // Enough for the warm-up and every measured round at ~10 000 PUT/s without reusing a URL.
+    const count = 120_000;
     const putList = (endpoint: string, file: string, credentials = CREDENTIALS) => {
       writeFileSync(file, Array.from({ length: count }, (_, i) => `PUT ${presigned(endpoint, 'PUT', `put/${i}`, { credentials }).replace(endpoint, '')}`).join('\n'));
       return file;
@@ -187,7 +192,7 @@ async function main(): Promise<void> {
     writeFileSync(davList, Array.from({ length: count }, (_, i) => `PUT /dav/k${i}`).join('\n'));
     const nginxPut = await ng(`${nginxUrl}/`, urlList(davList));
     // Our PUT, the durable Node floor and the floor with Latchkey's own stages added (bench/bare-put.ts) take turns in
-    // short rounds (each on URLs of its own not used before), so the shared machine's changing load falls on all alike:
+    // rounds (each on URLs of its own not used before), so the shared machine's changing load falls on all alike:
     // the ratio the target names is of one stretch of time.
     const staged = ['durable', 'store', 'logged'] as const;
     const floors = new Map<(typeof staged)[number], Proc & { endpoint: string }>();
@@ -205,10 +210,12 @@ async function main(): Promise<void> {
       ].map((side) => ({ ...side, list: putList(side.endpoint, join(work, `put-urls-${side.name}.txt`)), rounds: [] as Figure[] }));
       for (const side of sides) await wrk(`${side.endpoint}/`, { ...urlList(side.list), seconds: WARMUP_SECONDS, scriptArgs: [side.list, String(KIB4), '0'] });
       for (let round = 0; round < LOADER_ROUNDS; round++) {
-        for (const side of [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)]) {
+        for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
           await settle(side.pid);
-          const offset = String(LIST_OFFSET + round * ((count - LIST_OFFSET) / LOADER_ROUNDS));
-          side.rounds.push(await measure(side.pid, () => wrk(`${side.endpoint}/`, { ...urlList(side.list), seconds: SECONDS / LOADER_ROUNDS, scriptArgs: [side.list, String(KIB4), offset] })));
+          const offset = String(LIST_OFFSET + round * Math.floor((count - LIST_OFFSET) / LOADER_ROUNDS));
+          // wrk takes whole seconds.
+          const seconds = Math.ceil(SECONDS / LOADER_ROUNDS);
+          side.rounds.push(await measure(side.pid, () => wrk(`${side.endpoint}/`, { ...urlList(side.list), seconds, scriptArgs: [side.list, String(KIB4), offset] })));
         }
       }
       for (const side of sides) if (side.name !== 'ours') stagedFloors.set(side.name, combine(side.rounds));
