@@ -6,7 +6,8 @@ import { S3Error } from '../../src/errors.js';
 import { hashToken, type Principal, type ResolvedKey } from '../../src/identity/identities.js';
 import type { AuthDeps } from '../../src/s3/auth.js';
 import { RequestContext } from '../../src/s3/context.js';
-import { authenticateForm, MAX_OBJECT_SIZE, submittedForm } from '../../src/s3/post-object/post-auth.js';
+import { authenticateForm, MAX_OBJECT_SIZE } from '../../src/s3/post-object/post-auth.js';
+import { LRUCache } from 'lru-cache';
 import { AuthError, deriveSigningKey, nodeCrypto, SigningKeyCache } from '../../src/sigv4/index.js';
 import { encodePolicy, multipartBody, v2PolicyFields, v4AuthConditions, v4PolicyFields, type Signer } from '../helpers/post-form.js';
 
@@ -32,6 +33,9 @@ const bob: Principal = { kind: 'user', name: 'bob', accessKeyId: SESSION.accessK
 
 type Fields = Array<[string, string]>;
 
+/** A path-style form upload (the bucket in the path). */
+const authenticate = (ctx: RequestContext, d: AuthDeps) => authenticateForm(ctx, d, { virtualHosted: false });
+
 function deps(options: { sigv2?: boolean; now?: number } = {}): AuthDeps {
   const keys = new Map<string, ResolvedKey>([
     [LONG.accessKeyId, { secretAccessKey: LONG.secretAccessKey, principal: alice }],
@@ -40,7 +44,7 @@ function deps(options: { sigv2?: boolean; now?: number } = {}): AuthDeps {
   return {
     region: 'us-east-1',
     crypto: nodeCrypto,
-    keyCache: new SigningKeyCache(nodeCrypto),
+    keyCache: new SigningKeyCache(nodeCrypto, new LRUCache<string, Uint8Array>({ max: 64 })),
     lookupKey: (id) => Promise.resolve(keys.get(id)),
     now: () => options.now ?? NOW,
     ...(options.sigv2 === undefined ? {} : { sigv2: options.sigv2 }),
@@ -102,7 +106,7 @@ interface Expected {
 async function refused(sent: Sent, expected: Expected, deps_ = deps()): Promise<void> {
   let error: unknown;
   try {
-    await authenticateForm(sent.ctx, deps_);
+    await authenticate(sent.ctx, deps_);
   } catch (caught) {
     error = caught;
   }
@@ -124,10 +128,6 @@ describe('authenticateForm: the request', () => {
     assert.equal(MAX_OBJECT_SIZE, 5 * 1024 * 1024 * 1024);
   });
 
-  it('the operation cannot read a form that was not authenticated', () => {
-    assert.throws(() => submittedForm(request([['key', 'k']]).ctx), { message: 'PostObject runs only after authenticateForm' });
-  });
-
   it('only multipart/form-data is a form: 412 RequestIsNotMultiPartContent otherwise', async () => {
     const notForm: Expected = { status: 412, code: 'RequestIsNotMultiPartContent' };
     for (const contentType of ['', 'text/plain', 'multipart/form-datax; boundary=b', 'multipart/mixed; boundary=b', 'application/json; multipart/form-data', ' multipart/form-data; boundary=b']) {
@@ -140,7 +140,7 @@ describe('authenticateForm: the request', () => {
     const retypes = [(t: string) => t.replace('multipart/form-data', 'Multipart/Form-Data'), (t: string) => t.replace('multipart/form-data; ', 'multipart/form-data \t;')];
     for (const retype of retypes) {
       const sent = request(form, { filename: 'a.txt' }, {}, retype);
-      assert.equal((await authenticateForm(sent.ctx, deps())).version, 4, sent.ctx.header('content-type'));
+      assert.equal((await authenticate(sent.ctx, deps())).version, 4, sent.ctx.header('content-type'));
     }
     await refused(request(form, { filename: 'a.txt' }, { 'content-type': 'multipart/form-data' }), { status: 400, code: 'MalformedPOSTRequest' });
   });
@@ -148,14 +148,14 @@ describe('authenticateForm: the request', () => {
   it('Expect: 100-continue (any case) is answered, since the body is needed whatever it says; nothing else is', async () => {
     for (const [expect, count] of [['100-continue', 1], ['100-Continue', 1], ['', 0], ['101-continue', 0]] as const) {
       const sent = request(v4Form('k'), { filename: 'a.txt' }, { expect });
-      await authenticateForm(sent.ctx, deps());
+      await authenticate(sent.ctx, deps());
       assert.equal(sent.continues(), count, expect);
     }
   });
 
   it('the bytes read count as received', async () => {
     const sent = request(v4Form('k'));
-    await authenticateForm(sent.ctx, deps());
+    await authenticate(sent.ctx, deps());
     assert.equal(sent.ctx.bytesIn, sent.size);
   });
 });
@@ -176,9 +176,9 @@ describe('authenticateForm: the key and the file', () => {
 
   it('${filename} becomes the file\'s name, every time it appears; the template is kept as sent', async () => {
     const sent = request([['key', 'up/${filename}/${filename}']], { filename: 'a.txt' });
-    assert.deepEqual(await authenticateForm(sent.ctx, deps()), { version: 0 });
+    const { form, ...verified } = await authenticate(sent.ctx, deps());
+    assert.deepEqual(verified, { version: 0 });
     assert.equal(sent.ctx.key, 'up/a.txt/a.txt');
-    const form = submittedForm(sent.ctx);
     assert.deepEqual([form.bucket, form.key, form.keyTemplate, form.policy], ['bkt', 'up/a.txt/a.txt', 'up/${filename}/${filename}', undefined]);
     assert.equal(form.form.file.filename, 'a.txt');
     assert.equal(form.form.fields.get('key'), 'up/${filename}/${filename}');
@@ -195,25 +195,22 @@ describe('authenticateForm: the key and the file', () => {
 
   it('the tagging field sets the request\'s tags when it parses, none when it does not', async () => {
     const tagged = request([['key', 'k'], ['tagging', '<Tagging><TagSet><Tag><Key>class</Key><Value>public</Value></Tag></TagSet></Tagging>']]);
-    await authenticateForm(tagged.ctx, deps());
-    assert.deepEqual(tagged.ctx.requestTags, { class: 'public' });
+    assert.deepEqual((await authenticate(tagged.ctx, deps())).form.tags, { class: 'public' });
     const broken = request([['key', 'k'], ['tagging', '<Tagging>']]);
-    await authenticateForm(broken.ctx, deps());
-    assert.equal(broken.ctx.requestTags, undefined);
+    assert.equal((await authenticate(broken.ctx, deps())).form.tags, undefined);
   });
 
   it('the bucket is the request\'s; none recorded as the empty name', async () => {
     const sent = request([['key', 'k']]);
     sent.ctx.bucket = undefined;
-    await authenticateForm(sent.ctx, deps());
-    assert.equal(submittedForm(sent.ctx).bucket, '');
+    assert.equal((await authenticate(sent.ctx, deps())).form.bucket, '');
   });
 });
 
 describe('authenticateForm: anonymous and signed forms', () => {
   it('a form with no signature is anonymous (nothing recorded); one with a policy but no signature is refused', async () => {
     const sent = request([['key', 'k']]);
-    assert.deepEqual(await authenticateForm(sent.ctx, deps()), { version: 0 });
+    assert.equal((await authenticate(sent.ctx, deps())).version, 0);
     assert.deepEqual([sent.ctx.authType, sent.ctx.principal], ['anonymous', undefined]);
     await refused(request([['key', 'k'], ['policy', valueOf(v4Form('k'), 'policy')]]), missing('AWSAccessKeyId'));
   });
@@ -236,7 +233,7 @@ describe('authenticateForm: anonymous and signed forms', () => {
   it('a SigV4 form records its signer and expires with its policy', async () => {
     const expiration = NOW + 2 * HOUR;
     const sent = request(v4Form('k', { expiration }));
-    const verified = await authenticateForm(sent.ctx, deps());
+    const verified = await authenticate(sent.ctx, deps());
     assert.equal(sent.ctx.authType, 'presigned');
     assert.equal(sent.ctx.principal, alice);
     assert.ok(verified.version === 4);
@@ -247,12 +244,12 @@ describe('authenticateForm: anonymous and signed forms', () => {
     );
     assert.equal(v4.signature, valueOf(v4Form('k', { expiration }), 'x-amz-signature'));
     assert.deepEqual(Buffer.from(v4.signingKey), Buffer.from(deriveSigningKey(nodeCrypto, LONG.secretAccessKey, v4.scope)));
-    assert.equal(submittedForm(sent.ctx).policy?.expiration, expiration);
+    assert.equal(verified.form.policy?.expiration, expiration);
   });
 
   it('a SigV4 form with temporary credentials carries its token', async () => {
     const sent = request(v4Form('k', { signer: SESSION }));
-    const verified = await authenticateForm(sent.ctx, deps());
+    const verified = await authenticate(sent.ctx, deps());
     assert.equal(verified.version === 4 && verified.securityToken, SESSION.sessionToken);
     assert.equal(sent.ctx.principal, bob);
     // Temporary credentials need their token (the signing key does not involve it).
@@ -262,19 +259,19 @@ describe('authenticateForm: anonymous and signed forms', () => {
   it('a SigV2 form records its signer and expires with its policy', async () => {
     const expiration = NOW + 2 * HOUR;
     const sent = request(v2Form('k', { expiration }));
-    const verified = await authenticateForm(sent.ctx, deps());
+    const { form: _form, ...verified } = await authenticate(sent.ctx, deps());
     assert.deepEqual([sent.ctx.authType, sent.ctx.principal], ['presigned', alice]);
     assert.deepEqual(verified, { version: 2, mode: 'query', accessKeyId: LONG.accessKeyId, signature: valueOf(v2Form('k', { expiration }), 'signature'), expiresAt: expiration });
     const session = request(v2Form('k', { signer: SESSION }));
-    const withToken = await authenticateForm(session.ctx, deps());
+    const withToken = await authenticate(session.ctx, deps());
     assert.equal(withToken.version === 2 && withToken.securityToken, SESSION.sessionToken);
     assert.equal(session.ctx.principal, bob);
   });
 
   it('sigv2: false refuses a SigV2 form (InvalidRequest), and sigv2: true accepts it', async () => {
     await refused(request(v2Form('k')), { status: 400, code: 'InvalidRequest', message: 'SigV2 authentication is disabled on this server; use AWS4-HMAC-SHA256' }, deps({ sigv2: false }));
-    assert.equal((await authenticateForm(request(v2Form('k')).ctx, deps({ sigv2: true }))).version, 2);
-    assert.equal((await authenticateForm(request(v4Form('k')).ctx, deps({ sigv2: false }))).version, 4);
+    assert.equal((await authenticate(request(v2Form('k')).ctx, deps({ sigv2: true }))).version, 2);
+    assert.equal((await authenticate(request(v4Form('k')).ctx, deps({ sigv2: false }))).version, 4);
   });
 
   it('SigV2: the signature must be exactly base64 of 20 bytes, nothing before or after it', async () => {
@@ -302,30 +299,30 @@ describe('authenticateForm: anonymous and signed forms', () => {
 describe('authenticateForm: time', () => {
   it('a policy past its expiration: AccessDenied, to the millisecond', async () => {
     const expiration = NOW + HOUR;
-    assert.equal((await authenticateForm(request(v4Form('k', { expiration })).ctx, deps({ now: expiration }))).version, 4);
+    assert.equal((await authenticate(request(v4Form('k', { expiration })).ctx, deps({ now: expiration }))).version, 4);
     await refused(request(v4Form('k', { expiration })), { status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Policy expired.' }, deps({ now: expiration + 1 }));
   });
 
   it('signed more than 15 minutes in the future: AccessDenied, not yet valid', async () => {
-    assert.equal((await authenticateForm(request(v4Form('k', { signedAt: NOW + SKEW })).ctx, deps())).version, 4);
+    assert.equal((await authenticate(request(v4Form('k', { signedAt: NOW + SKEW })).ctx, deps())).version, 4);
     await refused(request(v4Form('k', { signedAt: NOW + SKEW + 1000 })), { status: 403, code: 'AccessDenied', message: 'Request is not yet valid' });
   });
 
   it('a SigV4 policy lives at most 7 days from its signing (not from now)', async () => {
     const lifetime: Expected = { status: 400, code: 'InvalidPolicyDocument', message: 'Invalid Policy: a policy may expire at most 7 days (604800 seconds) after it is signed.' };
-    assert.equal((await authenticateForm(request(v4Form('k', { expiration: NOW + WEEK })).ctx, deps())).version, 4);
+    assert.equal((await authenticate(request(v4Form('k', { expiration: NOW + WEEK })).ctx, deps())).version, 4);
     await refused(request(v4Form('k', { expiration: NOW + WEEK + 1 })), lifetime);
     // Signed an hour ago: 7 days from then, though less than 7 days from now, is the limit.
     const signedAt = NOW - HOUR;
-    assert.equal((await authenticateForm(request(v4Form('k', { signedAt, expiration: signedAt + WEEK })).ctx, deps())).version, 4);
+    assert.equal((await authenticate(request(v4Form('k', { signedAt, expiration: signedAt + WEEK })).ctx, deps())).version, 4);
     await refused(request(v4Form('k', { signedAt, expiration: NOW + WEEK - 1000 })), lifetime);
     // Signed in the (allowed) future: counted from the signing too.
     const ahead = NOW + 10 * 60_000;
-    assert.equal((await authenticateForm(request(v4Form('k', { signedAt: ahead, expiration: ahead + WEEK })).ctx, deps())).version, 4);
+    assert.equal((await authenticate(request(v4Form('k', { signedAt: ahead, expiration: ahead + WEEK })).ctx, deps())).version, 4);
   });
 
   it('a SigV2 policy, which does not say when it was signed, lives at most 7 days from now', async () => {
-    assert.equal((await authenticateForm(request(v2Form('k', { expiration: NOW + WEEK })).ctx, deps())).version, 2);
+    assert.equal((await authenticate(request(v2Form('k', { expiration: NOW + WEEK })).ctx, deps())).version, 2);
     await refused(request(v2Form('k', { expiration: NOW + WEEK + 1 })), {
       status: 400,
       code: 'InvalidPolicyDocument',

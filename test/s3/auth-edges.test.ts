@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
+import { LRUCache } from 'lru-cache';
 import { S3Error } from '../../src/errors.js';
 import { hashToken, type Principal, type ResolvedKey } from '../../src/identity/identities.js';
 import { authenticate, checkSessionToken, type AuthDeps } from '../../src/s3/auth.js';
@@ -60,7 +61,7 @@ function harness(options: { sigv2?: boolean; cache?: false } = {}): Harness {
     deps: {
       region: REGION,
       crypto,
-      keyCache: new SigningKeyCache(crypto),
+      keyCache: new SigningKeyCache(crypto, new LRUCache<string, Uint8Array>({ max: 64 })),
       lookupKey: (id) => {
         lookups.push(id);
         return Promise.resolve(state.keys.get(id));
