@@ -246,3 +246,128 @@ describe('VerifiedRequestCache', () => {
     assert.ok(cache.find(c, SCOPE));
   });
 });
+
+describe('VerifiedRequestCache edges (mutation testing)', () => {
+  const expiredError = (request: SignableRequest): unknown => {
+    try {
+      verify(request, NOW + 301_000);
+    } catch (error) {
+      return error;
+    }
+    assert.fail('verifyV4 accepted an expired URL');
+  };
+
+  it('remembers an expired refusal from the full check, and refuses the next use with it', () => {
+    const request = presigned();
+    const auth = parseAuthorization(request, SCOPE);
+    assert.equal(auth.version, 4);
+    const cache = new VerifiedRequestCache();
+    cache.rememberRefusal(request, SCOPE, auth, expiredError(request), SECRET);
+    assert.deepEqual([cache.size, cache.refusalCount], [0, 1]);
+    const hit = cache.find(request, SCOPE);
+    assert.ok(hit);
+    assert.throws(() => cache.revalidate(hit, SECRET, NOW + 302_000), (e: unknown) => e instanceof AuthError && e.defect === 'expired');
+  });
+
+  it('a success remembered after a refusal of the same request replaces it', () => {
+    const request = presigned();
+    const { auth, verified } = verify(request);
+    const cache = new VerifiedRequestCache();
+    cache.rememberRefusal(request, SCOPE, auth, expiredError(request), SECRET);
+    cache.remember(request, SCOPE, auth, verified, SECRET);
+    assert.deepEqual([cache.size, cache.refusalCount], [1, 0]);
+  });
+
+  it('dropping a stale hit leaves the entry remembered since for the same request', () => {
+    const request = presigned();
+    const { auth, verified } = verify(request);
+    const cache = new VerifiedRequestCache();
+    cache.remember(request, SCOPE, auth, verified, `${SECRET}-old`);
+    const stale = cache.find(request, SCOPE);
+    assert.ok(stale);
+    cache.remember(request, SCOPE, auth, verified, SECRET);
+    // The request that held the stale hit finds the key rotated: it drops its own entry only.
+    assert.equal(cache.revalidate(stale, SECRET, NOW), undefined);
+    const fresh = cache.find(request, SCOPE);
+    assert.ok(fresh);
+    assert.equal(cache.revalidate(fresh, SECRET, NOW), verified);
+
+    const refusal = new VerifiedRequestCache();
+    refusal.rememberRefusal(request, SCOPE, auth, expiredError(request), `${SECRET}-old`);
+    const staleRefusal = refusal.find(request, SCOPE);
+    assert.ok(staleRefusal);
+    refusal.rememberRefusal(request, SCOPE, auth, expiredError(request), SECRET);
+    assert.equal(refusal.revalidate(staleRefusal, SECRET, NOW), undefined);
+    assert.equal(refusal.refusalCount, 1);
+  });
+
+  it('remembering an existing request again makes it the most recent', () => {
+    const cache = new VerifiedRequestCache(2);
+    const [a, b, c] = [60, 61, 62].map((expiresIn) => presigned({ expiresIn })) as [SignableRequest, SignableRequest, SignableRequest];
+    remembered(a, cache);
+    remembered(b, cache);
+    remembered(a, cache);
+    remembered(c, cache);
+    assert.ok(cache.find(a, SCOPE));
+    assert.equal(cache.find(b, SCOPE), undefined);
+  });
+
+  it('a request carrying an Authorization header is never remembered', () => {
+    const request = presigned();
+    const { auth, verified } = verify(request);
+    const cache = new VerifiedRequestCache();
+    const withHeader = { ...request, headers: { ...request.headers, authorization: 'AWS4-HMAC-SHA256 x' } };
+    cache.remember(withHeader, SCOPE, auth, verified, SECRET);
+    cache.rememberRefusal(withHeader, SCOPE, auth, expiredError(request), SECRET);
+    assert.deepEqual([cache.size, cache.refusalCount], [0, 0]);
+  });
+
+  it('a path and query of up to 4096 characters are remembered, longer ones are not', () => {
+    const queryLength = presigned().query.length;
+    for (const [length, held] of [
+      [4096, 1],
+      [4097, 0],
+    ] as const) {
+      const path = `/bkt/${'p'.repeat(length - queryLength - '/bkt/'.length)}`;
+      const { url } = presign({ method: 'GET', url: `http://${HOST}${path}`, credentials: CREDENTIALS, region: 'us-east-1', now: NOW, expiresIn: 300, crypto: nodeCrypto });
+      const parts = splitUrl(url);
+      const request: SignableRequest = { method: 'GET', path: parts.path, query: parts.query, headers: { host: HOST } };
+      assert.equal(request.path.length + request.query.length, length);
+      const cache = remembered(request);
+      assert.equal(cache.size, held, String(length));
+    }
+  });
+
+  it('the scope is part of the key, each option apart; left out, it reads as its default', () => {
+    const request = presigned();
+    const cache = remembered(request);
+    for (const scope of [{ ...SCOPE, requireContentSha256: false }, { ...SCOPE, normalizePath: true }, { region: 'us-east-1s', service: '3' }]) {
+      assert.equal(cache.find(request, scope), undefined, JSON.stringify(scope));
+    }
+    assert.ok(cache.find(request, { region: 'us-east-1' }), 's3, content sha256 required, no payload hash, path as sent');
+  });
+
+  it('an unsigned x-amz-* header must be sent again as it was; one sent as undefined is none', () => {
+    const request = presigned({ sent: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    const cache = remembered(request);
+    assert.ok(cache.find(request, SCOPE));
+    const { 'x-amz-content-sha256': _dropped, ...without } = request.headers;
+    assert.equal(cache.find({ ...request, headers: without }, SCOPE), undefined);
+    assert.ok(cache.find({ ...request, headers: { ...request.headers, 'x-amz-meta-b': undefined } }, SCOPE));
+  });
+
+  it('holds its own copy of the header values it compares', () => {
+    const signed = ['a'];
+    const unsigned = ['UNSIGNED-PAYLOAD'];
+    const request = presigned({ signedHeaders: { 'x-test': 'a' }, sent: { 'x-test': signed, 'x-amz-content-sha256': unsigned } });
+    const cache = remembered(request);
+    const same = { ...request, headers: { ...request.headers, 'x-test': ['a'], 'x-amz-content-sha256': ['UNSIGNED-PAYLOAD'] } };
+    assert.ok(cache.find(same, SCOPE));
+    signed.push('b');
+    assert.equal(cache.find(request, SCOPE), undefined, 'signed values');
+    signed.pop();
+    assert.ok(cache.find(request, SCOPE));
+    unsigned.push('x');
+    assert.equal(cache.find(request, SCOPE), undefined, 'unsigned x-amz-* values');
+  });
+});
