@@ -111,7 +111,14 @@ describe('parseV2Header', () => {
     for (const value of ['AWS AKID', 'AWS :sig', 'AWS AKID:', 'AWS AKID:si g', 'AWS AKID:sig\t']) {
       await refused(() => parseV2Header(request({ date: HTTP_NOW }), value, []), 'InvalidArgument', 'v2-malformed-authorization-header', 400, value);
     }
-    await refused(() => parseV2Header(request({}), 'AWS AKID:sig', []), 'AccessDenied', 'missing-date', 403);
+    assert.equal(parseV2Header(request({ date: HTTP_NOW }), 'AWS A:c2ln', []).accessKeyId, 'A', 'a one-character key');
+    assert.equal(parseV2Header(request({ date: HTTP_NOW }), 'AWS A:c2ln', []).signature, 'c2ln');
+  });
+
+  it('refuses a request without a date, with one that does not parse, or before the epoch', async () => {
+    for (const headers of [{}, { date: 'yesterday' }, { date: 'Wed, 31 Dec 1969 23:59:59 GMT' }, { 'x-amz-date': '19691231T235959Z' }]) {
+      await refused(() => parseV2Header(request(headers), 'AWS AKID:sig', []), 'AccessDenied', 'missing-date', 403, JSON.stringify(headers));
+    }
   });
 });
 
@@ -131,6 +138,13 @@ describe('parseV2Query', () => {
       query,
     });
     assert.ok(!('securityToken' in parseV2Query(q('AWSAccessKeyId=AK&Signature=c2ln&Expires=1'))));
+  });
+
+  it('refuses a link missing any of the three, or with one empty', async () => {
+    for (const query of ['Signature=c2ln&Expires=1', 'AWSAccessKeyId=AK&Expires=1', 'AWSAccessKeyId=AK&Signature=c2ln', 'AWSAccessKeyId=&Signature=c2ln&Expires=1', 'AWSAccessKeyId=AK&Signature=&Expires=1', 'AWSAccessKeyId=AK&Signature=c2ln&Expires=']) {
+      const error = await refused(() => parseV2Query(q(query)), 'AccessDenied', 'v2-missing-query-parameters', 403, query);
+      assert.equal(error.message, 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+    }
   });
 
   it('refuses each of the three sent twice, but not another parameter', async () => {
@@ -179,6 +193,10 @@ describe('verifyV2: the string to sign', () => {
     await verify(headerRequest({ toSign: `GET\n\n\n\nx-amz-date:${HTTP_NOW}\n/b/k`, headers }));
     await verify(headerRequest({ toSign: `GET\n\n\nFri, 01 Jan 2021 00:00:00 GMT\nx-amz-date:${HTTP_NOW}\n/b/k`, headers }));
     await verify(headerRequest({ toSign: `GET\n\n\n\nx-amz-date:${HTTP_NOW}\n/b/k`, headers: { 'x-amz-date': HTTP_NOW } }));
+    // With x-amz-date and no Date header, the Date line is empty and nothing else.
+    for (const dateLine of ['undefined', HTTP_NOW]) {
+      await refused(() => verify(headerRequest({ toSign: `GET\n\n\n${dateLine}\nx-amz-date:${HTTP_NOW}\n/b/k`, headers: { 'x-amz-date': HTTP_NOW } })), 'SignatureDoesNotMatch', 'signature-mismatch', 403, dateLine);
+    }
     const noAmz = headerRequest({ toSign: `GET\n\n\n\n/b/k`, headers: { date: HTTP_NOW } });
     const error = await refused(() => verify(noAmz), 'SignatureDoesNotMatch', 'signature-mismatch', 403);
     assert.deepEqual(error.details, { AWSAccessKeyId: ACCESS_KEY, StringToSign: `GET\n\n\n${HTTP_NOW}\n/b/k`, SignatureProvided: sign(`GET\n\n\n\n/b/k`) });
@@ -205,6 +223,8 @@ describe('verifyV2: the string to sign', () => {
     const bare = requestFromUrl('PUT', url.replace(/&content-type=[^&]*/, '').replace(/&content-md5=[^&]*/, ''));
     await verify({ ...bare, headers: { ...bare.headers, 'content-type': 'text/plain', 'content-md5': 'md5' } });
     await refused(() => verify(bare), 'SignatureDoesNotMatch', 'signature-mismatch', 403);
+    // A header sent as an empty list is no header: the query's value stands.
+    await verify({ ...request, headers: { ...request.headers, 'content-type': [], 'content-md5': [] } });
     for (const name of ['content-type', 'content-md5']) {
       const error = await refused(() => verify({ ...request, headers: { ...request.headers, [name]: 'other' } }), 'InvalidRequest', 'conflicting-values', 400, name);
       assert.equal(error.message, 'Conflicting values provided in HTTP headers and query parameters');
@@ -248,6 +268,15 @@ describe('verifyV2: the signature and the time', () => {
     let url = '';
     for (let n = 0; (url.match(/%2B/g) ?? []).length < 2; n++) url = presigned({}, `${ENDPOINT}/b/k${n}`).url;
     await verify(requestFromUrl('GET', url.replace(/%2B/g, '+')));
+  });
+
+  it('refuses base64 that decodes to the signature but is not its canonical form (the padding bits)', async () => {
+    const { url, signature } = presigned();
+    // The last character before '=' carries 2 padding bits: flipping the lowest decodes to the same 20 bytes.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const sibling = `${signature.slice(0, 26)}${alphabet[alphabet.indexOf(signature[26] ?? '') ^ 1] ?? ''}=`;
+    assert.ok(Buffer.from(sibling, 'base64').equals(Buffer.from(signature, 'base64')));
+    await refused(() => verify(requestFromUrl('GET', url.replace(/Signature=[^&]+/, `Signature=${encodeURIComponent(sibling)}`))), 'SignatureDoesNotMatch', 'signature-mismatch', 403);
   });
 
   it('a signature that is not base64 of 20 bytes is a mismatch, and the error names what was sent', async () => {
