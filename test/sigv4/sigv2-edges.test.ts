@@ -87,7 +87,7 @@ describe('parseV2Header', () => {
       securityToken: 't1,t2',
       query: [],
     });
-    assert.ok(!('securityToken' in parseV2Header(request({ date: HTTP_NOW }), `AWS ${ACCESS_KEY}:c2ln`, [])));
+    assert.ok(!('securityToken' in parseV2Header(request({ date: HTTP_NOW }), `AWS ${ACCESS_KEY}:c2ln`, [])), 'no token, no securityToken');
   });
 
   it('x-amz-date comes before Date, in the ISO basic form too; an empty list is no value', () => {
@@ -137,7 +137,7 @@ describe('parseV2Query', () => {
       securityToken: 'tok',
       query,
     });
-    assert.ok(!('securityToken' in parseV2Query(q('AWSAccessKeyId=AK&Signature=c2ln&Expires=1'))));
+    assert.ok(!('securityToken' in parseV2Query(q('AWSAccessKeyId=AK&Signature=c2ln&Expires=1'))), 'no token, no securityToken');
   });
 
   it('refuses a link missing any of the three, or with one empty', async () => {
@@ -275,7 +275,7 @@ describe('verifyV2: the signature and the time', () => {
     // The last character before '=' carries 2 padding bits: flipping the lowest decodes to the same 20 bytes.
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     const sibling = `${signature.slice(0, 26)}${alphabet[alphabet.indexOf(signature[26] ?? '') ^ 1] ?? ''}=`;
-    assert.ok(Buffer.from(sibling, 'base64').equals(Buffer.from(signature, 'base64')));
+    assert.ok(Buffer.from(sibling, 'base64').equals(Buffer.from(signature, 'base64')), 'the sibling decodes to the same bytes');
     await refused(() => verify(requestFromUrl('GET', url.replace(/Signature=[^&]+/, `Signature=${encodeURIComponent(sibling)}`))), 'SignatureDoesNotMatch', 'signature-mismatch', 403);
   });
 
