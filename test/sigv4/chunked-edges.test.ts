@@ -193,6 +193,57 @@ describe('ChunkedDecoder lines', () => {
   });
 });
 
+describe('ChunkedDecoder framing and trailers (the fast twins of chunked.test.ts)', () => {
+  it('malformed framing is IncompleteBody, and the failure sticks', async () => {
+    const opts = () => unsigned(5, undefined, { minChunkSize: 0 });
+    for (const body of ['5\r\nhelloX\r\n0\r\n\r\n', '5\r\nhello\rX0\r\n\r\n', '5\r\nhello\n\r0\r\n\r\n', 'z\r\nhello\r\n0\r\n\r\n', ' 5\r\nhello\r\n0\r\n\r\n', '5\r\nhello\r\n0\r\n\r\nextra', `5;chunk-signature=${'a'.repeat(64)}\r\nhello\r\n0\r\n\r\n`]) {
+      const decoder = new ChunkedDecoder(opts());
+      const error = await assertAuthError(() => decoder.push(Buffer.from(body)), 'IncompleteBody', 400, 'chunk-malformed');
+      assert.throws(() => decoder.push(Buffer.from('0\r\n\r\n')), (e: unknown) => e === error, JSON.stringify(body));
+    }
+    const signed = await signedUpload({ payload: STREAMING_SIGNED, data: Buffer.from('hello') });
+    for (const line of ['5', '5;chunk-signature=abc', `5;chunk-signature=${'A'.repeat(64)}`, `5;chunk-sig=${'a'.repeat(64)}`, `5;chunk-signature=${'a'.repeat(64)}x`]) {
+      await assertAuthError(() => decode(Buffer.from(`${line}\r\nhello\r\n`), optionsFor(signed.request, signed.verified)), 'IncompleteBody', 400, 'chunk-malformed');
+    }
+  });
+
+  it('x-amz-trailer: only checksums, each once, and only for the trailer forms', async () => {
+    const signing = (await signedUpload({ payload: STREAMING_SIGNED, data: Buffer.from('x') })).verified;
+    for (const [trailer, payload] of [
+      ['x-amz-checksum-xxhash64', UNSIGNED],
+      ['x-amz-checksum-crc32,X-Amz-Checksum-CRC32', UNSIGNED],
+      ['x-amz-checksum-crc32', STREAMING_SIGNED],
+    ] as const) {
+      await assertAuthError(() => new ChunkedDecoder({ ...unsigned(1, trailer), payload, signing }), 'InvalidRequest', 400, 'chunk-trailer-unsupported');
+    }
+    assert.ok(new ChunkedDecoder({ ...unsigned(1, 'x-amz-checksum-crc32'), payload: STREAMING_SIGNED_TRAILER, signing }), 'a checksum trailer on the signed trailer form');
+  });
+
+  it('trailers: each announced one sent once, named in any case with blanks around the colon', async () => {
+    const data = testData(30, 9);
+    const { body, crc } = await crcBody(data);
+    const name = 'x-amz-checksum-crc32';
+    const loose = replaceLast(body, `${name}:${crc}`, `X-Amz-Checksum-CRC32 : ${crc} `);
+    assert.deepEqual((await decode(loose, unsigned(30, name))).result.checksums, { [name]: crc });
+    for (const [changed, trailer] of [
+      [replaceLast(body, `${name}:${crc}\r\n`, ''), name],
+      [replaceLast(body, `${name}:${crc}\r\n`, `${name}:${crc}\r\n${name}:${crc}\r\n`), name],
+      [body, undefined],
+    ] as const) {
+      await assertAuthError(() => decode(changed, unsigned(30, trailer)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+    }
+  });
+
+  it('the signed trailer form needs its trailer signature', async () => {
+    const data = Buffer.from('hello');
+    const crc = await computeChecksum('CRC32', data);
+    const { request, verified, body } = await signedUpload({ payload: STREAMING_SIGNED_TRAILER, data, trailers: [['x-amz-checksum-crc32', crc]] });
+    const at = body.indexOf('x-amz-trailer-signature:');
+    const unsignedTrailer = Buffer.concat([body.subarray(0, at), Buffer.from('\r\n')]);
+    await assertAuthError(() => decode(unsignedTrailer, optionsFor(request, verified)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+  });
+});
+
 describe('ChunkedDecoder ending', () => {
   it('end() is answered once: the same promise each time', async () => {
     const decoder = new ChunkedDecoder(unsigned(5));
