@@ -373,3 +373,36 @@ describe('VerifiedRequestCache edges (mutation testing)', () => {
     assert.equal(cache.find(request, SCOPE), undefined, 'unsigned x-amz-* values');
   });
 });
+
+describe('VerifiedRequestCache edges, second run', () => {
+  it('an expired link remembered as refused, used again inside its window (the clock went back): verified from scratch, the refusal dropped', () => {
+    const request = presigned({ expiresIn: 60 });
+    const cache = remembered(request);
+    const hit = cache.find(request, SCOPE);
+    assert.ok(hit, 'remembered');
+    assert.throws(() => cache.revalidate(hit, SECRET, NOW + 61_000), (e: unknown) => e instanceof AuthError && e.defect === 'expired');
+    const refusal = cache.find(request, SCOPE);
+    assert.ok(refusal, 'the refusal is remembered');
+    assert.equal(cache.revalidate(refusal, SECRET, NOW), undefined);
+    assert.deepEqual([cache.size, cache.refusalCount], [0, 0]);
+  });
+
+  it('a signed header left out of the request (signed as empty) is remembered as absent: absent again hits, sent empty does not', () => {
+    const signed = presigned({ signedHeaders: { 'x-test': '' } });
+    const { 'x-test': _absent, ...headers } = signed.headers;
+    const request = { ...signed, headers };
+    const cache = remembered(request);
+    assert.ok(cache.find({ ...request, headers: { ...headers } }, SCOPE), 'absent again');
+    assert.equal(cache.find(signed, SCOPE), undefined, 'sent empty');
+  });
+
+  it('values compared element by element, whether sent as a list or as one string', () => {
+    const request = presigned({ signedHeaders: { 'x-test': 'abc' }, sent: { 'x-test': ['abc'] } });
+    const cache = remembered(request);
+    assert.ok(cache.find({ ...request, headers: { ...request.headers, 'x-test': 'abc' } }, SCOPE), 'one string');
+    const pair = presigned({ signedHeaders: { 'x-test': 'a,b' }, sent: { 'x-test': ['a', 'b'] } });
+    const pairs = remembered(pair);
+    assert.ok(pairs.find(pair, SCOPE), 'the same list');
+    assert.equal(pairs.find({ ...pair, headers: { ...pair.headers, 'x-test': ['a', 'c'] } }, SCOPE), undefined, 'the second value differs');
+  });
+});
