@@ -190,6 +190,28 @@ describe('ChunkedDecoder lines', () => {
     const error = await assertAuthError(() => decode(tampered, optionsFor(request, undefined, { payload: STREAMING_SIGNED, signing: anonymous })), 'SignatureDoesNotMatch', 403, 'chunk-signature-mismatch');
     assert.deepEqual(Object.keys(error.details).sort(), ['SignatureProvided', 'StringToSign']);
     assert.equal(error.details['SignatureProvided'], body.toString('latin1', 18, 82));
+    const named = await assertAuthError(() => decode(tampered, optionsFor(request, verified)), 'SignatureDoesNotMatch', 403, 'chunk-signature-mismatch');
+    assert.equal(named.details['AWSAccessKeyId'], verified.accessKeyId);
+  });
+
+  it('a trailer line that breaks the rules is refused at once, before the body ends', async () => {
+    const data = testData(30, 9);
+    const { body, crc } = await crcBody(data);
+    const name = 'x-amz-checksum-crc32';
+    const end = body.length - 2;
+    for (const [line, trailer] of [
+      [`${name}:${crc}`, name],
+      [`x-amz-checksum-sha1:${crc}`, name],
+    ] as const) {
+      const cut = Buffer.concat([body.subarray(0, end), Buffer.from(`${line}\r\n`)]);
+      await assertAuthError(() => new ChunkedDecoder(unsigned(30, trailer)).push(cut), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+    }
+    // The signed trailer form: a second trailer signature is no trailer either.
+    const small = Buffer.from('hello');
+    const signed = await signedUpload({ payload: STREAMING_SIGNED_TRAILER, data: small, trailers: [[name, await computeChecksum('CRC32', small)]] });
+    const signatureLine = signed.body.toString('latin1', signed.body.indexOf('x-amz-trailer-signature:'), signed.body.length - 2);
+    const twice = replaceLast(signed.body, signatureLine, `${signatureLine}${signatureLine}`);
+    await assertAuthError(() => decode(twice, optionsFor(signed.request, signed.verified)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
   });
 });
 
