@@ -14,7 +14,7 @@ import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
 import { presign } from '../../src/sigv4/sign.js';
 import { signV2 } from '../../src/sigv4/sigv2.js';
 import { verifyRequest } from '../../src/sigv4/verify.js';
-import type { LinkAuditRecord } from '../../src/storage/link-store.js';
+import type { LinkAuditRecord, LinkStore } from '../../src/storage/link-store.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
 import { requestFromUrl } from '../helpers/sigv2-clients.js';
 
@@ -48,6 +48,8 @@ interface Outcome {
 interface Scenario {
   /** Overrides of what the guard reads of the request. */
   readonly request?: Partial<Omit<LinkRequest, 'res' | 'header'>> & { readonly userAgent?: string | null };
+  /** The link store the guard uses (the default: the test's one). */
+  readonly store?: LinkStore;
   /** Answers once admitted (the default: take a use, then 200 'body'). */
   readonly answer?: (res: ServerResponse, admission: LinkAdmission) => Promise<void>;
 }
@@ -94,7 +96,7 @@ before(async () => {
             now: Date.now(), crypto: nodeCrypto, region: 'us-east-1', lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }),
           });
           admission = await admitLink(linkRequest(req, res, current.request), auth, {
-            store: metadata.links, audit, now: () => GUARD_NOW, open, warn: (message) => warnings.push(message),
+            store: current.store ?? metadata.links, audit, now: () => GUARD_NOW, open, warn: (message) => warnings.push(message),
           });
           wasOpen = open.has(res);
           await (current.answer ?? defaultAnswer)(res, admission);
@@ -145,6 +147,11 @@ async function use(url: string, with_: Scenario = {}, init?: RequestInit): Promi
   const [outcome] = await Promise.all(outcomes);
   assert.ok(outcome);
   return { status: response.status, outcome };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(condition());
 }
 
 async function records(id: string): Promise<LinkAuditRecord[]> {
@@ -294,6 +301,24 @@ describe('when a use counts', () => {
     assert.equal((await use(url, { answer: answerWith(399) })).status, 399);
     assert.deepEqual(await counted(id), { uses: 2, maxUses: 3 });
     assert.deepEqual(warnings, []);
+  });
+
+  it('a refund the database refuses is a warning, not a crash', async () => {
+    const other = new SqliteMetadataStore(join(dir, 'refund.db'));
+    const { url } = v4Link('?X-Latchkey-Max-Uses=3');
+    const { status, outcome } = await use(url, {
+      store: other.links,
+      answer: async (res, admission) => {
+        await admission.reserveUse();
+        // The database goes away between the reservation and the failed answer's refund.
+        await other.close();
+        res.writeHead(500).end();
+      },
+    });
+    assert.equal(status, 500);
+    assert.equal(outcome.error, undefined);
+    await until(() => warnings.length > 0);
+    assert.deepEqual(warnings.splice(0), ['could not refund a link use']);
   });
 
   it('a failure with no use reserved gives nothing back', async () => {
