@@ -290,7 +290,13 @@ describe('the sweep', () => {
     await until(() => lines.length >= 2);
     assert.deepEqual(lines.map(({ level, msg }) => [level, msg]), [['warn', 'link record sweep failed'], ['warn', 'link record sweep failed']]);
     assert.match(String(lines[0]?.['error']), /not open/);
-    await links.close();
+    // The audit log's warnings go to the same logger.
+    links.audit.record(entry('gone'));
+    await links.audit.flush();
+    await until(() => lines.length >= 3);
+    assert.deepEqual(lines.slice(2).map(({ level, msg }) => [level, msg]), [['warn', 'could not write 1 link audit records; retrying']]);
+    assert.match(String(lines[2]?.['error']), /not open/);
+    // Not closed: its close would retry the record for five seconds (audit-edges covers that); its timers are unref'd.
   });
 
   it('runs every quarter of the audit retention, within one second and ten minutes, unless told', async (t) => {
@@ -312,6 +318,15 @@ describe('the sweep', () => {
       await until(() => left() === 0);
       await links.close();
     }
+  });
+
+  it('writes the audit log as often as told', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const { links } = service({ auditIntervalMs: 20 });
+    links.audit.record(entry('interval'));
+    t.mock.timers.tick(20);
+    await until(async () => (await metadata.links.queryAudit({ link: 'interval', limit: 10 })).records.length === 1);
+    await links.close();
   });
 
   it('close writes the audit records still in memory', async () => {
