@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { S3Error } from '../../src/errors.js';
+import { beforeOption } from '../../src/cli/commands/link.js';
+import { UsageError } from '../../src/cli/errors.js';
 import { parseInstant } from '../../src/links/instant.js';
 import { linkId, linkOfRequest, parseLinkForm, parseLinkUrl, signingTimeBound, LinkUrlError } from '../../src/links/link-identity.js';
 import { hasControls, parseLinkControls } from '../../src/links/link-params.js';
@@ -197,6 +199,10 @@ describe('parseLinkControls, edges', () => {
 });
 
 describe('parseInstant, edges', () => {
+  it('the CLI says which instants it takes', () => {
+    assert.throws(() => beforeOption('tomorrow'), (e: unknown) => e instanceof UsageError && e.message === "--before must be 'now' or ISO 8601 (2025-06-01, 2025-06-01T12:00:00Z, 2025-06-01T14:00:00+02:00), got 'tomorrow'");
+  });
+
   const now = () => Date.UTC(2025, 5, 1, 12);
   it('reads now in any case and spacing, and ISO 8601 with a zone in either case', () => {
     assert.equal(parseInstant('  Now \n', now)?.getTime(), now());
@@ -205,7 +211,8 @@ describe('parseInstant, edges', () => {
   });
 
   it('refuses anything around an instant, and instants that do not exist', () => {
-    for (const text of ['x2025-06-01', '2025-06-01x', '2025-06-01T12:00:00Zx', 'now!', '2025-06-01T25:00Z', '2025-06-01T12:00:00.1234567890Z', '2025-06-01T12Z']) {
+    // 'Sun 2025-06-01' is a date Date.parse reads on its own, in local time: only the anchored pattern keeps it out.
+    for (const text of ['Sun 2025-06-01', 'x2025-06-01', '2025-06-01x', '2025-06-01T12:00:00Zx', 'now!', '2025-06-01T25:00Z', '2025-06-01T12:00:00.1234567890Z', '2025-06-01T12Z']) {
       assert.equal(parseInstant(text, now), undefined, text);
     }
   });
