@@ -9,6 +9,7 @@ import { S3Error } from '../../src/errors.js';
 import { AuditLog } from '../../src/links/audit-log.js';
 import { admitLink, LINK_REFUSED, type LinkAdmission, type LinkRequest } from '../../src/links/link-guard.js';
 import { linkId } from '../../src/links/link-identity.js';
+import { LinkMemo } from '../../src/links/link-memo.js';
 import { parseQuery } from '../../src/sigv4/canonical-query.js';
 import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
 import { presign } from '../../src/sigv4/sign.js';
@@ -37,6 +38,7 @@ let server: Server;
 let endpoint: string;
 const warnings: string[] = [];
 const open = new Set<ServerResponse>();
+const memo = new LinkMemo();
 
 interface Outcome {
   readonly error: unknown;
@@ -47,7 +49,9 @@ interface Outcome {
 
 interface Scenario {
   /** Overrides of what the guard reads of the request. */
-  readonly request?: Partial<Omit<LinkRequest, 'res' | 'header'>> & { readonly userAgent?: string | null };
+  readonly request?: Partial<Omit<LinkRequest, 'res' | 'header' | 'rawQuery'>> & { readonly userAgent?: string | null };
+  /** Whether the guard gets the server's memo of link ids and controls (the default) or works them out afresh. */
+  readonly memo?: boolean;
   /** The link store the guard uses (the default: the test's one). */
   readonly store?: LinkStore;
   /** Answers once admitted (the default: take a use, then 200 'body'). */
@@ -65,6 +69,7 @@ function linkRequest(req: IncomingMessage, res: ServerResponse, overrides: Scena
   const { userAgent, ...rest } = overrides;
   return {
     method: req.method ?? 'GET',
+    rawQuery: url.search.slice(1),
     bucket: 'bucket',
     key: 'key.txt',
     operation: 'GetObject',
@@ -96,7 +101,7 @@ before(async () => {
             now: Date.now(), crypto: nodeCrypto, region: 'us-east-1', lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }),
           });
           admission = await admitLink(linkRequest(req, res, current.request), auth, {
-            store: current.store ?? metadata.links, audit, now: () => GUARD_NOW, open, warn: (message) => warnings.push(message),
+            store: current.store ?? metadata.links, audit, now: () => GUARD_NOW, open, warn: (message) => warnings.push(message), ...(current.memo === false ? {} : { memo }),
           });
           wasOpen = open.has(res);
           await (current.answer ?? defaultAnswer)(res, admission);
@@ -272,6 +277,14 @@ describe('refusals', () => {
     assert.equal(inside.status, 200);
     assert.deepEqual(await counted(id), { uses: 1, maxUses: 5 });
     assert.deepEqual((await records(id)).map((r) => [r.status, r.clientIp]), [[403, '127.0.0.1'], [403, 'not-an-address'], [200, '10.9.8.7']]);
+  });
+
+  it('without the memo, the controls are read from the query all the same', async () => {
+    const { url, id } = v4Link('?X-Latchkey-Max-Uses=1&X-Latchkey-Source-Ip=10.0.0.0%2F8');
+    refusedWith((await use(url, { memo: false })).outcome, 'AccessDenied', 403, LINK_REFUSED.sourceIp);
+    assert.equal((await use(url, { memo: false, request: { clientIp: '10.0.0.1' } })).status, 200);
+    refusedWith((await use(url, { memo: false, request: { clientIp: '10.0.0.1' } })).outcome, 'AccessDenied', 403, LINK_REFUSED.useLimit);
+    assert.deepEqual(await counted(id), { uses: 1, maxUses: 1 });
   });
 
   it('past its use limit: AccessDenied, and the counter stays at the limit', async () => {
