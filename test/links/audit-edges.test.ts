@@ -68,6 +68,9 @@ describe('audit log batches', () => {
     assert.deepEqual(await stored('batch'), [], 'two of three: nothing yet');
     log.record(entry('batch'));
     await until(async () => (await stored('batch')).length === 3);
+    // And the next full batch too.
+    for (let i = 0; i < 3; i++) log.record(entry('batch'));
+    await until(async () => (await stored('batch')).length === 6);
     await log.close();
     assert.deepEqual(warnings, []);
   });
@@ -82,9 +85,13 @@ describe('audit log batches', () => {
     await log.close();
   });
 
-  it('writes on its interval', async () => {
+  it('writes on its interval', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
     const log = new AuditLog(metadata.links, { warn: (message) => assert.fail(message), intervalMs: 20 });
     log.record(entry('timer'));
+    t.mock.timers.tick(20);
+    // The store's own timers are real ones again for the check.
+    t.mock.timers.reset();
     await until(async () => (await stored('timer')).length === 1);
     await log.close();
   });
