@@ -21,6 +21,8 @@ export interface RecoveryReport {
 export interface PutObjectOutcome<C> {
   readonly object: ObjectRecord;
   readonly written: WrittenDigests<C>;
+  /** The bucket had versioning when the object was written (see PutObjectResult). */
+  readonly versioned: boolean;
 }
 
 export interface GetObjectOptions {
@@ -180,7 +182,7 @@ export class Storage {
     }
     await this.discard([committed.replacedBlobId, ...(committed.replacedPartBlobIds ?? [])]);
     const { blobId: _blobId, bytes: _bytes, ...written } = blob;
-    return { object: committed.object, written };
+    return { object: committed.object, written, versioned: committed.versioned };
   }
 
   /**

@@ -129,20 +129,20 @@ export class PgMetadataStore implements MetadataStore {
   async putObject(row: PutObjectRow): Promise<PutObjectResult> {
     const key = encodeKey(row.key);
     const object = recordOfPut(row);
-    const stored = (freed: HeldBlobs | null, written = object): PutObjectResult =>
-      ({ kind: 'stored', object: written, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds') });
+    const stored = (freed: HeldBlobs | null, versioned: boolean, written = object): PutObjectResult =>
+      ({ kind: 'stored', object: written, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds'), versioned });
     return guarded(async () => {
       try {
         const [put] = await this.sql<(WrittenRow & { outcome: 'stored' | 'versioned' | 'no-such-bucket' })[]>`
           SELECT * FROM latchkey_put_object(${row.bucket}::text, ${objectArguments(this.sql, key, object, row.inlineBytes)})`;
         if (put?.outcome === 'no-such-bucket') return { kind: 'no-such-bucket' };
-        if (put?.outcome === 'stored') return stored(heldOf(put));
+        if (put?.outcome === 'stored') return stored(heldOf(put), false);
         return await this.sql.begin(async (tx): Promise<PutObjectResult> => {
           const [bucket] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${row.bucket}`;
           if (bucket === undefined) return { kind: 'no-such-bucket' };
           await lockKey(tx, bucket.id, key);
           const version = await putVersion(tx, bucket.id, key, object, row.inlineBytes);
-          return stored(version.freed, version.object);
+          return stored(version.freed, version.versioned, version.object);
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) return { kind: 'no-such-bucket' }; // deleted by another node meanwhile
