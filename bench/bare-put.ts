@@ -6,6 +6,10 @@
  * SQLite row, answered once the WAL is fsync'd (`durable`: one transaction
  * per event-loop turn and one fsync per batch, as Latchkey's write batch
  * does). Nothing is logged; no policy, link or audit; no crash recovery.
+ * `durable-pg`: the same row upserted in PostgreSQL instead (DATA_DIR is then
+ * a postgres:// URL; table bare_put.objects), one autocommitted statement per
+ * PUT through postgres.js with the node's pool size: the floor a
+ * PostgreSQL-backed node has on this machine.
  * Usage: bare-put.js MODE SECRET [DATA_DIR]. Prints `listening <url>` once ready.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +18,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import postgres from 'postgres';
 import { parseQuery } from '../src/sigv4/canonical-query.js';
 import { nodeCrypto } from '../src/sigv4/node-crypto.js';
 import { parseAuthorization } from '../src/sigv4/parse.js';
@@ -60,7 +65,19 @@ async function openRows(): Promise<(key: string, body: Buffer, etag: string) => 
     await batch;
   };
 }
-const store = mode === 'durable' ? await openRows() : undefined;
+/** `durable-pg` mode: a row per PUT, one INSERT … ON CONFLICT, answered once PostgreSQL committed it. */
+async function openPgRows(): Promise<(key: string, body: Buffer, etag: string) => Promise<void>> {
+  const sql = postgres(dataDir, { max: 10, onnotice: () => undefined });
+  await sql`DROP SCHEMA IF EXISTS bare_put CASCADE`;
+  await sql`CREATE SCHEMA bare_put`;
+  await sql`CREATE TABLE bare_put.objects (key text PRIMARY KEY, etag text NOT NULL, id bytea NOT NULL, bytes bytea NOT NULL)`;
+  process.once('SIGTERM', () => void sql`DROP SCHEMA bare_put CASCADE`.finally(() => sql.end({ timeout: 1 })));
+  return async (key, body, etag) => {
+    await sql`INSERT INTO bare_put.objects (key, etag, id, bytes) VALUES (${key}, ${etag}, ${randomBytes(16)}, ${body})
+      ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, id = excluded.id, bytes = excluded.bytes`;
+  };
+}
+const store = mode === 'durable' ? await openRows() : mode === 'durable-pg' ? await openPgRows() : undefined;
 
 function verified(method: string, url: string, headers: Record<string, string | string[] | undefined>): boolean {
   const q = url.indexOf('?');
@@ -99,4 +116,4 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => server.close(() => setTimeout(() => process.exit(0), mode === 'durable-pg' ? 500 : 0)));
