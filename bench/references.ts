@@ -8,16 +8,17 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOAD_CPU, ROOT, run, SERVER_CPU, startPinnedServer, type Proc } from './harness.js';
 
-export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged';
+export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged' | 'durable-pg';
 export const BARE_LABELS: Record<BareMode, string> = {
   md5: '  Node floor: http + MD5',
   sigv4: '  Node floor: + SigV4 check',
   durable: '  Node floor: + SQLite row, fsync',
   store: "    + Latchkey's metadata store row",
   logged: '    + request log line, link audit row',
+  'durable-pg': '  Node floor: + PostgreSQL row',
 };
 
-/** bench/bare-put.ts in one of its modes. */
+/** bench/bare-put.ts in one of its modes (`durable-pg`: `dataDir` is the PostgreSQL URL). */
 export function startBarePut(mode: BareMode, secret: string, dataDir: string): Promise<Proc & { endpoint: string }> {
   return startPinnedServer('bare-put', [join(ROOT, 'dist/bench/bare-put.js'), mode, secret, dataDir], /listening (\S+)/);
 }

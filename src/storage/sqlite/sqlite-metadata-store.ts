@@ -203,8 +203,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private storeObject(row: PutObjectRow, key: Buffer): PutObjectResult {
     const bucketId = this.bucketIdOf(row.bucket);
     if (bucketId === undefined) return { kind: 'no-such-bucket' };
-    const { object, freed } = this.versions.put(bucketId, key, recordOfPut(row), row.inlineBytes);
-    return { kind: 'stored', object, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds') };
+    const { object, freed, versioned } = this.versions.put(bucketId, key, recordOfPut(row), row.inlineBytes);
+    return { kind: 'stored', object, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds'), versioned };
   }
 
   /**
