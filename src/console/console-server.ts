@@ -5,7 +5,7 @@ import { answerPlainHttp, type TlsPair } from '../http/tls.js';
 import { EarlyListener } from '../http/early-listener.js';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
-import { clientAddress, TrustedProxies } from '../http/client-address.js';
+import { clientAddress, type TrustedProxies } from '../http/client-address.js';
 import type { Logger } from '../logger.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { ConsoleStore } from '../storage/console-store.js';
@@ -154,7 +154,7 @@ async function route(req: IncomingMessage, res: ServerResponse, c: RouteContext)
       }
     }
     if (path === '/s3' || path.startsWith('/s3/')) {
-      const clientIp = clientAddress(req, c.deps.trustedProxies ?? TrustedProxies.NONE);
+      const clientIp = clientAddress(req, c.deps.trustedProxies);
       return proxyToS3(c.target, session.credentials, req, res, { path: path.slice(3) || '/', query, clientIp });
     }
     return api(req, res, c, session, method, path, query);
@@ -218,7 +218,7 @@ const MAX_KEY_ID = 128;
 
 async function signIn(req: IncomingMessage, res: ServerResponse, c: RouteContext): Promise<void> {
   if (!sameOrigin(req)) throw new ConsoleError(403, 'InvalidOrigin', 'Sign in from the console page itself.');
-  const ip = clientAddress(req, c.deps.trustedProxies ?? TrustedProxies.NONE);
+  const ip = clientAddress(req, c.deps.trustedProxies);
   const body = await readJson(req);
   const accessKeyId = typeof body['accessKeyId'] === 'string' ? body['accessKeyId'].trim().slice(0, MAX_KEY_ID) : '';
   const secret = typeof body['secretAccessKey'] === 'string' ? body['secretAccessKey'] : '';
