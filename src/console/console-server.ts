@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
-import { answerPlainHttp, type TlsPair } from '../http/tls.js';
+import type { TlsPair } from '../http/tls.js';
 import { EarlyListener } from '../http/early-listener.js';
+import { newHttpServer } from '../http/http-server.js';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
 import { clientAddress, type TrustedProxies } from '../http/client-address.js';
@@ -46,7 +46,7 @@ export interface ConsoleDeps {
   readonly tls?: TlsPair;
   /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
   readonly trustedProxies?: TrustedProxies;
-  /** The port, bound already (consoleHttpServer) so that a taken one is found before the data dir is opened. */
+  /** The port, bound already (newHttpServer) so that a taken one is found before the data dir is opened. */
   readonly listener?: EarlyListener;
 }
 
@@ -72,16 +72,6 @@ function pageHeaders(publicEndpoint: string): Record<string, string> {
 /** How long a preview link works: long enough to watch a clip, short enough to be worthless if it leaks. */
 const PREVIEW_SECONDS = 300;
 
-/** The console's HTTP(S) server, not yet listening. */
-export function consoleHttpServer(tls: TlsPair | undefined): Server {
-  const options = { maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 };
-  const tlsServer = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }) : undefined;
-  if (tlsServer) answerPlainHttp(tlsServer);
-  const server: Server = tlsServer ?? createServer(options);
-  server.setTimeout(120_000, (socket) => socket.destroy());
-  return server;
-}
-
 /** The web console (docs/console.md) on its own port. */
 export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const now = deps.now ?? Date.now;
@@ -97,7 +87,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const permissions = new ConsolePermissions(new Authorizer(deps.identities.store, now));
   const context: RouteContext = { deps, sessions, failures, assets, issuer, store, target, permissions, now };
 
-  const listener = deps.listener ?? (await EarlyListener.bind(consoleHttpServer(deps.tls), deps.host, deps.port, 'console'));
+  const listener = deps.listener ?? (await EarlyListener.bind(newHttpServer(deps.tls), deps.host, deps.port, 'console'));
   const server = listener.server;
   const tlsServer = deps.tls ? (server as unknown as TlsServer) : undefined;
   listener.serve((req: IncomingMessage, res: ServerResponse) => {
