@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { SigningKeyCache } from '../src/sigv4/signing-key.js';
 import { verifyParsed } from '../src/sigv4/verify.js';
 
 const [mode, secret, dataDir] = [process.argv[2], process.argv[3] ?? '', process.argv[4] ?? ''];
-const keyCache = new SigningKeyCache(nodeCrypto);
+const keyCache = new SigningKeyCache(nodeCrypto, new LRUCache<string, Uint8Array>({ max: 1024 }));
 
 /** `durable` mode: a row per PUT, committed per event-loop turn, answered after the WAL's fsync. */
 async function openRows(): Promise<(key: string, body: Buffer, etag: string) => Promise<void>> {

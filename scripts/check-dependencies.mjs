@@ -33,7 +33,7 @@ const { modules, summary } = result.output;
 const folderOf = (path) => {
   const m = /^src\/([^/]+)(\/)?/.exec(path);
   if (!m) return undefined;
-  return m[2] ? m[1] : m[1].replace(/\.ts$/, '');
+  return m[2] ? m[1] : m[1].replace(/\.[cm]?ts$/, '');
 };
 
 const arrows = new Map();

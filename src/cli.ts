@@ -1,5 +1,3 @@
-#!/usr/bin/env node
-import './threadpool.js';
 import { ConfigError, loadServerConfig } from './server/config.js';
 import { createLogger } from './logger.js';
 import { clientUsage, runClientCommand } from './cli/dispatch.js';

@@ -40,6 +40,11 @@ export function requestObjectTagConditions(tags: Tags): Record<string, Condition
   return values;
 }
 
+/**
+ * A memo of a pure function of an immutable value (a parsed document is never
+ * changed once made): it can only return what computing again would, and it
+ * goes with the document, so nothing outside can tell it is there.
+ */
 const mentionsExisting = new WeakMap<PolicyDocument, boolean>();
 
 /**

@@ -6,7 +6,8 @@ import type { VerifiedAuth } from '../sigv4/verify.js';
 import type { LinkStore } from '../storage/link-store.js';
 import type { AuditLog } from './audit-log.js';
 import { linkOfRequest, signingTimeBound } from './link-identity.js';
-import { hasControls, parseLinkControls, type LinkControls } from './link-params.js';
+import type { LinkMemo } from './link-memo.js';
+import { hasControls, parseLinkControls } from './link-params.js';
 
 /** What a request admitted through a link still has to do before its operation runs. */
 export interface LinkAdmission {
@@ -21,6 +22,8 @@ export interface LinkGuardDeps {
   readonly warn: (message: string, error: unknown) => void;
   /** Responses of admitted link requests not yet closed (their audit records are still to come). */
   readonly open: Set<ServerResponse>;
+  /** Link ids and controls of links used again; without it, each request works them out afresh. */
+  readonly memo?: LinkMemo;
 }
 
 /** The messages of link refusals (AccessDenied), which metrics tell apart. */
@@ -43,7 +46,8 @@ export interface LinkRequest {
   readonly operation: string | undefined;
   readonly principal: { readonly name: string } | undefined;
   readonly clientIp: string;
-  /** First value of each query parameter, and every pair in order. */
+  /** The query as sent; first value of each parameter, and every pair in order. */
+  readonly rawQuery: string;
   readonly query: ReadonlyMap<string, string>;
   readonly queryPairs: readonly QueryPair[];
   readonly res: ServerResponse;
@@ -56,18 +60,6 @@ export interface LinkRequest {
 const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
 const MAX_USER_AGENT = 512;
 
-/** The request context hands a link fetched again the same parsed query (never modified): its controls are read once. */
-const parsedControls = new WeakMap<readonly QueryPair[], LinkControls>();
-
-function controlsOf(query: readonly QueryPair[]): LinkControls {
-  let controls = parsedControls.get(query);
-  if (controls === undefined) {
-    controls = parseLinkControls(query);
-    parsedControls.set(query, controls);
-  }
-  return controls;
-}
-
 /**
  * Link controls for a request whose query signature has been verified (so a
  * changed X-Latchkey-* parameter was already a signature failure): revocation,
@@ -76,7 +68,7 @@ function controlsOf(query: readonly QueryPair[]): LinkControls {
  * verified link makes is audited, whatever its outcome.
  */
 export async function admitLink(ctx: LinkRequest, auth: VerifiedAuth, deps: LinkGuardDeps): Promise<LinkAdmission> {
-  const link = linkOfRequest(auth, ctx.query);
+  const link = linkOfRequest(auth, ctx.query, deps.memo?.v4Id);
   if (link === undefined || ctx.principal === undefined) return NO_CONTROLS;
   const principal = ctx.principal;
   const ip = ctx.clientIp;
@@ -106,7 +98,7 @@ export async function admitLink(ctx: LinkRequest, auth: VerifiedAuth, deps: Link
     });
   });
 
-  const controls = controlsOf(ctx.queryPairs);
+  const controls = deps.memo?.controlsOf(ctx) ?? parseLinkControls(ctx.queryPairs);
   if (link.version === 2 && hasControls(controls)) {
     // SigV2 signs only a few sub-resources, so these parameters would not be protected by the signature.
     throw new S3Error('InvalidArgument', 'X-Latchkey-* link controls need a SigV4 pre-signed URL: SigV2 does not sign them', {

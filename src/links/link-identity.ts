@@ -4,7 +4,7 @@ import { AuthError } from '../sigv4/errors.js';
 import { parseAuthorization } from '../sigv4/parse.js';
 import { splitUrl } from '../sigv4/split-url.js';
 import { MAX_PRESIGN_EXPIRES } from '../sigv4/types.js';
-import type { VerifiedAuth, VerifiedV4 } from '../sigv4/verify.js';
+import type { VerifiedAuth } from '../sigv4/verify.js';
 import { parseLinkControls, type LinkControls } from './link-params.js';
 
 /** One pre-signed link, named by a hash of its signature (the signature itself is a bearer secret and is never stored). */
@@ -33,24 +33,19 @@ export function signingTimeBound(link: LinkIdentity): number {
   return link.signedAt ?? link.expiresAt - MAX_PRESIGN_EXPIRES * 1000;
 }
 
-/** A remembered verification (src/s3/verified-cache.ts) hands back the same object for the same link: its hash is made once. */
-const v4Links = new WeakMap<VerifiedV4, LinkIdentity>();
-
 /**
  * The link a verified query-signed request or signed POST policy used;
  * undefined for header-signed and anonymous ones. A policy is named by its
- * signature as a URL is.
+ * signature as a URL is. `v4Id` hashes a SigV4 signature (LinkMemo remembers
+ * the hashes of links used again).
  */
-export function linkOfRequest(auth: VerifiedAuth, query: ReadonlyMap<string, string>): LinkIdentity | undefined {
+export function linkOfRequest(
+  auth: VerifiedAuth,
+  query: ReadonlyMap<string, string>,
+  v4Id: (signature: string) => string = (signature) => linkId(4, signature),
+): LinkIdentity | undefined {
   if (auth.version === 0 || auth.mode !== 'query' || auth.expiresAt === undefined) return undefined;
-  if (auth.version === 4) {
-    let link = v4Links.get(auth);
-    if (link === undefined) {
-      link = { id: linkId(4, auth.signature), version: 4, accessKeyId: auth.accessKeyId, signedAt: auth.signedAt, expiresAt: auth.expiresAt };
-      v4Links.set(auth, link);
-    }
-    return link;
-  }
+  if (auth.version === 4) return { id: v4Id(auth.signature), version: 4, accessKeyId: auth.accessKeyId, signedAt: auth.signedAt, expiresAt: auth.expiresAt };
   return { id: linkId(2, auth.signature ?? query.get('Signature') ?? ''), version: 2, accessKeyId: auth.accessKeyId, expiresAt: auth.expiresAt };
 }
 

@@ -5,6 +5,7 @@ import { MAX_PRESIGN_EXPIRES } from '../sigv4/types.js';
 import type { AuditQuery, LinkAuditRecord, LinkStore, LinkUsage, RevocationKind } from '../storage/link-store.js';
 import { AuditLog } from './audit-log.js';
 import { admitLink, type LinkAdmission, type LinkRequest } from './link-guard.js';
+import type { LinkMemo } from './link-memo.js';
 import { parseLinkForm, parseLinkUrl, signingTimeBound, type LinkReading, type ParsedLink } from './link-identity.js';
 
 export interface LinkServiceOptions {
@@ -15,6 +16,8 @@ export interface LinkServiceOptions {
   readonly auditRetentionMs: number;
   /** How a link's URL or POST policy form is read (the S3 front's addressing and policy parser). */
   readonly reading: LinkReading;
+  /** Link ids and controls of links used again (one per server); without it, each request works them out afresh. */
+  readonly memo?: LinkMemo;
   /** Tests shorten these. */
   readonly auditIntervalMs?: number;
   readonly sweepIntervalMs?: number;
@@ -52,8 +55,10 @@ export class LinkService {
   }
 
   admit(ctx: LinkRequest, auth: VerifiedAuth): Promise<LinkAdmission> {
-    const { store, now, logger } = this.options;
-    return admitLink(ctx, auth, { store, audit: this.audit, now, open: this.open, warn: (message, error) => logger.warn(message, { error: String(error) }) });
+    const { store, now, logger, memo } = this.options;
+    return admitLink(ctx, auth, {
+      store, audit: this.audit, now, open: this.open, warn: (message, error) => logger.warn(message, { error: String(error) }), ...(memo === undefined ? {} : { memo }),
+    });
   }
 
   /**

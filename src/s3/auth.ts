@@ -1,5 +1,5 @@
 import { S3Error } from '../errors.js';
-import { tokenMatches, type ResolvedKey } from '../identity/identities.js';
+import { tokenMatches, type Principal, type ResolvedKey } from '../identity/identities.js';
 import { authErrors } from '../sigv4/errors.js';
 import { parseAuthorization, type ParseOptions } from '../sigv4/parse.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
@@ -38,6 +38,12 @@ export interface AuthOptions {
  * token of temporary credentials, and records who signed on the context.
  */
 export async function authenticate(ctx: RequestContext, deps: AuthDeps, options: AuthOptions = {}): Promise<VerifiedAuth> {
+  const { verified, principal } = await verifyRequest(ctx, deps, options);
+  ctx.principal = principal;
+  return verified;
+}
+
+async function verifyRequest(ctx: RequestContext, deps: AuthDeps, options: AuthOptions): Promise<{ verified: VerifiedAuth; principal?: Principal }> {
   const request = options.request ?? ctx.signable;
   const parseOptions: ParseOptions = {
     region: deps.region,
@@ -61,13 +67,12 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
     const verified = cache.revalidate(hit, resolved.secretAccessKey, now);
     if (verified !== undefined) {
       checkSessionToken(resolved, verified.securityToken, now);
-      ctx.principal = resolved.principal;
-      return verified;
+      return { verified, principal: resolved.principal };
     }
     // The key's secret changed: verify from scratch (it fails unless the URL was signed with the new one).
   }
   const parsed = parseAuthorization(request, parseOptions);
-  if (parsed.version === 0) return { version: 0 };
+  if (parsed.version === 0) return { verified: { version: 0 } };
   if (parsed.version === 2 && deps.sigv2 === false) throw sigv2Disabled();
   ctx.authType = parsed.mode === 'query' ? 'presigned' : 'header';
   const resolved = await deps.lookupKey(parsed.accessKeyId);
@@ -88,10 +93,9 @@ export async function authenticate(ctx: RequestContext, deps: AuthDeps, options:
     throw error;
   }
   checkSessionToken(resolved, verified.securityToken, now);
-  ctx.principal = resolved.principal;
   // Only successes, and only once the session token passed too.
   if (parsed.version === 4 && verified.version === 4) cache?.remember(request, scope, parsed, verified, resolved.secretAccessKey);
-  return verified;
+  return { verified, principal: resolved.principal };
 }
 
 export function sigv2Disabled(): S3Error {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { S3Error } from '../errors.js';
 import {
   evaluate, EXISTING_OBJECT_TAG_ACTIONS, existingObjectTagConditions, mentionsExistingObjectTag, parsePolicy, REQUEST_OBJECT_TAG_ACTIONS,
@@ -16,11 +17,13 @@ export type ObjectTagsLookup = (bucket: string, key: string) => Promise<ObjectTa
 const OBJECT_ARN_PREFIX = 'arn:aws:s3:::';
 import { publicPolicyRestricted } from './public-access.js';
 
-/** Parsed policies by their text: documents change rarely, requests read them constantly. */
+/**
+ * Parsed policies by their text: documents change rarely, requests read them
+ * constantly. Keyed by the text itself, so a changed policy (read afresh from
+ * the store on each request) is a miss, on every node.
+ */
 class PolicyCache {
-  private readonly entries = new Map<string, PolicyDocument>();
-
-  constructor(private readonly capacity = 512) {}
+  private readonly entries = new LRUCache<string, PolicyDocument>({ max: 512 });
 
   get(text: string, kind: 'identity' | 'bucket' | 'session'): PolicyDocument {
     const id = `${kind}\n${text}`;
@@ -28,7 +31,6 @@ class PolicyCache {
     if (hit) return hit;
     const parsed = parsePolicy(text, { kind });
     this.entries.set(id, parsed);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value ?? '');
     return parsed;
   }
 }
@@ -48,14 +50,18 @@ export class Authorizer {
     private readonly objectTags?: ObjectTagsLookup,
   ) {}
 
-  /** Throws AccessDenied unless the action on the resource is allowed. */
-  async check(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined): Promise<void> {
-    if (!(await this.allows(ctx, auth, action, resource, bucket))) throw new S3Error('AccessDenied');
+  /**
+   * Throws AccessDenied unless the action on the resource is allowed.
+   * `tags`: the tags the request sets, when the operation read them from its
+   * body or form (for s3:RequestObjectTag conditions); else its x-amz-tagging header.
+   */
+  async check(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined, tags?: ObjectTags): Promise<void> {
+    if (!(await this.allows(ctx, auth, action, resource, bucket, tags))) throw new S3Error('AccessDenied');
   }
 
-  async allows(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined): Promise<boolean> {
+  async allows(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined, tags?: ObjectTags): Promise<boolean> {
     const conditions = conditionValues(ctx, auth, this.now());
-    const requested = REQUEST_OBJECT_TAG_ACTIONS.has(action.toLowerCase()) ? requestTags(ctx) : undefined;
+    const requested = REQUEST_OBJECT_TAG_ACTIONS.has(action.toLowerCase()) ? tags ?? requestTags(ctx) : undefined;
     return this.allowsFor(ctx.principal, action, resource, bucket, requested === undefined ? conditions : { ...conditions, ...requestObjectTagConditions(requested) });
   }
 
@@ -107,12 +113,11 @@ export class Authorizer {
 }
 
 /**
- * The tags the request sets: given by the operation that read them (a form
- * field, a PutObjectTagging body), else its x-amz-tagging header. A header
- * that does not parse sets none here; the operation refuses it.
+ * The tags the request's x-amz-tagging header sets, when the operation did
+ * not give them. A header that does not parse sets none here; the operation
+ * refuses it.
  */
 function requestTags(ctx: RequestContext): ObjectTags | undefined {
-  if (ctx.requestTags !== undefined) return ctx.requestTags;
   const header = ctx.header('x-amz-tagging');
   // A copy that keeps its source's tags ignores the header: CopyObject checks again with the tags it copies.
   const copiesTags = ctx.hasHeader('x-amz-copy-source') && ctx.header('x-amz-tagging-directive')?.toUpperCase() !== 'REPLACE';

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
 import type { Principal } from '../identity/identities.js';
@@ -8,46 +9,56 @@ import { hasNonAscii, headerText } from './header-text.js';
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
 
-/** Everything one request carries through routing, auth and the operation (ReqCtx). */
-/** Request ids: a random prefix per process and a counter, unique without a random draw per request. */
-const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
-let idCounter = 0;
-
 /** A query string split and decoded, with the first value of each parameter. */
-interface ParsedQuery {
+export interface ParsedQuery {
   readonly pairs: readonly QueryPair[];
   readonly first: ReadonlyMap<string, string>;
 }
 
-/**
- * Parsed query strings by their raw text. Parsing is a pure function of the
- * text, and a download link is fetched with the same query over and over
- * (its decoding, X-Amz-Credential's %2F and all, was a measurable part of a
- * GET). Other methods' queries (an upload link is used once) and long ones
- * are parsed every time: remembering them only churned the memo.
- */
-const parsedQueries = new Map<string, ParsedQuery>();
 const PARSED_QUERIES_CAPACITY = 2048;
 const MAX_REMEMBERED_QUERY = 4096;
 const NO_QUERY: ParsedQuery = { pairs: [], first: new Map() };
 
-function parseQueryOnce(raw: string, remember: boolean): ParsedQuery {
-  if (raw === '') return NO_QUERY;
-  const known = remember ? parsedQueries.get(raw) : undefined;
-  if (known !== undefined) return known;
-  const pairs = parseQuery(raw);
-  const first = new Map<string, string>();
-  for (const [name, value] of pairs) if (!first.has(name)) first.set(name, value);
-  const parsed = { pairs, first };
-  if (remember && raw.length <= MAX_REMEMBERED_QUERY) {
-    parsedQueries.set(raw, parsed);
-    if (parsedQueries.size > PARSED_QUERIES_CAPACITY) parsedQueries.delete(parsedQueries.keys().next().value ?? '');
+/**
+ * What every request's context draws on, one per server (the composition
+ * root makes it): request ids, remembered query parses, and the proxies whose
+ * X-Forwarded-For names the client.
+ */
+export class RequestContexts {
+  /** Request ids: a random prefix per server and a counter, unique without a random draw per request. */
+  private readonly idPrefix = randomBytes(4).toString('hex').toUpperCase();
+  private idCounter = 0;
+  /**
+   * Parsed query strings by their raw text. Parsing is a pure function of the
+   * text, and a download link is fetched with the same query over and over
+   * (its decoding, X-Amz-Credential's %2F and all, was a measurable part of a
+   * GET). Other methods' queries (an upload link is used once) and long ones
+   * are parsed every time: remembering them only churned the memo.
+   */
+  private readonly parsedQueries = new LRUCache<string, ParsedQuery>({ max: PARSED_QUERIES_CAPACITY });
+
+  constructor(readonly trustedProxies: TrustedProxies = TrustedProxies.NONE) {}
+
+  nextId(): string {
+    return `${this.idPrefix}${(this.idCounter++ % 0x100000000).toString(16).toUpperCase().padStart(8, '0')}`;
   }
-  return parsed;
+
+  parseQuery(raw: string, remember: boolean): ParsedQuery {
+    if (raw === '') return NO_QUERY;
+    const known = remember ? this.parsedQueries.get(raw) : undefined;
+    if (known !== undefined) return known;
+    const pairs = parseQuery(raw);
+    const first = new Map<string, string>();
+    for (const [name, value] of pairs) if (!first.has(name)) first.set(name, value);
+    const parsed = { pairs, first };
+    if (remember && raw.length <= MAX_REMEMBERED_QUERY) this.parsedQueries.set(raw, parsed);
+    return parsed;
+  }
 }
 
+/** Everything one request carries through routing, auth and the operation (ReqCtx). */
 export class RequestContext {
-  readonly id = `${ID_PREFIX}${(idCounter++ % 0x100000000).toString(16).toUpperCase().padStart(8, '0')}`;
+  readonly id: string;
   readonly startedAt = performance.now();
   readonly method: string;
   readonly wirePath: string;
@@ -64,10 +75,6 @@ export class RequestContext {
   failure: unknown = undefined;
   /** Body bytes received, as read (an upload's size for the link audit). */
   bytesIn = 0;
-  /** The tags the request sets, once an operation has read them from its body or form (for s3:RequestObjectTag conditions). */
-  requestTags: Readonly<Record<string, string>> | undefined;
-  /** The bucket was named by the Host (virtual-hosted style), not the path. */
-  virtualHosted = false;
   private parsedQuery: ParsedQuery | undefined;
   /** req.headers when no header name was sent twice (then it holds each value exactly as sent); undefined otherwise. */
   private readonly singleHeaders: IncomingHttpHeaders | undefined;
@@ -75,8 +82,9 @@ export class RequestContext {
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    private readonly trustedProxies: TrustedProxies = TrustedProxies.NONE,
+    private readonly contexts: RequestContexts = new RequestContexts(),
   ) {
+    this.id = contexts.nextId();
     this.method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -91,7 +99,7 @@ export class RequestContext {
 
   /** The client's address, through trusted proxies (src/http/client-address.ts). */
   get clientIp(): string {
-    return clientAddress(this.req, this.trustedProxies);
+    return clientAddress(this.req, this.contexts.trustedProxies);
   }
 
   get queryPairs(): readonly QueryPair[] {
@@ -104,7 +112,7 @@ export class RequestContext {
   }
 
   private parsed(): ParsedQuery {
-    return (this.parsedQuery ??= parseQueryOnce(this.rawQuery, this.method === 'GET' || this.method === 'HEAD'));
+    return (this.parsedQuery ??= this.contexts.parseQuery(this.rawQuery, this.method === 'GET' || this.method === 'HEAD'));
   }
 
   /** Lower-case names; a header sent several times has each value, in arrival order. */

@@ -97,7 +97,6 @@ function corsError(ctx: RequestContext, message: string, method: string): S3Erro
  * credentials, so it is answered from the bucket's rules alone.
  */
 export async function answerPreflight(ctx: RequestContext, source: CorsSource): Promise<void> {
-  ctx.operation = 'PreflightCors';
   const origin = ctx.header('origin');
   if (origin === undefined) throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
   const method = ctx.header('access-control-request-method');

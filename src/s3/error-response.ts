@@ -4,6 +4,7 @@ import type { RequestContext } from './context.js';
 import { isCorsResponseHeader } from './cors.js';
 import { asS3Error } from './library-errors.js';
 import { ERROR_PAGE_HEADERS, errorPage, wantsHtml, type ErrorAudience } from './error-page.js';
+import { endWithBody } from './respond.js';
 import { escapeXml, XML_DECLARATION } from './xml.js';
 
 /**
@@ -99,8 +100,5 @@ export function sendFailure(ctx: RequestContext, error: unknown, logger: Logger,
     res.end();
     return;
   }
-  const length = Buffer.byteLength(rendered.body);
-  res.setHeader('content-length', length);
-  ctx.bytesOut += length;
-  res.end(rendered.body);
+  endWithBody(ctx, rendered.body);
 }

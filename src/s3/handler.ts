@@ -1,21 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
 import { bucketArn } from '../iam/index.js';
-import type { TrustedProxies } from '../http/client-address.js';
 import type { Logger } from '../logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
 import { resolveAddress, type Address } from './addressing.js';
 import { authenticate, type AuthDeps } from './auth.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext, RequestContexts } from './context.js';
 import { addCorsHeaders, answerPreflight, type CorsSource } from './cors.js';
 import type { OperationDeps, S3Deps } from './deps.js';
 import { S3_ERRORS } from './error-response.js';
 import type { FreeSpaceGate } from './free-space-gate.js';
-import type { AnyOperation, Target } from './operation.js';
+import type { AnyOperation, Credentials, Target } from './operation.js';
 import { PARAM_PARSERS } from './operation-params.js';
 import type { OperationName } from './operations/index.js';
 import { resourceArn } from './permissions.js';
-import { createPipeline, type Api, type LinkUse, type Resolved } from './pipeline.js';
+import { createPipeline, type Api, type LinkUse, type Resolved, type SelfAnswered } from './pipeline.js';
 import { authenticateForm } from './post-object/post-auth.js';
 import { Router } from './routes.js';
 import type { SlowBodyGuard } from './slow-body-guard.js';
@@ -39,8 +38,8 @@ export interface HandlerDeps {
   readonly space?: FreeSpaceGate;
   /** Told of each request once it is over (src/server/metrics.ts). */
   readonly metrics?: { observe(ctx: RequestContext): void };
-  /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
-  readonly trustedProxies?: TrustedProxies;
+  /** Request ids, remembered query parses, trusted proxies (--trusted-proxy): one per server. */
+  readonly contexts?: RequestContexts;
 }
 
 export interface LinkGate {
@@ -56,7 +55,7 @@ export function createS3Handler(deps: HandlerDeps): (req: IncomingMessage, res: 
     fallback: s3Api(deps),
     ...(deps.bodyGuard === undefined ? {} : { bodyGuard: deps.bodyGuard }),
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
-    ...(deps.trustedProxies === undefined ? {} : { trustedProxies: deps.trustedProxies }),
+    ...(deps.contexts === undefined ? {} : { contexts: deps.contexts }),
   });
 }
 
@@ -68,7 +67,7 @@ interface S3Request extends Resolved {
   readonly target: Target;
 }
 
-function s3Api(deps: HandlerDeps): Api<S3Request> {
+function s3Api(deps: HandlerDeps): Api<S3Request, Credentials> {
   const router = new Router(deps.operations);
   return {
     errors: S3_ERRORS,
@@ -78,17 +77,17 @@ function s3Api(deps: HandlerDeps): Api<S3Request> {
       if (operation.credentials !== 'form') return authenticate(ctx, deps.auth, { virtualHostBucket: address.style === 'virtual-hosted' ? address.bucket : undefined });
       // A form's credentials are in its body: the reserve is checked before that body is read, as for every upload.
       await deps.space?.admit(ctx, name);
-      return authenticateForm(ctx, deps.auth);
+      return authenticateForm(ctx, deps.auth, { virtualHosted: address.style === 'virtual-hosted' });
     },
     admit: (ctx, _request, auth) => deps.links?.admit(ctx, auth) ?? Promise.resolve(undefined),
     async authorise(ctx, { name, operation }, auth) {
       if (operation.authorises === undefined) {
-        // The key of a form upload is known only now, once its fields are read.
-        const own = { bucket: ctx.bucket ?? '', key: ctx.key ?? '' };
+        // The key of a form upload, and the tags it sets, are known only once its fields are read.
+        const own = { bucket: ctx.bucket ?? '', key: auth.form?.key ?? ctx.key ?? '' };
         for (const { action, resource } of operation.permissions) {
           // A copy's source is checked by the operation, which parses it.
           if (resource === 'source-object') continue;
-          await deps.operationDeps.authorizer.check(ctx, auth, action, resourceArn(name, resource, own), ctx.bucket);
+          await deps.operationDeps.authorizer.check(ctx, auth, action, resourceArn(name, resource, own), ctx.bucket, auth.form?.tags);
         }
       }
       // Before a link's use is counted: a refused write has not used it.
@@ -107,18 +106,15 @@ function s3Api(deps: HandlerDeps): Api<S3Request> {
 }
 
 /** Address (path or virtual-hosted), CORS, then the declared operation the method, target, query and headers select. */
-async function resolveS3(ctx: RequestContext, deps: HandlerDeps, router: Router<OperationName>): Promise<S3Request | undefined> {
+async function resolveS3(ctx: RequestContext, deps: HandlerDeps, router: Router<OperationName>): Promise<S3Request | SelfAnswered> {
   const address = resolveAddress(ctx.header('host'), ctx.wirePath, deps.domain);
   ctx.bucket = address.bucket;
   ctx.key = address.key;
-  ctx.virtualHosted = address.style === 'virtual-hosted';
   const target: Target = address.bucket === undefined ? 'service' : address.key === undefined ? 'bucket' : 'object';
   if (deps.cors) {
     // Before authentication: a preflight carries no credentials, and a failed request's CORS headers let the page read why.
-    if (ctx.method === 'OPTIONS') {
-      await answerPreflight(ctx, deps.cors);
-      return undefined;
-    }
+    const cors = deps.cors;
+    if (ctx.method === 'OPTIONS') return { name: 'PreflightCors', answer: () => answerPreflight(ctx, cors) };
     await addCorsHeaders(ctx, deps.cors);
   }
   const { name, operation } = router.find({ method: ctx.method, target, query: ctx.query, hasHeader: (header) => ctx.hasHeader(header) });

@@ -3,6 +3,7 @@ import type { VerifiedAuth } from '../sigv4/verify.js';
 import type { RequestContext } from './context.js';
 import type { S3Deps } from './deps.js';
 import type { ParamName, QueryParams } from './operation-params.js';
+import type { SubmittedForm } from './post-object/post-auth.js';
 
 /*
  * One S3 operation, declared once as data (as Garage's router_match! does):
@@ -14,6 +15,9 @@ import type { ParamName, QueryParams } from './operation-params.js';
  */
 
 export type Target = 'service' | 'bucket' | 'object';
+
+/** What the credentials step found: who signed, and for a form upload (`credentials: 'form'`) the form read up to its file. */
+export type Credentials = VerifiedAuth & { readonly form?: SubmittedForm };
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
 
@@ -66,7 +70,7 @@ export interface OperationDeclaration<T extends Target = Target, P extends Param
    */
   readonly authorises?: 'per-key' | 'after-body';
   readonly space: SpaceClass;
-  run(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, params: Params<T, P>): Promise<void>;
+  run(ctx: RequestContext, auth: Credentials, deps: S3Deps, params: Params<T, P>): Promise<void>;
 }
 
 /** Declares an operation, inferring its target and parameters so that `run` is given exactly those. */

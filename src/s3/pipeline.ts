@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TrustedProxies } from '../http/client-address.js';
 import type { Logger } from '../logger.js';
 import type { VerifiedAuth } from '../sigv4/verify.js';
-import { RequestContext } from './context.js';
+import { RequestContext, type RequestContexts } from './context.js';
 import { sendFailure, type ErrorFlavour } from './error-response.js';
 import type { SlowBodyGuard } from './slow-body-guard.js';
 
@@ -24,33 +23,48 @@ export interface Resolved {
   readonly name: string;
 }
 
+/** A request the resolve stage answers itself (a CORS preflight): its answer runs instead of the later stages. */
+export interface SelfAnswered extends Resolved {
+  readonly answer: () => Promise<void>;
+}
+
+function isSelfAnswered(request: Resolved): request is SelfAnswered {
+  return 'answer' in request;
+}
+
 /** A link's use, counted once the request is authorised (src/links/). */
 export interface LinkUse {
   reserveUse(): Promise<void>;
 }
 
-export interface Api<R extends Resolved> {
+/**
+ * One API's stages. `R` is what resolve finds (the operation and its
+ * address), `A` what authenticate finds (who signed, and for S3's form
+ * uploads the form they signed): each later stage is handed both.
+ */
+export interface Api<R extends Resolved, A extends VerifiedAuth = VerifiedAuth> {
   readonly errors: ErrorFlavour;
   matches(ctx: RequestContext): boolean;
-  /** Address and route; undefined when this stage answered the request itself (a CORS preflight). */
-  resolve(ctx: RequestContext): Promise<R | undefined> | R | undefined;
+  /** Address and route, or the stage's own answer (a CORS preflight). */
+  resolve(ctx: RequestContext): Promise<R | SelfAnswered> | R | SelfAnswered;
   /** Who signed; absent for endpoints that take no credentials. */
-  authenticate?(ctx: RequestContext, request: R): Promise<VerifiedAuth>;
+  authenticate?(ctx: RequestContext, request: R): Promise<A>;
   /** Pre-signed link controls: refuses revoked or misused links. */
-  admit?(ctx: RequestContext, request: R, auth: VerifiedAuth): Promise<LinkUse | undefined>;
+  admit?(ctx: RequestContext, request: R, auth: A): Promise<LinkUse | undefined>;
   /** Throws unless the caller may do what the request asks. */
-  authorise?(ctx: RequestContext, request: R, auth: VerifiedAuth): Promise<void>;
-  run(ctx: RequestContext, request: R, auth: VerifiedAuth): Promise<void>;
+  authorise?(ctx: RequestContext, request: R, auth: A): Promise<void>;
+  run(ctx: RequestContext, request: R, auth: A): Promise<void>;
 }
 
 const ANONYMOUS: VerifiedAuth = { version: 0 };
 
 /** The stages, in order, for one request to one API. */
-export async function runStages<R extends Resolved>(ctx: RequestContext, api: Api<R>): Promise<void> {
+export async function runStages<R extends Resolved, A extends VerifiedAuth>(ctx: RequestContext, api: Api<R, A>): Promise<void> {
   const request = await api.resolve(ctx);
-  if (request === undefined) return;
   ctx.operation = request.name;
-  const auth = (await api.authenticate?.(ctx, request)) ?? ANONYMOUS;
+  if (isSelfAnswered(request)) return request.answer();
+  // An API whose credentials carry more than the signature has an authenticate stage, which answers for anonymous requests too.
+  const auth = (await api.authenticate?.(ctx, request)) ?? (ANONYMOUS as A);
   const use = await api.admit?.(ctx, request, auth);
   await api.authorise?.(ctx, request, auth);
   await use?.reserveUse();
@@ -67,14 +81,14 @@ export interface PipelineDeps {
   readonly bodyGuard?: SlowBodyGuard;
   /** Told of each request once it is over (src/server/metrics.ts). */
   readonly metrics?: { observe(ctx: RequestContext): void };
-  /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
-  readonly trustedProxies?: TrustedProxies;
+  /** Request ids, remembered query parses, trusted proxies: one per server, made by the composition root. */
+  readonly contexts?: RequestContexts;
 }
 
 /** The server's one request handler: a context, the API that claims the request, its stages, its error flavour, the log. */
 export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const ctx = new RequestContext(req, res, deps.trustedProxies);
+    const ctx = new RequestContext(req, res, deps.contexts);
     res.setHeader('x-amz-request-id', ctx.id);
     res.setHeader('server', 'Latchkey');
     res.once('close', () => {

@@ -11,12 +11,21 @@ export function sendXmlText(ctx: RequestContext, text: string, status = 200): vo
 
 /** A whole small body with its length, counted for the request log. */
 export function sendText(ctx: RequestContext, status: number, contentType: string, text: string): void {
-  const length = Buffer.byteLength(text);
   ctx.res.statusCode = status;
   ctx.res.setHeader('content-type', contentType);
+  endWithBody(ctx, text);
+}
+
+/**
+ * Ends the response with a whole body: its Content-Length set and its bytes
+ * counted for the request log, whichever API answers (a HEAD's answer has the
+ * length but no body, and counts nothing).
+ */
+export function endWithBody(ctx: RequestContext, body: string | Buffer): void {
+  const length = Buffer.byteLength(body);
   ctx.res.setHeader('content-length', length);
-  ctx.bytesOut += length;
-  ctx.res.end(text);
+  if (ctx.method !== 'HEAD') ctx.bytesOut += length;
+  ctx.res.end(body);
 }
 
 export function sendEmpty(ctx: RequestContext, status = 200, headers: Record<string, string> = {}): void {

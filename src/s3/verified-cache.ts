@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { sameSecret } from '../identity/same-secret.js';
 import type { HeaderValues } from '../sigv4/canonical-headers.js';
 import { AuthError } from '../sigv4/errors.js';
@@ -76,10 +77,12 @@ const REFUSALS_CAPACITY = 1000;
  * signature each time, so they would never hit.
  */
 export class VerifiedRequestCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly refusals = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, Entry>;
+  private readonly refusals = new LRUCache<string, Entry>({ max: REFUSALS_CAPACITY });
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(capacity = 10_000) {
+    this.entries = new LRUCache({ max: capacity });
+  }
 
   /** The remembered verification of exactly this request, still to be revalidated. */
   find(request: SignableRequest, scope: VerifiedCacheScope): CachedVerification | undefined {
@@ -87,11 +90,10 @@ export class VerifiedRequestCache {
     const key = cacheKey(request, scope);
     if (key === undefined) return undefined;
     const map = this.entries.has(key) ? this.entries : this.refusals;
-    const entry = map.get(key);
+    const entry = map.peek(key);
     if (entry === undefined || !sameHeaders(entry, request.headers)) return undefined;
-    // Re-insert so Map order tracks recency and eviction drops the least recent.
-    map.delete(key);
-    map.set(key, entry);
+    // Only a real match counts as a use for eviction.
+    map.get(key);
     return entry;
   }
 
@@ -114,7 +116,7 @@ export class VerifiedRequestCache {
       checkQueryWindow(entry.window, now);
     } catch (error) {
       // An expired link stays expired: remembered, so the next refusal is as cheap as this one.
-      if (verdict.kind === 'valid') this.store(this.refusals, REFUSALS_CAPACITY, { ...entry, verdict: { kind: 'outside-window' } }, this.entries);
+      if (verdict.kind === 'valid') this.store(this.refusals, { ...entry, verdict: { kind: 'outside-window' } }, this.entries);
       throw error;
     }
     if (verdict.kind === 'outside-window') {
@@ -128,7 +130,7 @@ export class VerifiedRequestCache {
   /** After a full verification of `request` succeeded; anything but a query-signed SigV4 request is ignored. */
   remember(request: SignableRequest, scope: VerifiedCacheScope, auth: V4Auth, verified: VerifiedV4, secretAccessKey: string): void {
     const entry = this.entryFor(request, scope, auth, secretAccessKey, { kind: 'valid', verified });
-    if (entry !== undefined) this.store(this.entries, this.capacity, entry, this.refusals);
+    if (entry !== undefined) this.store(this.entries, entry, this.refusals);
   }
 
   /**
@@ -145,13 +147,13 @@ export class VerifiedRequestCache {
       : undefined;
     if (verdict === undefined) return;
     const entry = this.entryFor(request, scope, auth, secretAccessKey, verdict);
-    if (entry !== undefined) this.store(this.refusals, REFUSALS_CAPACITY, entry, this.entries);
+    if (entry !== undefined) this.store(this.refusals, entry, this.entries);
   }
 
   forget(hit: CachedVerification): void {
     const entry = hit as Entry;
-    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
-    if (this.refusals.get(entry.key) === entry) this.refusals.delete(entry.key);
+    if (this.entries.peek(entry.key) === entry) this.entries.delete(entry.key);
+    if (this.refusals.peek(entry.key) === entry) this.refusals.delete(entry.key);
   }
 
   /** Successes remembered (refusals are counted apart). */
@@ -180,15 +182,10 @@ export class VerifiedRequestCache {
     };
   }
 
-  /** Into `map` as its most recent entry (and out of `other`), dropping the least recent past `capacity`. */
-  private store(map: Map<string, Entry>, capacity: number, entry: Entry, other: Map<string, Entry>): void {
+  /** Into `map` as its most recent entry (which drops its least recent past its capacity), and out of `other`. */
+  private store(map: LRUCache<string, Entry>, entry: Entry, other: LRUCache<string, Entry>): void {
     other.delete(entry.key);
-    map.delete(entry.key);
     map.set(entry.key, entry);
-    if (map.size > capacity) {
-      const oldest = map.keys().next().value;
-      if (oldest !== undefined) map.delete(oldest);
-    }
   }
 }
 

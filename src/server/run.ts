@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import type { Server as TlsServer } from 'node:tls';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -15,10 +16,12 @@ import { Authorizer } from '../s3/authorize.js';
 import { stsApi } from '../sts/sts-api.js';
 import { createS3Handler } from '../s3/handler.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
+import { RequestContexts } from '../s3/context.js';
 import { SlowBodyGuard } from '../s3/slow-body-guard.js';
 import { VerifiedRequestCache } from '../s3/verified-cache.js';
 import { FreeSpaceGate } from '../s3/free-space-gate.js';
 import { freeBytes } from './disk-space.js';
+import { LinkMemo } from '../links/link-memo.js';
 import { LinkService } from '../links/link-service.js';
 import { resolveAddress } from '../s3/addressing.js';
 import { storedCorsSource } from '../s3/cors.js';
@@ -56,6 +59,8 @@ const HEALTH_PROBE_BUCKET = '-';
 const UPLOAD_SWEEP_MIN_MS = 1_000;
 const UPLOAD_SWEEP_MAX_MS = 10 * 60_000;
 const DEFAULT_BLOB_GRACE_MS = 10 * 60_000;
+/** Derived SigV4 signing keys remembered (a key per access key, day, region and service). */
+const SIGNING_KEYS_CAPACITY = 1024;
 
 /**
  * Start-up order: the certificate, the ports, then the data dir's lock, and
@@ -117,7 +122,7 @@ async function serveDataDir(
   const auth = {
     region: config.region,
     crypto: nodeCrypto,
-    keyCache: new SigningKeyCache(nodeCrypto),
+    keyCache: new SigningKeyCache(nodeCrypto, new LRUCache<string, Uint8Array>({ max: SIGNING_KEYS_CAPACITY })),
     lookupKey: (id: string) => identities.resolveKey(id),
     now,
     sigv2: config.sigv2 ?? true,
@@ -128,6 +133,7 @@ async function serveDataDir(
     logger,
     now,
     auditRetentionMs: config.auditRetentionMs ?? 30 * 86_400_000,
+    memo: new LinkMemo(),
     reading: {
       region: config.region,
       address: (host, wirePath) => resolveAddress(host, wirePath, config.domain),
@@ -159,7 +165,7 @@ async function serveDataDir(
     bodyGuard: new SlowBodyGuard(config.bodyTimeoutMs, logger),
     space,
     ...(metrics ? { metrics } : {}),
-    ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
+    contexts: new RequestContexts(config.trustedProxies),
   });
 
   const { s3, console: consoleListener } = listeners;

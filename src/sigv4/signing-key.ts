@@ -1,33 +1,33 @@
 import type { CredentialScope, CryptoProvider } from './types.js';
 
 /**
+ * Where derived keys are remembered: a bounded map that decides what to
+ * forget. The library keeps no state of its own, so its owner passes one in
+ * (the server, an LRU cache of 1024 keys).
+ */
+export interface KeyMemo {
+  get(id: string): Uint8Array | undefined;
+  set(id: string, key: Uint8Array): unknown;
+  readonly size: number;
+}
+
+/**
  * Derives AWS4 signing keys, remembering recent ones. The cache key holds a
  * hash of the secret, never the secret, and the session token, so rotating
  * either misses the cache.
  */
 export class SigningKeyCache {
-  private readonly entries = new Map<string, Uint8Array>();
-
   constructor(
     private readonly crypto: CryptoProvider,
-    private readonly capacity = 1024,
+    private readonly entries: KeyMemo,
   ) {}
 
   get(secretAccessKey: string, scope: CredentialScope, sessionToken?: string): Uint8Array {
     const id = [scope.date, scope.region, scope.service, this.crypto.sha256Hex(secretAccessKey), sessionToken ?? ''].join('\n');
     const hit = this.entries.get(id);
-    if (hit) {
-      // Re-insert so Map order tracks recency and eviction drops the least recent.
-      this.entries.delete(id);
-      this.entries.set(id, hit);
-      return hit;
-    }
+    if (hit) return hit;
     const key = deriveSigningKey(this.crypto, secretAccessKey, scope);
     this.entries.set(id, key);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
     return key;
   }
 

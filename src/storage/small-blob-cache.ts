@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * Whole small blobs kept in memory, least recently used first out, bounded by
  * total bytes. Blobs are immutable (a new version is a new blob id), so an
@@ -6,40 +8,28 @@
  * file open, read and close per request.
  */
 export class SmallBlobCache {
-  private readonly entries = new Map<string, Buffer>();
-  private bytes = 0;
+  private readonly entries: LRUCache<string, Buffer>;
 
-  constructor(private readonly capacityBytes: number) {}
-
-  get(blobId: string): Buffer | undefined {
-    const hit = this.entries.get(blobId);
-    if (hit !== undefined) {
-      this.entries.delete(blobId);
-      this.entries.set(blobId, hit);
-    }
-    return hit;
+  constructor(capacityBytes: number) {
+    // An empty blob still takes an entry: counted as one byte, as the cache counts nothing as zero.
+    this.entries = new LRUCache({ maxSize: capacityBytes, sizeCalculation: (data) => Math.max(1, data.length) });
   }
 
+  get(blobId: string): Buffer | undefined {
+    return this.entries.get(blobId);
+  }
+
+  /** A blob larger than the whole capacity is not kept. */
   set(blobId: string, data: Buffer): void {
-    if (data.length > this.capacityBytes) return;
-    this.delete(blobId);
     this.entries.set(blobId, data);
-    this.bytes += data.length;
-    for (const [id, old] of this.entries) {
-      if (this.bytes <= this.capacityBytes) break;
-      this.entries.delete(id);
-      this.bytes -= old.length;
-    }
   }
 
   delete(blobId: string): void {
-    const old = this.entries.get(blobId);
-    if (old === undefined) return;
     this.entries.delete(blobId);
-    this.bytes -= old.length;
   }
 
+  /** Bytes held. */
   get size(): number {
-    return this.bytes;
+    return this.entries.calculatedSize;
   }
 }

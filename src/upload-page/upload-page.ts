@@ -1,6 +1,7 @@
 import type { RequestContext } from '../s3/context.js';
 import { S3_ERRORS } from '../s3/error-response.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
+import { endWithBody, sendText } from '../s3/respond.js';
 import { consoleAssets, type ConsoleAssets } from '../console/assets.js';
 import { UPLOAD_PAGE_PATH } from '../presign/upload-page.js';
 
@@ -43,13 +44,12 @@ async function serve(ctx: RequestContext, assets: ConsoleAssets): Promise<void> 
     plain(ctx, 404, `Nothing at ${ctx.wirePath}.`);
     return;
   }
-  res.writeHead(200, { 'content-type': asset.type, 'content-length': String(asset.body.length), ...PAGE_HEADERS });
-  ctx.bytesOut += ctx.method === 'HEAD' ? 0 : asset.body.length;
-  res.end(ctx.method === 'HEAD' ? undefined : asset.body);
+  res.statusCode = 200;
+  for (const [name, value] of Object.entries({ 'content-type': asset.type, ...PAGE_HEADERS })) res.setHeader(name, value);
+  endWithBody(ctx, asset.body);
 }
 
 function plain(ctx: RequestContext, status: number, text: string, headers: Record<string, string> = {}): void {
-  ctx.res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
-  ctx.bytesOut += Buffer.byteLength(text);
-  ctx.res.end(ctx.method === 'HEAD' ? undefined : text);
+  for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
+  sendText(ctx, status, 'text/plain; charset=utf-8', text);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
+import { LRUCache } from 'lru-cache';
 import { S3Error } from '../../src/errors.js';
 import { hashToken, type ResolvedKey } from '../../src/identity/identities.js';
 import { authenticate, type AuthDeps } from '../../src/s3/auth.js';
@@ -45,7 +46,7 @@ function harness(options: { cache?: false } = {}): Harness {
     deps: {
       region: 'us-east-1',
       crypto,
-      keyCache: new SigningKeyCache(crypto),
+      keyCache: new SigningKeyCache(crypto, new LRUCache<string, Uint8Array>({ max: 1024 })),
       lookupKey: (id) => Promise.resolve(id === KEY_ID ? state.key : undefined),
       now: () => state.clock,
       verifiedCache: options.cache === false ? (false as const) : new VerifiedRequestCache(),

@@ -205,8 +205,7 @@ async function copiedTags(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps,
   if (fromSource) {
     await deps.authorizer.check(ctx, auth, 's3:GetObjectTagging', objectArn(source.bucket, source.key), source.bucket);
     // s3:PutObject was checked before the source's tags were known: s3:RequestObjectTag conditions are about these.
-    ctx.requestTags = tags;
-    await deps.authorizer.check(ctx, auth, 's3:PutObject', objectArn(target.bucket, target.key), target.bucket);
+    await deps.authorizer.check(ctx, auth, 's3:PutObject', objectArn(target.bucket, target.key), target.bucket, tags);
   }
   await permitTags(ctx, auth, deps, target.bucket, target.key, tags);
   return tags;

@@ -38,8 +38,7 @@ export async function getObjectTagging(ctx: RequestContext, _auth: VerifiedAuth,
 export async function putObjectTagging(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   await requireCurrentVersion(ctx, deps);
   const tags = await readTaggingBody(ctx, auth, 'object');
-  ctx.requestTags = tags;
-  await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(bucketName(ctx), objectKey(ctx)), bucketName(ctx));
+  await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(bucketName(ctx), objectKey(ctx)), bucketName(ctx), tags);
   await setObjectTags(ctx, deps, tags);
   sendEmpty(ctx, 200);
 }
@@ -50,7 +49,7 @@ export async function putObjectTagging(ctx: RequestContext, auth: VerifiedAuth, 
  * s3:PutObjectTagging on the new object as well as s3:PutObject.
  */
 export async function permitTags(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, bucket: string, key: string, tags: ObjectTags | undefined): Promise<ObjectTags | undefined> {
-  if (tags !== undefined) await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(bucket, key), bucket);
+  if (tags !== undefined) await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(bucket, key), bucket, tags);
   return tags;
 }
 

@@ -6,28 +6,29 @@ import { ALGORITHM, MAX_PRESIGN_EXPIRES, MAX_SKEW_MS, UNSIGNED_PAYLOAD, type Cre
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkSessionToken, sigv2Disabled, type AuthDeps } from '../auth.js';
 import type { RequestContext } from '../context.js';
+import type { Principal } from '../../identity/identities.js';
+import type { ObjectTags } from '../../storage/types.js';
 import { readPostForm, type FilePart, type PostForm } from './form.js';
 import { tagsIfValid, tagsOfFormField } from '../tagging.js';
 import { checkExpiration, parsePostPolicy, type PostPolicy } from './policy.js';
 
-/** A form read up to its file, for the operation that stores it. */
+/** A form read up to its file: what the credentials step hands the permission check and the operation that stores it. */
 export interface SubmittedForm {
   readonly form: PostForm & { readonly file: FilePart };
   readonly bucket: string;
   /** After ${filename} substitution; keyTemplate is the key field as sent. */
   readonly key: string;
   readonly keyTemplate: string;
+  /** The tags its tagging field sets, if it parses (for s3:RequestObjectTag conditions; the operation refuses a bad one). */
+  readonly tags: ObjectTags | undefined;
+  /** The bucket was named by the Host, so the Location of the answer leaves it out of the path. */
+  readonly virtualHosted: boolean;
   /** The signed policy; undefined for an anonymous form. */
   readonly policy: PostPolicy | undefined;
 }
 
-const submitted = new WeakMap<RequestContext, SubmittedForm>();
-
-export function submittedForm(ctx: RequestContext): SubmittedForm {
-  const form = submitted.get(ctx);
-  if (form === undefined) throw new Error('PostObject runs only after authenticateForm');
-  return form;
-}
+/** A form upload's credentials: who signed its policy, and the form they signed. */
+export type FormCredentials = VerifiedAuth & { readonly form: SubmittedForm };
 
 /**
  * The credentials step of a form upload (S3's POST Object): its signature is
@@ -37,7 +38,7 @@ export function submittedForm(ctx: RequestContext): SubmittedForm {
  * follows is every request's pipeline: link controls, then s3:PutObject on
  * that key.
  */
-export async function authenticateForm(ctx: RequestContext, deps: AuthDeps): Promise<VerifiedAuth> {
+export async function authenticateForm(ctx: RequestContext, deps: AuthDeps, address: { readonly virtualHosted: boolean }): Promise<FormCredentials> {
   const contentType = ctx.header('content-type') ?? '';
   if (!/^multipart\/form-data\s*(;|$)/i.test(contentType)) throw new S3Error('RequestIsNotMultiPartContent');
   // The policy and signature are in the body itself, so the body is wanted whatever it says.
@@ -50,7 +51,6 @@ export async function authenticateForm(ctx: RequestContext, deps: AuthDeps): Pro
   const key = keyTemplate.replaceAll('${filename}', file.filename);
   if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key', ArgumentValue: '' });
   ctx.key = key;
-  ctx.requestTags = tagsIfValid(() => tagsOfFormField(fields.get('tagging')));
 
   const verified = await authenticatePost(ctx, fields, deps);
   const policyText = fields.get('policy');
@@ -66,8 +66,8 @@ export async function authenticateForm(ctx: RequestContext, deps: AuthDeps): Pro
     // A signed policy is a link like a pre-signed URL: it expires with its policy.
     signed = { ...verified, expiresAt: policy.expiration };
   }
-  submitted.set(ctx, { form: { ...form, file }, bucket: ctx.bucket ?? '', key, keyTemplate, policy });
-  return signed;
+  const tags = tagsIfValid(() => tagsOfFormField(fields.get('tagging')));
+  return { ...signed, form: { form: { ...form, file }, bucket: ctx.bucket ?? '', key, keyTemplate, tags, virtualHosted: address.virtualHosted, policy } };
 }
 
 /**
@@ -106,8 +106,9 @@ export async function authenticatePost(ctx: RequestContext, fields: ReadonlyMap<
     if (fields.has('policy')) throw missingField('AWSAccessKeyId');
     return { version: 0 };
   }
-  const verified = v4 ? await verifyV4Policy(ctx, fields, deps) : await verifyV2Policy(ctx, fields, deps);
+  const { verified, principal } = v4 ? await verifyV4Policy(fields, deps) : await verifyV2Policy(fields, deps);
   ctx.authType = 'presigned';
+  ctx.principal = principal;
   return verified;
 }
 
@@ -117,7 +118,13 @@ function required(fields: ReadonlyMap<string, string>, name: string): string {
   return value;
 }
 
-async function verifyV4Policy(ctx: RequestContext, fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedAuth> {
+/** A policy's signature checked, and who made it. */
+interface VerifiedPolicy {
+  readonly verified: VerifiedAuth;
+  readonly principal: Principal;
+}
+
+async function verifyV4Policy(fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedPolicy> {
   const algorithm = required(fields, 'x-amz-algorithm');
   const credential = required(fields, 'x-amz-credential');
   const amzDate = required(fields, 'x-amz-date');
@@ -141,8 +148,7 @@ async function verifyV4Policy(ctx: RequestContext, fields: ReadonlyMap<string, s
     throw authErrors.signatureMismatch({ accessKeyId, stringToSign: policy, signatureProvided: signature });
   }
   checkSessionToken(resolved, token, deps.now());
-  ctx.principal = resolved.principal;
-  return {
+  const verified: VerifiedAuth = {
     version: 4,
     mode: 'query',
     accessKeyId,
@@ -154,6 +160,7 @@ async function verifyV4Policy(ctx: RequestContext, fields: ReadonlyMap<string, s
     signature,
     signingKey,
   };
+  return { verified, principal: resolved.principal };
 }
 
 /** AKID/YYYYMMDD/REGION/s3/aws4_request, with the same faults as a pre-signed URL's X-Amz-Credential. */
@@ -167,7 +174,7 @@ function parseCredential(credential: string, region: string): { accessKeyId: str
   return { accessKeyId, scope: { date, region, service } };
 }
 
-async function verifyV2Policy(ctx: RequestContext, fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedAuth> {
+async function verifyV2Policy(fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedPolicy> {
   if (deps.sigv2 === false) throw sigv2Disabled();
   const accessKeyId = required(fields, 'awsaccesskeyid');
   const signature = required(fields, 'signature');
@@ -181,7 +188,6 @@ async function verifyV2Policy(ctx: RequestContext, fields: ReadonlyMap<string, s
   }
   const token = fields.get('x-amz-security-token');
   checkSessionToken(resolved, token, deps.now());
-  ctx.principal = resolved.principal;
-  return { version: 2, mode: 'query', accessKeyId, signature, ...(token === undefined ? {} : { securityToken: token }) };
+  return { verified: { version: 2, mode: 'query', accessKeyId, signature, ...(token === undefined ? {} : { securityToken: token }) }, principal: resolved.principal };
 }
 

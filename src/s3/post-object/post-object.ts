@@ -7,7 +7,6 @@ import { S3Error } from '../../errors.js';
 import type { Storage } from '../../storage/storage.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../../storage/types.js';
 import { versionHeader } from '../operations/versions.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { isOwnerOnlyAcl } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
 import type { RequestContext } from '../context.js';
@@ -15,10 +14,9 @@ import type { S3Deps } from '../deps.js';
 import { DEFAULT_CONTENT_TYPE, userMetadataOf } from '../object-headers.js';
 import type { FilePart } from './form.js';
 import { checkConditions, checkCoverage } from './policy.js';
-import { submittedForm } from './post-auth.js';
 import { MAX_PUT_SIZE } from '../request-body.js';
 import { answerUpload } from './post-response.js';
-import { operation } from '../operation.js';
+import { operation, type Credentials } from '../operation.js';
 import { permitTags } from '../operations/tagging.js';
 import { tagsOfFormField } from '../tagging.js';
 
@@ -40,8 +38,9 @@ const SYSTEM_FIELDS = {
  * controls and checked s3:PutObject on the key; what is left is the policy's
  * conditions, which only the form can be held to, and storing the file.
  */
-export async function postObject(ctx: RequestContext, verified: VerifiedAuth, deps: S3Deps): Promise<void> {
-  const { form, bucket, key, keyTemplate, policy } = submittedForm(ctx);
+export async function postObject(ctx: RequestContext, verified: Credentials, deps: S3Deps): Promise<void> {
+  if (verified.form === undefined) throw new Error('PostObject runs only after authenticateForm');
+  const { form, bucket, key, keyTemplate, policy, virtualHosted } = verified.form;
   const { fields, file } = form;
   // A single PUT's limit applies to a form upload too.
   let range = { min: 0, max: MAX_PUT_SIZE };
@@ -59,7 +58,7 @@ export async function postObject(ctx: RequestContext, verified: VerifiedAuth, de
   // Let the rest of the body (the closing boundary) arrive so the connection can be reused.
   await form.done.catch(() => undefined);
   for (const [name, value] of Object.entries(await versionHeader(deps, bucket, stored.versionId))) ctx.res.setHeader(name, value);
-  answerUpload(ctx, fields, { bucket, key, etag: stored.etag, virtualHosted: ctx.virtualHosted });
+  answerUpload(ctx, fields, { bucket, key, etag: stored.etag, virtualHosted });
 }
 
 function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadataInput {

@@ -4,6 +4,7 @@ import type {
   AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, PublicAccessBlock,
   SessionRecord, UserRecord, UserStatus,
 } from '../identity-store.js';
+import { LRUCache } from 'lru-cache';
 import { toPublicAccessBlock, type PublicAccessBlockRow } from '../rows.js';
 
 interface UserRow { name: string; status: UserStatus; created_at: number; policies: string | null }
@@ -24,8 +25,9 @@ export class SqliteIdentityStore implements IdentityStore {
    * Every request reads its bucket's policy. This process is the database's
    * only writer and every change goes through this class (or forgetBucket), so
    * the remembered value is the current one: still "checked at time of use".
+   * A bucket without a policy is remembered as `document: null`.
    */
-  private readonly bucketPolicies = new Map<string, string | null>();
+  private readonly bucketPolicies = new LRUCache<string, { readonly document: string | null }>({ max: BUCKET_POLICY_CACHE });
 
   constructor(
     private readonly db: Database.Database,
@@ -227,11 +229,10 @@ export class SqliteIdentityStore implements IdentityStore {
 
   getBucketPolicy(bucket: string): Promise<string | null> {
     const cached = this.bucketPolicies.get(bucket);
-    if (cached !== undefined) return Promise.resolve(cached);
+    if (cached !== undefined) return Promise.resolve(cached.document);
     return this.read(() => {
       const document = this.stmt.bucketPolicy.get(bucket)?.document ?? null;
-      this.bucketPolicies.set(bucket, document);
-      if (this.bucketPolicies.size > BUCKET_POLICY_CACHE) this.bucketPolicies.delete(this.bucketPolicies.keys().next().value ?? '');
+      this.bucketPolicies.set(bucket, { document });
       return document;
     });
   }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { runListingSync, type ListRow, type RangeRead } from '../list-plan.js';
 import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, DeleteVersionResult, GetObjectResult, GetVersionResult, ListObjectsResult,
@@ -57,7 +58,7 @@ export class SqliteMetadataStore implements MetadataStore {
    * same synchronous call, and this connection is the only writer: an entry
    * is always the current row. A hot object's GET skips the query.
    */
-  private readonly recent = new Map<string, GetObjectResult>();
+  private readonly recent = new LRUCache<string, GetObjectResult>({ max: RECENT_OBJECTS });
   private readonly bucketIds = new Map<string, number>();
   /** Existing buckets by name (every PUT asks): dropped when the bucket is deleted. Misses are not remembered. */
   private readonly bucketRecords = new Map<string, BucketRecord>();
@@ -241,7 +242,6 @@ export class SqliteMetadataStore implements MetadataStore {
       const found: GetObjectResult = { kind: 'found', object: row.part_count === null ? object : { ...object, parts: this.rows.parts(row.bucket_id, keyBytes) } };
       this.bucketIds.set(bucket, row.bucket_id);
       this.recent.set(recentKey(row.bucket_id, keyBytes), found);
-      if (this.recent.size > RECENT_OBJECTS) this.recent.delete(this.recent.keys().next().value ?? '');
       return found;
     });
   }
