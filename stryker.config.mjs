@@ -90,7 +90,13 @@ const testFiles = only === undefined || only.length === 0 ? group.tests : only;
 export default {
   testRunner: 'tap',
   plugins: ['@stryker-mutator/tap-runner'],
-  tap: { testFiles, nodeArgs: ['--import', 'tsx'], forceBail: true },
+  // For 'off' targets, scripts/stryker-cover-all.mjs makes every mutant run the test files (the tap runner would otherwise
+  // skip, as NoCoverage, every mutant the test process did not reach itself, such as those only the spawned server runs).
+  tap: {
+    testFiles,
+    nodeArgs: group.coverageAnalysis === 'off' ? ['--import', './scripts/stryker-cover-all.mjs', '--import', 'tsx'] : ['--import', 'tsx'],
+    forceBail: true,
+  },
   mutate,
   coverageAnalysis: group.coverageAnalysis,
   // Two cores shared with other work: one test process at a time.

@@ -6,20 +6,33 @@
  * SQLite row, answered once the WAL is fsync'd (`durable`: one transaction
  * per event-loop turn and one fsync per batch, as Latchkey's write batch
  * does). Nothing is logged; no policy, link or audit; no crash recovery.
+ * Then, stage by stage, what Latchkey's durable PUT has to do beyond that
+ * floor, with Latchkey's own code: `store` keeps the object as Latchkey's
+ * SQLite metadata store does (its row of the objects table, the inline body,
+ * the versioning check, its write batch and group commit); `logged` also
+ * writes the request's log line and the link's audit record (the SHA-256 that
+ * names the link, the batched audit row). What Latchkey spends beyond
+ * `logged` is its request pipeline: routing, context, key lookup, policy
+ * evaluation, link admission, response headers.
  * Usage: bare-put.js MODE SECRET [DATA_DIR]. Prints `listening <url>` once ready.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { AuditLog } from '../src/links/audit-log.js';
+import { linkId } from '../src/links/link-identity.js';
+import { createLogger } from '../src/logger.js';
 import { parseQuery } from '../src/sigv4/canonical-query.js';
 import { nodeCrypto } from '../src/sigv4/node-crypto.js';
 import { parseAuthorization } from '../src/sigv4/parse.js';
 import { SigningKeyCache } from '../src/sigv4/signing-key.js';
-import { verifyParsed } from '../src/sigv4/verify.js';
+import { verifyParsed, type VerifiedAuth } from '../src/sigv4/verify.js';
+import { newInlineBlobId } from '../src/storage/blob-store.js';
+import { SqliteMetadataStore } from '../src/storage/sqlite/sqlite-metadata-store.js';
 
 const [mode, secret, dataDir] = [process.argv[2], process.argv[3] ?? '', process.argv[4] ?? ''];
 const keyCache = new SigningKeyCache(nodeCrypto, new LRUCache<string, Uint8Array>({ max: 1024 }));
@@ -61,25 +74,57 @@ async function openRows(): Promise<(key: string, body: Buffer, etag: string) => 
     await batch;
   };
 }
-const store = mode === 'durable' ? await openRows() : undefined;
+/** `store` and `logged` modes: the row Latchkey's metadata store writes for a 4 KiB PUT, through that store. */
+async function openMetadataStore(): Promise<{ metadata: SqliteMetadataStore; put: (key: string, body: Buffer, etag: string) => Promise<void> }> {
+  const metadata = new SqliteMetadataStore(join(dataDir, 'metadata.db'));
+  await metadata.createBucket({ name: 'bench', owner: 'root' });
+  const put = async (path: string, body: Buffer, etag: string): Promise<void> => {
+    const key = path.replace(/^\/bench\//, '');
+    const outcome = await metadata.putObject({
+      bucket: 'bench', key, size: body.length, etag, blobId: newInlineBlobId(), inlineBytes: body,
+      contentType: 'application/octet-stream', userMetadata: {}, checksums: {}, tags: {},
+    });
+    if (outcome.kind !== 'stored') throw new Error(outcome.kind);
+  };
+  return { metadata, put };
+}
+const latchkeyStore = mode === 'store' || mode === 'logged' ? await openMetadataStore() : undefined;
+const store = mode === 'durable' ? await openRows() : latchkeyStore?.put;
+const logger = mode === 'logged' ? createLogger(process.stdout, false) : undefined;
+const audit = mode === 'logged' && latchkeyStore ? new AuditLog(latchkeyStore.metadata.links, { warn: (message) => process.stderr.write(`${message}\n`) }) : undefined;
 
-function verified(method: string, url: string, headers: Record<string, string | string[] | undefined>): boolean {
+function verified(method: string, url: string, headers: Record<string, string | string[] | undefined>): VerifiedAuth | undefined {
   const q = url.indexOf('?');
   const query = q === -1 ? '' : url.slice(q + 1);
   const request = { method, path: q === -1 ? url : url.slice(0, q), query, queryPairs: parseQuery(query), headers };
   const options = { region: 'us-east-1', service: 's3', crypto: nodeCrypto, keyCache, now: Date.now() };
   try {
     const parsed = parseAuthorization(request, options);
-    if (parsed.version === 0) return false;
-    verifyParsed(parsed, request, secret, options);
-    return true;
+    if (parsed.version === 0) return undefined;
+    return verifyParsed(parsed, request, secret, options);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** `logged` mode: the request log line and the link audit record Latchkey makes of the same PUT. */
+function record(req: IncomingMessage, res: ServerResponse, auth: VerifiedAuth | undefined, path: string, bytesIn: number, startedAt: number): void {
+  if (logger === undefined || audit === undefined || auth === undefined || auth.version !== 4) return;
+  const key = path.replace(/^\/bench\//, '');
+  audit.record({
+    at: new Date(), link: linkId(4, auth.signature), accessKeyId: auth.accessKeyId, userName: 'root', method: 'PUT', bucket: 'bench', key,
+    status: res.statusCode, bytes: 0, clientIp: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? null,
+  });
+  logger.info('request', {
+    requestId: randomBytes(8).toString('hex').toUpperCase(), operation: 'PutObject', method: 'PUT', bucket: 'bench', key, status: res.statusCode,
+    bytes: 0, bytesIn, ms: Math.round((performance.now() - startedAt) * 10) / 10, auth: 'presigned', accessKeyId: auth.accessKeyId, ip: req.socket.remoteAddress ?? '',
+  });
+}
+
 const server = createServer((req, res) => {
-  if (mode !== 'md5' && !verified(req.method ?? 'GET', req.url ?? '/', req.headers)) {
+  const startedAt = performance.now();
+  const auth = mode === 'md5' ? undefined : verified(req.method ?? 'GET', req.url ?? '/', req.headers);
+  if (mode !== 'md5' && auth === undefined) {
     res.writeHead(403, { 'content-length': '0' });
     res.end();
     req.resume();
@@ -90,10 +135,12 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     const body = Buffer.concat(chunks);
     const etag = createHash('md5').update(body).digest('hex');
-    const stored = store ? store((req.url ?? '').split('?', 1)[0] ?? '', body, etag) : Promise.resolve();
+    const path = (req.url ?? '').split('?', 1)[0] ?? '';
+    const stored = store ? store(path, body, etag) : Promise.resolve();
     stored.then(() => {
       res.writeHead(200, { etag: `"${etag}"`, 'content-length': '0' });
       res.end();
+      record(req, res, auth, path, body.length, startedAt);
     }, () => res.destroy());
   });
 });

@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { LOAD_CPU, ROOT, run, SERVER_CPU, startPinnedServer, type Proc } from './harness.js';
 import { BALANCER_SERVER, balancerUpstream, nginxConf, prepareNginxDir } from './nginx-config.js';
 
-export type BareMode = 'md5' | 'sigv4' | 'durable';
+export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged';
 export const BARE_LABELS: Record<BareMode, string> = {
   md5: '  Node floor: http + MD5',
   sigv4: '  Node floor: + SigV4 check',
   durable: '  Node floor: + SQLite row, fsync',
+  store: "    + Latchkey's metadata store row",
+  logged: '    + request log line, link audit row',
 };
 
 /** bench/bare-put.ts in one of its modes. */
