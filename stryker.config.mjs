@@ -38,12 +38,13 @@ export const GROUPS = {
   },
   sigv2: {
     mutate: ['src/sigv4/sigv2.ts'],
-    tests: ['test/sigv4/signature-tamper.test.ts', 'test/sigv4/sigv2.test.ts'],
+    // The in-process edges first: the client files (boto3, aws CLI) take seconds per mutant.
+    tests: ['test/sigv4/sigv2-edges.test.ts', 'test/sigv4/signature-tamper.test.ts', 'test/sigv4/sigv2.test.ts'],
     coverageAnalysis: 'perTest',
   },
   chunked: {
     mutate: ['src/sigv4/chunked.ts'],
-    tests: ['test/sigv4/signature-tamper.test.ts', 'test/sigv4/chunked.test.ts', 'test/sigv4/checksums.test.ts'],
+    tests: ['test/sigv4/chunked-edges.test.ts', 'test/sigv4/signature-tamper.test.ts', 'test/sigv4/chunked.test.ts', 'test/sigv4/checksums.test.ts'],
     coverageAnalysis: 'perTest',
   },
   'verified-cache': {
