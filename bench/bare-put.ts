@@ -14,6 +14,10 @@
  * names the link, the batched audit row). What Latchkey spends beyond
  * `logged` is its request pipeline: routing, context, key lookup, policy
  * evaluation, link admission, response headers.
+ * `durable-pg`: the same row upserted in PostgreSQL instead (DATA_DIR is then
+ * a postgres:// URL; table bare_put.objects), one autocommitted statement per
+ * PUT through postgres.js with the node's pool size: the floor a
+ * PostgreSQL-backed node has on this machine.
  * Usage: bare-put.js MODE SECRET [DATA_DIR]. Prints `listening <url>` once ready.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -26,6 +30,7 @@ import Database from 'better-sqlite3';
 import { AuditLog } from '../src/links/audit-log.js';
 import { linkId } from '../src/links/link-identity.js';
 import { createLogger } from '../src/logger.js';
+import postgres from 'postgres';
 import { parseQuery } from '../src/sigv4/canonical-query.js';
 import { nodeCrypto } from '../src/sigv4/node-crypto.js';
 import { parseAuthorization } from '../src/sigv4/parse.js';
@@ -89,9 +94,22 @@ async function openMetadataStore(): Promise<{ metadata: SqliteMetadataStore; put
   return { metadata, put };
 }
 const latchkeyStore = mode === 'store' || mode === 'logged' ? await openMetadataStore() : undefined;
-const store = mode === 'durable' ? await openRows() : latchkeyStore?.put;
 const logger = mode === 'logged' ? createLogger(process.stdout, false) : undefined;
 const audit = mode === 'logged' && latchkeyStore ? new AuditLog(latchkeyStore.metadata.links, { warn: (message) => process.stderr.write(`${message}\n`) }) : undefined;
+
+/** `durable-pg` mode: a row per PUT, one INSERT … ON CONFLICT, answered once PostgreSQL committed it. */
+async function openPgRows(): Promise<(key: string, body: Buffer, etag: string) => Promise<void>> {
+  const sql = postgres(dataDir, { max: 10, onnotice: () => undefined });
+  await sql`DROP SCHEMA IF EXISTS bare_put CASCADE`;
+  await sql`CREATE SCHEMA bare_put`;
+  await sql`CREATE TABLE bare_put.objects (key text PRIMARY KEY, etag text NOT NULL, id bytea NOT NULL, bytes bytea NOT NULL)`;
+  process.once('SIGTERM', () => void sql`DROP SCHEMA bare_put CASCADE`.finally(() => sql.end({ timeout: 1 })));
+  return async (key, body, etag) => {
+    await sql`INSERT INTO bare_put.objects (key, etag, id, bytes) VALUES (${key}, ${etag}, ${randomBytes(16)}, ${body})
+      ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, id = excluded.id, bytes = excluded.bytes`;
+  };
+}
+const store = mode === 'durable' ? await openRows() : mode === 'durable-pg' ? await openPgRows() : latchkeyStore?.put;
 
 function verified(method: string, url: string, headers: Record<string, string | string[] | undefined>): VerifiedAuth | undefined {
   const q = url.indexOf('?');
@@ -147,4 +165,4 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => server.close(() => setTimeout(() => process.exit(0), mode === 'durable-pg' ? 500 : 0)));

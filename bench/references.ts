@@ -7,17 +7,19 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOAD_CPU, ROOT, run, SERVER_CPU, startPinnedServer, type Proc } from './harness.js';
+import { BALANCER_SERVER, balancerUpstream, nginxConf, prepareNginxDir } from './nginx-config.js';
 
-export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged';
+export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged' | 'durable-pg';
 export const BARE_LABELS: Record<BareMode, string> = {
   md5: '  Node floor: http + MD5',
   sigv4: '  Node floor: + SigV4 check',
   durable: '  Node floor: + SQLite row, fsync',
   store: "    + Latchkey's metadata store row",
   logged: '    + request log line, link audit row',
+  'durable-pg': '  Node floor: + PostgreSQL row',
 };
 
-/** bench/bare-put.ts in one of its modes. */
+/** bench/bare-put.ts in one of its modes (`durable-pg`: `dataDir` is the PostgreSQL URL). */
 export function startBarePut(mode: BareMode, secret: string, dataDir: string): Promise<Proc & { endpoint: string }> {
   return startPinnedServer('bare-put', [join(ROOT, 'dist/bench/bare-put.js'), mode, secret, dataDir], /listening (\S+)/);
 }
@@ -37,40 +39,17 @@ export async function startNginx(dir: string, port: number): Promise<Proc> {
 /** nginx as the load balancer of several nodes (round robin, bodies streamed both ways), on the load's core. */
 export function startBalancer(dir: string, port: number, upstreams: readonly string[]): Promise<Proc> {
   return spawnNginx(dir, LOAD_CPU, `
-  upstream latchkey { ${upstreams.map((u) => `server ${u};`).join(' ')} keepalive 64; }
+  ${balancerUpstream(upstreams, 64)}
   server {
     listen 127.0.0.1:${port};
-    proxy_request_buffering off;
-    proxy_buffering off;
-    location / {
-      proxy_pass http://latchkey;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-    }
+${BALANCER_SERVER}
   }`);
 }
 
 /** One nginx worker pinned to `cpu`, with this http block; resolves to the worker's pid. */
 async function spawnNginx(dir: string, cpu: string, http: string): Promise<Proc> {
-  mkdirSync(join(dir, 'body'), { recursive: true });
-  chmodSync(join(dir, 'body'), 0o777);
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
-daemon off;
-master_process on;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  client_max_body_size 0;
-${http}
-}
-`,
-  );
+  prepareNginxDir(dir);
+  writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, `  client_max_body_size 0;\n${http}`));
   const child = spawn('taskset', ['-c', cpu, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
   await new Promise((r) => setTimeout(r, 500));
   const { stdout } = await run('pgrep', ['-P', String(child.pid)]);

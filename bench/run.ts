@@ -5,7 +5,7 @@
  * the figures are ratios of servers given one core each. Not a test: it
  * prints figures and exits 0.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -140,9 +140,10 @@ async function main(): Promise<void> {
     const getSmall = presigned(latchkey.endpoint, 'GET', 'small.bin');
     // A server runs warm: each wrk phase first loads it for WARMUP_SECONDS (JIT compilation), not counted.
     // A URL list's measured requests start at LIST_OFFSET, past every URL the warm-up could have used.
-    const warmThenMeasure = async (pid: number, url: string, opts: Parameters<typeof wrk>[1]) => {
+    const warmThenMeasure = async (pid: number, url: string, opts: Parameters<typeof wrk>[1], onWarm?: () => void) => {
       await wrk(url, { ...opts, seconds: WARMUP_SECONDS, ...(opts.scriptArgs ? { scriptArgs: [...opts.scriptArgs, '0'] } : {}) });
       await settle(pid);
+      onWarm?.();
       return measure(pid, () => wrk(url, { ...opts, ...(opts.scriptArgs ? { scriptArgs: [...opts.scriptArgs, String(LIST_OFFSET)] } : {}) }));
     };
     const ng = (url: string, opts: Parameters<typeof wrk>[1]) => warmThenMeasure(nginx.pid, url, opts);
@@ -241,6 +242,7 @@ async function main(): Promise<void> {
         bare.child.kill('SIGTERM');
       }
     }
+    const sqliteFloor = stagedFloors.get('durable');
     for (const mode of staged) {
       const figure = stagedFloors.get(mode);
       if (figure === undefined) continue;
@@ -268,8 +270,28 @@ async function main(): Promise<void> {
         const note = '   ← ratio vs the SQLite node; PostgreSQL shares the two cores (not pinned)';
         const pgGet = await warmThenMeasure(pg.pid, presigned(pg.endpoint, 'GET', 'small.bin'), { connections: 64 });
         results.push(`${row('PostgreSQL node: GET 4 KiB (64 conns)', pgGet, ourGet, { target: 0.5 })}${note}`);
-        const pgPut = await warmThenMeasure(pg.pid, `${pg.endpoint}/`, urlList(putList(pg.endpoint, join(work, 'pg-put-urls.txt'))));
+        // PostgreSQL's own CPU per PUT (when its processes are visible here) goes in the notes.
+        const withPostgresCpu = async (pid: number, url: string, opts: Parameters<typeof wrk>[1]) => {
+          let before = NaN;
+          const figure = await warmThenMeasure(pid, url, opts, () => (before = postgresCpuMs()));
+          return { figure, postgresMsPerOp: (postgresCpuMs() - before) / figure.ops };
+        };
+        const pgPutPhase = await withPostgresCpu(pg.pid, `${pg.endpoint}/`, urlList(putList(pg.endpoint, join(work, 'pg-put-urls.txt'))));
+        const pgPut = pgPutPhase.figure;
         results.push(`${row('PostgreSQL node: PUT 4 KiB (64 conns)', pgPut, ourPut, { target: 0.5 })}${note}`);
+        // The same floor as the SQLite one above with the row in PostgreSQL: what any node on this database and machine can reach.
+        const pgFloor = await startBarePut('durable-pg', CREDENTIALS.secretAccessKey, pgUrl);
+        try {
+          const floor = await withPostgresCpu(pgFloor.pid, `${pgFloor.endpoint}/`, urlList(putList(pgFloor.endpoint, join(work, 'bare-pg-urls.txt'))));
+          const figure = floor.figure;
+          results.push(`${row(BARE_LABELS['durable-pg'], figure, sqliteFloor)}   ← ratio vs the SQLite-row floor above, PostgreSQL sharing the two cores (our PG PUT / this = ${(rate(pgPut) / rate(figure)).toFixed(2)})`);
+          if (!Number.isNaN(floor.postgresMsPerOp)) {
+            notes.push(`PostgreSQL's own CPU per 4 KiB PUT (not pinned, sharing both cores): ${pgPutPhase.postgresMsPerOp.toFixed(3)} ms for the PostgreSQL node (node ${pgPut.cpuMsPerOp.toFixed(3)}), ${floor.postgresMsPerOp.toFixed(3)} ms for the floor (node ${figure.cpuMsPerOp.toFixed(3)})`);
+          }
+        } finally {
+          pgFloor.child.kill('SIGTERM');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
 
         // The second node reads the master key the first wrote to the shared data dir. Both nodes sit on the
         // server core, nginx on the load's: the figures show what the balancer hop and a second node cost, not scale-out.
@@ -352,6 +374,25 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** CPU ms used so far by the PostgreSQL server's processes visible here (NaN when none are: a server elsewhere). */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  let seen = false;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes(' (postgres) ')) continue;
+      const fields = stat.split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+      seen = true;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return seen ? ticks * 10 : NaN;
 }
 
 /** bench/fsync-ceiling.ts on the server core: the disk's limit for durable writes of `size` bytes, `concurrency` at once. */

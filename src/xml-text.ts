@@ -26,6 +26,20 @@ export function xmlElementText(xml: string, name: string): string | undefined {
   return find(document, name);
 }
 
+/** S3's error answer (an <Error> document, which may even come with a 200): its Code and Message; undefined for any other document. */
+export function s3ErrorAnswer(xml: string): { readonly code: string; readonly message: string } | undefined {
+  let document: unknown;
+  try {
+    document = reader.parse(xml);
+  } catch {
+    return undefined;
+  }
+  const root = (document as Record<string, unknown> | null)?.['Error'];
+  if (root === null || typeof root !== 'object' || Array.isArray(root)) return undefined;
+  const { Code: code, Message: message } = root as Record<string, unknown>;
+  return typeof code === 'string' ? { code, message: typeof message === 'string' ? message : '' } : undefined;
+}
+
 function find(node: unknown, name: string): string | undefined {
   if (node === null || typeof node !== 'object') return undefined;
   if (Array.isArray(node)) {

@@ -16,7 +16,6 @@ import { AdminError } from './admin-error.js';
 import { ADMIN_PREFIX } from './admin-prefix.js';
 import { ADMIN_ENDPOINTS, type AdminEndpoint } from './endpoints.js';
 
-export { ADMIN_PREFIX };
 const MAX_BODY = 64 * 1024;
 
 interface CompiledEndpoint {

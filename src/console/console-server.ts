@@ -1,11 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
-import { answerPlainHttp, type TlsPair } from '../http/tls.js';
+import type { TlsPair } from '../http/tls.js';
 import { EarlyListener } from '../http/early-listener.js';
+import { newHttpServer } from '../http/http-server.js';
 import { join } from 'node:path';
 import type { Identities } from '../identity/identities.js';
-import { clientAddress, TrustedProxies } from '../http/client-address.js';
+import { clientAddress, type TrustedProxies } from '../http/client-address.js';
 import type { Logger } from '../logger.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { ConsoleStore } from '../storage/console-store.js';
@@ -46,7 +46,7 @@ export interface ConsoleDeps {
   readonly tls?: TlsPair;
   /** Proxies whose X-Forwarded-For names the client (--trusted-proxy). */
   readonly trustedProxies?: TrustedProxies;
-  /** The port, bound already (consoleHttpServer) so that a taken one is found before the data dir is opened. */
+  /** The port, bound already (newHttpServer) so that a taken one is found before the data dir is opened. */
   readonly listener?: EarlyListener;
 }
 
@@ -72,16 +72,6 @@ function pageHeaders(publicEndpoint: string): Record<string, string> {
 /** How long a preview link works: long enough to watch a clip, short enough to be worthless if it leaks. */
 const PREVIEW_SECONDS = 300;
 
-/** The console's HTTP(S) server, not yet listening. */
-export function consoleHttpServer(tls: TlsPair | undefined): Server {
-  const options = { maxHeaderSize: 16 * 1024, headersTimeout: 30_000, keepAliveTimeout: 5_000, requestTimeout: 0 };
-  const tlsServer = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }) : undefined;
-  if (tlsServer) answerPlainHttp(tlsServer);
-  const server: Server = tlsServer ?? createServer(options);
-  server.setTimeout(120_000, (socket) => socket.destroy());
-  return server;
-}
-
 /** The web console (docs/console.md) on its own port. */
 export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const now = deps.now ?? Date.now;
@@ -97,7 +87,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const permissions = new ConsolePermissions(new Authorizer(deps.identities.store, now));
   const context: RouteContext = { deps, sessions, failures, assets, issuer, store, target, permissions, now };
 
-  const listener = deps.listener ?? (await EarlyListener.bind(consoleHttpServer(deps.tls), deps.host, deps.port, 'console'));
+  const listener = deps.listener ?? (await EarlyListener.bind(newHttpServer(deps.tls), deps.host, deps.port, 'console'));
   const server = listener.server;
   const tlsServer = deps.tls ? (server as unknown as TlsServer) : undefined;
   listener.serve((req: IncomingMessage, res: ServerResponse) => {
@@ -154,7 +144,7 @@ async function route(req: IncomingMessage, res: ServerResponse, c: RouteContext)
       }
     }
     if (path === '/s3' || path.startsWith('/s3/')) {
-      const clientIp = clientAddress(req, c.deps.trustedProxies ?? TrustedProxies.NONE);
+      const clientIp = clientAddress(req, c.deps.trustedProxies);
       return proxyToS3(c.target, session.credentials, req, res, { path: path.slice(3) || '/', query, clientIp });
     }
     return api(req, res, c, session, method, path, query);
@@ -218,7 +208,7 @@ const MAX_KEY_ID = 128;
 
 async function signIn(req: IncomingMessage, res: ServerResponse, c: RouteContext): Promise<void> {
   if (!sameOrigin(req)) throw new ConsoleError(403, 'InvalidOrigin', 'Sign in from the console page itself.');
-  const ip = clientAddress(req, c.deps.trustedProxies ?? TrustedProxies.NONE);
+  const ip = clientAddress(req, c.deps.trustedProxies);
   const body = await readJson(req);
   const accessKeyId = typeof body['accessKeyId'] === 'string' ? body['accessKeyId'].trim().slice(0, MAX_KEY_ID) : '';
   const secret = typeof body['secretAccessKey'] === 'string' ? body['secretAccessKey'] : '';

@@ -1,11 +1,12 @@
 import { ConsoleError, stringField } from './http.js';
 import type { ShareRequest, UploadLinkRequest } from './link-issuer.js';
 import { isWellFormedVersionId } from '../version-id.js';
+import { MAX_KEY_BYTES } from '../storage/object-key.js';
 
 function bucketAndKey(body: Record<string, unknown>, keyName = 'key'): { bucket: string; key: string } {
   const bucket = stringField(body, 'bucket') ?? '';
   const key = stringField(body, keyName) ?? '';
-  if (Buffer.byteLength(key) > 1024) throw new ConsoleError(400, 'InvalidInput', 'Object keys are at most 1024 bytes.');
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new ConsoleError(400, 'InvalidInput', `Object keys are at most ${MAX_KEY_BYTES} bytes.`);
   return { bucket, key };
 }
 

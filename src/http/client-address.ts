@@ -46,7 +46,7 @@ const resolved = new WeakMap<IncomingMessage, string>();
  * trusted hops: the first address no trusted proxy vouches for is the client.
  * Whatever a client writes itself lies to the left of that and is never read.
  */
-export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): string {
+export function clientAddress(req: IncomingMessage, trusted: TrustedProxies = TrustedProxies.NONE): string {
   const known = resolved.get(req);
   if (known !== undefined) return known;
   let client = plain(req.socket.remoteAddress ?? '');

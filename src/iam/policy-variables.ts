@@ -43,8 +43,3 @@ export function expandVariables(text: string, version: PolicyVersion, context: C
   if (last < text.length) pieces.push({ text: text.slice(last), wild: true });
   return pieces;
 }
-
-/** The expanded text for operators without wildcards (StringEquals and friends). */
-export function expandToString(text: string, version: PolicyVersion, context: ContextValues): string | undefined {
-  return expandVariables(text, version, context)?.map((p) => p.text).join('');
-}

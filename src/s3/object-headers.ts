@@ -11,20 +11,30 @@ const USER_METADATA_PREFIX = 'x-amz-meta-';
 const MAX_USER_METADATA_BYTES = 2048;
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 
-/** System and user metadata from a PUT's headers. */
-export function metadataFromHeaders(ctx: RequestContext): ObjectMetadataInput {
+/**
+ * The user metadata among `names` (x-amz-meta-*, lower case), keyed without the
+ * prefix; `valueOf` is asked only for those. Over S3's cap is MetadataTooLarge.
+ * A PUT's headers and a POST form's fields both come through here.
+ */
+export function userMetadataOf(names: Iterable<string>, valueOf: (name: string) => string): Record<string, string> {
   const userMetadata: Record<string, string> = {};
   let bytes = 0;
-  // req.headers has the same names as ctx.headers, without building an array per header.
-  for (const name of Object.keys(ctx.req.headers)) {
+  for (const name of names) {
     if (!name.startsWith(USER_METADATA_PREFIX)) continue;
     const short = name.slice(USER_METADATA_PREFIX.length);
-    // Stored as Unicode text, whether it came as UTF-8 bytes or as RFC 2047 encoded-words.
-    const value = decodeEncodedWords(headerText(ctx.header(name) ?? ''));
+    const value = valueOf(name);
     userMetadata[short] = value;
     bytes += Buffer.byteLength(short) + Buffer.byteLength(value);
   }
   if (bytes > MAX_USER_METADATA_BYTES) throw new S3Error('MetadataTooLarge', undefined, { Size: String(bytes), MaxSizeAllowed: String(MAX_USER_METADATA_BYTES) });
+  return userMetadata;
+}
+
+/** System and user metadata from a PUT's headers. */
+export function metadataFromHeaders(ctx: RequestContext): ObjectMetadataInput {
+  // req.headers has the same names as ctx.headers, without building an array per header.
+  // Values are stored as Unicode text, whether they came as UTF-8 bytes or as RFC 2047 encoded-words.
+  const userMetadata = userMetadataOf(Object.keys(ctx.req.headers), (name) => decodeEncodedWords(headerText(ctx.header(name) ?? '')));
   return { ...systemMetadataFromHeaders(ctx), userMetadata };
 }
 

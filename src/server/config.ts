@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseDurationSeconds } from '../duration.js';
 import { TrustedProxies } from '../http/client-address.js';
 
 export interface ServerConfig {
@@ -153,12 +154,9 @@ export function parseSwitch(name: string, text: string): boolean {
   throw new ConfigError(`${name} must be on or off, got ${text}`);
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "7d", "12h", "30m", "90s", or plain seconds. */
-export function parseDuration(name: string, text: string): number {
-  const m = /^(\d{1,9})([smhd]?)$/.exec(text.trim());
-  const ms = m ? Number(m[1]) * (DURATION_UNITS[m[2] || 's'] ?? 1000) : NaN;
+/** "7d", "12h", "30m", "90s", or plain seconds, in milliseconds. */
+function parseDuration(name: string, text: string): number {
+  const ms = (parseDurationSeconds(text) ?? NaN) * 1000;
   if (!(ms > 0)) throw new ConfigError(`${name} must be a duration such as 7d, 12h, 30m or 90s, got ${text}`);
   return ms;
 }

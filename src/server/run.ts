@@ -1,10 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { LRUCache } from 'lru-cache';
-import { createServer as createHttpsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { nodeCrypto } from '../sigv4/node-crypto.js';
@@ -36,10 +34,11 @@ import type { Logger } from '../logger.js';
 import { loadRootCredentials, ROOT_CREDENTIALS_FILE } from './root-credentials.js';
 import { healthApi } from './health.js';
 import { metricsHandler, ServerMetrics } from './metrics.js';
-import { answerPlainHttp, loadTlsPair, reloadOnSighup, type TlsPair } from '../http/tls.js';
-import { consoleHttpServer, startConsole, type RunningConsole } from '../console/console-server.js';
+import { loadTlsPair, reloadOnSighup, type TlsPair } from '../http/tls.js';
+import { startConsole, type RunningConsole } from '../console/console-server.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { EarlyListener } from '../http/early-listener.js';
+import { newHttpServer } from '../http/http-server.js';
 
 export interface RunningServer {
   readonly endpoint: string;
@@ -50,8 +49,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Header section cap: larger requests get 431 from Node's parser. */
-const MAX_HEADER_BYTES = 16 * 1024;
 const DRAIN_TIMEOUT_MS = 10_000;
 const HOUSEKEEPING_MS = 5_000;
 /** Free space and the object count (a scan of an index) are refreshed this often, not per scrape. */
@@ -75,9 +72,9 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
   const tlsPair = config.tls ? await loadTlsPair(config.tls) : undefined;
   const undo: (() => unknown)[] = [];
   try {
-    const s3 = await EarlyListener.bind(s3HttpServer(tlsPair), config.host, config.port, 'S3');
+    const s3 = await EarlyListener.bind(newHttpServer(tlsPair), config.host, config.port, 'S3');
     undo.push(() => s3.abandon());
-    const consoleListener = config.console ? await EarlyListener.bind(consoleHttpServer(tlsPair), config.console.host, config.console.port, 'console') : undefined;
+    const consoleListener = config.console ? await EarlyListener.bind(newHttpServer(tlsPair), config.console.host, config.console.port, 'console') : undefined;
     if (consoleListener) undo.push(() => consoleListener.abandon());
     const metricsListener = config.metrics ? await EarlyListener.bind(createServer(), config.metrics.host, config.metrics.port, 'metrics') : undefined;
     if (metricsListener) undo.push(() => metricsListener.abandon());
@@ -91,16 +88,6 @@ export async function startS3Server(config: ServerConfig, logger: Logger): Promi
     for (const step of undo.reverse()) await step();
     throw error;
   }
-}
-
-function s3HttpServer(tlsPair: TlsPair | undefined): Server {
-  const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
-  const tlsServer = tlsPair ? createHttpsServer({ ...serverOptions, cert: tlsPair.cert, key: tlsPair.key }) : undefined;
-  if (tlsServer) answerPlainHttp(tlsServer);
-  const server: Server = tlsServer ?? createServer(serverOptions);
-  // A client that stops sending or reading for this long is cut off, without holding up anyone else.
-  server.setTimeout(120_000, (socket: Socket) => socket.destroy());
-  return server;
 }
 
 async function serveDataDir(

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { MetadataStore } from './metadata-store.js';
 import { connectPg, type PgOptions } from './postgres/pg-connection.js';
 import { PgMetadataStore } from './postgres/pg-metadata-store.js';
-import { peekSetting as peekSqliteSetting, SqliteMetadataStore } from './sqlite/sqlite-metadata-store.js';
+import { SqliteMetadataStore } from './sqlite/sqlite-metadata-store.js';
+import { peekSetting as peekSqliteSetting } from './sqlite/sqlite-peek-setting.js';
 
 /** The embedded database's file in the data dir (also what `latchkey backup` copies). */
 export const METADATA_FILE = 'metadata.sqlite3';

@@ -1,4 +1,5 @@
 import { decodeKey, encodeText, maxBytes, prefixUpperBound, successor } from './object-key.js';
+import { cutPage, type PageEntry } from './list-page.js';
 import type { ListObjectsPage, ListObjectsQuery, ObjectSummary } from './types.js';
 
 /** One ordered range read the backend must answer: keys in [from, to), at most `limit`. */
@@ -45,7 +46,7 @@ export function* planListing(query: ListObjectsQuery): Generator<RangeRead, List
   let from = afterBytes === undefined ? prefixBytes : maxBytes(prefixBytes, successor(afterBytes));
 
   const wanted = query.maxKeys + 1; // one extra entry tells whether the page is truncated
-  const entries: Array<{ kind: 'key'; summary: ObjectSummary } | { kind: 'prefix'; prefix: string }> = [];
+  const entries: PageEntry<ObjectSummary>[] = [];
 
   let batch = 1;
   scan: while (entries.length < wanted && (to === null || Buffer.compare(from, to) < 0)) {
@@ -68,23 +69,15 @@ export function* planListing(query: ListObjectsQuery): Generator<RangeRead, List
         batch = 1;
         continue scan;
       }
-      entries.push({ kind: 'key', summary: toSummary(key, row) });
+      entries.push({ kind: 'item', item: toSummary(key, row) });
       from = successor(row.keyBytes);
       if (entries.length >= wanted) break scan;
     }
     if (rows.length < limit) break; // range exhausted
   }
 
-  if (entries.length === 0) return empty;
-  const isTruncated = entries.length > query.maxKeys;
-  const page = isTruncated ? entries.slice(0, query.maxKeys) : entries;
-  const last = page[page.length - 1];
-  return {
-    contents: page.flatMap((e) => (e.kind === 'key' ? [e.summary] : [])),
-    commonPrefixes: page.flatMap((e) => (e.kind === 'prefix' ? [e.prefix] : [])),
-    isTruncated,
-    nextAfter: isTruncated && last !== undefined ? (last.kind === 'key' ? last.summary.key : last.prefix) : undefined,
-  };
+  const page = cutPage(entries, query.maxKeys);
+  return { contents: page.items, commonPrefixes: page.commonPrefixes, isTruncated: page.isTruncated, nextAfter: page.nextKey };
 }
 
 function toSummary(key: string, row: ListRow): ObjectSummary {

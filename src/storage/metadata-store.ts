@@ -88,7 +88,11 @@ export type PutObjectResult =
    * version was a multipart object: its other parts). Null when there was no
    * previous version or its bytes were inline (gone with the commit).
    */
-  | { readonly kind: 'stored'; readonly object: ObjectRecord; readonly replacedBlobId: string | null; readonly replacedPartBlobIds?: readonly string[] }
+  | {
+    readonly kind: 'stored'; readonly object: ObjectRecord; readonly replacedBlobId: string | null; readonly replacedPartBlobIds?: readonly string[];
+    /** The bucket had versioning (Enabled or Suspended) when the version was written: a "null" version there is named in the reply. */
+    readonly versioned: boolean;
+  }
   | { readonly kind: 'no-such-bucket' };
 
 export type GetObjectResult =

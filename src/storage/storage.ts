@@ -1,26 +1,22 @@
 import { mkdir } from 'node:fs/promises';
 import { S3Error } from '../errors.js';
 import type { MetadataBackend } from './backend.js';
-import { BlobNotFoundError, BlobStore, newInlineBlobId, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
-import { digestBody, isDigested, isWholeBody, type BodySource, type StreamedBody, type WholeBytes } from './body-digest.js';
+import { BlobNotFoundError, BlobStore, type BlobWriteOptions, type ByteRange, type ChecksumComputer, type WrittenDigests } from './blob-store.js';
+import type { BodySource } from './body-digest.js';
 import type { MetadataStore } from './metadata-store.js';
 import { MultipartStorage } from './multipart-storage.js';
-import { encodeKey } from './object-key.js';
+import { noSuchBucket, writeObject, type PutObjectOutcome } from './object-write.js';
 import { BytesBody, type ObjectBody } from './opened-blob.js';
 import { openParts } from './part-stream.js';
 import type { BucketRecord, ObjectMetadataInput, ObjectRecord } from './types.js';
 
 export { METADATA_FILE } from './backend.js';
+export type { PutObjectOutcome } from './object-write.js';
 
 export interface RecoveryReport {
   readonly tempFilesRemoved: number;
   readonly orphanBlobsRemoved: number;
   readonly foreignFiles: number;
-}
-
-export interface PutObjectOutcome<C> {
-  readonly object: ObjectRecord;
-  readonly written: WrittenDigests<C>;
 }
 
 export interface GetObjectOptions {
@@ -58,10 +54,10 @@ const GET_ATTEMPTS = 3;
 export const INLINE_MAX = 64 * 1024;
 
 /**
- * What the S3 layer uses for object bytes: the write protocol across the two
- * stores lives here. Order is blob first, then the metadata row, then removal
- * of the replaced blob, so a crash at any point leaves at worst an orphan blob
- * (swept at start-up), never a row whose blob is missing.
+ * What the S3 layer uses for object bytes: the protocol across the two
+ * stores (a PutObject's, blob first, then the row, then the replaced blob's
+ * removal, lives in object-write.ts), reads that retry when a concurrent
+ * replace unlinked the blob, deletes, and the disposal of freed blobs.
  */
 export class Storage {
   /** Multipart uploads: parts, completion, abort, expiry. */
@@ -144,43 +140,17 @@ export class Storage {
 
   /**
    * Stores the body as the new current version of bucket/key (the bucket by
-   * name, or its record when the caller has just looked it up). `meta` may be a
-   * function of the digests when some of it (trailing checksums) is known
-   * only after the body. A body storesInline accepts may come whole (see
-   * BodySource); a larger one should be streamed. A body that comes with its
-   * digests (DigestedBody) is not hashed again.
+   * name, or its record when the caller has just looked it up); see
+   * object-write.ts.
    */
-  async putObject<C extends Record<string, ChecksumComputer> = Record<never, ChecksumComputer>>(
+  putObject<C extends Record<string, ChecksumComputer> = Record<never, ChecksumComputer>>(
     target: string | BucketRecord,
     key: string,
     body: BodySource,
     meta: ObjectMetadataInput | ((written: WrittenDigests<C>) => ObjectMetadataInput),
     options: BlobWriteOptions<C> = {},
   ): Promise<PutObjectOutcome<C>> {
-    encodeKey(key); // reject a bad key before reading the body
-    const bucket = typeof target === 'string' ? target : target.name;
-    // Checked before the body too, as S3 does (unless the caller hands over the record it
-    // just looked up, so a request resolves its bucket once); the commit re-checks atomically.
-    if (typeof target === 'string' && (await this.metadata.getBucket(bucket)) === null) throw noSuchBucket(bucket);
-    const inline = this.storesInline(options.expectedLength);
-    const blob = inline ? await readSmallBody(body, options) : { ...(await this.blobs.write(streamed(body), options)), bytes: undefined };
-    let committed;
-    try {
-      const input = typeof meta === 'function' ? meta(blob) : meta;
-      committed = await this.metadata.putObject({
-        ...input, bucket, key, size: blob.size, etag: blob.md5.toString('hex'), blobId: blob.blobId, inlineBytes: blob.bytes,
-      });
-    } catch (error) {
-      if (!inline) await this.discardAfterFailedCommit(blob.blobId);
-      throw error;
-    }
-    if (committed.kind === 'no-such-bucket') {
-      if (!inline) await this.discardUncommitted(blob.blobId);
-      throw noSuchBucket(bucket);
-    }
-    await this.discard([committed.replacedBlobId, ...(committed.replacedPartBlobIds ?? [])]);
-    const { blobId: _blobId, bytes: _bytes, ...written } = blob;
-    return { object: committed.object, written };
+    return writeObject(this, target, key, body, meta, options);
   }
 
   /**
@@ -397,32 +367,3 @@ export interface SharedDataDir {
   readonly blobGraceMs: number;
 }
 
-/** A small body read into memory with the same checks and digests as a blob file, and a fresh id to store it under. */
-async function readSmallBody<C extends Record<string, ChecksumComputer>>(
-  body: BodySource,
-  options: BlobWriteOptions<C>,
-): Promise<WrittenDigests<C> & { blobId: string; bytes: Buffer }> {
-  const chunks: Uint8Array[] = [];
-  const written = await digestBody(body, options, (chunk) => {
-    chunks.push(chunk);
-  });
-  const [only] = chunks;
-  // One chunk (a whole body) is stored as it is: SQLite copies it anyway.
-  const bytes = chunks.length === 1 && only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(chunks, written.size);
-  return { ...written, blobId: newInlineBlobId(), bytes };
-}
-
-/** A body as chunks, for the file path. */
-function streamed(body: BodySource): StreamedBody {
-  if (!isDigested(body)) return isWholeBody(body) ? chunksOf(body) : body;
-  const { bytes } = body;
-  return isWholeBody(bytes) ? { bytes: chunksOf(bytes), digests: () => body.digests() } : { bytes, digests: () => body.digests() };
-}
-
-async function* chunksOf(whole: WholeBytes): AsyncGenerator<Uint8Array> {
-  yield await whole;
-}
-
-function noSuchBucket(bucket: string): S3Error {
-  return new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
-}

@@ -1,4 +1,5 @@
 import { decodeKey, encodeText, prefixUpperBound } from './object-key.js';
+import { cutPage, type PageEntry } from './list-page.js';
 import { toSummary, type SummaryRow } from './rows.js';
 import type { ListUploadsQuery, ListUploadsResult, UploadSummary } from './upload-store.js';
 
@@ -25,11 +26,9 @@ export function* planUploadListing(query: ListUploadsQuery, markerHasUpload: boo
   const prefix = encodeText(query.prefix ?? '');
   const delimiter = query.delimiter ?? '';
   const marker = markerOf(query);
-  const uploads: UploadSummary[] = [];
-  const commonPrefixes: string[] = [];
-  let last: { key: string; uploadId: string | undefined } | undefined;
-  let isTruncated = false;
-  if (query.maxUploads <= 0) return { uploads, commonPrefixes, isTruncated, nextKeyMarker: undefined, nextUploadIdMarker: undefined };
+  if (query.maxUploads <= 0) return { uploads: [], commonPrefixes: [], isTruncated: false, nextKeyMarker: undefined, nextUploadIdMarker: undefined };
+  const wanted = query.maxUploads + 1; // one extra entry tells whether the page is truncated
+  const entries: PageEntry<UploadSummary>[] = [];
   // Uploads of the marker key up to and including this one were listed already.
   let skipThrough = uploadIdMarkerOf(query);
   let from: Buffer | null = marker !== undefined && Buffer.compare(marker, prefix) > 0 ? marker : prefix;
@@ -53,27 +52,15 @@ export function* planUploadListing(query: ListUploadsQuery, markerHasUpload: boo
           continue;
         }
       }
-      if (uploads.length + commonPrefixes.length === query.maxUploads) {
-        isTruncated = true;
-        break scan;
-      }
-      if (cut === -1) {
-        uploads.push(toSummary(key, row));
-        last = { key, uploadId: row.upload_id };
-        continue;
-      }
-      const group = entry.toString('utf8');
-      commonPrefixes.push(group);
-      last = { key: group, uploadId: undefined };
+      entries.push(cut === -1 ? { kind: 'item', item: toSummary(key, row) } : { kind: 'prefix', prefix: entry.toString('utf8') });
+      if (entries.length === wanted) break scan;
+      if (cut === -1) continue;
       from = prefixUpperBound(entry); // seek past the whole group
       continue scan;
     }
   }
-  return {
-    uploads, commonPrefixes, isTruncated,
-    nextKeyMarker: isTruncated ? last?.key : undefined,
-    nextUploadIdMarker: isTruncated ? last?.uploadId : undefined,
-  };
+  const page = cutPage(entries, query.maxUploads);
+  return { uploads: page.items, commonPrefixes: page.commonPrefixes, isTruncated: page.isTruncated, nextKeyMarker: page.nextKey, nextUploadIdMarker: page.lastItem?.uploadId };
 }
 
 function markerOf(query: ListUploadsQuery): Buffer | undefined {

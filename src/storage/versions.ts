@@ -1,5 +1,6 @@
 import { newVersionId } from '../version-id.js';
 import { decodeKey, encodeText, maxBytes, prefixUpperBound, successor } from './object-key.js';
+import { cutPage, type PageEntry } from './list-page.js';
 import type { ObjectRecord } from './types.js';
 
 /*
@@ -117,7 +118,7 @@ export function* planVersionListing(query: ListVersionsQuery): Generator<Version
   const to = prefixUpperBound(prefixBytes);
   let from = markerBytes === undefined ? prefixBytes : maxBytes(prefixBytes, successor(markerBytes));
   const wanted = query.maxKeys + 1;
-  const entries: Array<{ kind: 'version'; summary: VersionSummary } | { kind: 'prefix'; prefix: string }> = [];
+  const entries: PageEntry<VersionSummary>[] = [];
   const inRange = (key: Uint8Array) => Buffer.compare(Buffer.from(key), prefixBytes) >= 0 && (to === null || Buffer.compare(Buffer.from(key), to) < 0);
 
   // Versions of one key left to list, older than `beforeSeq` (after a version-id marker, or a batch that ended inside a key).
@@ -133,7 +134,7 @@ export function* planVersionListing(query: ListVersionsQuery): Generator<Version
     if (older !== undefined) {
       const limit = Math.min(wanted - entries.length, MAX_BATCH);
       const rows = (yield { kind: 'older', ...older, limit }) as readonly VersionRow[];
-      for (const row of rows) entries.push({ kind: 'version', summary: summaryOf(row, false) });
+      for (const row of rows) entries.push({ kind: 'item', item: summaryOf(row, false) });
       const last = rows[rows.length - 1];
       older = rows.length < limit || last === undefined ? undefined : { key: older.key, beforeSeq: last.seq };
       continue;
@@ -159,7 +160,7 @@ export function* planVersionListing(query: ListVersionsQuery): Generator<Version
       const keyBytes = Buffer.from(row.keyBytes);
       const isLatest = lastKey === undefined || !lastKey.equals(keyBytes);
       lastKey = keyBytes;
-      entries.push({ kind: 'version', summary: summaryOf(row, isLatest) });
+      entries.push({ kind: 'item', item: summaryOf(row, isLatest) });
       if (entries.length >= wanted) break scan;
     }
     const last = rows[rows.length - 1];
@@ -170,16 +171,10 @@ export function* planVersionListing(query: ListVersionsQuery): Generator<Version
     lastKey = undefined;
   }
 
-  if (entries.length === 0) return empty;
-  const isTruncated = entries.length > query.maxKeys;
-  const page = isTruncated ? entries.slice(0, query.maxKeys) : entries;
-  const last = page[page.length - 1];
+  const page = cutPage(entries, query.maxKeys);
   return {
-    versions: page.flatMap((e) => (e.kind === 'version' ? [e.summary] : [])),
-    commonPrefixes: page.flatMap((e) => (e.kind === 'prefix' ? [e.prefix] : [])),
-    isTruncated,
-    nextKeyMarker: !isTruncated || last === undefined ? undefined : last.kind === 'version' ? last.summary.key : last.prefix,
-    nextVersionIdMarker: !isTruncated || last?.kind !== 'version' ? undefined : last.summary.versionId ?? 'null',
+    versions: page.items, commonPrefixes: page.commonPrefixes, isTruncated: page.isTruncated, nextKeyMarker: page.nextKey,
+    nextVersionIdMarker: page.lastItem === undefined ? undefined : page.lastItem.versionId ?? 'null',
   };
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BALANCER_SERVER, balancerUpstream } from '../../bench/nginx-config.js';
 import { startNginx, type RunningNginx } from './nginx.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { loggedLines, startServer, type TestServer } from './server.js';
@@ -55,21 +56,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   // The first node creates the schema; the others then start together (their migration check races on the advisory lock).
   nodes.push(await start(0));
   nodes.push(...(await Promise.all(Array.from({ length: (options.nodes ?? 3) - 1 }, (_, i) => start(i + 1)))));
-  // nginx drops an idle upstream connection before a node does (its keep-alive is 5 s): reusing one the node just closed is a 502.
-  const upstream = `upstream latchkey { ${nodes.map((n) => `server 127.0.0.1:${n.port} max_fails=0;`).join(' ')} keepalive 16; keepalive_timeout 2s; }`;
-  const nginx: RunningNginx = await startNginx(
-    `    client_max_body_size 0;
-    proxy_request_buffering off;
-    proxy_buffering off;
-    location / {
-      proxy_pass http://latchkey;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_next_upstream off;
-    }`,
-    upstream,
-  );
+  const nginx: RunningNginx = await startNginx(BALANCER_SERVER, balancerUpstream(nodes.map((n) => `127.0.0.1:${n.port}`), 16));
   const balancer: TestServer = { ...nodes[0]!, endpoint: nginx.url, port: nginx.port };
   return {
     nodes,

@@ -37,6 +37,21 @@ export function versionsContract(getStore: () => MetadataStore): void {
       assert.equal(await store.getVersioning('v'), 'Suspended');
     });
 
+    it('a write tells whether its bucket had versioning: never versioned no, Enabled and Suspended yes (a "null" version is then named)', async () => {
+      const store = getStore();
+      await store.createBucket({ name: 'v', owner: 'alice' });
+      assert.equal((await put(store, 'v', 'k')).versioned, false);
+      assert.equal((await put(store, 'v', 'k', { inlineBytes: Buffer.from('x'), size: 1 })).versioned, false);
+      await store.setVersioning('v', 'Enabled');
+      const enabled = await put(store, 'v', 'k');
+      assert.equal(enabled.versioned, true);
+      assert.notEqual(enabled.object.versionId, undefined);
+      await store.setVersioning('v', 'Suspended');
+      const suspended = await put(store, 'v', 'k');
+      assert.equal(suspended.versioned, true);
+      assert.equal(suspended.object.versionId, undefined);
+    });
+
     it('an unversioned bucket keeps one "null" version per key, replaced in place', async () => {
       const store = getStore();
       await store.createBucket({ name: 'v', owner: 'alice' });

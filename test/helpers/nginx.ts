@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nginxConf, prepareNginxDir } from '../../bench/nginx-config.js';
 import { candidatePort } from './ports.js';
 
 /** nginx-light comes from Debian in CI (.ci/run); elsewhere tests that need it are skipped with this reason. */
@@ -20,24 +21,13 @@ export interface RunningNginx {
 }
 
 function config(dir: string, port: number, serverBlock: string, httpBlock: string, generation: number): string {
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-${httpBlock}
+  return nginxConf(dir, `${httpBlock}
   server {
     listen 127.0.0.1:${port};
     # Which configuration answered: a reload is done once the new number comes back.
     add_header X-Test-Nginx-Generation ${generation} always;
 ${serverBlock}
-  }
-}
-`;
+  }`);
 }
 
 /** The generation of the configuration answering on the port, or undefined when nothing answers (yet). */
@@ -62,10 +52,7 @@ async function answeringGeneration(port: number): Promise<string | undefined> {
 export async function startNginx(serverBlock: string, httpBlock = ''): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-nginx-'));
   chmodSync(dir, 0o755);
-  for (const sub of ['body', 'proxy']) {
-    mkdirSync(join(dir, sub));
-    chmodSync(join(dir, sub), 0o777);
-  }
+  prepareNginxDir(dir);
   const errorLog = () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '');
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const port = await candidatePort();

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cidrContains, matchWildcard, parseCidr, parseIp } from '../../src/iam/index.js';
-import { expandToString, expandVariables } from '../../src/iam/policy-variables.js';
+import { expandVariables, type ContextValues } from '../../src/iam/policy-variables.js';
+import type { PolicyVersion } from '../../src/iam/policy-types.js';
+
+/** The expansion as plain text, wildcards or not. */
+const expandToString = (text: string, version: PolicyVersion, context: ContextValues) => expandVariables(text, version, context)?.map((p) => p.text).join('');
 
 describe('matchWildcard', () => {
   const rows: ReadonlyArray<readonly [pattern: string, input: string, expected: boolean, ignoreCase?: boolean]> = [

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluate, isPublic, parsePolicy } from '../../src/iam/index.js';
-import { OPERATIONS, requiredPermissions, type OperationName as S3OperationName } from '../../src/s3/operations/index.js';
+import { OPERATIONS, type OperationName as S3OperationName } from '../../src/s3/operations/index.js';
+import { permissionsOf, type PermissionTarget, type RequiredPermission } from '../../src/s3/permissions.js';
+
+/** The (action, resource ARN) pairs a request for the named operation must be allowed. */
+function requiredPermissions(name: S3OperationName, target: PermissionTarget): RequiredPermission[] {
+  return permissionsOf(name, OPERATIONS[name], target);
+}
 
 /** A one-statement bucket policy; an override set to undefined removes that element. */
 function bucketPolicy(overrides: Record<string, unknown>): ReturnType<typeof parsePolicy> {

@@ -272,6 +272,19 @@ print(json.dumps(p))
 });
 
 describe('POST policy uploads that are refused (status, code, nothing on disk)', () => {
+  test('user metadata counts names and values in UTF-8 against 2 KB, as a PUT\'s headers do: 2049 bytes is MetadataTooLarge, 2048 is stored', async () => {
+    const metaCondition = [['starts-with', '$x-amz-meta-v', '']];
+    await assertRefused(() => upload({ key: 'no/meta.txt', fields: [['x-amz-meta-v', 'é'.repeat(1024)]], conditions: metaCondition }), {
+      status: 400,
+      code: 'MetadataTooLarge',
+      details: { Size: '2049', MaxSizeAllowed: '2048' },
+    });
+    const atLimit = await upload({ key: 'form/meta.txt', fields: [['x-amz-meta-v', 'x'.repeat(2047)]], conditions: metaCondition });
+    assert.equal(atLimit.status, 204, atLimit.text);
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'form/meta.txt' }));
+    assert.equal(head.Metadata?.['v'], 'x'.repeat(2047));
+  });
+
   test('expired policy', async () => {
     await assertRefused(() => upload({ key: 'no/expired.txt', expiration: new Date(Date.now() - 1000) }), {
       status: 403,

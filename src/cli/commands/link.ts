@@ -1,3 +1,4 @@
+import { parseDurationSeconds } from '../../duration.js';
 import { INSTANT_HINT, parseInstant } from '../../links/instant.js';
 import type { CommandGroup } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -51,13 +52,11 @@ export function beforeOption(text: string): string {
   return when.toISOString();
 }
 
-const AGO = /^(\d{1,9})([smhd])$/;
-const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A --since value: an instant, or a duration back from now (15m, 2h, 7d). */
 export function sinceOption(text: string, now: () => number = Date.now): string {
-  const ago = AGO.exec(text.trim());
-  if (ago) return new Date(now() - Number(ago[1]) * (UNIT_MS[ago[2] ?? 's'] ?? 1000)).toISOString();
+  const ago = parseDurationSeconds(text, { unitRequired: true });
+  if (ago !== undefined) return new Date(now() - ago * 1000).toISOString();
   const when = parseInstant(text, now);
   if (when === undefined) throw new UsageError(`--since must be ${INSTANT_HINT} or a duration such as 15m, 2h or 7d, got '${text}'`);
   return when.toISOString();

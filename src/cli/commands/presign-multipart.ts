@@ -1,4 +1,4 @@
-import { xmlElementText } from '../../xml-text.js';
+import { s3ErrorAnswer, xmlElementText } from '../../xml-text.js';
 import { completeRequestXml, presignParts } from '../../presign/multipart.js';
 import { uriEncode } from '../../sigv4/uri-encode.js';
 import { LatchkeyClient } from '../admin-client.js';
@@ -53,8 +53,8 @@ function objectPath(bucket: string, key: string): string {
 /** A 200 whose body is an <Error> (S3 may answer CompleteMultipartUpload so) is still a refusal. */
 function answerText(status: number, body: Buffer): string {
   const text = body.toString('utf8');
-  const code = /<Error>/.test(text) ? xmlElementText(text, 'Code') : undefined;
-  if (code !== undefined) throw new ApiError(status, code, xmlElementText(text, 'Message') ?? '');
+  const error = s3ErrorAnswer(text);
+  if (error !== undefined) throw new ApiError(status, error.code, error.message);
   return text;
 }
 

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseDurationSeconds } from '../../duration.js';
 import { uploadPageUrl } from '../../presign/upload-page.js';
 import { presignUrl, PresignInputError, type PresignMethod, type PresignUrlInput } from '../../presign/url.js';
 import { MAX_PRESIGN_EXPIRES } from '../../sigv4/types.js';
@@ -87,13 +88,10 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400 };
-
 /** "900", "90s", "15m", "12h", "7d" → seconds; longer than S3's 7 days is refused. */
 export function parseExpiresIn(text: string): number {
-  const m = /^(\d{1,9})([smhd]?)$/.exec(text.trim());
-  if (!m) throw new UsageError(`--expires-in must be seconds or a duration such as 15m, 12h or 7d; got '${text}'`);
-  const seconds = Number(m[1]) * (UNITS[m[2] || 's'] ?? 1);
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined) throw new UsageError(`--expires-in must be seconds or a duration such as 15m, 12h or 7d; got '${text}'`);
   if (seconds < 1) throw new UsageError('--expires-in must be at least 1 second');
   if (seconds > MAX_PRESIGN_EXPIRES) {
     throw new UsageError(`--expires-in ${text} is longer than 7 days (${MAX_PRESIGN_EXPIRES} seconds), the longest a pre-signed link may live`);

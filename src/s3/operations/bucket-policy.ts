@@ -1,5 +1,5 @@
 import { S3Error } from '../../errors.js';
-import { isPublic, parsePolicy } from '../../iam/index.js';
+import { isPublic, MAX_POLICY_BYTES, parsePolicy } from '../../iam/index.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
@@ -9,11 +9,9 @@ import { operation } from '../operation.js';
 import { bucketName, requireBucket } from '../operation-params.js';
 import { publicPolicyRestricted } from '../public-access.js';
 
-const MAX_POLICY_BODY = 20 * 1024;
-
 export async function putBucketPolicy(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
-  const body = openRequestBody(ctx, auth, MAX_POLICY_BODY + 1024);
+  const body = openRequestBody(ctx, auth, MAX_POLICY_BYTES + 1024);
   const parts: Buffer[] = [];
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
   const text = Buffer.concat(parts).toString('utf8');

@@ -1,5 +1,4 @@
 import type { AnyOperation } from '../operation.js';
-import { permissionsOf, type PermissionTarget, type RequiredPermission } from '../permissions.js';
 import { BUCKET_OPERATIONS } from './buckets.js';
 import { BUCKET_POLICY_OPERATIONS } from './bucket-policy.js';
 import { BUCKET_CORS_OPERATIONS } from './bucket-cors.js';
@@ -42,8 +41,3 @@ export const OPERATIONS = {
 } as const satisfies Record<string, AnyOperation>;
 
 export type OperationName = keyof typeof OPERATIONS;
-
-/** The (action, resource ARN) pairs a request for the named operation must be allowed. */
-export function requiredPermissions(name: OperationName, target: PermissionTarget): RequiredPermission[] {
-  return permissionsOf(name, OPERATIONS[name], target);
-}

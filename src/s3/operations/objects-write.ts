@@ -12,7 +12,7 @@ import { xmlDate } from '../http-dates.js';
 import { metadataFromHeaders } from '../object-headers.js';
 import { openRequestBody, readWholeRequestBody, readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
-import { versionHeader, versionParam } from './versions.js';
+import { versionParam, writtenVersionHeader } from './versions.js';
 import { operation } from '../operation.js';
 import {
   bucketName, checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, objectKey, parseCopySource, parseVersionId, requireBucket, type CopySource,
@@ -60,10 +60,10 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   await writeConditions(ctx, deps, bucket, key);
   // A body storage keeps inline is gathered whole: no stream stage or iterator per request.
   const body = readWholeRequestBody(ctx, auth, (size) => deps.storage.storesInline(size)) ?? openRequestBody(ctx, auth);
-  const { object } = await deps.storage.putObject(target, key, body.source, () => ({ ...metadata, checksums: body.checksums() }), {
+  const { object, versioned } = await deps.storage.putObject(target, key, body.source, () => ({ ...metadata, checksums: body.checksums() }), {
     expectedLength: body.declaredSize,
   });
-  sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object), ...(await versionHeader(deps, bucket, object.versionId)) });
+  sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object), ...writtenVersionHeader(object.versionId, versioned) });
 }
 
 export async function deleteObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
@@ -182,14 +182,15 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
     userMetadata: sourceObject.userMetadata,
   };
   let object: ObjectRecord;
+  let versioned: boolean;
   try {
     const tags = await copiedTags(ctx, auth, deps, { bucket, key }, source, replacedTags ?? sourceObject.tags, replacedTags === undefined);
-    ({ object } = await deps.storage.putObject(target, key, body, { ...metadata, checksums: sourceObject.checksums, tags }, { expectedLength: sourceObject.size }));
+    ({ object, versioned } = await deps.storage.putObject(target, key, body, { ...metadata, checksums: sourceObject.checksums, tags }, { expectedLength: sourceObject.size }));
   } catch (e) {
     body.destroy();
     throw e;
   }
-  for (const [name, value] of Object.entries({ ...copySourceVersionHeader(source, sourceObject), ...(await versionHeader(deps, bucket, object.versionId)) })) {
+  for (const [name, value] of Object.entries({ ...copySourceVersionHeader(source, sourceObject), ...writtenVersionHeader(object.versionId, versioned) })) {
     ctx.res.setHeader(name, value);
   }
   sendXml(ctx, 'CopyObjectResult', { LastModified: xmlDate(object.lastModified), ETag: `"${object.etag}"` });

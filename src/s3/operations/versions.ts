@@ -35,7 +35,13 @@ export async function versionParam(ctx: RequestContext, auth: VerifiedAuth, deps
 export async function versionHeader(deps: S3Deps, bucket: string, versionId: string | undefined): Promise<Record<string, string>> {
   if (versionId !== undefined) return { 'x-amz-version-id': versionId };
   const status = await deps.metadata.getVersioning(bucket);
-  return status === null || status === 'no-such-bucket' ? {} : { 'x-amz-version-id': NULL_VERSION };
+  return writtenVersionHeader(versionId, status !== null && status !== 'no-such-bucket');
+}
+
+/** versionHeader for a version just written, whose write told whether its bucket had versioning: no further read. */
+export function writtenVersionHeader(versionId: string | undefined, versioned: boolean): Record<string, string> {
+  if (versionId !== undefined) return { 'x-amz-version-id': versionId };
+  return versioned ? { 'x-amz-version-id': NULL_VERSION } : {};
 }
 
 export async function getBucketVersioning(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {

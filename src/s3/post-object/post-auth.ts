@@ -12,9 +12,6 @@ import { readPostForm, type FilePart, type PostForm } from './form.js';
 import { tagsIfValid, tagsOfFormField } from '../tagging.js';
 import { checkExpiration, parsePostPolicy, type PostPolicy } from './policy.js';
 
-/** A single PUT's limit applies to a form upload too. */
-export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
-
 /** A form read up to its file: what the credentials step hands the permission check and the operation that stores it. */
 export interface SubmittedForm {
   readonly form: PostForm & { readonly file: FilePart };

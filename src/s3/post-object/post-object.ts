@@ -11,17 +11,15 @@ import { isOwnerOnlyAcl } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
-import { DEFAULT_CONTENT_TYPE } from '../object-headers.js';
+import { DEFAULT_CONTENT_TYPE, userMetadataOf } from '../object-headers.js';
 import type { FilePart } from './form.js';
 import { checkConditions, checkCoverage } from './policy.js';
-import { MAX_OBJECT_SIZE } from './post-auth.js';
+import { MAX_PUT_SIZE } from '../request-body.js';
 import { answerUpload } from './post-response.js';
 import { operation, type Credentials } from '../operation.js';
 import { permitTags } from '../operations/tagging.js';
 import { tagsOfFormField } from '../tagging.js';
 
-const MAX_USER_METADATA_BYTES = 2048;
-const USER_METADATA_PREFIX = 'x-amz-meta-';
 /** Form fields stored as the object's HTTP metadata, as a PUT's headers would be. */
 const SYSTEM_FIELDS = {
   'content-type': 'contentType',
@@ -44,11 +42,12 @@ export async function postObject(ctx: RequestContext, verified: Credentials, dep
   if (verified.form === undefined) throw new Error('PostObject runs only after authenticateForm');
   const { form, bucket, key, keyTemplate, policy, virtualHosted } = verified.form;
   const { fields, file } = form;
-  let range = { min: 0, max: MAX_OBJECT_SIZE };
+  // A single PUT's limit applies to a form upload too.
+  let range = { min: 0, max: MAX_PUT_SIZE };
   if (policy !== undefined && verified.version !== 0) {
     const allowed = checkConditions(policy, { fields, bucket, key, keyTemplate });
     checkCoverage(policy, fields);
-    range = { min: allowed.min, max: Math.min(allowed.max, MAX_OBJECT_SIZE) };
+    range = { min: allowed.min, max: Math.min(allowed.max, MAX_PUT_SIZE) };
   }
   const acl = fields.get('acl');
   if (acl !== undefined && !isOwnerOnlyAcl(acl)) throw new S3Error('AccessControlListNotSupported');
@@ -68,15 +67,7 @@ function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadata
     const value = fields.get(field);
     if (value !== undefined) system[property] = value;
   }
-  const userMetadata: Record<string, string> = {};
-  let bytes = 0;
-  for (const [name, value] of fields) {
-    if (!name.startsWith(USER_METADATA_PREFIX)) continue;
-    const short = name.slice(USER_METADATA_PREFIX.length);
-    userMetadata[short] = value;
-    bytes += Buffer.byteLength(short) + Buffer.byteLength(value);
-  }
-  if (bytes > MAX_USER_METADATA_BYTES) throw new S3Error('MetadataTooLarge', undefined, { Size: String(bytes), MaxSizeAllowed: String(MAX_USER_METADATA_BYTES) });
+  const userMetadata = userMetadataOf(fields.keys(), (name) => fields.get(name) ?? '');
   return { contentType: DEFAULT_CONTENT_TYPE, ...system, userMetadata };
 }
 

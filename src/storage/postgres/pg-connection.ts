@@ -13,6 +13,8 @@ export type Sql = postgres.Sql<{ bigint: number }>;
 export type Tx = postgres.TransactionSql<{ bigint: number }>;
 /** A pool or a transaction: statements shared by both take either. */
 export type Queryable = Sql | Tx;
+/** A piece of a statement (its parameters with it), spliced into another. */
+export type PendingQuery = postgres.Fragment;
 
 export interface PgOptions {
   /** A schema to use instead of the URL's default search_path (tests: one schema each). */

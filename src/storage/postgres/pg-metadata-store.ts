@@ -3,7 +3,7 @@ import type {
   CreateBucketResult, DeleteBucketResult, DeleteObjectResult, DeleteVersionResult, GetObjectResult, GetVersionResult, ListObjectsResult,
   ListVersionsResult, MetadataStore, PutObjectResult, PutObjectRow, PutObjectTagsResult,
 } from '../metadata-store.js';
-import { blobIdsOf } from '../rows.js';
+import { blobIdsOf, type HeldBlobs } from '../rows.js';
 import { runVersionListing, type ListVersionsQuery, type VersioningStatus } from '../versions.js';
 import { findVersion, latestMarker, markDeleted, putVersion, readVersions, removeVersion, versioningOf } from './pg-version-rows.js';
 import { encodeKey } from '../object-key.js';
@@ -14,7 +14,7 @@ import { PgConsoleStore } from './pg-console-store.js';
 import { PgIdentityStore } from './pg-identity-store.js';
 import { PgLinkStore } from './pg-link-store.js';
 import { migratePg } from './pg-migrations.js';
-import { lockKey, removeObjectRow } from './pg-object-rows.js';
+import { heldOf, lockKey, objectArguments, removeObjectRow, type WrittenRow } from './pg-object-rows.js';
 import { PgUploadStore } from './pg-upload-store.js';
 
 /** Names "background jobs" among this database's advisory locks (the job name is the second key). */
@@ -122,16 +122,27 @@ export class PgMetadataStore implements MetadataStore {
     return guarded(async () => (await this.sql`DELETE FROM bucket_tags WHERE bucket_id = (SELECT id FROM buckets WHERE name = ${bucket})`).count === 1);
   }
 
+  /**
+   * One statement, so one round trip with its commit (latchkey_put_object);
+   * a bucket with versioning takes the versioned write's transaction instead.
+   */
   async putObject(row: PutObjectRow): Promise<PutObjectResult> {
     const key = encodeKey(row.key);
+    const object = recordOfPut(row);
+    const stored = (freed: HeldBlobs | null, versioned: boolean, written = object): PutObjectResult =>
+      ({ kind: 'stored', object: written, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds'), versioned });
     return guarded(async () => {
       try {
+        const [put] = await this.sql<(WrittenRow & { outcome: 'stored' | 'versioned' | 'no-such-bucket' })[]>`
+          SELECT * FROM latchkey_put_object(${row.bucket}::text, ${objectArguments(this.sql, key, object, row.inlineBytes)})`;
+        if (put?.outcome === 'no-such-bucket') return { kind: 'no-such-bucket' };
+        if (put?.outcome === 'stored') return stored(heldOf(put), false);
         return await this.sql.begin(async (tx): Promise<PutObjectResult> => {
           const [bucket] = await tx<{ id: number }[]>`SELECT id FROM buckets WHERE name = ${row.bucket}`;
           if (bucket === undefined) return { kind: 'no-such-bucket' };
           await lockKey(tx, bucket.id, key);
-          const { object, freed } = await putVersion(tx, bucket.id, key, recordOfPut(row), row.inlineBytes);
-          return { kind: 'stored', object, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds') };
+          const version = await putVersion(tx, bucket.id, key, object, row.inlineBytes);
+          return stored(version.freed, version.versioned, version.object);
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) return { kind: 'no-such-bucket' }; // deleted by another node meanwhile

@@ -1,6 +1,6 @@
 import type { ObjectRecord } from '../types.js';
 import type { HeldBlobs } from '../rows.js';
-import type { Tx } from './pg-connection.js';
+import type { PendingQuery, Queryable, Tx } from './pg-connection.js';
 
 /**
  * Serializes every writer of one bucket/key for the rest of the transaction.
@@ -17,32 +17,37 @@ export async function lockKey(tx: Tx, bucketId: number, key: Buffer): Promise<vo
  * inside the caller's transaction, which holds lockKey; returns what the
  * replaced version held (now unreferenced), or null. `restored`: an archived
  * version becoming current again, whose inline body is stored already.
+ * One statement (latchkey_write_object, migration 6): one round trip.
  */
 export async function writeObjectRow(tx: Tx, bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer, restored = false): Promise<HeldBlobs | null> {
   if (!restored && (inlineBytes !== undefined) !== (object.inline === true)) throw new Error('an inline object needs its bytes, and only it');
-  const previous = await releaseObjectRow(tx, bucketId, key);
-  if (inlineBytes !== undefined) await tx`INSERT INTO inline_blobs (blob_id, bytes) VALUES (${object.blobId}, ${inlineBytes})`;
-  await tx`
-    INSERT INTO objects (bucket_id, key, size, etag, content_type, cache_control, content_disposition, content_encoding,
-                         content_language, expires, user_metadata, checksums, tags, last_modified, blob_id, part_count, stored_inline)
-    VALUES (${bucketId}, ${key}, ${object.size}, ${object.etag}, ${object.contentType ?? null}, ${object.cacheControl ?? null},
-            ${object.contentDisposition ?? null}, ${object.contentEncoding ?? null}, ${object.contentLanguage ?? null}, ${object.expires ?? null},
-            ${JSON.stringify(object.userMetadata)}, ${JSON.stringify(object.checksums)}, ${JSON.stringify(object.tags)}, ${object.lastModified.getTime()}, ${object.blobId},
-            ${object.parts?.length ?? null}, ${object.inline === true})
-    ON CONFLICT (bucket_id, key) DO UPDATE SET
-      size = excluded.size, etag = excluded.etag, content_type = excluded.content_type, cache_control = excluded.cache_control,
-      content_disposition = excluded.content_disposition, content_encoding = excluded.content_encoding,
-      content_language = excluded.content_language, expires = excluded.expires, user_metadata = excluded.user_metadata,
-      checksums = excluded.checksums, tags = excluded.tags, last_modified = excluded.last_modified, blob_id = excluded.blob_id,
-      part_count = excluded.part_count, stored_inline = excluded.stored_inline`;
-  const parts = object.parts ?? [];
-  if (parts.length > 0) {
-    await tx`
-      INSERT INTO object_parts (bucket_id, key, part_number, size, etag, checksums, blob_id)
-      SELECT ${bucketId}, ${key}::bytea, * FROM unnest(${parts.map((p) => p.partNumber)}::int[], ${parts.map((p) => p.size)}::bigint[],
-        ${parts.map((p) => p.etag)}::text[], ${parts.map((p) => JSON.stringify(p.checksums))}::text[], ${parts.map((p) => p.blobId)}::text[])`;
-  }
-  return previous;
+  const [written] = await tx<WrittenRow[]>`SELECT * FROM latchkey_write_object(${bucketId}::bigint, ${objectArguments(tx, key, object, inlineBytes)})`;
+  return heldOf(written);
+}
+
+/**
+ * The arguments latchkey_write_object and latchkey_put_object take after the
+ * bucket: the key, the row's columns, the inline body, the parts as arrays.
+ */
+export function objectArguments(q: Queryable, key: Buffer, object: ObjectRecord, inlineBytes: Buffer | undefined): PendingQuery {
+  const parts = object.parts;
+  const arrays = parts === undefined || parts.length === 0
+    ? q`NULL, NULL, NULL, NULL, NULL`
+    : q`${parts.map((p) => p.partNumber)}::int[], ${parts.map((p) => p.size)}::bigint[], ${parts.map((p) => p.etag)}::text[],
+        ${parts.map((p) => JSON.stringify(p.checksums))}::text[], ${parts.map((p) => p.blobId)}::text[]`;
+  return q`${key}::bytea, ${object.size}::bigint, ${object.etag}::text, ${object.contentType ?? null}::text, ${object.cacheControl ?? null}::text,
+    ${object.contentDisposition ?? null}::text, ${object.contentEncoding ?? null}::text, ${object.contentLanguage ?? null}::text, ${object.expires ?? null}::text,
+    ${JSON.stringify(object.userMetadata)}::text, ${JSON.stringify(object.checksums)}::text, ${JSON.stringify(object.tags)}::text,
+    ${object.lastModified.getTime()}::bigint, ${object.blobId}::text, ${parts?.length ?? null}::int, ${object.inline === true}::boolean,
+    ${inlineBytes ?? null}::bytea, ${arrays}`;
+}
+
+/** What latchkey_write_object (and latchkey_put_object) report of the row they replaced. */
+export interface WrittenRow { replaced: boolean | null; freed_blob_id: string | null; freed_part_blob_ids: string[] | null }
+
+export function heldOf(written: WrittenRow | undefined): HeldBlobs | null {
+  if (written?.replaced !== true) return null;
+  return { blobId: written.freed_blob_id, partBlobIds: written.freed_part_blob_ids ?? [] };
 }
 
 /** Deletes the row inside the caller's transaction (holding lockKey); what it held, or null when there was none. */

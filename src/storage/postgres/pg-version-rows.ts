@@ -23,14 +23,15 @@ export async function versioningOf(q: Queryable, bucketId: number): Promise<Vers
 }
 
 /** PutObject and completion: a plain replace in a bucket never versioned, a new version otherwise. */
-export async function putVersion(tx: Tx, bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer): Promise<{ object: ObjectRecord; freed: HeldBlobs | null }> {
+export async function putVersion(tx: Tx, bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer):
+  Promise<{ object: ObjectRecord; freed: HeldBlobs | null; versioned: boolean }> {
   const status = await versioningOf(tx, bucketId);
-  if (status === null) return { object, freed: await writeObjectRow(tx, bucketId, key, object, inlineBytes) };
+  if (status === null) return { object, freed: await writeObjectRow(tx, bucketId, key, object, inlineBytes), versioned: false };
   const seq = await nextSeq(tx, bucketId, key);
   const plan = await makeRoom(tx, bucketId, key, status);
   const replaced = await writeObjectRow(tx, bucketId, key, object, inlineBytes);
   await tx`UPDATE objects SET version_seq = ${seq}, version_id = ${plan.versionId} WHERE bucket_id = ${bucketId} AND key = ${key}`;
-  return { object: { ...object, ...(plan.versionId === null ? {} : { versionId: plan.versionId }) }, freed: replaced ?? plan.freed };
+  return { object: { ...object, ...(plan.versionId === null ? {} : { versionId: plan.versionId }) }, freed: replaced ?? plan.freed, versioned: true };
 }
 
 /** Adds a delete marker as the key's latest version. */

@@ -1,8 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { Durably, Read } from './sqlite-work.js';
 import { ISSUED_LINK_COLUMNS, toIssuedLink, toIssuedLinkRow, type ConsoleStore, type IssuedLink, type IssuedLinkRow } from '../console-store.js';
 
-type Durably = <T>(work: () => T) => Promise<T>;
-type Read = <T>(work: () => T) => Promise<T>;
 
 /** ConsoleStore on the metadata database's connection (migration 8). */
 export class SqliteConsoleStore implements ConsoleStore {

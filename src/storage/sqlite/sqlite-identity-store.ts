@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Durably, Read } from './sqlite-work.js';
 import type {
   AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, PublicAccessBlock,
   SessionRecord, UserRecord, UserStatus,
@@ -13,8 +14,6 @@ interface SessionRow {
   access_key_id: string; principal: string; sealed_secret: Buffer; token_hash: string; session_policy: string | null; created_at: number; expires_at: number;
 }
 
-type Durably = <T>(work: () => T) => Promise<T>;
-type Read = <T>(work: () => T) => Promise<T>;
 
 /** IdentityStore on the metadata database's connection (migration 2). */
 /** Buckets whose policy (or its absence) is remembered. */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Durably, Read } from './sqlite-work.js';
 import type { AuditQuery, LinkAuditRecord, LinkStore, LinkUsage, RevocationCheck, RevocationInput, RevocationKind, SweepResult } from '../link-store.js';
 
 interface AuditRow {
@@ -6,8 +7,6 @@ interface AuditRow {
   status: number; bytes: number; client_ip: string; user_agent: string | null;
 }
 
-type Durably = <T>(work: () => T) => Promise<T>;
-type Read = <T>(work: () => T) => Promise<T>;
 
 /** Audit rows deleted per statement, so a large sweep never holds the write lock for long. */
 const SWEEP_BATCH = 5_000;

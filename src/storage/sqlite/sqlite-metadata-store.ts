@@ -1,4 +1,3 @@
-import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { runListingSync, type ListRow, type RangeRead } from '../list-plan.js';
@@ -7,8 +6,10 @@ import type {
   ListVersionsResult, MetadataStore, PutObjectResult, PutObjectRow, PutObjectTagsResult,
 } from '../metadata-store.js';
 import { blobIdsOf } from '../rows.js';
-import { runVersionListingSync, type ListVersionsQuery, type VersioningStatus } from '../versions.js';
+import type { ListVersionsQuery, VersioningStatus } from '../versions.js';
 import { SqliteVersionRows } from './sqlite-version-rows.js';
+import { SqliteVersionStore } from './sqlite-version-store.js';
+import { settle } from './sqlite-work.js';
 import { encodeKey } from '../object-key.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
@@ -67,6 +68,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly console: ConsoleStore;
   private readonly rows: SqliteObjectRows;
   private readonly versions: SqliteVersionRows;
+  private readonly versionStore: SqliteVersionStore;
   /** Made once: db.transaction() builds a new wrapper on every call, which a 4 KiB PUT notices. */
   private readonly putTransaction: Database.Transaction<(row: PutObjectRow, key: Buffer) => PutObjectResult>;
 
@@ -98,6 +100,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.identities = this.identityStore;
     this.rows = new SqliteObjectRows(db, (bucketId, key) => this.recent.delete(recentKey(bucketId, key)));
     this.versions = new SqliteVersionRows(db, this.rows, (bucketId, key) => this.recent.delete(recentKey(bucketId, key)));
+    this.versionStore = new SqliteVersionStore(
+      db, this.versions, (name) => this.bucketIdOf(name), (name) => this.stmt.bucketByName.get(name)?.id, (work) => this.durably(work), settle);
     this.uploads = new SqliteUploadStore(db, this.versions, (work) => this.durably(work), settle);
     this.linkStore = new SqliteLinkStore(db, (work) => this.durably(work), settle);
     this.links = this.linkStore;
@@ -203,8 +207,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private storeObject(row: PutObjectRow, key: Buffer): PutObjectResult {
     const bucketId = this.bucketIdOf(row.bucket);
     if (bucketId === undefined) return { kind: 'no-such-bucket' };
-    const { object, freed } = this.versions.put(bucketId, key, recordOfPut(row), row.inlineBytes);
-    return { kind: 'stored', object, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds') };
+    const { object, freed, versioned } = this.versions.put(bucketId, key, recordOfPut(row), row.inlineBytes);
+    return { kind: 'stored', object, replacedBlobId: freed?.blobId ?? null, ...partsOf(freed, 'replacedPartBlobIds'), versioned };
   }
 
   /**
@@ -294,51 +298,23 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   getVersioning(bucket: string): Promise<VersioningStatus | null | 'no-such-bucket'> {
-    return settle(() => {
-      const bucketId = this.bucketIdOf(bucket);
-      return bucketId === undefined ? 'no-such-bucket' : this.versions.status(bucketId);
-    });
+    return this.versionStore.getVersioning(bucket);
   }
 
   setVersioning(bucket: string, status: VersioningStatus): Promise<'set' | 'no-such-bucket'> {
-    return this.durably(() => {
-      const bucketId = this.bucketIdOf(bucket);
-      if (bucketId === undefined) return 'no-such-bucket';
-      this.versions.setStatus(bucketId, status);
-      return 'set';
-    });
+    return this.versionStore.setVersioning(bucket, status);
   }
 
   getObjectVersion(bucket: string, key: string, versionId: string | null): Promise<GetVersionResult> {
-    return settle(() => this.db.transaction((): GetVersionResult => {
-      const keyBytes = encodeKey(key);
-      const bucketId = this.bucketIdOf(bucket);
-      if (bucketId === undefined) return { kind: 'no-such-bucket' };
-      const found = this.versions.find(bucketId, keyBytes, bucket, versionId);
-      if (found === undefined) return { kind: 'no-such-version' };
-      return found.kind === 'found' ? found : { ...found, versionId: versionId ?? undefined };
-    }).deferred());
+    return this.versionStore.getObjectVersion(bucket, key, versionId);
   }
 
   deleteObjectVersion(bucket: string, key: string, versionId: string | null): Promise<DeleteVersionResult> {
-    return this.durably(() => {
-      const keyBytes = encodeKey(key);
-      return this.db.transaction((): DeleteVersionResult => {
-        const bucketId = this.bucketIdOf(bucket);
-        if (bucketId === undefined) return { kind: 'no-such-bucket' };
-        const removed = this.versions.remove(bucketId, keyBytes, versionId);
-        if (removed === undefined) return { kind: 'no-such-version' };
-        return { kind: 'deleted', deleteMarker: removed.deleteMarker, freedBlobIds: blobIdsOf([removed.freed]) };
-      }).immediate();
-    });
+    return this.versionStore.deleteObjectVersion(bucket, key, versionId);
   }
 
   listObjectVersions(query: ListVersionsQuery): Promise<ListVersionsResult> {
-    return settle(() => this.db.transaction((): ListVersionsResult => {
-      const bucket = this.stmt.bucketByName.get(query.bucket);
-      if (bucket === undefined) return { kind: 'no-such-bucket' };
-      return { kind: 'listed', ...runVersionListingSync(query, (r) => this.versions.read(bucket.id, r)) };
-    }).deferred());
+    return this.versionStore.listObjectVersions(query);
   }
 
   referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
@@ -389,39 +365,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
-/** Runs synchronous work so that a throw becomes a rejection, as callers of an async API expect. */
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (e) {
-    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-  }
-}
-
 function must<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('row vanished inside its own transaction');
   return value;
-}
-
-/**
- * One setting read through a read-only connection, before the store is
- * opened for writing (which migrates, and checkpoints the WAL on close): a
- * start that is about to be refused must not change the data dir.
- */
-export function peekSetting(file: string, name: string): Buffer | null {
-  if (!existsSync(file)) return null;
-  // A read-only connection to a WAL database still creates the -wal and -shm files; remove what it added.
-  const added = [`${file}-wal`, `${file}-shm`].filter((f) => !existsSync(f));
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const table = db.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'settings'").get();
-    if (table === undefined) return null;
-    const row = db.prepare('SELECT value FROM settings WHERE name = ?').get(name) as { value: Buffer } | undefined;
-    return row?.value ?? null;
-  } finally {
-    db.close();
-    for (const f of added) rmSync(f, { force: true });
-  }
 }
 
 /** SQLite checkpoints by itself only past this many WAL pages (32 MiB); checkpointer.ts does it well before. */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Durably, Read } from './sqlite-work.js';
 import { encodeKey } from '../object-key.js';
 import type { SqliteVersionRows } from './sqlite-version-rows.js';
 import type { ObjectMetadataInput, ObjectRecord } from '../types.js';
@@ -12,8 +13,6 @@ import {
 } from '../rows.js';
 
 
-type Durably = <T>(work: () => T) => Promise<T>;
-type Read = <T>(work: () => T) => Promise<T>;
 
 /** UploadStore on the metadata database's connection (migration 3). */
 export class SqliteUploadStore implements UploadStore {

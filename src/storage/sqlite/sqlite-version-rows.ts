@@ -81,15 +81,15 @@ export class SqliteVersionRows {
    * a plain replace in a bucket never versioned, a new version otherwise.
    * Returns it with its version id, and what it made unreferenced.
    */
-  put(bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer): { object: ObjectRecord; freed: HeldBlobs | null } {
+  put(bucketId: number, key: Buffer, object: ObjectRecord, inlineBytes?: Buffer): { object: ObjectRecord; freed: HeldBlobs | null; versioned: boolean } {
     const status = this.status(bucketId);
-    if (status === null) return { object, freed: this.rows.write(bucketId, key, object, inlineBytes) };
+    if (status === null) return { object, freed: this.rows.write(bucketId, key, object, inlineBytes), versioned: false };
     this.changed(bucketId, key);
     const seq = this.nextSeq(bucketId, key);
     const plan = this.makeRoom(bucketId, key, status);
     const replaced = this.rows.write(bucketId, key, object, inlineBytes);
     this.stmt.setVersion.run(seq, plan.versionId, bucketId, key);
-    return { object: { ...object, ...(plan.versionId === null ? {} : { versionId: plan.versionId }) }, freed: replaced ?? plan.freed };
+    return { object: { ...object, ...(plan.versionId === null ? {} : { versionId: plan.versionId }) }, freed: replaced ?? plan.freed, versioned: true };
   }
 
   /** Adds a delete marker as the key's latest version. */
