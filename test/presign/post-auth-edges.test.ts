@@ -327,3 +327,32 @@ describe('authenticateForm: time', () => {
     await refused(request(v2Form('k', { expiration: NOW - 1 })), { status: 403, code: 'AccessDenied', message: 'Invalid according to Policy: Policy expired.' });
   });
 });
+
+describe("authenticateForm: a SigV4 form's credential scope and signature length", () => {
+  const credentialOf = (scope: string): Fields => set(v4Form('k'), 'x-amz-credential', `${LONG.accessKeyId}/${scope}`);
+  const scopeError = (reason: string, details?: Record<string, string>): Expected => ({
+    status: 400,
+    code: 'AuthorizationQueryParametersError',
+    message: `Error parsing the X-Amz-Credential parameter; ${reason}`,
+    ...(details === undefined ? {} : { details }),
+  });
+
+  it('another region is refused by name before the signature is checked (not a SignatureDoesNotMatch)', async () => {
+    await refused(request(credentialOf('20240506/eu-west-1/s3/aws4_request')), scopeError("the region 'eu-west-1' is wrong; expecting 'us-east-1'", { Region: 'us-east-1' }));
+  });
+
+  it('another service names the one this endpoint belongs to', async () => {
+    await refused(request(credentialOf('20240506/us-east-1/sts/aws4_request')), scopeError('incorrect service "sts". This endpoint belongs to "s3".'));
+  });
+
+  it('a scope date of nine digits, extra at either end, is a malformed credential, not a date mismatch', async () => {
+    const malformed = scopeError('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+    await refused(request(credentialOf('120240506/us-east-1/s3/aws4_request')), malformed);
+    await refused(request(credentialOf('202405061/us-east-1/s3/aws4_request')), malformed);
+  });
+
+  it('a hex signature one byte short is SignatureDoesNotMatch, never a crash in the comparison', async () => {
+    const form = v4Form('k');
+    await refused(request(set(form, 'x-amz-signature', valueOf(form, 'x-amz-signature').slice(0, 62))), { status: 403, code: 'SignatureDoesNotMatch' });
+  });
+});
