@@ -66,7 +66,8 @@ const SUB_RESOURCES = new Set([
 
 const BUCKET_ONLY = /^\/[^/]+$/;
 const EXPIRES_DIGITS = /^\d{1,12}$/;
-const SHA1_BASE64 = /^[A-Za-z0-9+/]{27}=$/;
+/** Base64 of a 20-byte HMAC-SHA1: 27 characters and one `=`. */
+export const SHA1_BASE64 = /^[A-Za-z0-9+/]{27}=$/;
 
 export function parseV2Header(request: SignableRequest, authorization: string, query: readonly QueryPair[]): V2Auth {
   const credential = authorization.slice('AWS '.length);

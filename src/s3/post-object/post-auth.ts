@@ -2,6 +2,7 @@ import { S3Error } from '../../errors.js';
 import { parseAmzDate } from '../../sigv4/amz-date.js';
 import { authErrors } from '../../sigv4/errors.js';
 import { fromHex } from '../../sigv4/hex.js';
+import { SHA1_BASE64 } from '../../sigv4/sigv2.js';
 import { ALGORITHM, MAX_PRESIGN_EXPIRES, MAX_SKEW_MS, UNSIGNED_PAYLOAD, type CredentialScope } from '../../sigv4/types.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
 import { checkSessionToken, sigv2Disabled, type AuthDeps } from '../auth.js';
@@ -88,8 +89,6 @@ export function missingField(name: string): S3Error {
     ArgumentValue: '',
   });
 }
-
-const SHA1_BASE64 = /^[A-Za-z0-9+/]{27}=$/;
 
 /**
  * Verifies the signature over the policy, SigV4 (x-amz-* fields) or legacy
