@@ -1,12 +1,10 @@
 import type { Identities } from '../identity/identities.js';
 import type { LinkService } from '../links/link-service.js';
 import type { Logger } from '../logger.js';
-import type { AuthDeps } from '../s3/auth.js';
-import { authenticate } from '../s3/auth.js';
+import { identify, type AuthDeps, type Authenticated } from '../s3/auth.js';
 import type { Authorizer } from '../s3/authorize.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
-import type { VerifiedAuth } from '../sigv4/verify.js';
 import { asS3Error } from '../s3/library-errors.js';
 import { openRequestBody } from '../s3/request-body.js';
 import { sendText } from '../s3/respond.js';
@@ -52,11 +50,17 @@ export function adminApi(deps: AdminApiDeps): Api<AdminRequest> {
     errors: ADMIN_ERRORS,
     matches: (ctx) => ctx.wirePath === '/_latchkey' || ctx.wirePath.startsWith('/_latchkey/'),
     resolve: resolveEndpoint,
-    async authenticate(ctx) {
-      const verified = await authenticate(ctx, deps.auth);
-      if (verified.version === 0 || ctx.principal === undefined) throw new AdminError('AccessDenied', 'The admin API needs a signed request.');
-      if (ctx.authType === 'presigned') throw new AdminError('AccessDenied', 'Pre-signed URLs cannot call the admin API.');
-      return verified;
+    authenticate(ctx) {
+      const claim = identify(ctx, deps.auth);
+      return {
+        authType: claim.authType,
+        async verify() {
+          const verified = await claim.verify();
+          if (verified.version === 0 || verified.principal === undefined) throw new AdminError('AccessDenied', 'The admin API needs a signed request.');
+          if (verified.authType === 'presigned') throw new AdminError('AccessDenied', 'Pre-signed URLs cannot call the admin API.');
+          return verified;
+        },
+      };
     },
     async authorise(ctx, { endpoint, params }, verified) {
       if (!(await deps.authorizer.allows(ctx, verified, endpoint.action, endpoint.resource(params), undefined))) {
@@ -79,7 +83,7 @@ function resolveEndpoint(ctx: RequestContext): AdminRequest {
   return { name: `Admin:${match.endpoint.action}`, endpoint: match.endpoint, params };
 }
 
-async function runEndpoint(ctx: RequestContext, { endpoint, params }: AdminRequest, verified: VerifiedAuth, deps: AdminApiDeps): Promise<void> {
+async function runEndpoint(ctx: RequestContext, { endpoint, params }: AdminRequest, verified: Authenticated, deps: AdminApiDeps): Promise<void> {
   const body = openRequestBody(ctx, verified, MAX_BODY);
   const parts: Buffer[] = [];
   for await (const chunk of body.stream) parts.push(chunk as Buffer);

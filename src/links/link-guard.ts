@@ -34,17 +34,12 @@ export const LINK_REFUSED = {
 } as const;
 
 /**
- * What the guard reads of a request (the S3 front's RequestContext is one):
- * the link in its query, who signed it, what it asked for, and its response,
- * whose close is when the use is counted and the audit record made.
+ * What the guard reads of a request as it arrived (the S3 front's
+ * RequestContext is one): the link in its query, the client, and its
+ * response, whose close is when the use is counted and the audit record made.
  */
 export interface LinkRequest {
   readonly method: string;
-  readonly bucket: string | undefined;
-  readonly key: string | undefined;
-  /** The S3 operation's name. */
-  readonly operation: string | undefined;
-  readonly principal: { readonly name: string } | undefined;
   readonly clientIp: string;
   /** The query as sent; first value of each parameter, and every pair in order. */
   readonly rawQuery: string;
@@ -57,6 +52,16 @@ export interface LinkRequest {
   header(name: string): string | undefined;
 }
 
+/** What the earlier stages found: the S3 operation's name and its address (a form upload's key once its form was read). */
+export interface LinkTarget {
+  readonly operation: string | undefined;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+}
+
+/** The verified signature and who made it (undefined for anonymous requests). */
+export type SignedBy = VerifiedAuth & { readonly principal?: { readonly name: string } | undefined };
+
 const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
 const MAX_USER_AGENT = 512;
 
@@ -67,10 +72,10 @@ const MAX_USER_AGENT = 512;
  * Header-signed and anonymous requests pass untouched. Every request a
  * verified link makes is audited, whatever its outcome.
  */
-export async function admitLink(ctx: LinkRequest, auth: VerifiedAuth, deps: LinkGuardDeps): Promise<LinkAdmission> {
+export async function admitLink(ctx: LinkRequest, auth: SignedBy, target: LinkTarget, deps: LinkGuardDeps): Promise<LinkAdmission> {
   const link = linkOfRequest(auth, ctx.query, deps.memo?.v4Id);
-  if (link === undefined || ctx.principal === undefined) return NO_CONTROLS;
-  const principal = ctx.principal;
+  const principal = auth.principal;
+  if (link === undefined || principal === undefined) return NO_CONTROLS;
   const ip = ctx.clientIp;
   let reserved = false;
   let closed = false;
@@ -88,8 +93,8 @@ export async function admitLink(ctx: LinkRequest, auth: VerifiedAuth, deps: Link
       accessKeyId: link.accessKeyId,
       userName: principal.name,
       method: ctx.method,
-      bucket: ctx.bucket ?? null,
-      key: ctx.key ?? null,
+      bucket: target.bucket ?? null,
+      key: target.key ?? null,
       status: ctx.res.headersSent ? ctx.res.statusCode : 0,
       // An upload's size, else what was sent.
       bytes: ctx.bytesIn > 0 ? ctx.bytesIn : ctx.bytesOut,
@@ -106,7 +111,7 @@ export async function admitLink(ctx: LinkRequest, auth: VerifiedAuth, deps: Link
       ArgumentValue: 'SigV2',
     });
   }
-  if (ctx.operation === 'PostObject' && hasControls(controls)) {
+  if (target.operation === 'PostObject' && hasControls(controls)) {
     // A POST policy signs its form, not the URL it is posted to.
     throw new S3Error('InvalidArgument', 'X-Latchkey-* link controls need a SigV4 pre-signed URL: a POST policy does not sign the URL', {
       ArgumentName: 'policy',
@@ -114,7 +119,7 @@ export async function admitLink(ctx: LinkRequest, auth: VerifiedAuth, deps: Link
     });
   }
   const revoked = await deps.store.revokedBy({
-    link: link.id, accessKeyId: link.accessKeyId, bucket: ctx.bucket, signedAt: signingTimeBound(link), now: new Date(deps.now()),
+    link: link.id, accessKeyId: link.accessKeyId, bucket: target.bucket, signedAt: signingTimeBound(link), now: new Date(deps.now()),
   });
   if (revoked !== null) throw new S3Error('AccessDenied', LINK_REFUSED.revoked);
   if (controls.sourceIp !== undefined) {

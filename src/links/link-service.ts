@@ -1,10 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
-import type { VerifiedAuth } from '../sigv4/verify.js';
 import { MAX_PRESIGN_EXPIRES } from '../sigv4/types.js';
 import type { AuditQuery, LinkAuditRecord, LinkStore, LinkUsage, RevocationKind } from '../storage/link-store.js';
 import { AuditLog } from './audit-log.js';
-import { admitLink, type LinkAdmission, type LinkRequest } from './link-guard.js';
+import { admitLink, type LinkAdmission, type LinkRequest, type LinkTarget, type SignedBy } from './link-guard.js';
 import type { LinkMemo } from './link-memo.js';
 import { parseLinkForm, parseLinkUrl, signingTimeBound, type LinkReading, type ParsedLink } from './link-identity.js';
 
@@ -54,9 +53,9 @@ export class LinkService {
     void this.sweep();
   }
 
-  admit(ctx: LinkRequest, auth: VerifiedAuth): Promise<LinkAdmission> {
+  admit(ctx: LinkRequest, auth: SignedBy, target: LinkTarget): Promise<LinkAdmission> {
     const { store, now, logger, memo } = this.options;
-    return admitLink(ctx, auth, {
+    return admitLink(ctx, auth, target, {
       store, audit: this.audit, now, open: this.open, warn: (message, error) => logger.warn(message, { error: String(error) }), ...(memo === undefined ? {} : { memo }),
     });
   }

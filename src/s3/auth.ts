@@ -1,7 +1,8 @@
 import { S3Error } from '../errors.js';
 import { tokenMatches, type Principal, type ResolvedKey } from '../identity/identities.js';
 import { authErrors } from '../sigv4/errors.js';
-import { parseAuthorization, type ParseOptions } from '../sigv4/parse.js';
+import { parseAuthorization, type ParseOptions, type V4Auth } from '../sigv4/parse.js';
+import type { V2Auth } from '../sigv4/sigv2.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { CryptoProvider, SignableRequest } from '../sigv4/types.js';
 import { verifyParsed, type VerifiedAuth } from '../sigv4/verify.js';
@@ -33,17 +34,37 @@ export interface AuthOptions {
   readonly request?: SignableRequest;
 }
 
+export type AuthType = 'header' | 'presigned' | 'anonymous';
+
+/** Who signed a request and how: the authenticate stage's output, which the pipeline hands every later stage. */
+export type Authenticated = VerifiedAuth & {
+  readonly authType: AuthType;
+  /** Undefined for an anonymous request. */
+  readonly principal?: Principal | undefined;
+};
+
+export const ANONYMOUS: Authenticated = { version: 0, authType: 'anonymous' };
+
 /**
- * Verifies the signature (header or query, SigV4 or SigV2), then the session
- * token of temporary credentials, and records who signed on the context.
+ * The authenticate stage in two steps: how the request says it is signed,
+ * found from its structure alone (a malformed signature is refused before
+ * that), and the check of that claim. The pipeline records the claim before
+ * it is checked, so a refused request is logged and counted under the
+ * mechanism it used.
  */
-export async function authenticate(ctx: RequestContext, deps: AuthDeps, options: AuthOptions = {}): Promise<VerifiedAuth> {
-  const { verified, principal } = await verifyRequest(ctx, deps, options);
-  ctx.principal = principal;
-  return verified;
+export interface Claim<A extends Authenticated = Authenticated> {
+  readonly authType: AuthType;
+  /** A key the credentials name (a POST form's key field): the request's key from then on. */
+  readonly key?: string;
+  verify(): Promise<A>;
 }
 
-async function verifyRequest(ctx: RequestContext, deps: AuthDeps, options: AuthOptions): Promise<{ verified: VerifiedAuth; principal?: Principal }> {
+/**
+ * The signature's claim (header or query, SigV4 or SigV2); verifying it
+ * checks the key, the signature, the time window, then the session token of
+ * temporary credentials, and says who signed.
+ */
+export function identify(ctx: RequestContext, deps: AuthDeps, options: AuthOptions = {}): Claim {
   const request = options.request ?? ctx.signable;
   const parseOptions: ParseOptions = {
     region: deps.region,
@@ -57,24 +78,40 @@ async function verifyRequest(ctx: RequestContext, deps: AuthDeps, options: AuthO
   const hit = cache?.find(request, scope);
   if (cache !== undefined && hit !== undefined) {
     // The same link again: only what can have changed since is checked (the key, its secret, the time, the token).
-    ctx.authType = 'presigned';
-    const resolved = await deps.lookupKey(hit.accessKeyId);
-    if (resolved === undefined) {
-      cache.forget(hit);
-      throw authErrors.unknownAccessKey(hit.accessKeyId);
-    }
-    const now = deps.now();
-    const verified = cache.revalidate(hit, resolved.secretAccessKey, now);
-    if (verified !== undefined) {
-      checkSessionToken(resolved, verified.securityToken, now);
-      return { verified, principal: resolved.principal };
-    }
-    // The key's secret changed: verify from scratch (it fails unless the URL was signed with the new one).
+    return {
+      authType: 'presigned',
+      async verify() {
+        const resolved = await deps.lookupKey(hit.accessKeyId);
+        if (resolved === undefined) {
+          cache.forget(hit);
+          throw authErrors.unknownAccessKey(hit.accessKeyId);
+        }
+        const now = deps.now();
+        const verified = cache.revalidate(hit, resolved.secretAccessKey, now);
+        if (verified !== undefined) {
+          checkSessionToken(resolved, verified.securityToken, now);
+          return { ...verified, authType: 'presigned', principal: resolved.principal };
+        }
+        // The key's secret changed: verify from scratch (it fails unless the URL was signed with the new one).
+        const parsed = parseAuthorization(request, parseOptions);
+        return parsed.version === 0 ? ANONYMOUS : verifyClaim(parsed, request, deps, options, cache, scope);
+      },
+    };
   }
   const parsed = parseAuthorization(request, parseOptions);
-  if (parsed.version === 0) return { verified: { version: 0 } };
+  if (parsed.version === 0) return { authType: 'anonymous', verify: () => Promise.resolve(ANONYMOUS) };
   if (parsed.version === 2 && deps.sigv2 === false) throw sigv2Disabled();
-  ctx.authType = parsed.mode === 'query' ? 'presigned' : 'header';
+  return { authType: parsed.mode === 'query' ? 'presigned' : 'header', verify: () => verifyClaim(parsed, request, deps, options, cache, scope) };
+}
+
+async function verifyClaim(
+  parsed: V4Auth | V2Auth,
+  request: SignableRequest,
+  deps: AuthDeps,
+  options: AuthOptions,
+  cache: VerifiedRequestCache | undefined,
+  scope: VerifiedCacheScope,
+): Promise<Authenticated> {
   const resolved = await deps.lookupKey(parsed.accessKeyId);
   if (resolved === undefined) throw authErrors.unknownAccessKey(parsed.accessKeyId);
   const now = deps.now();
@@ -95,7 +132,7 @@ async function verifyRequest(ctx: RequestContext, deps: AuthDeps, options: AuthO
   checkSessionToken(resolved, verified.securityToken, now);
   // Only successes, and only once the session token passed too.
   if (parsed.version === 4 && verified.version === 4) cache?.remember(request, scope, parsed, verified, resolved.secretAccessKey);
-  return { verified, principal: resolved.principal };
+  return { ...verified, authType: parsed.mode === 'query' ? 'presigned' : 'header', principal: resolved.principal };
 }
 
 export function sigv2Disabled(): S3Error {

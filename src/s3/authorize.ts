@@ -6,7 +6,7 @@ import {
 } from '../iam/index.js';
 import type { ObjectTags } from '../storage/types.js';
 import type { IdentityStore } from '../storage/identity-store.js';
-import type { VerifiedAuth } from '../sigv4/verify.js';
+import type { Authenticated } from './auth.js';
 import type { Principal } from '../identity/identities.js';
 import type { RequestContext } from './context.js';
 import { tagsIfValid, tagsOfHeader } from './tagging.js';
@@ -16,6 +16,9 @@ export type ObjectTagsLookup = (bucket: string, key: string) => Promise<ObjectTa
 
 const OBJECT_ARN_PREFIX = 'arn:aws:s3:::';
 import { publicPolicyRestricted } from './public-access.js';
+
+/** Who signed and how (the authenticate stage's output); a form upload's credentials carry its form (S3's "POST" auth type). */
+type Signed = Authenticated & { readonly form?: object | undefined };
 
 /**
  * Parsed policies by their text: documents change rarely, requests read them
@@ -55,14 +58,14 @@ export class Authorizer {
    * `tags`: the tags the request sets, when the operation read them from its
    * body or form (for s3:RequestObjectTag conditions); else its x-amz-tagging header.
    */
-  async check(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined, tags?: ObjectTags): Promise<void> {
+  async check(ctx: RequestContext, auth: Signed, action: string, resource: string, bucket: string | undefined, tags?: ObjectTags): Promise<void> {
     if (!(await this.allows(ctx, auth, action, resource, bucket, tags))) throw new S3Error('AccessDenied');
   }
 
-  async allows(ctx: RequestContext, auth: VerifiedAuth, action: string, resource: string, bucket: string | undefined, tags?: ObjectTags): Promise<boolean> {
+  async allows(ctx: RequestContext, auth: Signed, action: string, resource: string, bucket: string | undefined, tags?: ObjectTags): Promise<boolean> {
     const conditions = conditionValues(ctx, auth, this.now());
     const requested = REQUEST_OBJECT_TAG_ACTIONS.has(action.toLowerCase()) ? tags ?? requestTags(ctx) : undefined;
-    return this.allowsFor(ctx.principal, action, resource, bucket, requested === undefined ? conditions : { ...conditions, ...requestObjectTagConditions(requested) });
+    return this.allowsFor(auth.principal, action, resource, bucket, requested === undefined ? conditions : { ...conditions, ...requestObjectTagConditions(requested) });
   }
 
   /**
@@ -124,7 +127,7 @@ function requestTags(ctx: RequestContext): ObjectTags | undefined {
   return header === undefined || copiesTags ? undefined : tagsIfValid(() => tagsOfHeader(header));
 }
 
-function conditionValues(ctx: RequestContext, auth: VerifiedAuth, now: number): Record<string, ConditionValue> {
+function conditionValues(ctx: RequestContext, auth: Signed, now: number): Record<string, ConditionValue> {
   return {
     'aws:SourceIp': ctx.clientIp,
     'aws:SecureTransport': 'encrypted' in ctx.req.socket ? 'true' : 'false',
@@ -132,7 +135,7 @@ function conditionValues(ctx: RequestContext, auth: VerifiedAuth, now: number): 
     's3:delimiter': ctx.query.get('delimiter'),
     's3:max-keys': ctx.query.get('max-keys'),
     // A browser form upload (POST policy) is S3's "POST" auth type.
-    's3:authType': ctx.operation === 'PostObject' && ctx.principal !== undefined ? 'POST' : ctx.authType === 'presigned' ? 'REST-QUERY-STRING' : ctx.authType === 'header' ? 'REST-HEADER' : undefined,
+    's3:authType': auth.form !== undefined && auth.principal !== undefined ? 'POST' : auth.authType === 'presigned' ? 'REST-QUERY-STRING' : auth.authType === 'header' ? 'REST-HEADER' : undefined,
     's3:signatureversion': auth.version === 4 ? 'AWS4-HMAC-SHA256' : auth.version === 2 ? 'AWS' : undefined,
     's3:signatureAge': auth.version === 4 ? String(Math.max(0, now - auth.signedAt)) : undefined,
     's3:x-amz-content-sha256': ctx.header('x-amz-content-sha256'),

@@ -3,11 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { parseQuery, type QueryPair } from '../sigv4/canonical-query.js';
 import type { SignableRequest } from '../sigv4/types.js';
-import type { Principal } from '../identity/identities.js';
 import { clientAddress, TrustedProxies } from '../http/client-address.js';
+import { resolveAddress, type Address } from './addressing.js';
 import { hasNonAscii, headerText } from './header-text.js';
-
-export type AuthType = 'header' | 'presigned' | 'anonymous';
 
 /** A query string split and decoded, with the first value of each parameter. */
 export interface ParsedQuery {
@@ -37,7 +35,11 @@ export class RequestContexts {
    */
   private readonly parsedQueries = new LRUCache<string, ParsedQuery>({ max: PARSED_QUERIES_CAPACITY });
 
-  constructor(readonly trustedProxies: TrustedProxies = TrustedProxies.NONE) {}
+  constructor(
+    readonly trustedProxies: TrustedProxies = TrustedProxies.NONE,
+    /** --domain: a Host under it names a bucket (virtual-hosted style). */
+    readonly domain: string | undefined = undefined,
+  ) {}
 
   nextId(): string {
     return `${this.idPrefix}${(this.idCounter++ % 0x100000000).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -56,26 +58,27 @@ export class RequestContexts {
   }
 }
 
-/** Everything one request carries through routing, auth and the operation (ReqCtx). */
+/**
+ * What a request is as it arrives (ReqCtx): method, path, query, headers,
+ * client address, request id. No stage writes into it: what a stage finds
+ * (the address, the operation, who signed) is its return value, handed to the
+ * next stages by the pipeline (src/s3/pipeline.ts), which also keeps the
+ * request's `Outcome` for the log, metrics and audit. The one exception is
+ * the two byte counters, meters of the exchange itself (like
+ * `res.statusCode`): whoever moves body bytes counts them as they pass.
+ */
 export class RequestContext {
   readonly id: string;
   readonly startedAt = performance.now();
   readonly method: string;
   readonly wirePath: string;
   readonly rawQuery: string;
-  bucket: string | undefined;
-  key: string | undefined;
-  /** The S3 operation, or another API's name for what was asked (for logs). */
-  operation: string | undefined;
-  authType: AuthType = 'anonymous';
-  /** Who signed; undefined for anonymous requests. */
-  principal: Principal | undefined;
+  /** Response body bytes sent, as written. */
   bytesOut = 0;
-  /** What the request failed with, once its error was rendered (for metrics). */
-  failure: unknown = undefined;
   /** Body bytes received, as read (an upload's size for the link audit). */
   bytesIn = 0;
   private parsedQuery: ParsedQuery | undefined;
+  private resolvedAddress: Address | undefined;
   /** req.headers when no header name was sent twice (then it holds each value exactly as sent); undefined otherwise. */
   private readonly singleHeaders: IncomingHttpHeaders | undefined;
 
@@ -100,6 +103,17 @@ export class RequestContext {
   /** The client's address, through trusted proxies (src/http/client-address.ts). */
   get clientIp(): string {
     return clientAddress(this.req, this.contexts.trustedProxies);
+  }
+
+  /**
+   * S3's bucket and key, from the Host and the path as they arrived (and the
+   * server's --domain): worked out on first read, which is the S3 API's
+   * address stage, so its refusals (InvalidURI, KeyTooLongError) are that
+   * stage's. A form upload's key is not here: it is in the form
+   * (the credentials' `form.key`).
+   */
+  get address(): Address {
+    return (this.resolvedAddress ??= resolveAddress(this.header('host'), this.wirePath, this.contexts.domain));
   }
 
   get queryPairs(): readonly QueryPair[] {
@@ -135,12 +149,6 @@ export class RequestContext {
 
   get signable(): SignableRequest {
     return { method: this.method, path: this.wirePath, query: this.rawQuery, queryPairs: this.queryPairs, headers: signedHeaderText(this.singleHeaders ?? this.headers) };
-  }
-
-  /** "/bucket/key" for the <Resource> of error bodies. */
-  get resource(): string {
-    if (this.bucket === undefined) return '/';
-    return this.key === undefined ? `/${this.bucket}` : `/${this.bucket}/${this.key}`;
   }
 }
 

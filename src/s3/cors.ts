@@ -1,6 +1,7 @@
 import { S3Error } from '../errors.js';
 import type { IdentityStore } from '../storage/identity-store.js';
 import type { BucketMetadata } from '../storage/metadata-store.js';
+import type { Address } from './addressing.js';
 import type { RequestContext } from './context.js';
 import { deserializeCorsRules, type CorsRule } from './cors-config.js';
 import { sendEmpty } from './respond.js';
@@ -88,27 +89,28 @@ export function corsHeaders(rule: CorsRule, origin: string): Record<string, stri
   return headers;
 }
 
-function corsError(ctx: RequestContext, message: string, method: string): S3Error {
-  return new S3Error('AccessForbidden', message, { Method: method, ResourceType: ctx.key === undefined ? 'BUCKET' : 'OBJECT' });
+function corsError(address: Address, message: string, method: string): S3Error {
+  return new S3Error('AccessForbidden', message, { Method: method, ResourceType: address.key === undefined ? 'BUCKET' : 'OBJECT' });
 }
 
 /**
  * OPTIONS: a browser asking before the real request. It carries no
  * credentials, so it is answered from the bucket's rules alone.
  */
-export async function answerPreflight(ctx: RequestContext, source: CorsSource): Promise<void> {
+export async function answerPreflight(ctx: RequestContext, address: Address, source: CorsSource): Promise<void> {
+  const { bucket } = address;
   const origin = ctx.header('origin');
   if (origin === undefined) throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
   const method = ctx.header('access-control-request-method');
   if (method === undefined) throw new S3Error('BadRequest', 'Insufficient information. Access-Control-Request-Method request header needed.');
-  const rules = ctx.bucket === undefined ? null : await source.rules(ctx.bucket);
+  const rules = bucket === undefined ? null : await source.rules(bucket);
   if (rules === null) {
-    if (ctx.bucket !== undefined && !(await source.bucketExists(ctx.bucket))) throw new S3Error('NoSuchBucket', undefined, { BucketName: ctx.bucket });
-    throw corsError(ctx, NOT_ENABLED, method);
+    if (bucket !== undefined && !(await source.bucketExists(bucket))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    throw corsError(address, NOT_ENABLED, method);
   }
   const headers = requestedHeaders(ctx.header('access-control-request-headers'));
   const rule = matchPreflight(rules, origin, method, headers);
-  if (rule === undefined) throw corsError(ctx, NOT_ALLOWED, method);
+  if (rule === undefined) throw corsError(address, NOT_ALLOWED, method);
   const response = corsHeaders(rule, origin);
   if (headers.length > 0) response['access-control-allow-headers'] = headers.join(', ');
   sendEmpty(ctx, 200, response);
@@ -118,10 +120,10 @@ export async function answerPreflight(ctx: RequestContext, source: CorsSource): 
  * A cross-origin actual request: the CORS headers go on before anything can
  * fail, so the browser lets the page read error responses (a 403's XML) too.
  */
-export async function addCorsHeaders(ctx: RequestContext, source: CorsSource): Promise<void> {
+export async function addCorsHeaders(ctx: RequestContext, bucket: string | undefined, source: CorsSource): Promise<void> {
   const origin = ctx.header('origin');
-  if (origin === undefined || ctx.bucket === undefined) return;
-  const rules = await source.rules(ctx.bucket);
+  if (origin === undefined || bucket === undefined) return;
+  const rules = await source.rules(bucket);
   if (rules === null) return;
   const rule = matchActual(rules, origin, ctx.method);
   if (rule === undefined) return;

@@ -4,6 +4,7 @@ import type { RequestContext } from './context.js';
 import { isCorsResponseHeader } from './cors.js';
 import { asS3Error } from './library-errors.js';
 import { ERROR_PAGE_HEADERS, errorPage, wantsHtml, type ErrorAudience } from './error-page.js';
+import { resourceOf, type Outcome } from './outcome.js';
 import { endWithBody } from './respond.js';
 import { escapeXml, XML_DECLARATION } from './xml.js';
 
@@ -63,14 +64,14 @@ export interface RenderedError {
 export interface ErrorFlavour {
   /** Errors this API answers as they are; anything else is our bug, logged and answered as an internal error. */
   isOwn(error: unknown): boolean;
-  render(error: unknown, ctx: RequestContext): RenderedError;
+  render(error: unknown, ctx: RequestContext, outcome: Outcome): RenderedError;
 }
 
 /** S3's XML (or a readable page for a browser), from the one table of S3 error codes. */
 export const S3_ERRORS: ErrorFlavour = {
   isOwn: (error) => asS3Error(error) !== undefined,
-  render(error, ctx) {
-    const rendered = renderError(toS3Error(error), ctx.resource, ctx.id, { method: ctx.method, accept: ctx.header('accept') });
+  render(error, ctx, outcome) {
+    const rendered = renderError(toS3Error(error), resourceOf(outcome), ctx.id, { method: ctx.method, accept: ctx.header('accept') });
     return { ...rendered, body: ctx.method === 'HEAD' || rendered.status === 304 ? undefined : rendered.body };
   },
 };
@@ -79,9 +80,8 @@ export const S3_ERRORS: ErrorFlavour = {
  * The single place where a failed request is answered, whichever API it
  * came to; only the body is the API's own (its ErrorFlavour).
  */
-export function sendFailure(ctx: RequestContext, error: unknown, logger: Logger, flavour: ErrorFlavour): void {
+export function sendFailure(ctx: RequestContext, outcome: Outcome, error: unknown, logger: Logger, flavour: ErrorFlavour): void {
   const { res, req } = ctx;
-  ctx.failure = error;
   if (res.headersSent) {
     // Mid-body failure (often the client leaving): the status is gone, so the only honest signal is a cut connection.
     res.destroy();
@@ -90,7 +90,7 @@ export function sendFailure(ctx: RequestContext, error: unknown, logger: Logger,
   if (!flavour.isOwn(error)) {
     logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
-  const rendered = flavour.render(error, ctx);
+  const rendered = flavour.render(error, ctx, outcome);
   for (const name of res.getHeaderNames()) if (name !== 'x-amz-request-id' && name !== 'server' && !isCorsResponseHeader(name)) res.removeHeader(name);
   res.statusCode = rendered.status;
   for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);

@@ -1,6 +1,7 @@
 import { S3Error } from '../errors.js';
 import { checksumHeaderName, parseChecksumAlgorithm } from '../checksums.js';
 import type { ObjectMetadataInput, ObjectRecord, SystemMetadata } from '../storage/types.js';
+import type { Principal } from '../identity/identities.js';
 import type { RequestContext } from './context.js';
 import { httpDate } from './http-dates.js';
 import { decodeEncodedWords, encodeForHeader, headerText } from './header-text.js';
@@ -67,7 +68,8 @@ const OVERRIDES = [
 ] as const;
 
 /** The headers GET and HEAD return for an object. */
-export function objectHeaders(ctx: RequestContext, object: ObjectRecord): Record<string, string> {
+/** `signer`: who signed the request (response-* overrides are refused to anonymous requests). */
+export function objectHeaders(ctx: RequestContext, object: ObjectRecord, signer: Principal | undefined): Record<string, string> {
   const headers: Record<string, string> = {
     'last-modified': httpDate(object.lastModified),
     etag: `"${object.etag}"`,
@@ -96,7 +98,7 @@ export function objectHeaders(ctx: RequestContext, object: ObjectRecord): Record
     if (Object.keys(object.checksums).length > 0) headers['x-amz-checksum-type'] = Object.values(object.checksums).some((v) => /-\d+$/.test(v)) ? 'COMPOSITE' : 'FULL_OBJECT';
   }
   const overrides = OVERRIDES.filter(([param]) => ctx.query.has(param));
-  if (overrides.length > 0 && ctx.principal === undefined) {
+  if (overrides.length > 0 && signer === undefined) {
     throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   }
   for (const [param, header] of overrides) headers[header] = ctx.query.get(param) ?? '';

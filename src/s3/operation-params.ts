@@ -1,7 +1,7 @@
 import { S3Error } from '../errors.js';
 import { objectArn } from '../iam/index.js';
 import { percentDecode } from '../sigv4/uri-encode.js';
-import type { VerifiedAuth } from '../sigv4/verify.js';
+import type { Authenticated } from './auth.js';
 import type { ObjectRecord } from '../storage/types.js';
 import { isWellFormedVersionId } from '../version-id.js';
 import { checkConditions } from './conditions.js';
@@ -15,13 +15,15 @@ import { partNumberParam } from './part-range.js';
  */
 
 export function bucketName(ctx: RequestContext): string {
-  if (ctx.bucket === undefined) throw new S3Error('InvalidRequest', 'A bucket name is required.');
-  return ctx.bucket;
+  const { bucket } = ctx.address;
+  if (bucket === undefined) throw new S3Error('InvalidRequest', 'A bucket name is required.');
+  return bucket;
 }
 
 export function objectKey(ctx: RequestContext): string {
-  if (ctx.key === undefined) throw new S3Error('InvalidRequest', 'An object key is required.');
-  return ctx.key;
+  const { key } = ctx.address;
+  if (key === undefined) throw new S3Error('InvalidRequest', 'An object key is required.');
+  return key;
 }
 
 /** The bucket must exist; its record otherwise NoSuchBucket. */
@@ -71,7 +73,7 @@ export function parseCopySource(header: string): CopySource {
 }
 
 /** Read access to a copy source: s3:GetObject, and s3:GetObjectVersion too when it names a version (as on S3). */
-export async function checkCopySourceAccess(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, source: CopySource): Promise<void> {
+export async function checkCopySourceAccess(ctx: RequestContext, auth: Authenticated, deps: S3Deps, source: CopySource): Promise<void> {
   await deps.authorizer.check(ctx, auth, 's3:GetObject', objectArn(source.bucket, source.key), source.bucket);
   if (source.versionId !== undefined) await deps.authorizer.check(ctx, auth, 's3:GetObjectVersion', objectArn(source.bucket, source.key), source.bucket);
 }

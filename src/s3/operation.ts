@@ -1,5 +1,5 @@
 import type { S3Action } from '../iam/index.js';
-import type { VerifiedAuth } from '../sigv4/verify.js';
+import type { Authenticated } from './auth.js';
 import type { RequestContext } from './context.js';
 import type { S3Deps } from './deps.js';
 import type { ParamName, QueryParams } from './operation-params.js';
@@ -17,7 +17,7 @@ import type { SubmittedForm } from './post-object/post-auth.js';
 export type Target = 'service' | 'bucket' | 'object';
 
 /** What the credentials step found: who signed, and for a form upload (`credentials: 'form'`) the form read up to its file. */
-export type Credentials = VerifiedAuth & { readonly form?: SubmittedForm };
+export type Credentials = Authenticated & { readonly form?: SubmittedForm };
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
 

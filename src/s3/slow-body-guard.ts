@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
+import type { Outcome } from './outcome.js';
 
 /** A body must bring at least this much in every window. */
 export const MIN_BYTES_PER_WINDOW = 1024;
@@ -8,6 +9,8 @@ const CHECKS_PER_WINDOW = 4;
 
 interface Watched {
   readonly ctx: RequestContext;
+  /** How far the request got, for the warning (the pipeline's record). */
+  readonly outcome: Outcome;
   /** When the current window began; undefined until the first byte of an Expect: 100-continue body. */
   windowStart: number | undefined;
   bytesAtStart: number;
@@ -37,11 +40,11 @@ export class SlowBodyGuard {
   ) {}
 
   /** From the request's start to its body's end (or the response's close). */
-  watch(ctx: RequestContext): void {
+  watch(ctx: RequestContext, outcome: Outcome): void {
     const { req, res } = ctx;
     if (req.complete || !hasBody(ctx)) return;
     const expectsContinue = req.headers.expect?.toLowerCase() === '100-continue';
-    const entry: Watched = { ctx, windowStart: expectsContinue ? undefined : this.now(), bytesAtStart: req.socket.bytesRead };
+    const entry: Watched = { ctx, outcome, windowStart: expectsContinue ? undefined : this.now(), bytesAtStart: req.socket.bytesRead };
     this.watched.add(entry);
     const stop = (): void => {
       this.watched.delete(entry);
@@ -74,7 +77,7 @@ export class SlowBodyGuard {
       const heldByUs = req.readableLength >= MIN_BYTES_PER_WINDOW;
       if (received < MIN_BYTES_PER_WINDOW && !heldByUs) {
         this.watched.delete(entry);
-        this.cut(entry.ctx, received);
+        this.cut(entry.ctx, entry.outcome, received);
         continue;
       }
       entry.windowStart = now;
@@ -82,13 +85,13 @@ export class SlowBodyGuard {
     }
   }
 
-  private cut(ctx: RequestContext, received: number): void {
+  private cut(ctx: RequestContext, outcome: Outcome, received: number): void {
     this.logger.warn('request body too slow: connection closed', {
       requestId: ctx.id,
       method: ctx.method,
-      bucket: ctx.bucket,
-      key: ctx.key,
-      operation: ctx.operation,
+      bucket: outcome.bucket,
+      key: outcome.key,
+      operation: outcome.operation,
       received,
       windowMs: this.windowMs,
       reason: `fewer than ${MIN_BYTES_PER_WINDOW} bytes in ${this.windowMs} ms (--body-timeout)`,

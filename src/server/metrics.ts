@@ -5,6 +5,7 @@ import { AdminError } from '../admin/admin-error.js';
 import { S3Error } from '../errors.js';
 import { LINK_REFUSED } from '../links/link-guard.js';
 import type { RequestContext } from '../s3/context.js';
+import type { Outcome } from '../s3/outcome.js';
 import { AuthError } from '../sigv4/errors.js';
 import type { Logger } from '../logger.js';
 
@@ -76,9 +77,9 @@ export function refusalReason(error: unknown): RefusalReason | undefined {
   return undefined;
 }
 
-function authLabel(ctx: RequestContext): AuthLabel {
-  if (ctx.operation === 'PostObject' && ctx.principal !== undefined) return 'post';
-  return ctx.authType;
+function authLabel(outcome: Outcome): AuthLabel {
+  if (outcome.operation === 'PostObject' && outcome.principal !== undefined) return 'post';
+  return outcome.authType;
 }
 
 /**
@@ -141,15 +142,15 @@ export class ServerMetrics {
   }
 
   /** Called once per request, when its response is finished or its connection closed. */
-  observe(ctx: RequestContext): void {
-    const operation = ctx.operation ?? 'unknown';
+  observe(ctx: RequestContext, outcome: Outcome): void {
+    const operation = outcome.operation ?? 'unknown';
     const status = ctx.res.headersSent ? ctx.res.statusCode : 0;
-    const auth = authLabel(ctx);
+    const auth = authLabel(outcome);
     this.requests.inc({ operation, status: String(status), auth });
     this.duration.observe({ operation }, (performance.now() - ctx.startedAt) / 1000);
     if (ctx.bytesIn > 0) this.requestBytes.inc(ctx.bytesIn);
     if (ctx.bytesOut > 0) this.responseBytes.inc(ctx.bytesOut);
-    const reason = ctx.failure === undefined ? undefined : refusalReason(ctx.failure);
+    const reason = outcome.failure === undefined ? undefined : refusalReason(outcome.failure);
     if (reason !== undefined) this.refusals.inc({ reason });
     if ((auth === 'presigned' || auth === 'post') && status > 0 && status < 400) this.linkUses.inc();
   }

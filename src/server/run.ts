@@ -155,7 +155,6 @@ async function serveDataDir(
   ];
   const handler = createS3Handler({
     auth,
-    domain: config.domain,
     logger,
     operations: OPERATIONS,
     operationDeps: { region: config.region, now, storage, metadata: storage.metadata, identities: storage.metadata.identities, authorizer },
@@ -165,7 +164,7 @@ async function serveDataDir(
     bodyGuard: new SlowBodyGuard(config.bodyTimeoutMs, logger),
     space,
     ...(metrics ? { metrics } : {}),
-    contexts: new RequestContexts(config.trustedProxies),
+    contexts: new RequestContexts(config.trustedProxies, config.domain),
   });
 
   const { s3, console: consoleListener } = listeners;

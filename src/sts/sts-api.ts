@@ -3,7 +3,7 @@ import { isPolicyError, parsePolicy } from '../iam/index.js';
 import { ACCOUNT_ID, userArn } from '../identity/names.js';
 import type { Identities, Principal } from '../identity/identities.js';
 import type { Logger } from '../logger.js';
-import { authenticate, type AuthDeps } from '../s3/auth.js';
+import { identify, type AuthDeps } from '../s3/auth.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
 import { asS3Error } from '../s3/library-errors.js';
@@ -58,20 +58,26 @@ export function stsApi(deps: StsDeps): Api<StsRequest> {
       const action = form.get('Action') ?? '';
       return { name: `STS:${action}`, body, form, action };
     },
-    async authenticate(ctx, { body }) {
+    authenticate(ctx, { body }) {
       const payloadHash = createHash('sha256').update(body).digest('hex');
-      const verified = await authenticate(ctx, deps.auth, { service: 'sts', payloadHash });
-      if (verified.version === 0 || ctx.principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
-      return verified;
+      const claim = identify(ctx, deps.auth, { service: 'sts', payloadHash });
+      return {
+        authType: claim.authType,
+        async verify() {
+          const verified = await claim.verify();
+          if (verified.version === 0 || verified.principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+          return verified;
+        },
+      };
     },
-    authorise(ctx, { form, action }) {
+    authorise(_ctx, { form, action }, { principal }) {
       // Who signed may always ask who they are, as on AWS.
       if (action === 'GetCallerIdentity') return Promise.resolve();
       if (action !== 'AssumeRole' && action !== 'GetSessionToken') throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${form.get('Version') ?? ''}`);
-      if (ctx.principal?.session !== undefined) throw new StsError(403, 'AccessDenied', 'Temporary credentials cannot request further temporary credentials.');
+      if (principal?.session !== undefined) throw new StsError(403, 'AccessDenied', 'Temporary credentials cannot request further temporary credentials.');
       return Promise.resolve();
     },
-    run: (ctx, request) => answerSts(ctx, request, deps),
+    run: (ctx, request, { principal }) => answerSts(ctx, request, principal, deps),
   };
 }
 
@@ -86,8 +92,7 @@ async function readBody(ctx: RequestContext): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-async function answerSts(ctx: RequestContext, { form, action }: StsRequest, deps: StsDeps): Promise<void> {
-  const principal = ctx.principal;
+async function answerSts(ctx: RequestContext, { form, action }: StsRequest, principal: Principal | undefined, deps: StsDeps): Promise<void> {
   if (principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
   if (action === 'GetCallerIdentity') return answerCallerIdentity(ctx, principal);
   const durationText = form.get('DurationSeconds');

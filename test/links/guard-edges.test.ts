@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Error } from '../../src/errors.js';
 import { AuditLog } from '../../src/links/audit-log.js';
-import { admitLink, LINK_REFUSED, type LinkAdmission, type LinkRequest } from '../../src/links/link-guard.js';
+import { admitLink, LINK_REFUSED, type LinkAdmission, type LinkRequest, type LinkTarget } from '../../src/links/link-guard.js';
 import { linkId } from '../../src/links/link-identity.js';
 import { LinkMemo } from '../../src/links/link-memo.js';
 import { parseQuery } from '../../src/sigv4/canonical-query.js';
@@ -49,7 +49,7 @@ interface Outcome {
 
 interface Scenario {
   /** Overrides of what the guard reads of the request. */
-  readonly request?: Partial<Omit<LinkRequest, 'res' | 'header' | 'rawQuery'>> & { readonly userAgent?: string | null };
+  readonly request?: Partial<Omit<GuardedRequest, 'res' | 'header' | 'rawQuery'>> & { readonly userAgent?: string | null };
   /** Whether the guard gets the server's memo of link ids and controls (the default) or works them out afresh. */
   readonly memo?: boolean;
   /** The link store the guard uses (the default: the test's one). */
@@ -58,10 +58,13 @@ interface Scenario {
   readonly answer?: (res: ServerResponse, admission: LinkAdmission) => Promise<void>;
 }
 
+/** The request as it arrived, what the earlier stages found (operation, address) and who signed it. */
+type GuardedRequest = LinkRequest & LinkTarget & { readonly principal: { readonly name: string } | undefined };
+
 let scenario: Scenario = {};
 let outcomes: Array<Promise<Outcome>> = [];
 
-function linkRequest(req: IncomingMessage, res: ServerResponse, overrides: Scenario['request'] = {}): LinkRequest {
+function linkRequest(req: IncomingMessage, res: ServerResponse, overrides: Scenario['request'] = {}): GuardedRequest {
   const url = new URL(req.url ?? '/', endpoint);
   const queryPairs = parseQuery(url.search.slice(1));
   const query = new Map<string, string>();
@@ -100,7 +103,8 @@ before(async () => {
           const auth = await verifyRequest(requestFromUrl(req.method ?? 'GET', `${endpoint}${req.url ?? '/'}`), {
             now: Date.now(), crypto: nodeCrypto, region: 'us-east-1', lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }),
           });
-          admission = await admitLink(linkRequest(req, res, current.request), auth, {
+          const { operation, bucket, key, principal, ...request } = linkRequest(req, res, current.request);
+          admission = await admitLink(request, { ...auth, principal }, { operation, bucket, key }, {
             store: current.store ?? metadata.links, audit, now: () => GUARD_NOW, open, warn: (message) => warnings.push(message), ...(current.memo === false ? {} : { memo }),
           });
           wasOpen = open.has(res);

@@ -49,8 +49,7 @@ before(async () => {
         region: 'us-east-1',
         lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }),
       });
-      ctx.principal = ROOT;
-      const admission = await admitLink(ctx, auth, { store: gated, audit, now: Date.now, warn: (message, error) => assert.fail(`${message}: ${String(error)}`), open: new Set<ServerResponse>() });
+      const admission = await admitLink(ctx, { ...auth, principal: ROOT }, { operation: undefined, bucket: undefined, key: undefined }, { store: gated, audit, now: Date.now, warn: (message, error) => assert.fail(`${message}: ${String(error)}`), open: new Set<ServerResponse>() });
       await handle(ctx, () => admission.reserveUse());
     })();
     handled.push(

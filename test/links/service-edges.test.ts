@@ -192,9 +192,9 @@ describe('the audit log query', () => {
         const auth = await verifyRequest(requestFromUrl('GET', url), { now: Date.now(), crypto: nodeCrypto, region: 'us-east-1', lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }) });
         const queryPairs = parseQuery(new URL(url).search.slice(1));
         await links.admit({
-          method: 'GET', rawQuery: new URL(url).search.slice(1), bucket: 'logged', key: 'k', operation: 'GetObject', principal: { name: 'alice' }, clientIp: '127.0.0.1',
+          method: 'GET', rawQuery: new URL(url).search.slice(1), clientIp: '127.0.0.1',
           query: new Map(queryPairs), queryPairs, res, bytesIn: 0, bytesOut: 0, header: () => undefined,
-        }, auth);
+        }, { ...auth, principal: { name: 'alice' } }, { operation: 'GetObject', bucket: 'logged', key: 'k' });
         responses.push(res);
         finish(res);
       })();

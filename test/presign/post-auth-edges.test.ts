@@ -6,7 +6,8 @@ import { S3Error } from '../../src/errors.js';
 import { hashToken, type Principal, type ResolvedKey } from '../../src/identity/identities.js';
 import type { AuthDeps } from '../../src/s3/auth.js';
 import { RequestContext } from '../../src/s3/context.js';
-import { authenticateForm } from '../../src/s3/post-object/post-auth.js';
+import { claimForm } from '../../src/s3/post-object/post-auth.js';
+import { signerOf, verifyClaim } from '../helpers/stage-auth.js';
 import { LRUCache } from 'lru-cache';
 import { AuthError, deriveSigningKey, nodeCrypto, SigningKeyCache } from '../../src/sigv4/index.js';
 import { encodePolicy, multipartBody, v2PolicyFields, v4AuthConditions, v4PolicyFields, type Signer } from '../helpers/post-form.js';
@@ -34,7 +35,9 @@ const bob: Principal = { kind: 'user', name: 'bob', accessKeyId: SESSION.accessK
 type Fields = Array<[string, string]>;
 
 /** A path-style form upload (the bucket in the path). */
-const authenticate = (ctx: RequestContext, d: AuthDeps) => authenticateForm(ctx, d, { virtualHosted: false });
+/** The form's credentials step as the pipeline runs it: the address's bucket, the claim (its key), then who signed. */
+const authenticate = async (ctx: RequestContext, d: AuthDeps, address: { bucket: string | undefined } = { bucket: ctx.address.bucket }) =>
+  verifyClaim(ctx, await claimForm(ctx, d, { ...address, virtualHosted: false }));
 
 function deps(options: { sigv2?: boolean; now?: number } = {}): AuthDeps {
   const keys = new Map<string, ResolvedKey>([
@@ -74,7 +77,6 @@ function request(fields: Fields, file: { filename?: string } | null = { filename
   let continues = 0;
   const res = { writeContinue: () => void continues++ };
   const ctx = new RequestContext(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-  ctx.bucket = 'bkt';
   return { ctx, continues: () => continues, size: body.length };
 }
 
@@ -174,7 +176,7 @@ describe('authenticateForm: the key and the file', () => {
     const sent = request([['key', 'up/${filename}/${filename}']], { filename: 'a.txt' });
     const { form, ...verified } = await authenticate(sent.ctx, deps());
     assert.deepEqual(verified, { version: 0 });
-    assert.equal(sent.ctx.key, 'up/a.txt/a.txt');
+    assert.equal(signerOf(sent.ctx).key, 'up/a.txt/a.txt');
     assert.deepEqual([form.bucket, form.key, form.keyTemplate, form.policy], ['bkt', 'up/a.txt/a.txt', 'up/${filename}/${filename}', undefined]);
     assert.equal(form.form.file.filename, 'a.txt');
     assert.equal(form.form.fields.get('key'), 'up/${filename}/${filename}');
@@ -198,8 +200,7 @@ describe('authenticateForm: the key and the file', () => {
 
   it('the bucket is the request\'s; none recorded as the empty name', async () => {
     const sent = request([['key', 'k']]);
-    sent.ctx.bucket = undefined;
-    assert.equal((await authenticate(sent.ctx, deps())).form.bucket, '');
+    assert.equal((await authenticate(sent.ctx, deps(), { bucket: undefined })).form.bucket, '');
   });
 });
 
@@ -207,7 +208,7 @@ describe('authenticateForm: anonymous and signed forms', () => {
   it('a form with no signature is anonymous (nothing recorded); one with a policy but no signature is refused', async () => {
     const sent = request([['key', 'k']]);
     assert.equal((await authenticate(sent.ctx, deps())).version, 0);
-    assert.deepEqual([sent.ctx.authType, sent.ctx.principal], ['anonymous', undefined]);
+    assert.deepEqual([signerOf(sent.ctx).authType, signerOf(sent.ctx).principal], ['anonymous', undefined]);
     await refused(request([['key', 'k'], ['policy', valueOf(v4Form('k'), 'policy')]]), missing('AWSAccessKeyId'));
   });
 
@@ -230,8 +231,8 @@ describe('authenticateForm: anonymous and signed forms', () => {
     const expiration = NOW + 2 * HOUR;
     const sent = request(v4Form('k', { expiration }));
     const verified = await authenticate(sent.ctx, deps());
-    assert.equal(sent.ctx.authType, 'presigned');
-    assert.equal(sent.ctx.principal, alice);
+    assert.equal(signerOf(sent.ctx).authType, 'presigned');
+    assert.equal(signerOf(sent.ctx).principal, alice);
     assert.ok(verified.version === 4);
     const v4 = verified;
     assert.deepEqual(
@@ -247,7 +248,7 @@ describe('authenticateForm: anonymous and signed forms', () => {
     const sent = request(v4Form('k', { signer: SESSION }));
     const verified = await authenticate(sent.ctx, deps());
     assert.equal(verified.version === 4 && verified.securityToken, SESSION.sessionToken);
-    assert.equal(sent.ctx.principal, bob);
+    assert.equal(signerOf(sent.ctx).principal, bob);
     // Temporary credentials need their token (the signing key does not involve it).
     await refused(request(v4Form('k', { signer: SESSION }).filter(([n]) => n !== 'x-amz-security-token')), { status: 400, code: 'InvalidToken' });
   });
@@ -256,12 +257,12 @@ describe('authenticateForm: anonymous and signed forms', () => {
     const expiration = NOW + 2 * HOUR;
     const sent = request(v2Form('k', { expiration }));
     const { form: _form, ...verified } = await authenticate(sent.ctx, deps());
-    assert.deepEqual([sent.ctx.authType, sent.ctx.principal], ['presigned', alice]);
+    assert.deepEqual([signerOf(sent.ctx).authType, signerOf(sent.ctx).principal], ['presigned', alice]);
     assert.deepEqual(verified, { version: 2, mode: 'query', accessKeyId: LONG.accessKeyId, signature: valueOf(v2Form('k', { expiration }), 'signature'), expiresAt: expiration });
     const session = request(v2Form('k', { signer: SESSION }));
     const withToken = await authenticate(session.ctx, deps());
     assert.equal(withToken.version === 2 && withToken.securityToken, SESSION.sessionToken);
-    assert.equal(session.ctx.principal, bob);
+    assert.equal(signerOf(session.ctx).principal, bob);
   });
 
   it('sigv2: false refuses a SigV2 form (InvalidRequest), and sigv2: true accepts it', async () => {
@@ -276,7 +277,7 @@ describe('authenticateForm: anonymous and signed forms', () => {
     for (const bad of [`!${signature}`, `${signature}AAAA`, signature.slice(0, -1), `${signature.slice(0, -1)}A`, Buffer.from(signature, 'base64').toString('hex'), Buffer.concat([Buffer.from(signature, 'base64'), Buffer.alloc(1)]).toString('base64')]) {
       const sent = request(set(form, 'signature', bad));
       await refused(sent, { status: 403, code: 'SignatureDoesNotMatch' });
-      assert.deepEqual([sent.ctx.principal, sent.ctx.authType], [undefined, 'anonymous']);
+      assert.deepEqual([signerOf(sent.ctx).principal, signerOf(sent.ctx).authType], [undefined, 'anonymous']);
     }
   });
 

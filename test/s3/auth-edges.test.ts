@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { LRUCache } from 'lru-cache';
 import { S3Error } from '../../src/errors.js';
 import { hashToken, type Principal, type ResolvedKey } from '../../src/identity/identities.js';
-import { authenticate, checkSessionToken, type AuthDeps } from '../../src/s3/auth.js';
+import { checkSessionToken, type AuthDeps } from '../../src/s3/auth.js';
+import { authenticate, signerOf } from '../helpers/stage-auth.js';
 import { RequestContext } from '../../src/s3/context.js';
 import { VerifiedRequestCache } from '../../src/s3/verified-cache.js';
 import { AuthError, nodeCrypto, presign, signRequest, signV2, SigningKeyCache, UNSIGNED_PAYLOAD, type CryptoProvider } from '../../src/sigv4/index.js';
@@ -167,8 +168,8 @@ describe('authenticate: what each kind of request records', () => {
     const h = harness();
     const ctx = context(`http://${HOST}/bkt/key.txt`);
     assert.deepEqual(await authenticate(ctx, h.deps), { version: 0 });
-    assert.equal(ctx.authType, 'anonymous');
-    assert.equal(ctx.principal, undefined);
+    assert.equal(signerOf(ctx).authType, 'anonymous');
+    assert.equal(signerOf(ctx).principal, undefined);
     assert.deepEqual(h.lookups, []);
     assert.deepEqual([h.cache.size, h.cache.refusalCount], [0, 0]);
   });
@@ -178,8 +179,8 @@ describe('authenticate: what each kind of request records', () => {
     const ctx = headerSigned();
     const verified = await authenticate(ctx, h.deps);
     assert.equal(verified.version, 4);
-    assert.equal(ctx.authType, 'header');
-    assert.equal(ctx.principal, alice);
+    assert.equal(signerOf(ctx).authType, 'header');
+    assert.equal(signerOf(ctx).principal, alice);
     assert.deepEqual(h.lookups, [LONG_KEY]);
     assert.equal(h.cache.size, 0);
   });
@@ -189,8 +190,8 @@ describe('authenticate: what each kind of request records', () => {
     const ctx = context(link());
     const verified = await authenticate(ctx, h.deps);
     assert.equal(verified.version === 4 && verified.mode, 'query');
-    assert.equal(ctx.authType, 'presigned');
-    assert.equal(ctx.principal, alice);
+    assert.equal(signerOf(ctx).authType, 'presigned');
+    assert.equal(signerOf(ctx).principal, alice);
     assert.equal(h.cache.size, 1);
   });
 
@@ -218,7 +219,7 @@ describe('authenticate: what each kind of request records', () => {
     for (const ctx of [headerSigned(), context(link()), v2('header'), v2('query')]) {
       const error = await refusal(authenticate(ctx, h.deps));
       assert.deepEqual(codeOf(error), [403, 'InvalidAccessKeyId']);
-      assert.equal(ctx.principal, undefined);
+      assert.equal(signerOf(ctx).principal, undefined);
     }
     assert.deepEqual([h.cache.size, h.cache.refusalCount], [0, 0]);
   });
@@ -231,12 +232,12 @@ describe('authenticate: what each kind of request records', () => {
     h.keys.delete(LONG_KEY);
     const ctx = context(link());
     assert.deepEqual(codeOf(await refusal(authenticate(ctx, h.deps))), [403, 'InvalidAccessKeyId']);
-    assert.equal(ctx.authType, 'presigned');
+    assert.equal(signerOf(ctx).authType, 'presigned');
     assert.equal(h.cache.size, 0);
     h.keys.set(LONG_KEY, key as ResolvedKey);
     const again = context(link());
     assert.equal((await authenticate(again, h.deps)).version, 4);
-    assert.equal(again.principal, alice);
+    assert.equal(signerOf(again).principal, alice);
   });
 
   it('a remembered link answers with the principal as the key table has it now', async () => {
@@ -246,8 +247,8 @@ describe('authenticate: what each kind of request records', () => {
     h.keys.set(LONG_KEY, { secretAccessKey: LONG_SECRET, principal: renamed });
     const ctx = context(link());
     await authenticate(ctx, h.deps);
-    assert.equal(ctx.principal, renamed);
-    assert.equal(ctx.authType, 'presigned');
+    assert.equal(signerOf(ctx).principal, renamed);
+    assert.equal(signerOf(ctx).authType, 'presigned');
   });
 });
 
@@ -269,7 +270,7 @@ describe('authenticate: refused forgeries are remembered (SigV4 downloads only)'
     const ctx = context(url);
     assert.deepEqual(codeOf(await refusal(authenticate(ctx, h.deps))), [400, 'InvalidToken']);
     assert.equal(h.cache.size, 0);
-    assert.equal(ctx.principal, undefined);
+    assert.equal(signerOf(ctx).principal, undefined);
   });
 
   it('SigV2 links are never remembered: a valid one passes and a forged one is refused as a mismatch', async () => {
@@ -277,8 +278,8 @@ describe('authenticate: refused forgeries are remembered (SigV4 downloads only)'
     const ctx = v2('query');
     const verified = await authenticate(ctx, h.deps);
     assert.equal(verified.version, 2);
-    assert.equal(ctx.authType, 'presigned');
-    assert.equal(ctx.principal, alice);
+    assert.equal(signerOf(ctx).authType, 'presigned');
+    assert.equal(signerOf(ctx).principal, alice);
     const signed = signV2({ method: 'GET', url: `http://${HOST}/bkt/key.txt`, credentials: LONG, crypto: nodeCrypto, now: NOW, mode: 'query', expiresIn: 600 });
     const forged = signed.url.replace(/Signature=[^&]+/, `Signature=${encodeURIComponent(Buffer.alloc(20, 7).toString('base64'))}`);
     assert.deepEqual(codeOf(await refusal(authenticate(context(forged), h.deps))), [403, 'SignatureDoesNotMatch']);
@@ -289,8 +290,8 @@ describe('authenticate: refused forgeries are remembered (SigV4 downloads only)'
     const h = harness();
     const ctx = v2('header');
     assert.equal((await authenticate(ctx, h.deps)).version, 2);
-    assert.equal(ctx.authType, 'header');
-    assert.equal(ctx.principal, alice);
+    assert.equal(signerOf(ctx).authType, 'header');
+    assert.equal(signerOf(ctx).principal, alice);
   });
 });
 
@@ -302,7 +303,7 @@ describe('authenticate: the switch for SigV2', () => {
       assert.ok(error instanceof S3Error);
       assert.deepEqual(codeOf(error), [400, 'InvalidRequest']);
       assert.equal(error.message, 'SigV2 authentication is disabled on this server; use AWS4-HMAC-SHA256');
-      assert.equal(ctx.principal, undefined);
+      assert.equal(signerOf(ctx).principal, undefined);
     }
     assert.deepEqual(h.lookups, []);
   });
@@ -320,7 +321,7 @@ describe('authenticate: the options', () => {
     const signed = headerSigned();
     const plain = context(`http://${HOST}/bkt/key.txt`);
     assert.equal((await authenticate(plain, h.deps, { request: signed.signable })).version, 4);
-    assert.equal(plain.principal, alice);
+    assert.equal(signerOf(plain).principal, alice);
     assert.deepEqual(await authenticate(headerSigned(), h.deps, { request: plain.signable }), { version: 0 });
   });
 
@@ -424,7 +425,7 @@ describe('checkSessionToken', () => {
     h.clock = NOW + 1000;
     const header = headerSigned({ credentials: SESSION });
     assert.deepEqual(codeOf(await refusal(authenticate(header, h.deps))), [400, 'ExpiredToken']);
-    assert.equal(header.principal, undefined);
+    assert.equal(signerOf(header).principal, undefined);
     assert.deepEqual([h.cache.size], [0]);
   });
 });

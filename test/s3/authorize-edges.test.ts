@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { S3Error } from '../../src/errors.js';
 import { bucketArn, objectArn } from '../../src/iam/index.js';
 import type { Principal } from '../../src/identity/identities.js';
+import type { AuthType } from '../../src/s3/auth.js';
 import { Authorizer } from '../../src/s3/authorize.js';
 import { RequestContext } from '../../src/s3/context.js';
 import type { VerifiedAuth } from '../../src/sigv4/verify.js';
@@ -70,9 +71,25 @@ function context(principal: Principal | undefined, shape: RequestShape = {}): Re
     socket,
   };
   const ctx = new RequestContext(req as unknown as IncomingMessage, {} as ServerResponse);
-  ctx.principal = principal;
+  signers.set(ctx, { authType: 'anonymous', principal });
   return ctx;
 }
+
+/** What the authenticate stage would have handed on for each test request: who signed, how, and whether through a form. */
+interface Signer {
+  authType: AuthType;
+  principal: Principal | undefined;
+  form?: object;
+}
+const signers = new WeakMap<RequestContext, Signer>();
+const signerOf = (ctx: RequestContext): Signer => signers.get(ctx) ?? assert.fail('a context made by context()');
+
+/** The Authorizer as the pipeline calls it: the request's signature together with its signer. */
+const authz = {
+  check: (ctx: RequestContext, auth: VerifiedAuth, ...rest: DropFirst2<Parameters<Authorizer['check']>>) => authorizer.check(ctx, { ...auth, ...signerOf(ctx) }, ...rest),
+  allows: (ctx: RequestContext, auth: VerifiedAuth, ...rest: DropFirst2<Parameters<Authorizer['allows']>>) => authorizer.allows(ctx, { ...auth, ...signerOf(ctx) }, ...rest),
+};
+type DropFirst2<T extends unknown[]> = T extends [unknown, unknown, ...infer Rest] ? Rest : never;
 
 before(async () => {
   fixture = await sqliteFixture();
@@ -87,8 +104,8 @@ describe('Authorizer.check', () => {
   it('passes an allowed request and refuses another with AccessDenied (403)', async () => {
     const reader = await userWith({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b1/*' });
     await bucket('b1');
-    await authorizer.check(context(reader), V4, 's3:GetObject', objectArn('b1', 'k'), 'b1');
-    await assert.rejects(authorizer.check(context(reader), V4, 's3:PutObject', objectArn('b1', 'k'), 'b1'), (error: unknown) => {
+    await authz.check(context(reader), V4, 's3:GetObject', objectArn('b1', 'k'), 'b1');
+    await assert.rejects(authz.check(context(reader), V4, 's3:PutObject', objectArn('b1', 'k'), 'b1'), (error: unknown) => {
       assert.ok(error instanceof S3Error);
       assert.deepEqual([error.status, error.code], [403, 'AccessDenied']);
       return true;
@@ -146,7 +163,7 @@ describe('Authorizer: whose policies', () => {
     assert.equal(await authorizer.allowsFor(undefined, 's3:GetObject', objectArn('b5', 'public/x'), undefined, {}), false);
     await bucket('b5none');
     assert.equal(await authorizer.allowsFor(undefined, 's3:GetObject', objectArn('b5none', 'public/x'), 'b5none', {}), false);
-    await authorizer.check(context(undefined), ANONYMOUS, 's3:GetObject', objectArn('b5', 'public/x'), 'b5');
+    await authz.check(context(undefined), ANONYMOUS, 's3:GetObject', objectArn('b5', 'public/x'), 'b5');
   });
 
   it('a bucket policy can grant a named user what their own policies do not', async () => {
@@ -207,7 +224,7 @@ describe('Authorizer: whose policies', () => {
 
 describe('Authorizer: the condition keys a request gives', () => {
   const allowIf = (condition: object, action = 's3:GetObject', resource = 'arn:aws:s3:::c/*') => userWith({ Effect: 'Allow', Action: action, Resource: resource, Condition: condition });
-  const get = async (ctx: RequestContext, auth: VerifiedAuth = V4) => authorizer.allows(ctx, auth, 's3:GetObject', objectArn('c', 'k'), 'c');
+  const get = async (ctx: RequestContext, auth: VerifiedAuth = V4) => authz.allows(ctx, auth, 's3:GetObject', objectArn('c', 'k'), 'c');
 
   before(async () => {
     await bucket('c');
@@ -234,7 +251,7 @@ describe('Authorizer: the condition keys a request gives', () => {
       's3:ListBucket',
       'arn:aws:s3:::c',
     );
-    const list = (query: string) => authorizer.allows(context(user, { url: `/c?${query}` }), V4, 's3:ListBucket', bucketArn('c'), 'c');
+    const list = (query: string) => authz.allows(context(user, { url: `/c?${query}` }), V4, 's3:ListBucket', bucketArn('c'), 'c');
     assert.equal(await list('prefix=docs%2F&delimiter=%2F&max-keys=100'), true);
     assert.equal(await list('prefix=img%2F&delimiter=%2F&max-keys=100'), false);
     assert.equal(await list('prefix=docs%2F&delimiter=-&max-keys=100'), false);
@@ -249,18 +266,18 @@ describe('Authorizer: the condition keys a request gives', () => {
     const put = async (principal: Principal, setup: (ctx: RequestContext) => void) => {
       const ctx = context(principal, { method: 'PUT' });
       setup(ctx);
-      return authorizer.allows(ctx, V4, 's3:PutObject', objectArn('c', 'k'), 'c');
+      return authz.allows(ctx, V4, 's3:PutObject', objectArn('c', 'k'), 'c');
     };
     const shapes: Record<string, (ctx: RequestContext) => void> = {
       POST: (ctx) => {
-        ctx.operation = 'PostObject';
-        ctx.authType = 'presigned';
+        signerOf(ctx).form = {};
+        signerOf(ctx).authType = 'presigned';
       },
       'REST-QUERY-STRING': (ctx) => {
-        ctx.authType = 'presigned';
+        signerOf(ctx).authType = 'presigned';
       },
       'REST-HEADER': (ctx) => {
-        ctx.authType = 'header';
+        signerOf(ctx).authType = 'header';
       },
     };
     for (const [shape, setup] of Object.entries(shapes)) {
@@ -269,12 +286,12 @@ describe('Authorizer: the condition keys a request gives', () => {
     // An anonymous form (no signer) has no auth type at all, as any anonymous request: only a bucket policy can let it in.
     await bucket('c-anonymous', [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::c-anonymous/*', Condition: { Null: { 's3:authType': 'true' } } }]);
     const form = context(undefined, { method: 'POST' });
-    form.operation = 'PostObject';
-    assert.equal(await authorizer.allows(form, ANONYMOUS, 's3:PutObject', objectArn('c-anonymous', 'k'), 'c-anonymous'), true);
+    signerOf(form).form = {};
+    assert.equal(await authz.allows(form, ANONYMOUS, 's3:PutObject', objectArn('c-anonymous', 'k'), 'c-anonymous'), true);
     const signedForm = context(await userWith({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::nothing/*' }), { method: 'POST' });
-    signedForm.operation = 'PostObject';
-    signedForm.authType = 'presigned';
-    assert.equal(await authorizer.allows(signedForm, V4, 's3:PutObject', objectArn('c-anonymous', 'k'), 'c-anonymous'), false);
+    signerOf(signedForm).form = {};
+    signerOf(signedForm).authType = 'presigned';
+    assert.equal(await authz.allows(signedForm, V4, 's3:PutObject', objectArn('c-anonymous', 'k'), 'c-anonymous'), false);
   });
 
   it('s3:signatureversion: AWS4-HMAC-SHA256 for SigV4, AWS for SigV2, none for anonymous', async () => {
@@ -319,7 +336,7 @@ describe('Authorizer: the condition keys a request gives', () => {
 
 describe('Authorizer: s3:RequestObjectTag, the tags a request sets', () => {
   let user: Principal;
-  const put = (ctx: RequestContext, action = 's3:PutObject') => authorizer.allows(ctx, V4, action, objectArn('t', 'k'), 't');
+  const put = (ctx: RequestContext, action = 's3:PutObject') => authz.allows(ctx, V4, action, objectArn('t', 'k'), 't');
 
   before(async () => {
     await bucket('t');
@@ -339,14 +356,14 @@ describe('Authorizer: s3:RequestObjectTag, the tags a request sets', () => {
 
   it('from what the operation read (a form field, a tagging body) rather than the header', async () => {
     const ctx = context(user, { method: 'PUT', headers: { 'x-amz-tagging': 'class=private' } });
-    assert.equal(await authorizer.allows(ctx, V4, 's3:PutObjectTagging', objectArn('t', 'k'), 't', { class: 'public' }), true);
+    assert.equal(await authz.allows(ctx, V4, 's3:PutObjectTagging', objectArn('t', 'k'), 't', { class: 'public' }), true);
     const other = context(user, { method: 'PUT', headers: { 'x-amz-tagging': 'class=public' } });
-    assert.equal(await authorizer.allows(other, V4, 's3:PutObject', objectArn('t', 'k'), 't', { class: 'private' }), false);
+    assert.equal(await authz.allows(other, V4, 's3:PutObject', objectArn('t', 'k'), 't', { class: 'private' }), false);
   });
 
   it('only for the actions that set tags (the action\'s case aside)', async () => {
     const ctx = context(user, { headers: { 'x-amz-tagging': 'class=public' } });
-    assert.equal(await authorizer.allows(ctx, V4, 's3:GetObject', objectArn('t', 'k'), 't'), true);
+    assert.equal(await authz.allows(ctx, V4, 's3:GetObject', objectArn('t', 'k'), 't'), true);
     assert.equal(await put(context(user, { method: 'PUT', headers: { 'x-amz-tagging': 'class=public' } }), 'S3:PUTOBJECT'), true);
   });
 

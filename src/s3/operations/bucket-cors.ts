@@ -1,5 +1,5 @@
 import { S3Error } from '../../errors.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import { corsRulesFromXml, corsRulesToXml, deserializeCorsRules, MAX_CORS_BODY, serializeCorsRules } from '../cors-config.js';
 import type { S3Deps } from '../deps.js';
@@ -9,7 +9,7 @@ import { parseXml } from '../xml.js';
 import { operation } from '../operation.js';
 import { requireBucket } from '../operation-params.js';
 
-export async function putBucketCors(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putBucketCors(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const body = openRequestBody(ctx, auth, MAX_CORS_BODY);
   const parts: Buffer[] = [];
@@ -23,14 +23,14 @@ export async function putBucketCors(ctx: RequestContext, auth: VerifiedAuth, dep
   sendEmpty(ctx, 200);
 }
 
-export async function getBucketCors(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketCors(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const stored = await deps.identities.getBucketCors(bucket.name);
   if (stored === null) throw new S3Error('NoSuchCORSConfiguration', undefined, { BucketName: bucket.name });
   sendXmlText(ctx, corsRulesToXml(deserializeCorsRules(stored)));
 }
 
-export async function deleteBucketCors(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deleteBucketCors(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   // Idempotent, as in S3: deleting an absent configuration is still 204.
   await deps.identities.deleteBucketCors(bucket.name);

@@ -1,6 +1,6 @@
 import { S3Error } from '../../errors.js';
 import { isPublic, MAX_POLICY_BYTES, parsePolicy } from '../../iam/index.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
@@ -9,7 +9,7 @@ import { operation } from '../operation.js';
 import { bucketName, requireBucket } from '../operation-params.js';
 import { publicPolicyRestricted } from '../public-access.js';
 
-export async function putBucketPolicy(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putBucketPolicy(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const body = openRequestBody(ctx, auth, MAX_POLICY_BYTES + 1024);
   const parts: Buffer[] = [];
@@ -31,18 +31,18 @@ async function storedPolicy(ctx: RequestContext, deps: S3Deps): Promise<string> 
   return text;
 }
 
-export async function getBucketPolicy(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketPolicy(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   sendText(ctx, 200, 'application/json', await storedPolicy(ctx, deps));
 }
 
-export async function deleteBucketPolicy(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deleteBucketPolicy(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   await deps.identities.deleteBucketPolicy(bucket.name);
   sendEmpty(ctx, 204);
 }
 
 /** Public: the policy grants everyone (iam/public-policy.ts) and RestrictPublicBuckets does not hold it back, as access is decided. */
-export async function getBucketPolicyStatus(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketPolicyStatus(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const policy = parsePolicy(await storedPolicy(ctx, deps), { kind: 'bucket' });
   sendXml(ctx, 'PolicyStatus', { IsPublic: isPublic(policy) && !(await publicPolicyRestricted(deps.identities, bucketName(ctx), policy)) });
 }

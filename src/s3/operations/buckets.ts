@@ -1,5 +1,5 @@
 import { S3Error } from '../../errors.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import { refuseAclHeaders } from '../acl-headers.js';
 import { refuseObjectLockBucket } from '../write-options.js';
 import { requireOwnerEnforced } from '../object-ownership.js';
@@ -14,14 +14,14 @@ import type { S3Deps } from '../deps.js';
 import { operation, type Params } from '../operation.js';
 import { requireBucket } from '../operation-params.js';
 
-function owner(ctx: RequestContext): string {
-  return ctx.principal?.name ?? 'anonymous';
+function owner(auth: Authenticated): string {
+  return auth.principal?.name ?? 'anonymous';
 }
 
 /** S3's page size when a ListBuckets names any paging parameter, and the largest max-buckets it takes. */
 const MAX_BUCKETS = 10_000;
 
-export async function listBuckets(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function listBuckets(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const maxBuckets = maxBucketsParam(ctx.query.get('max-buckets'));
   const token = ctx.query.get('continuation-token') || undefined;
   const after = token === undefined ? undefined : decodeToken(token);
@@ -35,7 +35,7 @@ export async function listBuckets(ctx: RequestContext, _auth: VerifiedAuth, deps
   const page = matching.slice(0, maxBuckets);
   const last = page.at(-1);
   sendXml(ctx, 'ListAllMyBucketsResult', {
-    Owner: { ID: owner(ctx), DisplayName: owner(ctx) },
+    Owner: { ID: owner(auth), DisplayName: owner(auth) },
     Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: xmlDate(b.createdAt), BucketRegion: b.region ?? deps.region })) },
     ...(matching.length > page.length && last !== undefined ? { ContinuationToken: encodeToken(last.name) } : {}),
     ...(prefix === undefined ? {} : { Prefix: prefix }),
@@ -51,7 +51,7 @@ function maxBucketsParam(text: string | undefined): number {
   return n;
 }
 
-export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, { bucket: name }: Params<'bucket', never>): Promise<void> {
+export async function createBucket(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket: name }: Params<'bucket', never>): Promise<void> {
   requireValidBucketName(name);
   refuseAclHeaders(ctx, 'bucket');
   refuseObjectLockBucket((name) => ctx.header(name));
@@ -60,7 +60,7 @@ export async function createBucket(ctx: RequestContext, auth: VerifiedAuth, deps
   const body = await readXmlBody(ctx, auth, { optional: true });
   const constraint = body ? locationConstraint(body) : undefined;
   if (constraint !== undefined && constraint !== '') checkLocationConstraint(constraint, deps.region);
-  const result = await deps.metadata.createBucket({ name, owner: owner(ctx), region: deps.region });
+  const result = await deps.metadata.createBucket({ name, owner: owner(auth), region: deps.region });
   if (result.kind === 'exists') {
     throw new S3Error(result.ownedByCaller ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { BucketName: name });
   }
@@ -86,19 +86,19 @@ function locationConstraint(body: Record<string, unknown>): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export async function headBucket(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function headBucket(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   sendEmpty(ctx, 200, { 'x-amz-bucket-region': bucket.region ?? deps.region });
 }
 
-export async function deleteBucket(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket: name }: Params<'bucket', never>): Promise<void> {
+export async function deleteBucket(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, { bucket: name }: Params<'bucket', never>): Promise<void> {
   const result = await deps.metadata.deleteBucket(name);
   if (result.kind === 'no-such-bucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
   if (result.kind === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: name });
   sendEmpty(ctx, 204);
 }
 
-export async function getBucketLocation(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketLocation(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const region = bucket.region ?? deps.region;
   // S3 reports the original region, us-east-1, as an empty constraint.

@@ -1,5 +1,5 @@
 import { S3Error } from '../../errors.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import { refuseAclHeaders } from '../acl-headers.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
@@ -19,22 +19,22 @@ import { bucketName, objectKey, requireBucket } from '../operation-params.js';
  * a 501 as an error.
  */
 
-export async function getBucketLifecycleConfiguration(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketLifecycleConfiguration(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   throw new S3Error('NoSuchLifecycleConfiguration', undefined, { BucketName: bucket.name });
 }
 
-export async function getBucketRequestPayment(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketRequestPayment(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   await requireBucket(ctx, deps);
   sendXmlText(ctx, `${XML_DECLARATION}<RequestPaymentConfiguration xmlns="${S3_NAMESPACE}"><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`);
 }
 
-export async function getBucketAcl(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketAcl(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   sendXmlText(ctx, ownerOnlyAcl(bucket.owner));
 }
 
-export async function getObjectAcl(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getObjectAcl(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
   // With ACLs disabled the bucket owner owns every object, whoever wrote it.
@@ -42,13 +42,13 @@ export async function getObjectAcl(ctx: RequestContext, _auth: VerifiedAuth, dep
 }
 
 /** PUT ?acl on a bucket: accepted only when it grants the owner alone, which changes nothing (acl-headers.ts). */
-export async function putBucketAcl(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putBucketAcl(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   await requireOwnerOnly(ctx, auth, bucket.owner);
   sendEmpty(ctx, 200);
 }
 
-export async function putObjectAcl(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putObjectAcl(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
   await requireOwnerOnly(ctx, auth, bucket.owner);
@@ -56,7 +56,7 @@ export async function putObjectAcl(ctx: RequestContext, auth: VerifiedAuth, deps
 }
 
 /** A canned ACL header, or an AccessControlPolicy document whose every grant is the owner's FULL_CONTROL. */
-async function requireOwnerOnly(ctx: RequestContext, auth: VerifiedAuth, owner: string): Promise<void> {
+async function requireOwnerOnly(ctx: RequestContext, auth: Authenticated, owner: string): Promise<void> {
   refuseAclHeaders(ctx);
   const document = await readXmlBody(ctx, auth, { optional: true });
   const canned = ctx.header('x-amz-acl');

@@ -1,7 +1,7 @@
 import { S3Error } from '../../errors.js';
 import type { ListObjectsPage } from '../../storage/types.js';
 import { uriEncode } from '../../sigv4/uri-encode.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
@@ -63,7 +63,7 @@ export function prefixes(page: { readonly commonPrefixes: readonly string[] }, p
   return page.commonPrefixes.map((p) => ({ Prefix: params.encode(p) }));
 }
 
-export async function listObjectsV2(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function listObjectsV2(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const params = commonParams(ctx);
   // An empty token is what a client sends before it has one (S3 treats it as none).
   const token = ctx.query.get('continuation-token') || undefined;
@@ -86,12 +86,12 @@ export async function listObjectsV2(ctx: RequestContext, _auth: VerifiedAuth, de
     ...(token === undefined ? {} : { ContinuationToken: token }),
     ...(page.isTruncated && page.nextAfter !== undefined ? { NextContinuationToken: encodeToken(page.nextAfter) } : {}),
     ...(startAfter === undefined ? {} : { StartAfter: params.encode(startAfter) }),
-    Contents: contents(page, params, ctx.query.get('fetch-owner') === 'true' ? (ctx.principal?.name ?? '') : undefined),
+    Contents: contents(page, params, ctx.query.get('fetch-owner') === 'true' ? (auth.principal?.name ?? '') : undefined),
     CommonPrefixes: prefixes(page, params),
   });
 }
 
-export async function listObjectsV1(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function listObjectsV1(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const params = commonParams(ctx);
   const marker = ctx.query.get('marker');
   const page = await list(ctx, deps, params, marker || undefined);
@@ -105,7 +105,7 @@ export async function listObjectsV1(ctx: RequestContext, _auth: VerifiedAuth, de
     ...(params.delimiter ? { Delimiter: params.encode(params.delimiter) } : {}),
     ...(params.encodingType ? { EncodingType: params.encodingType } : {}),
     IsTruncated: page.isTruncated,
-    Contents: contents(page, params, ctx.principal?.name ?? ''),
+    Contents: contents(page, params, auth.principal?.name ?? ''),
     CommonPrefixes: prefixes(page, params),
   });
 }

@@ -1,7 +1,7 @@
 import { parseChecksumAlgorithm } from '../../checksums.js';
 import { S3Error } from '../../errors.js';
 import { uriEncode } from '../../sigv4/uri-encode.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import { MAX_PART_NUMBER } from '../../storage/multipart-plan.js';
 import type { RequestedPart } from '../../storage/multipart-plan.js';
 import type { RequestContext } from '../context.js';
@@ -17,7 +17,7 @@ import { bucketName, objectKey, uploadIdParam } from '../operation-params.js';
 /** 10,000 <Part> elements with an ETag and a SHA-256 each fit well inside this. */
 const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
 
-async function readBody(ctx: RequestContext, auth: VerifiedAuth): Promise<string> {
+async function readBody(ctx: RequestContext, auth: Authenticated): Promise<string> {
   const body = openRequestBody(ctx, auth, MAX_COMPLETE_BODY);
   const chunks: Buffer[] = [];
   for await (const chunk of body.stream) chunks.push(chunk as Buffer);
@@ -46,7 +46,7 @@ export function parseCompleteRequest(ctx: RequestContext, text: string): Request
   });
 }
 
-export async function completeMultipartUpload(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function completeMultipartUpload(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
   const uploadId = uploadIdParam(ctx);

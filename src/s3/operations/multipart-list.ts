@@ -1,6 +1,6 @@
 import { S3Error } from '../../errors.js';
 import { uriEncode } from '../../sigv4/uri-encode.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
@@ -26,7 +26,7 @@ function checksumFields(checksums: Readonly<Record<string, string>>): Record<str
   return Object.fromEntries(Object.entries(checksums).map(([name, value]) => [`Checksum${name}`, value]));
 }
 
-export async function listParts(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket, key, uploadId }: Params<'object', 'uploadId'>): Promise<void> {
+export async function listParts(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, { bucket, key, uploadId }: Params<'object', 'uploadId'>): Promise<void> {
   const maxParts = countParam(ctx, 'max-parts', MAX_PARTS, MAX_PARTS);
   const after = countParam(ctx, 'part-number-marker', 0, Number.MAX_SAFE_INTEGER);
   const listed = await deps.storage.multipart.listParts({ bucket, key, uploadId, after, maxParts });
@@ -53,7 +53,7 @@ export async function listParts(ctx: RequestContext, _auth: VerifiedAuth, deps: 
   });
 }
 
-export async function listMultipartUploads(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
+export async function listMultipartUploads(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
   const encodingType = ctx.query.get('encoding-type');
   if (encodingType !== undefined && encodingType !== 'url') {
     throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encodingType });

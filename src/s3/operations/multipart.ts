@@ -1,6 +1,6 @@
 import { checksumAlgorithmFromHeader, checksumHeaderName, createChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm, type StreamingChecksum } from '../../checksums.js';
 import { S3Error } from '../../errors.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import { MAX_PART_SIZE } from '../../storage/multipart-plan.js';
 import type { ChecksumType, PartRecord, UploadRecord } from '../../storage/upload-store.js';
 import { refuseAclHeaders } from '../acl-headers.js';
@@ -25,8 +25,8 @@ const MULTIPART_CHECKSUM_TYPES: Readonly<Partial<Record<ChecksumAlgorithm, reado
   SHA256: ['COMPOSITE'],
 };
 
-function initiator(ctx: RequestContext): string {
-  return ctx.principal?.name ?? 'anonymous';
+function initiator(auth: Authenticated): string {
+  return auth.principal?.name ?? 'anonymous';
 }
 
 /** x-amz-checksum-algorithm and x-amz-checksum-type of CreateMultipartUpload, with S3's defaults and refusals. */
@@ -55,7 +55,7 @@ function checksumTypeHeaders(upload: UploadRecord): Record<string, string> {
   return { 'x-amz-checksum-algorithm': upload.checksumAlgorithm, 'x-amz-checksum-type': upload.checksumType ?? 'COMPOSITE' };
 }
 
-export async function createMultipartUpload(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
+export async function createMultipartUpload(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
   refuseAclHeaders(ctx);
   refuseUnsupportedWriteOptions((name) => ctx.header(name));
   // Kept with the upload and given to the object at completion.
@@ -65,7 +65,7 @@ export async function createMultipartUpload(ctx: RequestContext, auth: VerifiedA
   await requireBucket(ctx, deps);
   await permitTags(ctx, auth, deps, bucket, key, tags);
   const upload = await deps.storage.multipart.create({
-    bucket, key, initiator: initiator(ctx), metadata, checksumAlgorithm: checksum.algorithm, checksumType: checksum.type,
+    bucket, key, initiator: initiator(auth), metadata, checksumAlgorithm: checksum.algorithm, checksumType: checksum.type,
   });
   for (const [name, value] of Object.entries(checksumTypeHeaders(upload))) ctx.res.setHeader(name, value);
   sendXml(ctx, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: upload.uploadId });
@@ -105,7 +105,7 @@ function partChecksumHeaders(part: PartRecord): Record<string, string> {
   return headers;
 }
 
-export async function uploadPart(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, params: Params<'object', 'partNumber' | 'uploadId'>): Promise<void> {
+export async function uploadPart(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', 'partNumber' | 'uploadId'>): Promise<void> {
   const { bucket, key, uploadId, partNumber } = params;
   const upload = await deps.storage.multipart.requireUpload(bucket, key, uploadId);
   const computed = partChecksumComputer(upload, algorithmsSent(ctx));
@@ -135,7 +135,7 @@ function copySourceRange(header: string | undefined, size: number): { start: num
   return { start, end };
 }
 
-export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, params: Params<'object', 'partNumber' | 'copySource' | 'uploadId'>): Promise<void> {
+export async function uploadPartCopy(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', 'partNumber' | 'copySource' | 'uploadId'>): Promise<void> {
   const { bucket, key, uploadId, partNumber, copySource: source } = params;
   const upload = await deps.storage.multipart.requireUpload(bucket, key, uploadId);
   await checkCopySourceAccess(ctx, auth, deps, source);
@@ -167,7 +167,7 @@ export async function uploadPartCopy(ctx: RequestContext, auth: VerifiedAuth, de
   sendXml(ctx, 'CopyPartResult', { LastModified: xmlDate(part.lastModified), ETag: `"${part.etag}"`, ...checksums });
 }
 
-export async function abortMultipartUpload(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps, { bucket, key, uploadId }: Params<'object', 'uploadId'>): Promise<void> {
+export async function abortMultipartUpload(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, { bucket, key, uploadId }: Params<'object', 'uploadId'>): Promise<void> {
   await deps.storage.multipart.abort(bucket, key, uploadId);
   sendEmpty(ctx, 204);
 }

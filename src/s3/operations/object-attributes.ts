@@ -1,7 +1,7 @@
 import { S3Error } from '../../errors.js';
 import { parseChecksumAlgorithm } from '../../checksums.js';
 import type { ObjectPart, ObjectRecord } from '../../storage/types.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { httpDate } from '../http-dates.js';
@@ -18,7 +18,7 @@ const MAX_PARTS = 1000;
  * object with their checksums), only the attributes named in
  * x-amz-object-attributes, in S3's element order.
  */
-export async function getObjectAttributes(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
+export async function getObjectAttributes(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
   const wanted = requestedAttributes(ctx.header('x-amz-object-attributes'));
   const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
   const object = await deps.storage.headObject(bucket, key, versionId);

@@ -1,4 +1,4 @@
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import { checkConditions } from '../conditions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
@@ -18,10 +18,10 @@ export function readConditions(ctx: RequestContext) {
   };
 }
 
-export async function headObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function headObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
   const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx), versionId);
-  const headers = objectHeaders(ctx, object);
+  const headers = objectHeaders(ctx, object, auth.principal);
   checkConditions(readConditions(ctx), object, deps.now());
   const range = selectRange(ctx, object, headers);
   for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
@@ -36,13 +36,13 @@ export async function headObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
 }
 
 /** The descriptor is opened before the status line goes out: a DELETE or PUT meanwhile cannot cut the read short. */
-export async function getObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
   let headers: Record<string, string> = {};
   const found = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
     versionId,
     range: (found) => {
-      headers = objectHeaders(ctx, found);
+      headers = objectHeaders(ctx, found, auth.principal);
       checkConditions(readConditions(ctx), found, deps.now());
       return selectRange(ctx, found, headers);
     },

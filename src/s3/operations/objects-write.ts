@@ -1,7 +1,7 @@
 import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
 import { checksumAlgorithmFromHeader, checksumHeaderName, parseChecksumAlgorithm } from '../../checksums.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { ObjectMetadataInput, ObjectRecord, ObjectTags } from '../../storage/types.js';
 import { refuseAclHeaders } from '../acl-headers.js';
 import { refuseUnsupportedWriteOptions } from '../write-options.js';
@@ -47,7 +47,7 @@ async function writeConditions(ctx: RequestContext, deps: S3Deps, bucket: string
   }
 }
 
-export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
   refuseAclHeaders(ctx);
@@ -66,7 +66,7 @@ export async function putObject(ctx: RequestContext, auth: VerifiedAuth, deps: S
   sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object), ...writtenVersionHeader(object.versionId, versioned) });
 }
 
-export async function deleteObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deleteObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const versionId = await versionParam(ctx, auth, deps, 's3:DeleteObjectVersion');
   const deleted = await deleteOne(deps, bucketName(ctx), objectKey(ctx), versionId);
   sendEmpty(ctx, 204, {
@@ -91,7 +91,7 @@ async function deleteOne(deps: S3Deps, bucket: string, key: string, versionId: s
 
 const MAX_DELETE_KEYS = 1000;
 
-export async function deleteObjects(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deleteObjects(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   requireIntegrityHeader(ctx);
   await requireBucket(ctx, deps);
@@ -138,7 +138,7 @@ function requireIntegrityHeader(ctx: RequestContext): void {
   throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
 }
 
-export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function copyObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   const key = objectKey(ctx);
   const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
@@ -201,7 +201,7 @@ export async function copyObject(ctx: RequestContext, auth: VerifiedAuth, deps: 
  * source) or the request's; a copy that gets tags needs s3:PutObjectTagging
  * on the new object.
  */
-async function copiedTags(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, target: CopySource, source: CopySource, tags: ObjectTags, fromSource: boolean): Promise<ObjectTags> {
+async function copiedTags(ctx: RequestContext, auth: Authenticated, deps: S3Deps, target: CopySource, source: CopySource, tags: ObjectTags, fromSource: boolean): Promise<ObjectTags> {
   if (Object.keys(tags).length === 0) return tags;
   if (fromSource) {
     await deps.authorizer.check(ctx, auth, 's3:GetObjectTagging', objectArn(source.bucket, source.key), source.bucket);

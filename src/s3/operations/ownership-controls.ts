@@ -1,5 +1,5 @@
 import { S3Error } from '../../errors.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { OBJECT_OWNERSHIP, requireOwnerEnforced } from '../object-ownership.js';
@@ -11,12 +11,12 @@ import { requireBucket } from '../operation-params.js';
 
 /* Object ownership is fixed at BucketOwnerEnforced (object-ownership.ts): read back, and set only to itself. */
 
-export async function getBucketOwnershipControls(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketOwnershipControls(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   await requireBucket(ctx, deps);
   sendXmlText(ctx, `${XML_DECLARATION}<OwnershipControls xmlns="${S3_NAMESPACE}"><Rule><ObjectOwnership>${OBJECT_OWNERSHIP}</ObjectOwnership></Rule></OwnershipControls>`);
 }
 
-export async function putBucketOwnershipControls(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putBucketOwnershipControls(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   await requireBucket(ctx, deps);
   const document = await readXmlBody(ctx, auth, { optional: false });
   const controls = document?.['OwnershipControls'];
@@ -30,7 +30,7 @@ export async function putBucketOwnershipControls(ctx: RequestContext, auth: Veri
 }
 
 /** Without ownership controls S3 falls back to ACL-based ownership, which Latchkey cannot offer. */
-export async function deleteBucketOwnershipControls(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deleteBucketOwnershipControls(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   await requireBucket(ctx, deps);
   throw new S3Error('NotImplemented', `Buckets are always ${OBJECT_OWNERSHIP}: ownership controls cannot be removed.`);
 }

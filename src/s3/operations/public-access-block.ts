@@ -1,6 +1,6 @@
 import { S3Error } from '../../errors.js';
 import type { PublicAccessBlock } from '../../storage/identity-store.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { readXmlBody } from '../request-body.js';
@@ -33,14 +33,14 @@ function parseConfiguration(document: Record<string, unknown> | undefined): Publ
   };
 }
 
-export async function putPublicAccessBlock(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putPublicAccessBlock(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const block = parseConfiguration(await readXmlBody(ctx, auth, { optional: false }));
   if (!(await deps.identities.putPublicAccessBlock(bucket.name, block))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
   sendEmpty(ctx, 200);
 }
 
-export async function getPublicAccessBlock(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getPublicAccessBlock(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const block = await deps.identities.getPublicAccessBlock(bucket.name);
   if (block === null) throw new S3Error('NoSuchPublicAccessBlockConfiguration', undefined, { BucketName: bucket.name });
@@ -50,7 +50,7 @@ export async function getPublicAccessBlock(ctx: RequestContext, _auth: VerifiedA
   });
 }
 
-export async function deletePublicAccessBlock(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deletePublicAccessBlock(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   await deps.identities.deletePublicAccessBlock(bucket.name);
   sendEmpty(ctx, 204);

@@ -1,6 +1,6 @@
 import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { sendEmpty, sendXmlText } from '../respond.js';
@@ -24,7 +24,7 @@ async function requireCurrentVersion(ctx: RequestContext, deps: S3Deps): Promise
   throw new S3Error('NotImplemented', `Tags of one object version (${versionId ?? NULL_VERSION}) are not supported; tag the current version without versionId.`);
 }
 
-export async function getObjectTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   await requireCurrentVersion(ctx, deps);
   const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
   sendXmlText(ctx, taggingXml(object.tags));
@@ -35,7 +35,7 @@ export async function getObjectTagging(ctx: RequestContext, _auth: VerifiedAuth,
  * s3:RequestObjectTag conditions are about the tags in its body, so the body
  * is read (and validated) first.
  */
-export async function putObjectTagging(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putObjectTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   await requireCurrentVersion(ctx, deps);
   const tags = await readTaggingBody(ctx, auth, 'object');
   await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(bucketName(ctx), objectKey(ctx)), bucketName(ctx), tags);
@@ -48,12 +48,12 @@ export async function putObjectTagging(ctx: RequestContext, auth: VerifiedAuth, 
  * form) sets, once the caller may set them: as on AWS, tags need
  * s3:PutObjectTagging on the new object as well as s3:PutObject.
  */
-export async function permitTags(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, bucket: string, key: string, tags: ObjectTags | undefined): Promise<ObjectTags | undefined> {
+export async function permitTags(ctx: RequestContext, auth: Authenticated, deps: S3Deps, bucket: string, key: string, tags: ObjectTags | undefined): Promise<ObjectTags | undefined> {
   if (tags !== undefined) await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(bucket, key), bucket, tags);
   return tags;
 }
 
-export async function deleteObjectTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deleteObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   await requireCurrentVersion(ctx, deps);
   await setObjectTags(ctx, deps, {});
   sendEmpty(ctx, 204);
@@ -67,21 +67,21 @@ async function setObjectTags(ctx: RequestContext, deps: S3Deps, tags: ObjectTags
   if (result.kind === 'no-such-key') throw new S3Error('NoSuchKey', undefined, { Key: key });
 }
 
-export async function getBucketTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const tags = await deps.metadata.getBucketTags(bucket.name);
   if (tags === null) throw new S3Error('NoSuchTagSet', undefined, { BucketName: bucket.name });
   sendXmlText(ctx, taggingXml(tags));
 }
 
-export async function putBucketTagging(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putBucketTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const tags = await readTaggingBody(ctx, auth, 'bucket');
   if (!(await deps.metadata.putBucketTags(bucket.name, tags))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
   sendEmpty(ctx, 204);
 }
 
-export async function deleteBucketTagging(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function deleteBucketTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   await deps.metadata.deleteBucketTags(bucket.name);
   sendEmpty(ctx, 204);

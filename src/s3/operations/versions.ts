@@ -1,6 +1,6 @@
 import { S3Error } from '../../errors.js';
 import { objectArn } from '../../iam/index.js';
-import type { VerifiedAuth } from '../../sigv4/verify.js';
+import type { Authenticated } from '../auth.js';
 import type { VersioningStatus } from '../../storage/versions.js';
 import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
@@ -23,11 +23,11 @@ import { bucketName, NULL_VERSION, parseVersionId, requireBucket } from '../oper
  * naming a version needs the version action (s3:GetObjectVersion,
  * s3:DeleteObjectVersion) on top of the plain one the route checked.
  */
-export async function versionParam(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps, action: 's3:GetObjectVersion' | 's3:DeleteObjectVersion'): Promise<string | null | undefined> {
+export async function versionParam(ctx: RequestContext, auth: Authenticated, deps: S3Deps, action: 's3:GetObjectVersion' | 's3:DeleteObjectVersion'): Promise<string | null | undefined> {
   const raw = ctx.query.get('versionId');
   if (raw === undefined) return undefined;
   const versionId = parseVersionId(raw);
-  await deps.authorizer.check(ctx, auth, action, objectArn(bucketName(ctx), ctx.key ?? ''), bucketName(ctx));
+  await deps.authorizer.check(ctx, auth, action, objectArn(bucketName(ctx), ctx.address.key ?? ''), bucketName(ctx));
   return versionId;
 }
 
@@ -44,7 +44,7 @@ export function writtenVersionHeader(versionId: string | undefined, versioned: b
   return versioned ? { 'x-amz-version-id': NULL_VERSION } : {};
 }
 
-export async function getBucketVersioning(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function getBucketVersioning(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const status = await deps.metadata.getVersioning(bucket.name);
   if (status === null || status === 'no-such-bucket') {
@@ -55,7 +55,7 @@ export async function getBucketVersioning(ctx: RequestContext, _auth: VerifiedAu
   sendXml(ctx, 'VersioningConfiguration', { Status: status });
 }
 
-export async function putBucketVersioning(ctx: RequestContext, auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function putBucketVersioning(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = await requireBucket(ctx, deps);
   const xml = await readXmlBody(ctx, auth, { optional: false });
   const root = xml?.['VersioningConfiguration'];
@@ -73,7 +73,7 @@ export async function putBucketVersioning(ctx: RequestContext, auth: VerifiedAut
   sendEmpty(ctx, 200);
 }
 
-export async function listObjectVersions(ctx: RequestContext, _auth: VerifiedAuth, deps: S3Deps): Promise<void> {
+export async function listObjectVersions(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
   const bucket = bucketName(ctx);
   const params = commonParams(ctx);
   const keyMarker = ctx.query.get('key-marker') || undefined;
@@ -86,7 +86,7 @@ export async function listObjectVersions(ctx: RequestContext, _auth: VerifiedAut
     bucket, prefix: params.prefix, delimiter: params.delimiter, keyMarker, versionIdMarker, maxKeys: params.maxKeys,
   });
   if (page.kind === 'no-such-bucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
-  const owner = ctx.principal?.name ?? '';
+  const owner = auth.principal?.name ?? '';
   const ownerXml = { ID: owner, DisplayName: owner };
   sendXml(ctx, 'ListVersionsResult', {
     Name: bucket,

@@ -5,7 +5,7 @@ import { fromHex } from '../../sigv4/hex.js';
 import { SHA1_BASE64 } from '../../sigv4/sigv2.js';
 import { ALGORITHM, MAX_PRESIGN_EXPIRES, MAX_SKEW_MS, UNSIGNED_PAYLOAD, type CredentialScope } from '../../sigv4/types.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
-import { checkSessionToken, sigv2Disabled, type AuthDeps } from '../auth.js';
+import { ANONYMOUS, checkSessionToken, sigv2Disabled, type AuthDeps, type Authenticated, type Claim } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import type { Principal } from '../../identity/identities.js';
 import type { ObjectTags } from '../../storage/types.js';
@@ -29,17 +29,17 @@ export interface SubmittedForm {
 }
 
 /** A form upload's credentials: who signed its policy, and the form they signed. */
-export type FormCredentials = VerifiedAuth & { readonly form: SubmittedForm };
+export type FormCredentials = Authenticated & { readonly form: SubmittedForm };
 
 /**
  * The credentials step of a form upload (S3's POST Object): its signature is
  * in the body, so the form is read up to the file part (whose bytes wait
- * unread until everything else has passed), the key it names becomes the
- * request's key, and the policy's signature and expiry are verified. What
- * follows is every request's pipeline: link controls, then s3:PutObject on
- * that key.
+ * unread until everything else has passed), and the key it names is the
+ * claim's, the request's key from then on; verifying the claim checks the
+ * policy's signature and expiry. What follows is every request's pipeline:
+ * link controls, then s3:PutObject on that key.
  */
-export async function authenticateForm(ctx: RequestContext, deps: AuthDeps, address: { readonly virtualHosted: boolean }): Promise<FormCredentials> {
+export async function claimForm(ctx: RequestContext, deps: AuthDeps, address: { readonly bucket: string | undefined; readonly virtualHosted: boolean }): Promise<Claim<FormCredentials>> {
   const contentType = ctx.header('content-type') ?? '';
   if (!/^multipart\/form-data\s*(;|$)/i.test(contentType)) throw new S3Error('RequestIsNotMultiPartContent');
   // The policy and signature are in the body itself, so the body is wanted whatever it says.
@@ -51,12 +51,21 @@ export async function authenticateForm(ctx: RequestContext, deps: AuthDeps, addr
   if (file === undefined) throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' });
   const key = keyTemplate.replaceAll('${filename}', file.filename);
   if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key', ArgumentValue: '' });
-  ctx.key = key;
+  // Who signed is known only once the signature is checked: until then the form counts as anonymous.
+  return { authType: 'anonymous', key, verify: () => verifyForm(ctx, deps, { ...form, file }, { bucket: address.bucket ?? '', key, keyTemplate, virtualHosted: address.virtualHosted }) };
+}
 
-  const verified = await authenticatePost(ctx, fields, deps);
+async function verifyForm(
+  ctx: RequestContext,
+  deps: AuthDeps,
+  form: PostForm & { readonly file: FilePart },
+  named: Pick<SubmittedForm, 'bucket' | 'key' | 'keyTemplate' | 'virtualHosted'>,
+): Promise<FormCredentials> {
+  const { fields } = form;
+  const verified = await authenticatePost(fields, deps);
   const policyText = fields.get('policy');
   let policy: PostPolicy | undefined;
-  let signed: VerifiedAuth = verified;
+  let signed: Authenticated = verified;
   if (policyText !== undefined && verified.version !== 0) {
     policy = parsePostPolicy(policyText);
     const now = deps.now();
@@ -68,7 +77,7 @@ export async function authenticateForm(ctx: RequestContext, deps: AuthDeps, addr
     signed = { ...verified, expiresAt: policy.expiration };
   }
   const tags = tagsIfValid(() => tagsOfFormField(fields.get('tagging')));
-  return { ...signed, form: { form: { ...form, file }, bucket: ctx.bucket ?? '', key, keyTemplate, tags, virtualHosted: address.virtualHosted, policy } };
+  return { ...signed, form: { form, ...named, tags, policy } };
 }
 
 /**
@@ -92,23 +101,21 @@ export function missingField(name: string): S3Error {
 
 /**
  * Verifies the signature over the policy, SigV4 (x-amz-* fields) or legacy
- * SigV2 (AWSAccessKeyId, signature), and records who signed. A form with
+ * SigV2 (AWSAccessKeyId, signature), and says who signed. A form with
  * neither is anonymous and may only do what a bucket policy grants everyone.
  * The policy's own contents are checked afterwards, so a forged form never
  * learns whether its policy would have passed.
  */
-export async function authenticatePost(ctx: RequestContext, fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedAuth> {
+export async function authenticatePost(fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<Authenticated> {
   const v4 = ['x-amz-algorithm', 'x-amz-credential', 'x-amz-signature'].some((name) => fields.has(name));
   const v2 = fields.has('awsaccesskeyid') || fields.has('signature');
   if (v4 && v2) throw authErrors.multipleMechanisms();
   if (!v4 && !v2) {
     if (fields.has('policy')) throw missingField('AWSAccessKeyId');
-    return { version: 0 };
+    return ANONYMOUS;
   }
   const { verified, principal } = v4 ? await verifyV4Policy(fields, deps) : await verifyV2Policy(fields, deps);
-  ctx.authType = 'presigned';
-  ctx.principal = principal;
-  return verified;
+  return { ...verified, authType: 'presigned', principal };
 }
 
 function required(fields: ReadonlyMap<string, string>, name: string): string {
