@@ -85,12 +85,6 @@ export function createChecksumForHeader(name: string): StreamingChecksum | undef
   return algorithm === undefined ? undefined : createChecksum(algorithm);
 }
 
-export async function computeChecksum(algorithm: ChecksumAlgorithm, bytes: Uint8Array): Promise<string> {
-  const checksum = createChecksum(algorithm);
-  checksum.update(bytes);
-  return checksum.digest();
-}
-
 function withBase64(algorithm: ChecksumAlgorithm, update: (bytes: Uint8Array) => void, digestBytes: () => Promise<Uint8Array>): StreamingChecksum {
   return {
     algorithm,

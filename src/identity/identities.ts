@@ -1,8 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IdentityStore, SessionRecord } from '../storage/identity-store.js';
 import type { Credentials } from '../sigv4/types.js';
 import { generateAccessKeyId } from './access-key-id.js';
 import type { SecretBox } from './secret-box.js';
+import { sameSecret } from './same-secret.js';
 
 /** Who signed a request, as authorization sees it. */
 export interface Principal {
@@ -42,10 +43,9 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** A session token against its stored digest, with the one comparison of secrets. */
 export function tokenMatches(token: string, tokenHash: string): boolean {
-  const a = Buffer.from(hashToken(token), 'hex');
-  const b = Buffer.from(tokenHash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameSecret(hashToken(token), tokenHash);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { SERVICE_RESOURCE_ARN, bucketArn, objectArn } from '../iam/index.js';
-import type { AnyOperation, PermissionResource } from './operation.js';
+import type { PermissionResource } from './operation.js';
 
 export interface PermissionTarget {
   readonly bucket?: string | undefined;
@@ -9,21 +9,12 @@ export interface PermissionTarget {
   readonly sourceKey?: string;
 }
 
-export interface RequiredPermission {
-  readonly action: string;
-  readonly resource: string;
-}
-
-/** The (action, resource ARN) pairs an operation's declaration asks for; throws when the target lacks a part it needs. */
-export function permissionsOf(name: string, operation: AnyOperation, target: PermissionTarget): RequiredPermission[] {
-  return operation.permissions.map(({ action, resource }) => ({ action, resource: resourceArn(name, resource, target) }));
-}
-
 function need(value: string | undefined, what: string, operation: string): string {
   if (value === undefined) throw new TypeError(`${operation} needs a ${what}`);
   return value;
 }
 
+/** The ARN a declared permission names for the request's target; throws when the target lacks a part it needs. */
 export function resourceArn(operation: string, type: PermissionResource, t: PermissionTarget): string {
   switch (type) {
     case 'service':

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluate, isPublic, parsePolicy } from '../../src/iam/index.js';
 import { OPERATIONS, type OperationName as S3OperationName } from '../../src/s3/operations/index.js';
-import { permissionsOf, type PermissionTarget, type RequiredPermission } from '../../src/s3/permissions.js';
+import { resourceArn, type PermissionTarget } from '../../src/s3/permissions.js';
 
-/** The (action, resource ARN) pairs a request for the named operation must be allowed. */
-function requiredPermissions(name: S3OperationName, target: PermissionTarget): RequiredPermission[] {
-  return permissionsOf(name, OPERATIONS[name], target);
+/** The (action, resource ARN) pairs a request for the named operation must be allowed, from its declaration. */
+function requiredPermissions(name: S3OperationName, target: PermissionTarget): Array<{ action: string; resource: string }> {
+  return OPERATIONS[name].permissions.map(({ action, resource }) => ({ action, resource: resourceArn(name, resource, target) }));
 }
 
 /** A one-statement bucket policy; an override set to undefined removes that element. */

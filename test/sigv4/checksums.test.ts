@@ -7,12 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Crc32c as AwsCrc32c } from '@aws-crypto/crc32c';
 import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
+import { computeChecksum } from '../helpers/checksum.js';
 import {
   CHECKSUM_ALGORITHMS,
   checksumAlgorithmFromHeader,
   checksumHeaderName,
   checksumMismatchMessage,
-  computeChecksum,
   crc32c,
   createChecksum,
   createChecksumForHeader,

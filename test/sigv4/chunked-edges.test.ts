@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { computeChecksum } from '../../src/checksums.js';
+import { computeChecksum } from '../helpers/checksum.js';
 import {
   ChunkedDecoder,
   isStreamingPayload,

@@ -6,7 +6,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand, S3Client, type ChecksumAlgorithm as SdkChecksumAlgorithm } from '@aws-sdk/client-s3';
-import { checksumAlgorithmFromHeader, computeChecksum } from '../../src/checksums.js';
+import { checksumAlgorithmFromHeader } from '../../src/checksums.js';
+import { computeChecksum } from '../helpers/checksum.js';
 import {
   ChunkedDecoder,
   STREAMING_SIGNED,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { computeChecksum } from '../../src/checksums.js';
+import { computeChecksum } from '../helpers/checksum.js';
 import { STREAMING_SIGNED, STREAMING_SIGNED_TRAILER } from '../../src/sigv4/chunked.js';
 import { nodeCrypto, presign, signRequest, signV2, verifyRequest, type AuthDefect, type SignableRequest } from '../../src/sigv4/index.js';
 import { frames } from '../helpers/capture-bodies.js';
