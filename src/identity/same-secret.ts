@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 
 /**
- * The one comparison of secrets (keys, session tokens' digests, CSRF tokens):
+ * The one comparison of secrets (keys, session tokens' digests, CSRF tokens,
+ * the metrics bearer token's digest):
  * crypto.timingSafeEqual over their bytes, so the time taken does not depend
  * on how much of them matches. Their lengths are not the secret part (each
  * kind has a fixed length), so different lengths answer false at once.

@@ -1,8 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AdminError } from '../admin/admin-error.js';
 import { S3Error } from '../errors.js';
+import { sameSecret } from '../identity/same-secret.js';
 import { LINK_REFUSED } from '../links/link-guard.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Outcome } from '../s3/outcome.js';
@@ -181,7 +182,7 @@ export function metricsHandler(options: { token: string | undefined; metrics: Se
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method not allowed\n');
       return;
     }
-    if (expected !== undefined && !timingSafeEqual(digest(req.headers.authorization ?? ''), expected)) {
+    if (expected !== undefined && !sameSecret(digest(req.headers.authorization ?? ''), expected)) {
       res.writeHead(401, { 'www-authenticate': 'Bearer realm="latchkey-metrics"', 'content-type': 'text/plain' }).end('Unauthorized\n');
       return;
     }
@@ -198,7 +199,7 @@ export function metricsHandler(options: { token: string | undefined; metrics: Se
   };
 }
 
-/** Equal-length values for timingSafeEqual, whatever was sent. */
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+/** Equal-length values for the comparison of secrets, whatever was sent: a bearer token has no fixed length to give away. */
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
