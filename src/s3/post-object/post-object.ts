@@ -34,12 +34,12 @@ const SYSTEM_FIELDS = {
  * Browser form uploads (S3's POST Object): `POST /{bucket}` with
  * multipart/form-data, authorised by a signed POST policy instead of a signed
  * request. The pipeline has already read the form up to its file, verified
- * the policy's signature and expiry (authenticateForm), applied the link
+ * the policy's signature and expiry (claimForm), applied the link
  * controls and checked s3:PutObject on the key; what is left is the policy's
  * conditions, which only the form can be held to, and storing the file.
  */
 export async function postObject(ctx: RequestContext, verified: Credentials, deps: S3Deps): Promise<void> {
-  if (verified.form === undefined) throw new Error('PostObject runs only after authenticateForm');
+  if (verified.form === undefined) throw new Error('PostObject runs only after claimForm');
   const { form, bucket, key, keyTemplate, policy, virtualHosted } = verified.form;
   const { fields, file } = form;
   // A single PUT's limit applies to a form upload too.
