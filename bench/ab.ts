@@ -18,6 +18,8 @@ import { CREDENTIALS, KIB4, presigned, putList, startLatchkey, tampered, urlList
 /** Rounds of each side per row, and their length (whole seconds: wrk's unit; long enough that connection setup stays small). */
 const ROUNDS = Number(process.env['BENCH_AB_ROUNDS'] ?? 5);
 const ROUND_SECONDS = Math.max(1, Math.round(Number(process.env['BENCH_AB_SECONDS'] ?? 3)));
+/** BENCH_AB_ROWS: only the rows whose names contain one of these comma-separated words (e.g. "403,PUT"). */
+const ONLY = (process.env['BENCH_AB_ROWS'] ?? '').split(',').filter((word) => word !== '');
 /** PUT URLs per side: each round starts at a part of the list of its own, so no URL is used twice below this rate. */
 const PUTS_PER_SECOND = 8_000;
 
@@ -82,7 +84,7 @@ export async function abBench(ref: string): Promise<void> {
     console.log(`${ROUNDS} rounds of ${ROUND_SECONDS} s per side and row, taken in turn (A B, B A, ...) after ${WARMUP_SECONDS} s of warm-up each; servers on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; CPU = server CPU ms per request`);
     console.log(`load average (1, 5, 15 min) at the start: ${loadAverage()}`);
     const summary: string[] = [];
-    for (const [name, load] of rows) {
+    for (const [name, load] of rows.filter(([name]) => ONLY.length === 0 || ONLY.some((word) => name.includes(word)))) {
       const figures: Record<'A' | 'B', Figure[]> = { A: [], B: [] };
       for (const side of sides) await load(side.server.endpoint, WARMUP_SECONDS, -1);
       for (let round = 0; round < ROUNDS; round++) {
@@ -99,8 +101,8 @@ export async function abBench(ref: string): Promise<void> {
         console.log(`  ${String(i + 1).padEnd(6)} ${rate(a).toFixed(0).padStart(8)} ${rate(b).toFixed(0).padStart(8)} ${(rate(b) / rate(a)).toFixed(2).padStart(6)} ${a.cpuMsPerOp.toFixed(3).padStart(7)} ${b.cpuMsPerOp.toFixed(3).padStart(7)} ${(b.cpuMsPerOp / a.cpuMsPerOp).toFixed(2).padStart(6)}${notes ? `  [${notes}]` : ''}`);
         return { rate: rate(b) / rate(a), cpu: b.cpuMsPerOp / a.cpuMsPerOp };
       });
-      // CPU per request over all of a side's rounds: ticks summed, so a round's 10 ms tick rounding weighs little.
-      const cpu = (all: readonly Figure[]) => all.reduce((sum, f) => sum + f.cpuMsPerOp * f.ops, 0) / all.reduce((sum, f) => sum + f.ops, 0);
+      // Medians, not sums: one round that a neighbour's burst or a collection slowed does not move them.
+      const cpu = (all: readonly Figure[]) => median(all.map((f) => f.cpuMsPerOp));
       const spread = (values: number[]) => `${median(values).toFixed(2)} [${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}]`;
       summary.push([
         name.padEnd(38),
@@ -113,7 +115,7 @@ export async function abBench(ref: string): Promise<void> {
         `  ${loadAverage().split(' ')[0]}`,
       ].join(' '));
     }
-    console.log(`\nA = ${labels.A}\nB = ${labels.B}\nrates: medians of the rounds; B/A: median [range] of the rounds' ratios; CPU: server CPU ms per request over all rounds`);
+    console.log(`\nA = ${labels.A}\nB = ${labels.B}\nrates: medians of the rounds; B/A: median [range] of the rounds' ratios; CPU: median of the rounds' server CPU ms per request`);
     console.log(`${'row'.padEnd(38)} ${'A/s'.padStart(8)} ${'B/s'.padStart(8)} ${'B/A rate'.padStart(17)} ${'A CPU'.padStart(8)} ${'B CPU'.padStart(8)} ${'B/A CPU'.padStart(17)}  load`);
     for (const line of summary) console.log(line);
   } finally {
