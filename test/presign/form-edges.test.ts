@@ -108,6 +108,14 @@ describe('readPostForm: accepted forms', TIMEOUT, () => {
     assert.deepEqual([...form.fields], [['key', 'k']]);
   });
 
+  it('fields after the file past the 1000-field limit are ignored too: the body is still read to its end', async () => {
+    const after = Array.from({ length: 1_001 }, (_, i) => field(`after${i}`, ''));
+    const { form } = await read(arrived(body(field('key', 'k'), filePart('data'), ...after, CLOSE)));
+    assert.equal((await fileBytes(form)).toString(), 'data');
+    await form.done;
+    assert.deepEqual([...form.fields], [['key', 'k']]);
+  });
+
   it('the file field is named "file" in any case; a part named so without a filename is the file, named ""', async () => {
     const { form } = await read(arrived(body(field('key', 'k'), filePart('upper', null, 'FILE'), CLOSE)));
     assert.equal(form.file?.filename, '');

@@ -79,10 +79,9 @@ export function readPostForm(req: IncomingMessage, contentType: string, onBytes:
     busboy.on('file', (_name, stream, filename: string | undefined) => {
       // The parser reports a body that ends inside the file by emitting 'error', then ending the
       // stream normally; a consumer that starts reading later (after auth) would miss the error and
-      // store a truncated file. Destroying keeps the failure on the stream for whoever reads it.
-      stream.on('error', (error: Error) => {
-        if (!stream.destroyed) stream.destroy(error);
-      });
+      // store a truncated file. Destroying keeps the failure on the stream for whoever reads it (and
+      // the 'error' that destroying emits again finds it destroyed: a no-op).
+      stream.on('error', (error: Error) => stream.destroy(error));
       if (settled) {
         stream.resume();
         return;
@@ -95,8 +94,8 @@ export function readPostForm(req: IncomingMessage, contentType: string, onBytes:
     });
     busboy.on('finish', () => {
       resolveDone();
-      if (settled) return;
-      settled = true;
+      // A body without a file part. (A form with one was resolved when it began, and a refused one is
+      // unpiped before its end: a promise settles once either way.)
       resolve({ fields, file: undefined, done });
     });
     busboy.on('error', () => {
