@@ -10,8 +10,9 @@ import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/serve
 /*
  * Malformed form bodies through the server (form.ts's refusals that happen
  * before any signature is read): the S3 error, nothing stored, and the server
- * still there for the next request. test/presign/form-edges.test.ts pins each
- * of them in-process.
+ * still there for the next request; and a redirect URL no header can carry as
+ * sent. test/presign/form-edges.test.ts and post-response-edges.test.ts pin
+ * each of them in-process.
  */
 
 const BUCKET = 'form-server';
@@ -34,7 +35,8 @@ type Fields = Array<[string, string]>;
 
 function signedFields(key: string): Fields {
   const now = Date.now();
-  const policy = encodePolicy(new Date(now + HOUR), [{ bucket: BUCKET }, { key }, ['starts-with', '$x-amz-meta-note', ''], ...v4AuthConditions(ROOT_CREDENTIALS, { now })]);
+  const conditions = [{ bucket: BUCKET }, { key }, ['starts-with', '$x-amz-meta-note', ''], ['starts-with', '$success_action_redirect', '']];
+  const policy = encodePolicy(new Date(now + HOUR), [...conditions, ...v4AuthConditions(ROOT_CREDENTIALS, { now })]);
   return [['key', key], ['x-amz-meta-note', 'n'], ...v4PolicyFields(ROOT_CREDENTIALS, policy, { now })];
 }
 
@@ -76,5 +78,14 @@ describe('POST form bodies the reader refuses, through the server', () => {
     assert.deepEqual([answer.status, xmlField(answer.text, 'Code')], [400, 'MaxPostPreDataLengthExceededError'], answer.text);
     assert.equal(fingerprint(readDiskState(server.dataDir)), before, 'a refused upload leaves the data dir as it was');
     await assertMissing('many.txt');
+  });
+
+  test('a success_action_redirect with a line break and non-Latin-1 letters: 303 to it percent-encoded (it was a 500 once the object was stored)', async () => {
+    const answer = await send('redirect.txt', { fields: [['success_action_redirect', 'https://app.example.com/fertig\u2192?n=1\r\n']] });
+    assert.equal(answer.status, 303, answer.text);
+    const location = String(answer.headers['location']);
+    assert.ok(location.startsWith('https://app.example.com/fertig%E2%86%92?n=1&bucket=form-server&key=redirect.txt&etag=%22'), location);
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'redirect.txt' }));
+    assert.equal(location, `https://app.example.com/fertig%E2%86%92?n=1&bucket=form-server&key=redirect.txt&etag=${encodeURIComponent(head.ETag ?? '')}`);
   });
 });
