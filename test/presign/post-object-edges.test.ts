@@ -6,7 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { computeChecksum } from '../../src/checksums.js';
+import { computeChecksum } from '../helpers/checksum.js';
 import { S3Error } from '../../src/errors.js';
 import { RequestContext } from '../../src/s3/context.js';
 import { FreeSpaceGate } from '../../src/s3/free-space-gate.js';
