@@ -367,6 +367,19 @@ describe('ChunkedDecoder, the last survivors of its mutation run', () => {
     await assertAuthError(() => decode(twice, unsigned(40, announced)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
   });
 
+  it('a line ending in LF without CR is malformed even when what comes before the LF, less one byte, would be a line', async () => {
+    await assertAuthError(() => decode(Buffer.from('5x\nhello\r\n0\r\n\r\n'), unsigned(5)), 'IncompleteBody', 400, 'chunk-malformed');
+    const { body, crc } = await crcBody(Buffer.from('hello'));
+    const name = 'x-amz-checksum-crc32';
+    await assertAuthError(() => decode(replaceLast(body, `${name}:${crc}\r\n`, `${name}:${crc}x\n`), unsigned(5, name)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+  });
+
+  it('a trailer line without a colon is malformed, even when it starts with an announced name', async () => {
+    const { body, crc } = await crcBody(Buffer.from('hello'));
+    const name = 'x-amz-checksum-crc32';
+    await assertAuthError(() => decode(replaceLast(body, `${name}:${crc}`, `${name}x`), unsigned(5, name)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+  });
+
   it('a failure while pushing is what end() answers too, even once the body looked complete', async () => {
     const decoder = new ChunkedDecoder(unsigned(5));
     decoder.push(frame([Buffer.from('hello')]));
