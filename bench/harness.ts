@@ -26,6 +26,11 @@ export interface Figure {
   note?: string;
 }
 
+export const rate = (f: Pick<Figure, 'ops' | 'seconds'>): number => f.ops / f.seconds;
+
+/** The middle value (of an even count, the higher of the two middle ones). */
+export const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
 export interface Proc {
   pid: number;
   child: ChildProcess;

@@ -3,26 +3,22 @@
  * and s3rver (the S3 emulator on npm) on the same machine in the same run.
  * The server under test is pinned to CPU 0, every load generator to CPU 1, so
  * the figures are ratios of servers given one core each. Not a test: it
- * prints figures and exits 0.
+ * prints figures and exits 0. With `--baseline <ref>`: this build against
+ * another commit's instead (bench/ab.ts).
  */
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { STREAMING_UNSIGNED_TRAILER } from '../src/sigv4/chunked.js';
-import { nodeCrypto } from '../src/sigv4/node-crypto.js';
-import { presign } from '../src/sigv4/sign.js';
+import { abBench, baselineRef } from './ab.js';
 import {
-  LOAD_CPU, nodeLoad, peakRssMb, resetPeakRss, ROOT, rssMb, run, SECONDS, SERVER_CPU, settle, measure, startPinnedServer, WARMUP_SECONDS, wrk,
+  LOAD_CPU, median, nodeLoad, peakRssMb, rate, resetPeakRss, ROOT, rssMb, run, SECONDS, SERVER_CPU, settle, measure, WARMUP_SECONDS, wrk,
   type Figure, type Proc,
 } from './harness.js';
+import { CREDENTIALS, KIB4, presigned, putList as writePutList, startLatchkey, tampered, urlList, type Credentials } from './latchkey.js';
 import { BARE_LABELS, S3RVER_CREDENTIALS, startBalancer, startBarePut, startNginx, startS3rver } from './references.js';
 
-const CLI = join(ROOT, 'dist/src/cli.js');
-const LUA = join(ROOT, 'bench/lua');
 const LIST_OFFSET = 60_000;
-const CREDENTIALS = { accessKeyId: 'LKBENCHROOTKEY000001', secretAccessKey: 'bench-secret-key-0000000000000000000000' };
-const KIB4 = 4096;
 const MIB64 = 64 * 1024 * 1024;
 /**
  * Phases compared in rounds taken in turn (HEAD and GET; our PUT and the durable floors), in one order then the
@@ -30,41 +26,10 @@ const MIB64 = 64 * 1024 * 1024;
  * enough (2.5-3 s) that connection setup stays a small part of a request's cost, as in a single phase.
  */
 const LOADER_ROUNDS = 2;
-type Credentials = typeof CREDENTIALS;
-
-function startLatchkey(dataDir: string, args: readonly string[] = []): Promise<Proc & { endpoint: string }> {
-  return startPinnedServer('latchkey', [CLI, 'server', '--address', '127.0.0.1:0', '--data', dataDir, ...args], /"msg":"listening","endpoint":"([^"]+)"/, {
-    ...process.env,
-    LATCHKEY_ROOT_ACCESS_KEY: CREDENTIALS.accessKeyId,
-    LATCHKEY_ROOT_SECRET_KEY: CREDENTIALS.secretAccessKey,
-  });
-}
-
-interface PresignOptions {
-  credentials?: Credentials;
-  expiresIn?: number;
-  now?: number;
-  /** An aws-chunked body of this decoded size with a CRC32 trailer: the URL signs X-Amz-Content-Sha256 and the headers that say so. */
-  chunked?: number;
-}
-
-function presigned(endpoint: string, method: string, key: string, options: PresignOptions = {}): string {
-  const chunked = options.chunked;
-  const url = `${endpoint}/bench/${key}${chunked === undefined ? '' : `?X-Amz-Content-Sha256=${STREAMING_UNSIGNED_TRAILER}`}`;
-  return presign({
-    method, url, credentials: options.credentials ?? CREDENTIALS, region: 'us-east-1', now: options.now ?? Date.now(), expiresIn: options.expiresIn ?? 3600, crypto: nodeCrypto,
-    ...(chunked === undefined
-      ? {}
-      : { payloadHash: STREAMING_UNSIGNED_TRAILER, headers: { 'x-amz-decoded-content-length': String(chunked), 'x-amz-trailer': 'x-amz-checksum-crc32' } }),
-  }).url;
-}
-
-const rate = (f: Pick<Figure, 'ops' | 'seconds'>): number => f.ops / f.seconds;
 
 /** Rounds of one phase as one figure: counts and CPU summed; latency percentiles are the rounds' median (of two, the higher). */
 function combine(rounds: readonly Figure[]): Figure {
   const ops = rounds.reduce((sum, f) => sum + f.ops, 0);
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
   return {
     ops,
     seconds: rounds.reduce((sum, f) => sum + f.seconds, 0),
@@ -175,8 +140,7 @@ async function main(): Promise<void> {
     results.push(row('  GET 4 KiB, Node loader (64 conns)', loaderGet, undefined));
     results.push(`${row('pre-signed HEAD (64 conns)', head, loaderGet, { target: 1, s3rver: s3rverHead })}   ← ratio vs our GET, same loader, rounds alternated`);
 
-    const tampered = `${getSmall.slice(0, -1)}${getSmall.endsWith('0') ? '1' : '0'}`;
-    const ourTampered = await lk(tampered, { connections: 64 });
+    const ourTampered = await lk(tampered(getSmall), { connections: 64 });
     results.push(`${row('403 tampered link (64 conns)', ourTampered, ourGet, { target: 1 })}   ← ratio vs our served GET`);
     const expired = presigned(latchkey.endpoint, 'GET', 'small.bin', { expiresIn: 60, now: Date.now() - 3600_000 });
     const ourExpired = await lk(expired, { connections: 64 });
@@ -184,11 +148,7 @@ async function main(): Promise<void> {
 
     // Enough for the warm-up and every measured round at ~10 000 PUT/s without reusing a URL.
     const count = 120_000;
-    const putList = (endpoint: string, file: string, credentials = CREDENTIALS) => {
-      writeFileSync(file, Array.from({ length: count }, (_, i) => `PUT ${presigned(endpoint, 'PUT', `put/${i}`, { credentials }).replace(endpoint, '')}`).join('\n'));
-      return file;
-    };
-    const urlList = (file: string) => ({ connections: 64, script: join(LUA, 'url-list.lua'), scriptArgs: [file, String(KIB4)] });
+    const putList = (endpoint: string, file: string, credentials = CREDENTIALS) => writePutList(endpoint, file, count, credentials);
     const davList = join(work, 'dav-urls.txt');
     writeFileSync(davList, Array.from({ length: count }, (_, i) => `PUT /dav/k${i}`).join('\n'));
     const nginxPut = await ng(`${nginxUrl}/`, urlList(davList));
@@ -403,4 +363,5 @@ async function fsyncCeiling(work: string, concurrency: number, size: number): Pr
   return JSON.parse(stdout) as { ops: number; seconds: number };
 }
 
-await main();
+const baseline = baselineRef(process.argv.slice(2));
+await (baseline === undefined ? main() : abBench(baseline));

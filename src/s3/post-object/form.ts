@@ -34,7 +34,8 @@ export function readPostForm(req: IncomingMessage, contentType: string, onBytes:
       headers: { 'content-type': contentType },
       isPartAFile: (name) => name?.toLowerCase() === 'file',
       preservePath: false,
-      limits: { fieldNameSize: 1024, fieldSize: MAX_PRE_DATA_BYTES, fields: MAX_FIELDS, files: 1, headerPairs: 100 },
+      // No fieldNameSize: busboy applies it to urlencoded bodies only; the pre-data cap bounds a name.
+      limits: { fieldSize: MAX_PRE_DATA_BYTES, fields: MAX_FIELDS, files: 1, headerPairs: 100 },
     });
   } catch {
     // No boundary, or a content type busboy cannot read.
@@ -60,22 +61,27 @@ export function readPostForm(req: IncomingMessage, contentType: string, onBytes:
       req.unpipe(busboy);
       reject(error);
     };
-    busboy.on('field', (name, value, nameTruncated, valueTruncated) => {
-      if (file !== undefined || settled) return;
+    busboy.on('field', (name: string | undefined, value, _nameTruncated, valueTruncated) => {
+      // After the file (or a refusal) the form is settled: later fields are ignored.
+      if (settled) return;
+      // A part without a name (busboy's types say string, but it passes undefined) is not form-data (RFC 7578).
+      if (name === undefined) return fail(new S3Error('MalformedPOSTRequest'));
       preData += Buffer.byteLength(name) + Buffer.byteLength(value);
-      if (nameTruncated || valueTruncated || preData > MAX_PRE_DATA_BYTES) return fail(new S3Error('MaxPostPreDataLengthExceededError'));
+      // A value cut at the cap by busboy (possible only under an empty name) is over the cap as well.
+      if (valueTruncated || preData > MAX_PRE_DATA_BYTES) return fail(new S3Error('MaxPostPreDataLengthExceededError'));
       const lower = name.toLowerCase();
       // One value per field: a policy checked against one copy while another is stored would be a bypass.
       if (fields.has(lower)) return fail(new S3Error('InvalidArgument', `Bucket POST may contain the field '${name}' only once.`, { ArgumentName: name }));
       fields.set(lower, value);
     });
+    // busboy drops the fields past its limit without a word: a form is refused rather than stored without them.
+    busboy.on('fieldsLimit', () => fail(new S3Error('MaxPostPreDataLengthExceededError')));
     busboy.on('file', (_name, stream, filename: string | undefined) => {
       // The parser reports a body that ends inside the file by emitting 'error', then ending the
       // stream normally; a consumer that starts reading later (after auth) would miss the error and
-      // store a truncated file. Destroying keeps the failure on the stream for whoever reads it.
-      stream.on('error', (error: Error) => {
-        if (!stream.destroyed) stream.destroy(error);
-      });
+      // store a truncated file. Destroying keeps the failure on the stream for whoever reads it (and
+      // the 'error' that destroying emits again finds it destroyed: a no-op).
+      stream.on('error', (error: Error) => stream.destroy(error));
       if (settled) {
         stream.resume();
         return;
@@ -88,8 +94,8 @@ export function readPostForm(req: IncomingMessage, contentType: string, onBytes:
     });
     busboy.on('finish', () => {
       resolveDone();
-      if (settled) return;
-      settled = true;
+      // A body without a file part. (A form with one was resolved when it began, and a refused one is
+      // unpiped before its end: a promise settles once either way.)
       resolve({ fields, file: undefined, done });
     });
     busboy.on('error', () => {

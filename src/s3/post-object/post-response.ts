@@ -45,18 +45,17 @@ function objectLocation(ctx: RequestContext, stored: StoredUpload): string {
   return `${scheme}://${host}${path}`;
 }
 
-/** An absolute http(s) URL gets the object's identity appended; anything else is ignored, as S3 does. */
+/**
+ * An absolute http(s) URL gets the object's identity added to its query; anything else is ignored, as S3
+ * does. It is sent in the URL parser's form (what a browser would request): the text as sent may hold
+ * characters no header can carry (a line break, non-Latin-1 letters) that the parser encodes or drops.
+ */
 function redirectTarget(text: string | undefined, stored: StoredUpload, etag: string): string | undefined {
-  if (text === undefined || text === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return undefined;
-  }
+  if (text === undefined || !URL.canParse(text)) return undefined;
+  const url = new URL(text);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   const added = `bucket=${uriEncode(stored.bucket)}&key=${uriEncode(stored.key)}&etag=${uriEncode(etag)}`;
-  const [beforeHash = '', hash] = text.split('#', 2);
-  const joined = `${beforeHash}${beforeHash.includes('?') ? (beforeHash.endsWith('?') || beforeHash.endsWith('&') ? '' : '&') : '?'}${added}`;
-  return hash === undefined ? joined : `${joined}#${hash}`;
+  // `search` is '' or '?…' (setting it takes either), and stays before the fragment.
+  url.search = url.search === '' || url.search.endsWith('&') ? `${url.search}${added}` : `${url.search}&${added}`;
+  return url.href;
 }
