@@ -12,15 +12,14 @@
  * Prints one line per round and side, then each side's per-method range and median.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { nodeCrypto } from '../src/sigv4/node-crypto.js';
 import { presign } from '../src/sigv4/sign.js';
-import { ROOT, settle, startPinnedServer, type Proc } from './harness.js';
-import { readFileSync } from 'node:fs';
+import { median, ROOT, settle, startPinnedServer, type Proc } from './harness.js';
 
 const exec = promisify(execFile);
 const ROOT_KEYS = { accessKeyId: 'LKBENCHROOTKEY000001', secretAccessKey: 'bench-secret-key-0000000000000000000000' };
@@ -138,10 +137,7 @@ async function load(side: Side, method: Method, round: number, count = REQUESTS)
   return { cpu: (ticks * TICK_MS) / count, rate: count / seconds };
 }
 
-const fmt = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return `${sorted.map((v) => v.toFixed(3)).join(' ')}  (median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(3)})`;
-};
+const fmt = (values: number[]) => `${[...values].sort((a, b) => a - b).map((v) => v.toFixed(3)).join(' ')}  (median ${median(values).toFixed(3)})`;
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'latchkey-cpu-'));
