@@ -73,7 +73,7 @@ export const GROUPS = {
   },
   post: {
     mutate: ['src/s3/post-object/*.ts'],
-    tests: ['test/presign/form-edges.test.ts', 'test/presign/post-response-edges.test.ts', 'test/presign/post-policy-edges.test.ts', 'test/presign/post-auth-edges.test.ts', 'test/presign/post-auth.test.ts', 'test/presign/post-policy.test.ts', 'test/presign/post-streaming.test.ts'],
+    tests: ['test/presign/form-edges.test.ts', 'test/presign/post-response-edges.test.ts', 'test/presign/post-policy-edges.test.ts', 'test/presign/post-auth-edges.test.ts', 'test/presign/post-object-edges.test.ts', 'test/presign/post-object.test.ts', 'test/presign/post-auth.test.ts', 'test/presign/post-policy.test.ts', 'test/presign/post-streaming.test.ts'],
     coverageAnalysis: 'off',
   },
   links: {

@@ -97,7 +97,12 @@ export class S3Error extends Error {
 
   constructor(code: S3ErrorCode, message?: string, details: ErrorDetails = {}, headers: Record<string, string> = {}) {
     const [status, defaultMessage] = S3_ERROR_CODES[code];
+    // A refusal is an answer, not a bug: no one reads its stack (only errors that are not an API's own are
+    // logged), and capturing one was a sixth of a refused request's CPU (docs/performance.md).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? defaultMessage);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'S3Error';
     this.code = code;
     this.status = status;

@@ -132,7 +132,8 @@ describe('parsePostPolicy: each condition', () => {
     assert.deepEqual(policyOf([['content-length-range', 0, '9007199254740991']]).conditions[0], {
       op: 'content-length-range', min: 0, max: Number.MAX_SAFE_INTEGER, text: '["content-length-range", 0, 9007199254740991]',
     });
-    for (const bad of [-1, 1.5, '1e3', ' 10', '10 ', '-1', '12345678901234567', '9007199254740993', null, true, '', 2 ** 53, '0x10']) {
+    // [5] and ['5'] read as '5' if taken for text.
+    for (const bad of [-1, 1.5, '1e3', ' 10', '10 ', '-1', '12345678901234567', '9007199254740993', null, true, '', 2 ** 53, '0x10', [5], ['5'], {}]) {
       for (const raw of [['content-length-range', bad, 5], ['content-length-range', 0, bad]]) {
         invalid(() => policyOf([raw]), `Invalid content-length-range: ${JSON.stringify(raw)}`);
       }
@@ -146,7 +147,8 @@ describe('parsePostPolicy: each condition', () => {
   });
 
   it('anything else is no condition', () => {
-    for (const raw of ['bucket', 1, null, true]) invalid(() => policyOf([raw]), `Invalid Condition: ${JSON.stringify(raw)}`);
+    // A one-character string would read as the object { "0": "x" } if taken for one.
+    for (const raw of ['bucket', 'x', 1, null, true]) invalid(() => policyOf([raw]), `Invalid Condition: ${JSON.stringify(raw)}`);
   });
 });
 
@@ -184,6 +186,7 @@ describe('checkConditions', () => {
     denied(() => check([['eq', '$key', 'up/b.txt']], input({}, 'up/a.txt', 'up/${filename}')), 'Policy Condition failed: ["eq", "$key", "up/b.txt"]');
     // starts-with is held against the key, never the template.
     denied(() => check([['starts-with', '$key', 'up/${f']], input({}, 'up/a.txt', 'up/${filename}')), 'Policy Condition failed: ["starts-with", "$key", "up/${f"]');
+    denied(() => check([['starts-with', '$key', 'up/${filename}']], input({}, 'up/a.txt', 'up/${filename}')), 'Policy Condition failed: ["starts-with", "$key", "up/${filename}"]');
     // A template without ${filename} is the key: naming something else is no match.
     denied(() => check([['eq', '$key', 'other']], input({}, 'up/a.txt', 'other')), 'Policy Condition failed: ["eq", "$key", "other"]');
   });

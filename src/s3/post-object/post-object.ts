@@ -54,14 +54,15 @@ export async function postObject(ctx: RequestContext, verified: Credentials, dep
   refuseUnsupportedWriteOptions((name) => fields.get(name));
   const tags = await permitTags(ctx, verified, deps, bucket, key, tagsOfFormField(fields.get('tagging')));
 
-  const stored = await store(deps.storage, bucket, key, file, { ...metadataFromFields(fields), tags }, range, formChecksum(fields));
+  const stored = await storeFormFile(deps.storage, bucket, key, file, { ...metadataFromFields(fields), tags }, range, formChecksum(fields));
   // Let the rest of the body (the closing boundary) arrive so the connection can be reused.
   await form.done.catch(() => undefined);
   for (const [name, value] of Object.entries(await versionHeader(deps, bucket, stored.versionId))) ctx.res.setHeader(name, value);
   answerUpload(ctx, fields, { bucket, key, etag: stored.etag, virtualHosted });
 }
 
-function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadataInput {
+/** The object's metadata from the form's fields, as a PUT's would come from its headers. */
+export function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadataInput {
   const system: Record<string, string> = {};
   for (const [field, property] of Object.entries(SYSTEM_FIELDS)) {
     const value = fields.get(field);
@@ -72,16 +73,10 @@ function metadataFromFields(fields: ReadonlyMap<string, string>): ObjectMetadata
 }
 
 /**
- * Streams the file part into storage. The size range is enforced while the
- * bytes pass (too large) and before the blob is committed (too small), so a
- * refused upload leaves nothing behind. When too large, the rest of the part
- * is read and dropped to report its real size, as S3 does.
- */
-/**
  * An x-amz-checksum-<algorithm> field (or x-amz-checksum-algorithm naming
  * one): the file is held to it, or it is computed, and stored as a PUT's would be.
  */
-function formChecksum(fields: ReadonlyMap<string, string>): FormChecksum | undefined {
+export function formChecksum(fields: ReadonlyMap<string, string>): FormChecksum | undefined {
   const given = [...fields.keys()].filter((name) => checksumAlgorithmFromHeader(name) !== undefined);
   if (given.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
   const [name] = given;
@@ -98,12 +93,18 @@ function formChecksum(fields: ReadonlyMap<string, string>): FormChecksum | undef
   return { algorithm, expected: undefined };
 }
 
-interface FormChecksum {
+export interface FormChecksum {
   readonly algorithm: ChecksumAlgorithm;
   readonly expected: string | undefined;
 }
 
-async function store(
+/**
+ * Streams the file part into storage. The size range is enforced while the
+ * bytes pass (too large) and before the blob is committed (too small), so a
+ * refused upload leaves nothing behind. When too large, the rest of the part
+ * is read and dropped to report its real size, as S3 does.
+ */
+export async function storeFormFile(
   storage: Storage, bucket: string, key: string, file: FilePart, meta: ObjectMetadataInput, range: { min: number; max: number },
   checksum: FormChecksum | undefined,
 ): Promise<ObjectRecord> {
