@@ -9,6 +9,13 @@
 
 const SIGV4_FAST = ['test/sigv4/verify-edges.test.ts', 'test/sigv4/negative.test.ts', 'test/sigv4/signature-tamper.test.ts', 'test/sigv4/amz-date.test.ts'];
 const LINK_TESTS = [
+  // In-process first (a second or two per mutant), then the files that spawn a server.
+  'test/links/identity-edges.test.ts',
+  'test/links/memo-edges.test.ts',
+  'test/links/guard-edges.test.ts',
+  'test/links/service-edges.test.ts',
+  'test/links/service-admit-edges.test.ts',
+  'test/links/audit-edges.test.ts',
   'test/links/link-params.test.ts',
   'test/links/link-guard.test.ts',
   'test/links/source-ip.test.ts',

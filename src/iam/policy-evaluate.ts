@@ -37,13 +37,26 @@ export function buildContextValues(request: RequestContext, now?: number): Conte
     ['aws:userid', principal.kind === 'user' ? principal.name : principal.kind === 'root' ? ACCOUNT_ID : undefined],
     ['aws:principalarn', arn],
     ['aws:principalaccount', principal.kind === 'anonymous' ? undefined : ACCOUNT_ID],
-    ['aws:currenttime', now === undefined ? undefined : new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')],
+    ['aws:currenttime', now === undefined ? undefined : currentTime(now)],
     ['aws:epochtime', now === undefined ? undefined : String(Math.floor(now / 1000))],
   ];
   for (const [key, value] of implied) {
     if (value !== undefined && !values.has(key)) values.set(key, [value]);
   }
   return values;
+}
+
+/** aws:CurrentTime of the last second asked for: every request of that second shares it. */
+let lastSecond = NaN;
+let lastCurrentTime = '';
+
+function currentTime(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== lastSecond) {
+    lastCurrentTime = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecond = second;
+  }
+  return lastCurrentTime;
 }
 
 type PrincipalMatch = 'named' | 'account' | 'not-principal' | undefined;

@@ -7,7 +7,7 @@ import {
 import type { ObjectTags } from '../storage/types.js';
 import type { IdentityStore } from '../storage/identity-store.js';
 import type { Authenticated } from './auth.js';
-import type { Principal } from '../identity/identities.js';
+import { policyDocumentsReadWith, type Principal } from '../identity/identities.js';
 import type { RequestContext } from './context.js';
 import { tagsIfValid, tagsOfHeader } from './tagging.js';
 
@@ -78,7 +78,8 @@ export class Authorizer {
     const bucketPolicyText = bucket === undefined ? null : await this.identities.getBucketPolicy(bucket);
     // The common case needs no evaluation: root with no bucket policy may do anything.
     if (requestPrincipal.kind === 'root' && bucketPolicyText === null && principal?.session?.policy == null) return true;
-    const identityTexts = requestPrincipal.kind === 'user' ? await this.identities.userPolicyDocuments(requestPrincipal.name ?? '') : [];
+    // A user key's policies were read with the key, for this request; other principals' are read now.
+    const identityTexts = principal?.kind === 'user' ? policyDocumentsReadWith(principal) ?? (await this.identities.userPolicyDocuments(principal.name)) : [];
     const now = this.now();
     const sessionPolicy = principal?.session?.policy == null ? undefined : this.cache.get(principal.session.policy, 'session');
     const identityPolicies = identityTexts.map((text) => this.cache.get(text, 'identity'));

@@ -28,6 +28,17 @@ export interface AccessKeyRecord {
   readonly sealedSecret: Buffer;
 }
 
+/**
+ * What a request signed with a user's access key needs, read at once: the
+ * key, its user's status (null when the user is gone) and the documents of
+ * the user's policies, in userPolicyDocuments' order.
+ */
+export interface KeyInUse {
+  readonly key: AccessKeyRecord;
+  readonly userStatus: UserStatus | null;
+  readonly policyDocuments: readonly string[];
+}
+
 export interface PolicyRecord {
   readonly name: string;
   /** The JSON text as given (validated by the caller). */
@@ -73,6 +84,8 @@ export interface IdentityStore {
   /** At most `maxPerUser` keys per user (AWS: 2, so keys can be rotated). */
   createAccessKey(key: { accessKeyId: string; userName: string; sealedSecret: Buffer }, maxPerUser: number): Promise<CreateKeyResult>;
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | null>;
+  /** getAccessKey, the user's status and userPolicyDocuments in one read (one statement, one round trip): every request signed with a user key makes it. */
+  getKeyInUse(accessKeyId: string): Promise<KeyInUse | null>;
   listAccessKeys(userName?: string): Promise<AccessKeyRecord[]>;
   setAccessKeyStatus(accessKeyId: string, status: AccessKeyStatus): Promise<boolean>;
   deleteAccessKey(accessKeyId: string): Promise<boolean>;

@@ -1,8 +1,20 @@
 /**
- * The end every listing shares (objects, versions, multipart uploads): a plan
- * gathers entries in listing order, one more than the page holds when there
- * are more, and `cutPage` keeps the page and says where the next one starts.
+ * What every listing shares (objects, versions, multipart uploads): `rollUp`
+ * says which keys a delimiter groups into one common prefix, a plan gathers
+ * entries in listing order, one more than the page holds when there are more,
+ * and `cutPage` keeps the page and says where the next one starts.
  */
+
+/**
+ * The common prefix `key` (which starts with `prefix`) rolls up into: the key
+ * through the first delimiter after the prefix. Undefined when the key is
+ * listed itself (no delimiter asked for, or none past the prefix).
+ */
+export function rollUp(key: string, prefix: string, delimiter: string | undefined): string | undefined {
+  if (delimiter === undefined || delimiter === '') return undefined;
+  const cut = key.indexOf(delimiter, prefix.length);
+  return cut === -1 ? undefined : key.slice(0, cut + delimiter.length);
+}
 
 /** A listed entry: an item (object, version, upload) or a common prefix standing for a group of keys. */
 export type PageEntry<T> = { readonly kind: 'item'; readonly item: T } | { readonly kind: 'prefix'; readonly prefix: string };

@@ -1,5 +1,5 @@
 import { decodeKey, encodeText, maxBytes, prefixUpperBound, successor } from './object-key.js';
-import { cutPage, type PageEntry } from './list-page.js';
+import { cutPage, rollUp, type PageEntry } from './list-page.js';
 import type { ListObjectsPage, ListObjectsQuery, ObjectSummary } from './types.js';
 
 /** One ordered range read the backend must answer: keys in [from, to), at most `limit`. */
@@ -40,7 +40,6 @@ export function* planListing(query: ListObjectsQuery): Generator<RangeRead, List
 
   const prefix = query.prefix ?? '';
   const prefixBytes = encodeText(prefix);
-  const delimiter = query.delimiter === '' ? undefined : query.delimiter;
   const afterBytes = query.after === undefined ? undefined : encodeText(query.after);
   const to = prefixUpperBound(prefixBytes);
   let from = afterBytes === undefined ? prefixBytes : maxBytes(prefixBytes, successor(afterBytes));
@@ -55,9 +54,8 @@ export function* planListing(query: ListObjectsQuery): Generator<RangeRead, List
     batch = Math.min(batch * 2, MAX_BATCH);
     for (const row of rows) {
       const key = decodeKey(row.keyBytes);
-      const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
-      if (delimiter !== undefined && cut >= 0) {
-        const commonPrefix = key.slice(0, cut + delimiter.length);
+      const commonPrefix = rollUp(key, prefix, query.delimiter);
+      if (commonPrefix !== undefined) {
         const commonBytes = encodeText(commonPrefix);
         // A group at or before `after` was already listed on an earlier page.
         if (afterBytes === undefined || Buffer.compare(commonBytes, afterBytes) > 0) {

@@ -1,5 +1,5 @@
 import { decodeKey, encodeText, prefixUpperBound } from './object-key.js';
-import { cutPage, type PageEntry } from './list-page.js';
+import { cutPage, rollUp, type PageEntry } from './list-page.js';
 import { toSummary, type SummaryRow } from './rows.js';
 import type { ListUploadsQuery, ListUploadsResult, UploadSummary } from './upload-store.js';
 
@@ -24,7 +24,6 @@ export type UploadScanStep = Buffer | null;
  */
 export function* planUploadListing(query: ListUploadsQuery, markerHasUpload: boolean): Generator<UploadScanStep, UploadsPage, SummaryRow | undefined> {
   const prefix = encodeText(query.prefix ?? '');
-  const delimiter = query.delimiter ?? '';
   const marker = markerOf(query);
   if (query.maxUploads <= 0) return { uploads: [], commonPrefixes: [], isTruncated: false, nextKeyMarker: undefined, nextUploadIdMarker: undefined };
   const wanted = query.maxUploads + 1; // one extra entry tells whether the page is truncated
@@ -38,12 +37,12 @@ export function* planUploadListing(query: ListUploadsQuery, markerHasUpload: boo
     for (; row !== undefined; row = yield null) {
       if (!row.key.subarray(0, prefix.length).equals(prefix)) break scan;
       const key = decodeKey(row.key);
-      const cut = delimiter === '' ? -1 : key.indexOf(delimiter, (query.prefix ?? '').length);
-      const entry = cut === -1 ? row.key : encodeText(key.slice(0, cut + delimiter.length));
+      const group = rollUp(key, query.prefix ?? '', query.delimiter);
+      const entry = group === undefined ? row.key : encodeText(group);
       if (marker !== undefined) {
         const order = Buffer.compare(entry, marker);
-        if (order < 0 || (order === 0 && (cut !== -1 || !markerHasUpload))) {
-          if (cut === -1) continue;
+        if (order < 0 || (order === 0 && (group !== undefined || !markerHasUpload))) {
+          if (group === undefined) continue;
           from = prefixUpperBound(entry); // a group listed before: seek past it
           continue scan;
         }
@@ -52,9 +51,9 @@ export function* planUploadListing(query: ListUploadsQuery, markerHasUpload: boo
           continue;
         }
       }
-      entries.push(cut === -1 ? { kind: 'item', item: toSummary(key, row) } : { kind: 'prefix', prefix: entry.toString('utf8') });
+      entries.push(group === undefined ? { kind: 'item', item: toSummary(key, row) } : { kind: 'prefix', prefix: entry.toString('utf8') });
       if (entries.length === wanted) break scan;
-      if (cut === -1) continue;
+      if (group === undefined) continue;
       from = prefixUpperBound(entry); // seek past the whole group
       continue scan;
     }

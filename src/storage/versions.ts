@@ -1,6 +1,6 @@
 import { newVersionId } from '../version-id.js';
 import { decodeKey, encodeText, maxBytes, prefixUpperBound, successor } from './object-key.js';
-import { cutPage, type PageEntry } from './list-page.js';
+import { cutPage, rollUp, type PageEntry } from './list-page.js';
 import type { ObjectRecord } from './types.js';
 
 /*
@@ -113,7 +113,6 @@ export function* planVersionListing(query: ListVersionsQuery): Generator<Version
   if (query.maxKeys <= 0) return empty;
   const prefix = query.prefix ?? '';
   const prefixBytes = encodeText(prefix);
-  const delimiter = query.delimiter === '' ? undefined : query.delimiter;
   const markerBytes = query.keyMarker === undefined || query.keyMarker === '' ? undefined : encodeText(query.keyMarker);
   const to = prefixUpperBound(prefixBytes);
   let from = markerBytes === undefined ? prefixBytes : maxBytes(prefixBytes, successor(markerBytes));
@@ -145,9 +144,8 @@ export function* planVersionListing(query: ListVersionsQuery): Generator<Version
     batch = Math.min(batch * 2, MAX_BATCH);
     for (const row of rows) {
       const key = decodeKey(row.keyBytes);
-      const cut = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
-      if (delimiter !== undefined && cut >= 0) {
-        const commonPrefix = key.slice(0, cut + delimiter.length);
+      const commonPrefix = rollUp(key, prefix, query.delimiter);
+      if (commonPrefix !== undefined) {
         const commonBytes = encodeText(commonPrefix);
         if (markerBytes === undefined || Buffer.compare(commonBytes, markerBytes) > 0) entries.push({ kind: 'prefix', prefix: commonPrefix });
         const past = prefixUpperBound(commonBytes);

@@ -99,6 +99,32 @@ export function identityStoreContract(name: string, factory: StoreFactory, optio
       assert.deepEqual(await ids.userPolicyDocuments('amy'), ['{"a":1}']);
     });
 
+    it('reads a key in use with its user\'s status and policy documents at once, as they are now', async () => {
+      assert.equal(await ids.getKeyInUse('AK1'), null);
+      await ids.createUser('amy');
+      await ids.createAccessKey({ accessKeyId: 'AK1', userName: 'amy', sealedSecret: secret(1) }, 2);
+      const bare = await ids.getKeyInUse('AK1');
+      assert.deepEqual(bare?.key, await ids.getAccessKey('AK1'));
+      assert.equal(bare?.userStatus, 'active');
+      assert.deepEqual(bare?.policyDocuments, []);
+      await ids.putPolicy('read', '{"v":1}');
+      await ids.putPolicy('admin', '{"a":"\\"quoted\\""}');
+      await ids.attachPolicy('amy', 'read');
+      await ids.attachPolicy('amy', 'admin');
+      assert.deepEqual((await ids.getKeyInUse('AK1'))?.policyDocuments, await ids.userPolicyDocuments('amy'));
+      assert.deepEqual((await ids.getKeyInUse('AK1'))?.policyDocuments, ['{"a":"\\"quoted\\""}', '{"v":1}']);
+      await ids.putPolicy('read', '{"v":2}');
+      await ids.detachPolicy('amy', 'admin');
+      assert.deepEqual((await ids.getKeyInUse('AK1'))?.policyDocuments, ['{"v":2}']);
+      await ids.setAccessKeyStatus('AK1', 'inactive');
+      await ids.setUserStatus('amy', 'disabled');
+      const off = await ids.getKeyInUse('AK1');
+      assert.equal(off?.key.status, 'inactive');
+      assert.equal(off?.userStatus, 'disabled');
+      await ids.deleteUser('amy');
+      assert.equal(await ids.getKeyInUse('AK1'), null);
+    });
+
     it('keeps bucket policies and CORS with their bucket, and drops them with it', async () => {
       assert.equal(await ids.putBucketPolicy('b', '{}'), false);
       assert.equal(await ids.putBucketCors('b', '[]'), false);

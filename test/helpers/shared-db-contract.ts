@@ -102,6 +102,22 @@ export function sharedDatabaseContract(name: string, factory: StoreFactory, opti
       assert.deepEqual(await b.referencedBlobIds([rows[0]?.blobId ?? '', rows[1]?.blobId ?? '']), new Set([rows[1]?.blobId]));
     });
 
+    it('a key in use read through one shows the changes made through the other', async () => {
+      await a.identities.createUser('amy');
+      await a.identities.createAccessKey({ accessKeyId: 'AK1', userName: 'amy', sealedSecret: Buffer.alloc(8) }, 2);
+      await a.identities.putPolicy('p', '{"v":1}');
+      await a.identities.attachPolicy('amy', 'p');
+      assert.deepEqual((await b.identities.getKeyInUse('AK1'))?.policyDocuments, ['{"v":1}']);
+      await a.identities.putPolicy('p', '{"v":2}');
+      assert.deepEqual((await b.identities.getKeyInUse('AK1'))?.policyDocuments, ['{"v":2}']);
+      await a.identities.setUserStatus('amy', 'disabled');
+      assert.equal((await b.identities.getKeyInUse('AK1'))?.userStatus, 'disabled');
+      await a.identities.setAccessKeyStatus('AK1', 'inactive');
+      assert.equal((await b.identities.getKeyInUse('AK1'))?.key.status, 'inactive');
+      await a.identities.deleteAccessKey('AK1');
+      assert.equal(await b.identities.getKeyInUse('AK1'), null);
+    });
+
     it('identity and policy changes through one hold through the other on the next call', async () => {
       await a.identities.createUser('amy');
       await a.identities.createAccessKey({ accessKeyId: 'AK1', userName: 'amy', sealedSecret: Buffer.alloc(8) }, 2);

@@ -1,23 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { S3Error } from '../../src/errors.js';
-import { AuditLog } from '../../src/links/audit-log.js';
 import { admitLink, LINK_REFUSED, type LinkAdmission, type LinkRequest, type LinkTarget } from '../../src/links/link-guard.js';
-import { linkId } from '../../src/links/link-identity.js';
 import { LinkMemo } from '../../src/links/link-memo.js';
 import { parseQuery } from '../../src/sigv4/canonical-query.js';
-import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
-import { presign } from '../../src/sigv4/sign.js';
-import { signV2 } from '../../src/sigv4/sigv2.js';
-import { verifyRequest } from '../../src/sigv4/verify.js';
 import type { LinkAuditRecord, LinkStore } from '../../src/storage/link-store.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
-import { requestFromUrl } from '../helpers/sigv2-clients.js';
+import { startGuardBench, type GuardBench } from '../helpers/guard-bench.js';
 
 /*
  * The link guard in-process, against the real SQLite link store and audit
@@ -31,11 +22,13 @@ const CREDENTIALS = { accessKeyId: 'AKIDGUARDEDGES', secretAccessKey: 'guard/edg
 /** The guard's clock, apart from the wall clock the signatures are checked against. */
 const GUARD_NOW = Date.UTC(2030, 0, 1, 12);
 
+let bench: GuardBench;
 let dir: string;
-let metadata: SqliteMetadataStore;
-let audit: AuditLog;
-let server: Server;
+let metadata: GuardBench['metadata'];
+let audit: GuardBench['audit'];
 let endpoint: string;
+let v4Link: GuardBench['v4Link'];
+let v2Link: GuardBench['v2Link'];
 const warnings: string[] = [];
 const open = new Set<ServerResponse>();
 const memo = new LinkMemo();
@@ -89,10 +82,7 @@ function linkRequest(req: IncomingMessage, res: ServerResponse, overrides: Scena
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'latchkey-guard-edges-'));
-  metadata = new SqliteMetadataStore(join(dir, 'meta.db'));
-  audit = new AuditLog(metadata.links, { warn: (message) => warnings.push(message), intervalMs: 60_000 });
-  server = createServer((req, res) => {
+  bench = await startGuardBench(CREDENTIALS, { warn: (message) => warnings.push(message), intervalMs: 60_000 }, (req, res) => {
     const current = scenario;
     const closed = new Promise<void>((resolve) => res.once('close', () => resolve()));
     outcomes.push(
@@ -100,9 +90,7 @@ before(async () => {
         let admission: LinkAdmission | undefined;
         let wasOpen = false;
         try {
-          const auth = await verifyRequest(requestFromUrl(req.method ?? 'GET', `${endpoint}${req.url ?? '/'}`), {
-            now: Date.now(), crypto: nodeCrypto, region: 'us-east-1', lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }),
-          });
+          const auth = await bench.verify(req);
           const { operation, bucket, key, principal, ...request } = linkRequest(req, res, current.request);
           admission = await admitLink(request, { ...auth, principal }, { operation, bucket, key }, {
             store: current.store ?? metadata.links, audit, now: () => GUARD_NOW, open, warn: (message) => warnings.push(message), ...(current.memo === false ? {} : { memo }),
@@ -119,32 +107,15 @@ before(async () => {
       })(),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ dir, metadata, audit, endpoint, v4Link, v2Link } = bench);
 });
 after(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  await audit?.close();
-  await metadata?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await bench?.close();
 });
 
 async function defaultAnswer(res: ServerResponse, admission: LinkAdmission): Promise<void> {
   await admission.reserveUse();
   res.end('body');
-}
-
-let distinct = 0;
-function v4Link(query = '', signedAt = Date.now(), accessKeyId = CREDENTIALS.accessKeyId): { url: string; id: string; signedAt: number } {
-  const { url, signature } = presign({
-    method: 'GET', url: `${endpoint}/bucket/key.txt${query}`, credentials: { ...CREDENTIALS, accessKeyId }, region: 'us-east-1', now: signedAt, expiresIn: 600 + distinct++, crypto: nodeCrypto,
-  });
-  return { url, id: linkId(4, signature), signedAt: Math.floor(signedAt / 1000) * 1000 };
-}
-
-function v2Link(query = ''): { url: string; id: string } {
-  const { url, signature } = signV2({ mode: 'query', method: 'GET', url: `${endpoint}/bucket/key.txt${query}`, credentials: CREDENTIALS, now: Date.now(), expiresIn: 600 + distinct++, crypto: nodeCrypto });
-  return { url, id: linkId(2, signature) };
 }
 
 /** Fetches the URL under `with_`, and waits until the handler saw the response close (which is when the guard records). */

@@ -212,8 +212,18 @@ describe('parseInstant, edges', () => {
 
   it('refuses anything around an instant, and instants that do not exist', () => {
     // 'Sun 2025-06-01' is a date Date.parse reads on its own, in local time: only the anchored pattern keeps it out.
+    // Compared by getTime(): node:test's TAP reporter throws on an Invalid Date in a failed assertion, which would hide the failure.
     for (const text of ['Sun 2025-06-01', 'x2025-06-01', '2025-06-01x', '2025-06-01T12:00:00Zx', 'now!', '2025-06-01T25:00Z', '2025-06-01T12:00:00.1234567890Z', '2025-06-01T12Z']) {
-      assert.equal(parseInstant(text, now), undefined, text);
+      assert.equal(parseInstant(text, now)?.getTime(), undefined, text);
     }
+  });
+
+  it('refuses a day past its month\'s end, which Date.parse would roll over into the next month', () => {
+    for (const text of ['2025-02-29', '2025-02-30', '2025-04-31', '2025-06-31T12:00Z', '2025-02-29T01:00+02:00']) assert.equal(parseInstant(text, now), undefined, text);
+    assert.equal(parseInstant('2024-02-29', now)?.toISOString(), '2024-02-29T00:00:00.000Z');
+    assert.equal(parseInstant('2025-01-31', now)?.toISOString(), '2025-01-31T00:00:00.000Z');
+    // The day written is checked, not the day the instant falls on in UTC.
+    assert.equal(parseInstant('2025-02-28T23:00-0200', now)?.toISOString(), '2025-03-01T01:00:00.000Z');
+    assert.equal(parseInstant('2025-03-01T01:00+0200', now)?.toISOString(), '2025-02-28T23:00:00.000Z');
   });
 });

@@ -1,20 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AuditLog } from '../../src/links/audit-log.js';
+import { request, type ServerResponse } from 'node:http';
 import { admitLink } from '../../src/links/link-guard.js';
-import { linkId } from '../../src/links/link-identity.js';
 import { RequestContext } from '../../src/s3/context.js';
-import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
-import { presign } from '../../src/sigv4/sign.js';
-import { verifyRequest } from '../../src/sigv4/verify.js';
 import type { LinkStore } from '../../src/storage/link-store.js';
-import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
-import { requestFromUrl } from '../helpers/sigv2-clients.js';
+import { startGuardBench, type GuardBench } from '../helpers/guard-bench.js';
 
 /*
  * The use counter of X-Latchkey-Max-Uses when the client leaves at the worst
@@ -27,28 +17,18 @@ import { requestFromUrl } from '../helpers/sigv2-clients.js';
 const CREDENTIALS = { accessKeyId: 'AKIDGUARDTEST', secretAccessKey: 'guard/test+secret' };
 const ROOT = { kind: 'root', name: 'root', accessKeyId: CREDENTIALS.accessKeyId } as const;
 
-let dir: string;
-let metadata: SqliteMetadataStore;
-let audit: AuditLog;
-let server: Server;
-let endpoint: string;
+let bench: GuardBench;
+let metadata: GuardBench['metadata'];
+let audit: GuardBench['audit'];
 /** What the request handler does once the link is admitted (set per test). */
 let handle: (ctx: RequestContext, reserveUse: () => Promise<void>) => Promise<void>;
 const handled: Array<Promise<unknown>> = [];
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'latchkey-guard-'));
-  metadata = new SqliteMetadataStore(join(dir, 'meta.db'));
-  audit = new AuditLog(metadata.links, { warn: (message, error) => assert.fail(`${message}: ${String(error)}`) });
-  server = createServer((req, res) => {
+  bench = await startGuardBench(CREDENTIALS, { warn: (message, error) => assert.fail(`${message}: ${String(error)}`) }, (req, res) => {
     const work = (async () => {
       const ctx = new RequestContext(req, res);
-      const auth = await verifyRequest(requestFromUrl(ctx.method, `${endpoint}${req.url ?? '/'}`), {
-        now: Date.now(),
-        crypto: nodeCrypto,
-        region: 'us-east-1',
-        lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }),
-      });
+      const auth = await bench.verify(req);
       const admission = await admitLink(ctx, { ...auth, principal: ROOT }, { operation: undefined, bucket: undefined, key: undefined }, { store: gated, audit, now: Date.now, warn: (message, error) => assert.fail(`${message}: ${String(error)}`), open: new Set<ServerResponse>() });
       await handle(ctx, () => admission.reserveUse());
     })();
@@ -59,14 +39,10 @@ before(async () => {
       }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ metadata, audit } = bench);
 });
 after(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  await audit?.close();
-  await metadata?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await bench?.close();
 });
 
 /** The real store, with reserveUse held at `hold` (when set) before it runs. */
@@ -84,20 +60,7 @@ const gated: LinkStore = new Proxy({} as LinkStore, {
   },
 });
 
-let distinct = 0;
-function oneUseLink(): { url: string; id: string } {
-  const { url } = presign({
-    method: 'GET',
-    url: `${endpoint}/bucket/key.txt?X-Latchkey-Max-Uses=1`,
-    credentials: CREDENTIALS,
-    region: 'us-east-1',
-    now: Date.now(),
-    expiresIn: 600 + distinct++,
-    crypto: nodeCrypto,
-  });
-  const signature = new URL(url).searchParams.get('X-Amz-Signature') ?? '';
-  return { url, id: linkId(4, signature) };
-}
+const oneUseLink = () => bench.v4Link('?X-Latchkey-Max-Uses=1');
 
 /** Sends the request, and resets the connection once `leave` resolves; resolves when the socket is gone. */
 function leaveAt(url: string, leave: Promise<void>): Promise<void> {

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { LRUCache } from 'lru-cache';
 import { S3Error } from '../../src/errors.js';
 import { hashToken, type Principal, type ResolvedKey } from '../../src/identity/identities.js';
-import { checkSessionToken, type AuthDeps } from '../../src/s3/auth.js';
+import { checkSessionToken } from '../../src/s3/auth.js';
+import type { RequestContext } from '../../src/s3/context.js';
+import { AuthError, nodeCrypto, signRequest, signV2, UNSIGNED_PAYLOAD } from '../../src/sigv4/index.js';
+import {
+  alice, authHarness, context, HOST, link, LONG, LONG_KEY, LONG_SECRET, NOW, refusal, REGION, SESSION, SESSION_KEY, SESSION_SECRET, sessionKey, TOKEN, type Credentials,
+} from '../helpers/auth-harness.js';
 import { authenticate, signerOf } from '../helpers/stage-auth.js';
-import { RequestContext } from '../../src/s3/context.js';
-import { VerifiedRequestCache } from '../../src/s3/verified-cache.js';
-import { AuthError, nodeCrypto, presign, signRequest, signV2, SigningKeyCache, UNSIGNED_PAYLOAD, type CryptoProvider } from '../../src/sigv4/index.js';
-import { splitUrl } from '../../src/sigv4/split-url.js';
 
 /*
  * authenticate() and checkSessionToken() in-process, each branch with a real
@@ -18,107 +17,6 @@ import { splitUrl } from '../../src/sigv4/split-url.js';
  * the context, what it is refused with, and what the verified-request cache
  * keeps. The mutation target `auth` runs this file first (docs/testing.md).
  */
-
-const NOW = Date.parse('2024-05-06T07:08:09Z');
-const HOST = '127.0.0.1:9000';
-const REGION = 'us-east-1';
-const LONG_KEY = 'AKLONGTERMKEY0000001';
-const LONG_SECRET = 'long-term-secret-000000000000000000000000';
-const SESSION_KEY = 'LKTSSESSIONKEY000001';
-const SESSION_SECRET = 'session-secret-0000000000000000000000000';
-const TOKEN = 'the-session-token';
-
-const alice: Principal = { kind: 'user', name: 'alice', accessKeyId: LONG_KEY };
-
-interface Harness {
-  readonly deps: AuthDeps;
-  readonly cache: VerifiedRequestCache;
-  readonly lookups: string[];
-  readonly hmacs: () => number;
-  clock: number;
-  keys: Map<string, ResolvedKey>;
-}
-
-function harness(options: { sigv2?: boolean; cache?: false } = {}): Harness {
-  let hmacs = 0;
-  const crypto: CryptoProvider = {
-    ...nodeCrypto,
-    hmacSha256: (key, data) => {
-      hmacs++;
-      return nodeCrypto.hmacSha256(key, data);
-    },
-  };
-  const cache = new VerifiedRequestCache();
-  const lookups: string[] = [];
-  const state: Harness = {
-    clock: NOW,
-    cache,
-    lookups,
-    hmacs: () => hmacs,
-    keys: new Map([
-      [LONG_KEY, { secretAccessKey: LONG_SECRET, principal: alice }],
-      [SESSION_KEY, sessionKey(NOW + 3600_000)],
-    ]),
-    deps: {
-      region: REGION,
-      crypto,
-      keyCache: new SigningKeyCache(crypto, new LRUCache<string, Uint8Array>({ max: 64 })),
-      lookupKey: (id) => {
-        lookups.push(id);
-        return Promise.resolve(state.keys.get(id));
-      },
-      now: () => state.clock,
-      ...(options.sigv2 === undefined ? {} : { sigv2: options.sigv2 }),
-      verifiedCache: options.cache === false ? false : cache,
-    },
-  };
-  return state;
-}
-
-function sessionKey(expiresAt: number | undefined): ResolvedKey {
-  return {
-    secretAccessKey: SESSION_SECRET,
-    principal: {
-      kind: 'user',
-      name: 'bob',
-      accessKeyId: SESSION_KEY,
-      session: { ...(expiresAt === undefined ? {} : { expiresAt: new Date(expiresAt) }), policy: null } as NonNullable<Principal['session']>,
-    },
-    tokenHash: hashToken(TOKEN),
-  };
-}
-
-const LONG = { accessKeyId: LONG_KEY, secretAccessKey: LONG_SECRET };
-const SESSION = { accessKeyId: SESSION_KEY, secretAccessKey: SESSION_SECRET, sessionToken: TOKEN };
-type Credentials = typeof LONG | typeof SESSION;
-
-function link(options: { credentials?: Credentials; method?: string; payloadHash?: string; service?: string; url?: string } = {}): string {
-  return presign({
-    method: options.method ?? 'GET',
-    url: options.url ?? `http://${HOST}/bkt/key.txt`,
-    credentials: options.credentials ?? LONG,
-    region: REGION,
-    now: NOW,
-    expiresIn: 600,
-    crypto: nodeCrypto,
-    ...(options.payloadHash === undefined ? {} : { payloadHash: options.payloadHash }),
-    ...(options.service === undefined ? {} : { service: options.service }),
-  }).url;
-}
-
-/** A request context as the handler builds it (its Host header is the URL's unless given). */
-function context(url: string, headers: Record<string, string> = {}, method = 'GET'): RequestContext {
-  const parts = splitUrl(url);
-  const all = { host: parts.host, ...headers };
-  const req = {
-    method,
-    url: parts.query === '' ? parts.path : `${parts.path}?${parts.query}`,
-    headers: all,
-    rawHeaders: Object.entries(all).flat(),
-    headersDistinct: Object.fromEntries(Object.entries(all).map(([name, value]) => [name, [value]])),
-  };
-  return new RequestContext(req as unknown as IncomingMessage, {} as ServerResponse);
-}
 
 /** A header-signed request (SigV4) as a context. */
 function headerSigned(options: { credentials?: Credentials; method?: string; service?: string; payloadHash?: string; contentSha256Header?: boolean } = {}): RequestContext {
@@ -151,21 +49,11 @@ function forge(url: string): string {
   return url.replace(/[0-9a-f]$/, (digit) => (digit === '0' ? '1' : '0'));
 }
 
-async function refusal(promise: Promise<unknown>): Promise<S3Error | AuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3Error || error instanceof AuthError, String(error));
-    return error;
-  }
-  assert.fail('the request was accepted');
-}
-
 const codeOf = (error: S3Error | AuthError) => [error.status, error.code];
 
 describe('authenticate: what each kind of request records', () => {
   it('an unsigned request is anonymous: version 0, no key looked up, nothing recorded', async () => {
-    const h = harness();
+    const h = authHarness();
     const ctx = context(`http://${HOST}/bkt/key.txt`);
     assert.deepEqual(await authenticate(ctx, h.deps), { version: 0 });
     assert.equal(signerOf(ctx).authType, 'anonymous');
@@ -175,7 +63,7 @@ describe('authenticate: what each kind of request records', () => {
   });
 
   it('a header-signed request: auth type "header", the signer as principal, nothing remembered', async () => {
-    const h = harness();
+    const h = authHarness();
     const ctx = headerSigned();
     const verified = await authenticate(ctx, h.deps);
     assert.equal(verified.version, 4);
@@ -186,7 +74,7 @@ describe('authenticate: what each kind of request records', () => {
   });
 
   it('a pre-signed download: auth type "presigned", remembered once it passed', async () => {
-    const h = harness();
+    const h = authHarness();
     const ctx = context(link());
     const verified = await authenticate(ctx, h.deps);
     assert.equal(verified.version === 4 && verified.mode, 'query');
@@ -196,7 +84,7 @@ describe('authenticate: what each kind of request records', () => {
   });
 
   it('a pre-signed upload is verified but not remembered, nor is its refusal', async () => {
-    const h = harness();
+    const h = authHarness();
     const url = link({ method: 'PUT' });
     assert.equal((await authenticate(context(url, {}, 'PUT'), h.deps)).version, 4);
     const error = await refusal(authenticate(context(forge(url), {}, 'PUT'), h.deps));
@@ -205,7 +93,7 @@ describe('authenticate: what each kind of request records', () => {
   });
 
   it('with the cache turned off a download is verified every time and nothing is kept', async () => {
-    const h = harness({ cache: false });
+    const h = authHarness({ cache: false });
     await authenticate(context(link()), h.deps);
     const hmacs = h.hmacs();
     await authenticate(context(link()), h.deps);
@@ -214,7 +102,7 @@ describe('authenticate: what each kind of request records', () => {
   });
 
   it('an unknown access key: InvalidAccessKeyId (403) for a header, a link and SigV2', async () => {
-    const h = harness();
+    const h = authHarness();
     h.keys.delete(LONG_KEY);
     for (const ctx of [headerSigned(), context(link()), v2('header'), v2('query')]) {
       const error = await refusal(authenticate(ctx, h.deps));
@@ -225,7 +113,7 @@ describe('authenticate: what each kind of request records', () => {
   });
 
   it('a remembered link whose key is gone is forgotten, not only refused', async () => {
-    const h = harness();
+    const h = authHarness();
     await authenticate(context(link()), h.deps);
     assert.equal(h.cache.size, 1);
     const key = h.keys.get(LONG_KEY);
@@ -241,7 +129,7 @@ describe('authenticate: what each kind of request records', () => {
   });
 
   it('a remembered link answers with the principal as the key table has it now', async () => {
-    const h = harness();
+    const h = authHarness();
     await authenticate(context(link()), h.deps);
     const renamed: Principal = { ...alice, name: 'alice2' };
     h.keys.set(LONG_KEY, { secretAccessKey: LONG_SECRET, principal: renamed });
@@ -254,7 +142,7 @@ describe('authenticate: what each kind of request records', () => {
 
 describe('authenticate: refused forgeries are remembered (SigV4 downloads only)', () => {
   it('a forged download link is refused, remembered, and refused again without a signature computed', async () => {
-    const h = harness();
+    const h = authHarness();
     const forged = forge(link());
     assert.deepEqual(codeOf(await refusal(authenticate(context(forged), h.deps))), [403, 'SignatureDoesNotMatch']);
     assert.equal(h.cache.refusalCount, 1);
@@ -264,7 +152,7 @@ describe('authenticate: refused forgeries are remembered (SigV4 downloads only)'
   });
 
   it('a link refused for its session token is not remembered as valid', async () => {
-    const h = harness();
+    const h = authHarness();
     h.keys.set(SESSION_KEY, { ...sessionKey(NOW + 3600_000), tokenHash: hashToken('another token') });
     const url = link({ credentials: SESSION });
     const ctx = context(url);
@@ -274,7 +162,7 @@ describe('authenticate: refused forgeries are remembered (SigV4 downloads only)'
   });
 
   it('SigV2 links are never remembered: a valid one passes and a forged one is refused as a mismatch', async () => {
-    const h = harness();
+    const h = authHarness();
     const ctx = v2('query');
     const verified = await authenticate(ctx, h.deps);
     assert.equal(verified.version, 2);
@@ -287,7 +175,7 @@ describe('authenticate: refused forgeries are remembered (SigV4 downloads only)'
   });
 
   it('SigV2 header auth: auth type "header"', async () => {
-    const h = harness();
+    const h = authHarness();
     const ctx = v2('header');
     assert.equal((await authenticate(ctx, h.deps)).version, 2);
     assert.equal(signerOf(ctx).authType, 'header');
@@ -297,7 +185,7 @@ describe('authenticate: refused forgeries are remembered (SigV4 downloads only)'
 
 describe('authenticate: the switch for SigV2', () => {
   it('sigv2: false refuses SigV2 header and query auth with InvalidRequest, before any key is looked up', async () => {
-    const h = harness({ sigv2: false });
+    const h = authHarness({ sigv2: false });
     for (const ctx of [v2('header'), v2('query')]) {
       const error = await refusal(authenticate(ctx, h.deps));
       assert.ok(error instanceof S3Error);
@@ -309,15 +197,15 @@ describe('authenticate: the switch for SigV2', () => {
   });
 
   it('sigv2: false still accepts SigV4, and sigv2: true accepts SigV2', async () => {
-    assert.equal((await authenticate(headerSigned(), harness({ sigv2: false }).deps)).version, 4);
-    assert.equal((await authenticate(context(link()), harness({ sigv2: false }).deps)).version, 4);
-    assert.equal((await authenticate(v2('header'), harness({ sigv2: true }).deps)).version, 2);
+    assert.equal((await authenticate(headerSigned(), authHarness({ sigv2: false }).deps)).version, 4);
+    assert.equal((await authenticate(context(link()), authHarness({ sigv2: false }).deps)).version, 4);
+    assert.equal((await authenticate(v2('header'), authHarness({ sigv2: true }).deps)).version, 2);
   });
 });
 
 describe('authenticate: the options', () => {
   it('request: the signed request given is the one verified, not the context\'s', async () => {
-    const h = harness();
+    const h = authHarness();
     const signed = headerSigned();
     const plain = context(`http://${HOST}/bkt/key.txt`);
     assert.equal((await authenticate(plain, h.deps, { request: signed.signable })).version, 4);
@@ -326,7 +214,7 @@ describe('authenticate: the options', () => {
   });
 
   it('service and payloadHash: a request signed for STS (no x-amz-content-sha256, its body hashed) passes only with both', async () => {
-    const h = harness();
+    const h = authHarness();
     const bodyHash = nodeCrypto.sha256Hex('Action=GetSessionToken&Version=2011-06-15');
     const sts = () => headerSigned({ method: 'POST', service: 'sts', payloadHash: bodyHash, contentSha256Header: false });
     const verified = await authenticate(sts(), h.deps, { service: 'sts', payloadHash: bodyHash });
@@ -352,7 +240,7 @@ describe('authenticate: the options', () => {
   });
 
   it('payloadHash: a download link remembered under one body hash is verified again under another', async () => {
-    const h = harness();
+    const h = authHarness();
     const hash = nodeCrypto.sha256Hex('one body');
     const url = link({ payloadHash: hash });
     assert.equal((await authenticate(context(url), h.deps, { payloadHash: hash })).version, 4);
@@ -364,7 +252,7 @@ describe('authenticate: the options', () => {
   });
 
   it('virtualHostBucket: a SigV2 request to a virtual-hosted bucket passes only when the bucket is given', async () => {
-    const h = harness();
+    const h = authHarness();
     const url = 'http://bkt.s3.example.test/key.txt';
     assert.equal((await authenticate(v2('header', { url, virtualHostBucket: 'bkt' }), h.deps, { virtualHostBucket: 'bkt' })).version, 2);
     assert.deepEqual(codeOf(await refusal(authenticate(v2('header', { url, virtualHostBucket: 'bkt' }), h.deps))), [403, 'SignatureDoesNotMatch']);
@@ -415,7 +303,7 @@ describe('checkSessionToken', () => {
   });
 
   it('through authenticate: a long-term key\'s link carrying a token, a session link without one, an expired session', async () => {
-    const h = harness();
+    const h = authHarness();
     // A long-term key signing with a token: the signature is right, the token is not wanted.
     const withToken = link({ credentials: { ...LONG, sessionToken: TOKEN } as Credentials });
     assert.deepEqual(codeOf(await refusal(authenticate(context(withToken), h.deps))), [400, 'InvalidToken']);

@@ -307,3 +307,83 @@ describe('helpers', () => {
     assert.deepEqual(parseTrailerNames(' X-Amz-Checksum-CRC32 ,, x-amz-checksum-sha1,'), ['x-amz-checksum-crc32', 'x-amz-checksum-sha1']);
   });
 });
+
+describe('ChunkedDecoder, the last survivors of its mutation run', () => {
+  it('no x-amz-decoded-content-length at all is MissingContentLength', async () => {
+    await assertAuthError(() => new ChunkedDecoder({ ...unsigned(5), decodedContentLength: undefined }), 'MissingContentLength', 411, 'chunk-decoded-length-missing');
+  });
+
+  it('a chunk cut across pushes after its size line: only the bytes that came are data', async () => {
+    const body = frame([Buffer.from('hello')]);
+    for (const cuts of [[6], [4, 6], [3, 8, 9]]) {
+      assert.equal((await decode(body, unsigned(5), cuts)).data.toString(), 'hello', String(cuts));
+    }
+  });
+
+  it('a size line too long is too large when it came in one push as well as byte by byte', async () => {
+    const { request, verified, body } = await signedUpload({ payload: STREAMING_SIGNED, data: Buffer.from('hello') });
+    const longer = Buffer.concat([Buffer.from('0'.repeat(16)), body]);
+    const error = await assertAuthError(() => decode(longer, optionsFor(request, verified)), 'IncompleteBody', 400, 'chunk-too-large');
+    assert.equal(error.details['BadChunkSize'], '00000000000000005;chunk-signatur');
+    // Its start split over two pushes is read whole.
+    const split = await assertAuthError(() => decode(longer, optionsFor(request, verified), [10]), 'IncompleteBody', 400, 'chunk-too-large');
+    assert.equal(split.details['BadChunkSize'], '00000000000000005;chunk-signatur');
+    // A later chunk's size line, its bytes so far one past the longest legal line, no LF yet.
+    const later = Buffer.from(`1\r\nx\r\n${'1'.repeat(17)}${'x'.repeat(83)}`);
+    const late = await assertAuthError(() => new ChunkedDecoder(unsigned(5)).push(later), 'IncompleteBody', 400, 'chunk-too-large');
+    assert.equal(late.details['BadChunkSize'], `${'1'.repeat(17)}${'x'.repeat(15)}`);
+  });
+
+  it('a signed size line with anything before its size is malformed, even when its signature is right', async () => {
+    const { request, verified, body } = await signedUpload({ payload: STREAMING_SIGNED, data: Buffer.from('hello') });
+    for (const prefix of ['x', ' ', ';']) {
+      await assertAuthError(() => decode(Buffer.concat([Buffer.from(prefix), body]), optionsFor(request, verified)), 'IncompleteBody', 400, 'chunk-malformed');
+    }
+  });
+
+  it('a trailer signature with a hex digit more, or one before it, is a malformed trailer, not a signature mismatch', async () => {
+    const data = Buffer.from('hello');
+    const trailed = await signedUpload({ payload: STREAMING_SIGNED_TRAILER, data, trailers: [['x-amz-checksum-crc32', await computeChecksum('CRC32', data)]] });
+    for (const [from, to] of [['\r\n\r\n', '0\r\n\r\n'], ['x-amz-trailer-signature:', 'x-amz-trailer-signature:0']] as const) {
+      await assertAuthError(() => decode(replaceLast(trailed.body, from, to), optionsFor(trailed.request, trailed.verified)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+    }
+  });
+
+  it('the signed form without trailers takes no trailer signature either', async () => {
+    const plain = await signedUpload({ payload: STREAMING_SIGNED, data: Buffer.from('hello') });
+    const withSignature = replaceLast(plain.body, '\r\n\r\n', `\r\nx-amz-trailer-signature:${'a'.repeat(64)}\r\n\r\n`);
+    await assertAuthError(() => decode(withSignature, optionsFor(plain.request, plain.verified)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+  });
+
+  it('two announced trailers: both read, in either order; one of them twice is refused', async () => {
+    const data = testData(40, 11);
+    const crc = await computeChecksum('CRC32', data);
+    const sha = await computeChecksum('SHA256', data);
+    const announced = 'x-amz-checksum-crc32,x-amz-checksum-sha256';
+    for (const trailers of [[['x-amz-checksum-crc32', crc], ['x-amz-checksum-sha256', sha]], [['x-amz-checksum-sha256', sha], ['x-amz-checksum-crc32', crc]]] as const) {
+      assert.deepEqual((await decode(frame([data], trailers), unsigned(40, announced))).result.checksums, { 'x-amz-checksum-crc32': crc, 'x-amz-checksum-sha256': sha });
+    }
+    const twice = frame([data], [['x-amz-checksum-crc32', crc], ['x-amz-checksum-crc32', crc]]);
+    await assertAuthError(() => decode(twice, unsigned(40, announced)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+  });
+
+  it('a line ending in LF without CR is malformed even when what comes before the LF, less one byte, would be a line', async () => {
+    await assertAuthError(() => decode(Buffer.from('5x\nhello\r\n0\r\n\r\n'), unsigned(5)), 'IncompleteBody', 400, 'chunk-malformed');
+    const { body, crc } = await crcBody(Buffer.from('hello'));
+    const name = 'x-amz-checksum-crc32';
+    await assertAuthError(() => decode(replaceLast(body, `${name}:${crc}\r\n`, `${name}:${crc}x\n`), unsigned(5, name)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+  });
+
+  it('a trailer line without a colon is malformed, even when it starts with an announced name', async () => {
+    const { body, crc } = await crcBody(Buffer.from('hello'));
+    const name = 'x-amz-checksum-crc32';
+    await assertAuthError(() => decode(replaceLast(body, `${name}:${crc}`, `${name}x`), unsigned(5, name)), 'MalformedTrailerError', 400, 'chunk-trailer-malformed');
+  });
+
+  it('a failure while pushing is what end() answers too, even once the body looked complete', async () => {
+    const decoder = new ChunkedDecoder(unsigned(5));
+    decoder.push(frame([Buffer.from('hello')]));
+    const error = await assertAuthError(() => decoder.push(Buffer.from('x')), 'IncompleteBody', 400, 'chunk-malformed');
+    await assert.rejects(decoder.end(), (e: unknown) => e === error);
+  });
+});

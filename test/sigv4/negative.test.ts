@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { S3ErrorCode } from '../../src/errors.js';
-import { AuthError, nodeCrypto, signRequest, verifyRequest, type AuthDefect, type SignableRequest } from '../../src/sigv4/index.js';
+import { AuthError, nodeCrypto, signRequest, type AuthDefect, type SignableRequest } from '../../src/sigv4/index.js';
 import { referenceSign } from '../helpers/sdk-reference-signer.js';
+import { verifierFor } from '../helpers/verify-key.js';
 
 /*
  * Every SigV4 (query and header) row of shared/s3-errors.md, plus the edge
@@ -89,8 +90,7 @@ function withQuery(request: SignableRequest, edit: (q: string) => string): Signa
   return { ...request, query: edit(request.query) };
 }
 
-const verify = (request: SignableRequest, now = NOW) =>
-  verifyRequest(request, { region: REGION, now, crypto: nodeCrypto, lookupSecret: (id) => (id === AKID ? { secretAccessKey: SECRET } : undefined) });
+const verify = verifierFor({ accessKeyId: AKID, secretAccessKey: SECRET }, NOW);
 
 interface Row {
   readonly name: string;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalRequest, deriveSigningKey, nodeCrypto, parseAuthorization, presign, signRequest, verifyRequest, type SignableRequest } from '../../src/sigv4/index.js';
+import { canonicalRequest, deriveSigningKey, nodeCrypto, parseAuthorization, presign, signRequest, type SignableRequest } from '../../src/sigv4/index.js';
 import { signString, stringToSign } from '../../src/sigv4/string-to-sign.js';
 import { assertAuthError } from '../helpers/capture-decode.js';
 import { referenceSign } from '../helpers/sdk-reference-signer.js';
+import { verifierFor } from '../helpers/verify-key.js';
 
 /*
  * Edges of parse.ts that mutation testing (npm run mutate -- parse) found no
@@ -19,9 +20,7 @@ const REGION = 'us-east-1';
 const HOST = '127.0.0.1:9000';
 const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-function verify(request: SignableRequest, now = NOW) {
-  return verifyRequest(request, { region: REGION, now, crypto: nodeCrypto, lookupSecret: (id) => (id === AKID ? { secretAccessKey: SECRET } : undefined) });
-}
+const verify = verifierFor({ accessKeyId: AKID, secretAccessKey: SECRET }, NOW);
 
 const bare = (query: string, headers: Record<string, string> = {}): SignableRequest => ({ method: 'GET', path: '/bkt/key.txt', query, headers: { host: HOST, ...headers } });
 

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { computeChecksum } from '../helpers/checksum.js';
 import { STREAMING_SIGNED, STREAMING_SIGNED_TRAILER } from '../../src/sigv4/chunked.js';
-import { nodeCrypto, presign, signRequest, signV2, verifyRequest, type AuthDefect, type SignableRequest } from '../../src/sigv4/index.js';
+import { nodeCrypto, presign, signRequest, signV2, type AuthDefect, type SignableRequest } from '../../src/sigv4/index.js';
 import { frames } from '../helpers/capture-bodies.js';
 import { assertAuthError, decode, optionsFor, signedUpload, testData } from '../helpers/capture-decode.js';
 import { requestFromUrl } from '../helpers/sigv2-clients.js';
 import { BASE64, HEX, sameAlphabetChanges } from '../helpers/tamper.js';
+import { verifierFor } from '../helpers/verify-key.js';
 
 /*
  * A signature changed at any one position, to another character of its own
@@ -19,14 +20,7 @@ const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEM
 const REGION = 'us-east-1';
 const URL_ = 'http://127.0.0.1:9000/bkt/key.txt?versionId=v1';
 
-function verify(request: SignableRequest): Promise<unknown> {
-  return verifyRequest(request, {
-    now: NOW,
-    crypto: nodeCrypto,
-    region: REGION,
-    lookupSecret: (id) => (id === CREDENTIALS.accessKeyId ? { secretAccessKey: CREDENTIALS.secretAccessKey } : undefined),
-  });
-}
+const verify = verifierFor(CREDENTIALS, NOW);
 
 async function assertEveryChangeRefused(request: SignableRequest, signature: string, alphabet: string, place: (request: SignableRequest, changed: string) => SignableRequest): Promise<void> {
   await verify(request); // the untouched request passes, so each refusal below is the change's doing

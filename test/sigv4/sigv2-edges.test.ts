@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  AuthError,
   canonicalResource,
   nodeCrypto,
   parseQuery,
@@ -10,13 +9,11 @@ import {
   PresignError,
   signV2,
   v2StringToSign,
-  verifyRequest,
   verifyV2,
-  type AuthDefect,
   type SignableRequest,
-  type VerifiedAuth,
 } from '../../src/sigv4/index.js';
 import { requestFromUrl } from '../helpers/sigv2-clients.js';
+import { refused, verifierFor } from '../helpers/verify-key.js';
 
 /*
  * The SigV2 edges mutation testing found unpinned (docs/testing.md): each
@@ -33,29 +30,7 @@ const HTTP_NOW = 'Thu, 15 Jan 2026 12:00:00 GMT';
 const ENDPOINT = 'http://127.0.0.1:9000';
 const WEEK = 604_800;
 
-function verify(request: SignableRequest, now = NOW, extra: { virtualHostBucket?: string } = {}): Promise<VerifiedAuth> {
-  return verifyRequest(request, {
-    now,
-    crypto: nodeCrypto,
-    region: 'us-east-1',
-    lookupSecret: (id) => (id === ACCESS_KEY ? { secretAccessKey: SECRET } : undefined),
-    ...extra,
-  });
-}
-
-async function refused(action: () => unknown, code: string, defect: AuthDefect, status: number, label = ''): Promise<AuthError> {
-  const error = await Promise.resolve()
-    .then(action)
-    .then(
-    () => assert.fail(`accepted, expected ${code} (${defect}) ${label}`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof AuthError, `not an AuthError ${label}: ${String(error)}`);
-  assert.equal(error.code, code, label);
-  assert.equal(error.defect, defect, label);
-  assert.equal(error.status, status, label);
-  return error;
-}
+const verify = verifierFor(credentials, NOW);
 
 const sign = (toSign: string): string => Buffer.from(nodeCrypto.hmacSha1(SECRET, toSign)).toString('base64');
 

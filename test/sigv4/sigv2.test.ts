@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import {
-  AuthError,
   canonicalResource,
   nodeCrypto,
   PresignError,
   signV2,
   v2StringToSign,
-  verifyRequest,
-  type AuthDefect,
   type SignableRequest,
-  type VerifiedAuth,
 } from '../../src/sigv4/index.js';
 import {
   botoCapture,
@@ -23,31 +19,14 @@ import {
   V2_SECRET,
   type ClientCase,
 } from '../helpers/sigv2-clients.js';
+import { refused, verifierFor } from '../helpers/verify-key.js';
 
 const ENDPOINT = 'http://127.0.0.1:39401';
 const EXPIRES_IN = 900;
 
-function verify(request: SignableRequest, now: number, extra: { virtualHostBucket?: string } = {}): Promise<VerifiedAuth> {
-  return verifyRequest(request, {
-    now,
-    crypto: nodeCrypto,
-    region: 'us-east-1',
-    lookupSecret: (id) => (id === V2_ACCESS_KEY ? { secretAccessKey: V2_SECRET } : undefined),
-    ...extra,
-  });
-}
-
-async function refused(promise: Promise<unknown>, code: string, defect: AuthDefect, status: number, label = ''): Promise<AuthError> {
-  const error = await promise.then(
-    () => assert.fail(`accepted, expected ${code} (${defect}) ${label}`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof AuthError, `not an AuthError ${label}: ${String(error)}`);
-  assert.equal(error.code, code, label);
-  assert.equal(error.defect, defect, label);
-  assert.equal(error.status, status, label);
-  return error;
-}
+const credentials = { accessKeyId: V2_ACCESS_KEY, secretAccessKey: V2_SECRET };
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
+const verify = verifierFor(credentials, NOW);
 
 /** The server time at which boto3 signed: its Expires minus the lifetime asked for. */
 function signedNow(url: string, expiresIn: number): number {
@@ -162,7 +141,7 @@ describe('SigV2 query auth: boto3 generate_presigned_url (default config, custom
       mode: 'query',
       method: 'PUT',
       url: `${ENDPOINT}/bucket1/up%20load%2B.txt`,
-      credentials: { accessKeyId: V2_ACCESS_KEY, secretAccessKey: V2_SECRET },
+      credentials,
       crypto: nodeCrypto,
       now: signedNow(url, EXPIRES_IN),
       expiresIn: EXPIRES_IN,
@@ -322,7 +301,7 @@ describe('SigV2 header auth: requests botocore (signature_version=s3) really sen
       mode: 'header',
       method: 'PUT',
       url: `http://127.0.0.1${request.path}`,
-      credentials: { accessKeyId: V2_ACCESS_KEY, secretAccessKey: V2_SECRET },
+      credentials,
       crypto: nodeCrypto,
       now: Date.now(),
       headers: signed,
@@ -332,8 +311,6 @@ describe('SigV2 header auth: requests botocore (signature_version=s3) really sen
 });
 
 describe('SigV2 refusals', () => {
-  const credentials = { accessKeyId: V2_ACCESS_KEY, secretAccessKey: V2_SECRET };
-  const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
   const presigned = (expiresIn = 300, url = `${ENDPOINT}/bucket1/key`) =>
     signV2({ mode: 'query', method: 'GET', url, credentials, crypto: nodeCrypto, now: NOW, expiresIn }).url;
 

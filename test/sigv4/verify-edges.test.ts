@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { nodeCrypto, presign, signRequest, verifyRequest, type SignableRequest } from '../../src/sigv4/index.js';
 import { assertAuthError } from '../helpers/capture-decode.js';
 import { referenceSign } from '../helpers/sdk-reference-signer.js';
+import { verifierFor } from '../helpers/verify-key.js';
 
 /*
  * Edges of verify.ts that mutation testing (npm run mutate -- verify) found no
@@ -22,9 +23,7 @@ const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b
 
 const amz = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 
-function verify(request: SignableRequest, now = NOW, extra: { requireContentSha256?: boolean; service?: string; normalizePath?: boolean; payloadHash?: string } = {}) {
-  return verifyRequest(request, { region: REGION, now, crypto: nodeCrypto, lookupSecret: (id) => (id === AKID ? { secretAccessKey: SECRET } : undefined), ...extra });
-}
+const verify = verifierFor({ accessKeyId: AKID, secretAccessKey: SECRET }, NOW);
 
 function headerSigned(at: number, options: { token?: string } = {}): SignableRequest {
   const signed = signRequest({

@@ -1,5 +1,5 @@
 import type {
-  AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, PublicAccessBlock,
+  AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, KeyInUse, PolicyRecord, PublicAccessBlock,
   SessionRecord, UserRecord, UserStatus,
 } from '../identity-store.js';
 import { toPublicAccessBlock, type PublicAccessBlockRow } from '../rows.js';
@@ -7,6 +7,7 @@ import { guarded, isForeignKeyViolation, type Sql } from './pg-connection.js';
 
 interface UserRow { name: string; status: UserStatus; created_at: number; policies: string[] }
 interface KeyRow { access_key_id: string; user_name: string; status: AccessKeyStatus; sealed_secret: Buffer; created_at: number; last_used_at: number | null }
+interface KeyInUseRow extends KeyRow { user_status: UserStatus | null; documents: string[] }
 interface PolicyRow { name: string; document: string; created_at: number; updated_at: number; attached: string[] }
 interface SessionRow {
   access_key_id: string; principal: string; sealed_secret: Buffer; token_hash: string; session_policy: string | null; created_at: number; expires_at: number;
@@ -66,6 +67,16 @@ export class PgIdentityStore implements IdentityStore {
     return guarded(async () => {
       const [row] = await this.sql<KeyRow[]>`SELECT * FROM access_keys WHERE access_key_id = ${accessKeyId}`;
       return row === undefined ? null : toKey(row);
+    });
+  }
+
+  getKeyInUse(accessKeyId: string): Promise<KeyInUse | null> {
+    return guarded(async () => {
+      const [row] = await this.sql<KeyInUseRow[]>`SELECT k.*, u.status AS user_status,
+          ARRAY(SELECT p.document FROM user_policies up JOIN policies p ON p.name = up.policy_name
+            WHERE up.user_name = k.user_name ORDER BY p.name COLLATE "C") AS documents
+        FROM access_keys k LEFT JOIN users u ON u.name = k.user_name WHERE k.access_key_id = ${accessKeyId}`;
+      return row === undefined ? null : { key: toKey(row), userStatus: row.user_status, policyDocuments: row.documents };
     });
   }
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Durably, Read } from './sqlite-work.js';
 import type {
-  AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, PolicyRecord, PublicAccessBlock,
+  AccessKeyRecord, AccessKeyStatus, AttachResult, CreateKeyResult, DeletePolicyResult, IdentityStore, KeyInUse, PolicyRecord, PublicAccessBlock,
   SessionRecord, UserRecord, UserStatus,
 } from '../identity-store.js';
 import { LRUCache } from 'lru-cache';
@@ -9,6 +9,7 @@ import { toPublicAccessBlock, type PublicAccessBlockRow } from '../rows.js';
 
 interface UserRow { name: string; status: UserStatus; created_at: number; policies: string | null }
 interface KeyRow { access_key_id: string; user_name: string; status: AccessKeyStatus; sealed_secret: Buffer; created_at: number; last_used_at: number | null }
+interface KeyInUseRow extends KeyRow { user_status: UserStatus | null; documents: string }
 interface PolicyRow { name: string; document: string; created_at: number; updated_at: number; attached: string | null }
 interface SessionRow {
   access_key_id: string; principal: string; sealed_secret: Buffer; token_hash: string; session_policy: string | null; created_at: number; expires_at: number;
@@ -52,6 +53,10 @@ export class SqliteIdentityStore implements IdentityStore {
       insertKey: db.prepare<[string, string, Buffer, number]>(
         "INSERT INTO access_keys (access_key_id, user_name, status, sealed_secret, created_at) VALUES (?, ?, 'active', ?, ?)"),
       key: db.prepare<[string], KeyRow>('SELECT * FROM access_keys WHERE access_key_id = ?'),
+      keyInUse: db.prepare<[string], KeyInUseRow>(`SELECT k.*, u.status AS user_status,
+          (SELECT json_group_array(document) FROM
+            (SELECT p.document FROM user_policies up JOIN policies p ON p.name = up.policy_name WHERE up.user_name = k.user_name ORDER BY p.name)) AS documents
+        FROM access_keys k LEFT JOIN users u ON u.name = k.user_name WHERE k.access_key_id = ?`),
       keys: db.prepare<[], KeyRow>('SELECT * FROM access_keys ORDER BY user_name, created_at'),
       userKeys: db.prepare<[string], KeyRow>('SELECT * FROM access_keys WHERE user_name = ? ORDER BY created_at'),
       keyStatus: db.prepare<[AccessKeyStatus, string]>('UPDATE access_keys SET status = ? WHERE access_key_id = ?'),
@@ -141,6 +146,13 @@ export class SqliteIdentityStore implements IdentityStore {
     return this.read(() => {
       const row = this.stmt.key.get(accessKeyId);
       return row === undefined ? null : toKey(row);
+    });
+  }
+
+  getKeyInUse(accessKeyId: string): Promise<KeyInUse | null> {
+    return this.read(() => {
+      const row = this.stmt.keyInUse.get(accessKeyId);
+      return row === undefined ? null : { key: toKey(row), userStatus: row.user_status, policyDocuments: names(row.documents) };
     });
   }
 
