@@ -12,8 +12,8 @@ import type { ConsoleStore } from '../storage/console-store.js';
 import type { LinkStore } from '../storage/link-store.js';
 import { Authorizer } from '../s3/authorize.js';
 import { consoleAssets } from './assets.js';
-import { jsonErrorBody } from '../s3/error-response.js';
-import { ConsoleError, parseCookies, readJson, sameOrigin, sendConsoleError, sendJson, stringField } from './http.js';
+import { answerFailure, type FailureHandling } from '../s3/error-response.js';
+import { CONSOLE_ERRORS, ConsoleError, parseCookies, readJson, sameOrigin, sendJson, stringField } from './http.js';
 import { presignUrl } from '../presign/url.js';
 import { LinkIssuer, MAX_CONSOLE_LINK_SECONDS } from './link-issuer.js';
 import { importLinkLog } from './link-log-import.js';
@@ -90,17 +90,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
   const listener = deps.listener ?? (await EarlyListener.bind(newHttpServer(deps.tls), deps.host, deps.port, 'console'));
   const server = listener.server;
   const tlsServer = deps.tls ? (server as unknown as TlsServer) : undefined;
+  const answering: FailureHandling = { logger: deps.logger, logFields: { api: 'console' }, closeUnreadBody: false };
   listener.serve((req: IncomingMessage, res: ServerResponse) => {
-    route(req, res, context).catch((error: unknown) => {
-      if (error instanceof ConsoleError) {
-        if (!res.headersSent) sendConsoleError(res, error);
-        else res.destroy();
-        return;
-      }
-      deps.logger.error('console internal error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      if (!res.headersSent) sendJson(res, 500, jsonErrorBody({ code: 'InternalError', message: 'The console hit an internal error. Please try again.' }));
-      else res.destroy();
-    });
+    route(req, res, context).catch((error: unknown) => answerFailure(res, error, CONSOLE_ERRORS, [], answering));
   }, { handlesExpect: false });
   return {
     endpoint: listener.endpoint(),

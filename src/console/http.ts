@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { jsonErrorBody, type ApiError } from '../s3/error-response.js';
+import { jsonErrorBody, type ApiError, type ErrorFlavour } from '../s3/error-response.js';
 
 /** A refusal the console's JSON API answers with: status, a stable code, and a message a person can read. */
 export class ConsoleError extends Error implements ApiError {
@@ -15,20 +15,28 @@ export class ConsoleError extends Error implements ApiError {
 
 const MAX_JSON_BODY = 16 * 1024;
 
+/** The console's JSON headers: never cached, since every answer is about one signed-in person. */
+function jsonHeaders(text: string, headers: Readonly<Record<string, string>>): Record<string, string> {
+  return { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store', ...headers };
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    ...headers,
-  });
+  res.writeHead(status, jsonHeaders(text, headers));
   res.end(text);
 }
 
-export function sendConsoleError(res: ServerResponse, error: ConsoleError): void {
-  sendJson(res, error.status, jsonErrorBody(error), error.headers);
-}
+const INTERNAL_ERROR = new ConsoleError(500, 'InternalError', 'The console hit an internal error. Please try again.');
+
+/** The console's JSON error ({"error": {"code", "message"}}, as the admin API's), with the headers its refusal carries. */
+export const CONSOLE_ERRORS: ErrorFlavour<[]> = {
+  isOwn: (error) => error instanceof ConsoleError,
+  render(error) {
+    const { status, code, message, headers } = error instanceof ConsoleError ? error : INTERNAL_ERROR;
+    const body = `${JSON.stringify(jsonErrorBody({ code, message }))}\n`;
+    return { status, headers: jsonHeaders(body, headers), body };
+  },
+};
 
 /** A small JSON body; anything else is refused before it is read whole. */
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
@@ -5,7 +6,6 @@ import { isCorsResponseHeader } from './cors.js';
 import { asS3Error } from './library-errors.js';
 import { ERROR_PAGE_HEADERS, errorPage, wantsHtml, type ErrorAudience } from './error-page.js';
 import { resourceOf, type Outcome } from './outcome.js';
-import { endWithBody } from './respond.js';
 import { escapeXml, XML_DECLARATION } from './xml.js';
 
 /**
@@ -60,11 +60,15 @@ export interface RenderedError {
   readonly body: string | undefined;
 }
 
-/** How one API (S3, STS, admin) answers a failure: which errors are its own, and their body. */
-export interface ErrorFlavour {
+/**
+ * How one API (S3, STS, admin, the console) answers a failure: which errors are
+ * its own, and their rendering from what that API knows of the request (its
+ * Scene: the pipeline's context and outcome, or nothing for the console).
+ */
+export interface ErrorFlavour<Scene extends unknown[] = [ctx: RequestContext, outcome: Outcome]> {
   /** Errors this API answers as they are; anything else is our bug, logged and answered as an internal error. */
   isOwn(error: unknown): boolean;
-  render(error: unknown, ctx: RequestContext, outcome: Outcome): RenderedError;
+  render(error: unknown, ...scene: Scene): RenderedError;
 }
 
 /** S3's XML (or a readable page for a browser), from the one table of S3 error codes. */
@@ -76,29 +80,57 @@ export const S3_ERRORS: ErrorFlavour = {
   },
 };
 
+/** What the server around an API adds to its failures: where our bugs are logged, and what to do with a body left unread. */
+export interface FailureHandling {
+  readonly logger: Logger;
+  /** Logged with an internal error (the request id, the API). */
+  readonly logFields: Readonly<Record<string, unknown>>;
+  /**
+   * Close the connection when the request body was not read whole: an upload
+   * (up to gigabytes) would otherwise be drained byte by byte before the next
+   * request. The console's bodies are 16 KiB at most, and Node drains them.
+   */
+  readonly closeUnreadBody: boolean;
+}
+
 /**
- * The single place where a failed request is answered, whichever API it
- * came to; only the body is the API's own (its ErrorFlavour).
+ * The single place where a failure becomes an HTTP response, whichever API
+ * it came to; only the rendering is the API's own (its ErrorFlavour).
+ * Returns the body bytes sent, for the request log.
  */
-export function sendFailure(ctx: RequestContext, outcome: Outcome, error: unknown, logger: Logger, flavour: ErrorFlavour): void {
-  const { res, req } = ctx;
+export function answerFailure<Scene extends unknown[]>(
+  res: ServerResponse,
+  error: unknown,
+  flavour: ErrorFlavour<Scene>,
+  scene: Scene,
+  how: FailureHandling,
+): number {
+  const { logger, logFields } = how;
   if (res.headersSent) {
     // Mid-body failure (often the client leaving): the status is gone, so the only honest signal is a cut connection.
     res.destroy();
-    return;
+    return 0;
   }
   if (!flavour.isOwn(error)) {
-    logger.error('internal error', { requestId: ctx.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    logger.error('internal error', { ...logFields, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
-  const rendered = flavour.render(error, ctx, outcome);
+  const rendered = flavour.render(error, ...scene);
   for (const name of res.getHeaderNames()) if (name !== 'x-amz-request-id' && name !== 'server' && !isCorsResponseHeader(name)) res.removeHeader(name);
   res.statusCode = rendered.status;
   for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
-  // An unread upload body would otherwise be drained byte by byte before the next request.
-  if (!req.complete && req.headers['content-length'] !== '0') res.setHeader('connection', 'close');
+  const req = res.req;
+  if (how.closeUnreadBody && !req.complete && req.headers['content-length'] !== '0') res.setHeader('connection', 'close');
   if (rendered.body === undefined) {
     res.end();
-    return;
+    return 0;
   }
-  endWithBody(ctx, rendered.body);
+  const length = Buffer.byteLength(rendered.body);
+  res.setHeader('content-length', length);
+  res.end(rendered.body);
+  return req.method === 'HEAD' ? 0 : length;
+}
+
+/** A failure of a request in the pipeline (S3, POST uploads, STS, admin), counted in its request log. */
+export function sendFailure(ctx: RequestContext, outcome: Outcome, error: unknown, logger: Logger, flavour: ErrorFlavour): void {
+  ctx.bytesOut += answerFailure(ctx.res, error, flavour, [ctx, outcome], { logger, logFields: { requestId: ctx.id }, closeUnreadBody: true });
 }
