@@ -4,6 +4,7 @@ import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { signRequest } from '../sigv4/sign.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import { UNSIGNED_PAYLOAD, type Credentials } from '../sigv4/types.js';
+import { USER_METADATA_PREFIX } from '../user-metadata.js';
 
 /** Where the console reaches the S3 API: the server's own listener, over loopback. */
 export interface S3Target {
@@ -72,7 +73,7 @@ export function proxyToS3(
     if (typeof value === 'string') forwarded[name] = value;
   }
   for (const [name, value] of Object.entries(req.headers)) {
-    if (name.startsWith('x-amz-meta-') && typeof value === 'string') forwarded[name] = value;
+    if (name.startsWith(USER_METADATA_PREFIX) && typeof value === 'string') forwarded[name] = value;
   }
   const method = (req.method ?? 'GET').toUpperCase();
   const headers = signedHeaders(target, credentials, { method, path: s3Path, query, headers: forwarded });

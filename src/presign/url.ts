@@ -3,6 +3,7 @@ import { nodeCrypto } from '../sigv4/node-crypto.js';
 import { presign } from '../sigv4/sign.js';
 import { MAX_PRESIGN_EXPIRES, type Credentials, type CryptoProvider } from '../sigv4/types.js';
 import { uriEncode } from '../sigv4/uri-encode.js';
+import { USER_METADATA_PREFIX } from '../user-metadata.js';
 import { isWellFormedVersionId } from '../version-id.js';
 
 export type PresignMethod = 'GET' | 'PUT' | 'HEAD' | 'DELETE';
@@ -148,7 +149,7 @@ function uploadHeaders(input: PresignUrlInput, method: PresignMethod): Record<st
   }
   for (const [name, value] of Object.entries(input.metadata ?? {})) {
     if (!METADATA_NAME.test(name)) throw new PresignInputError(`metadata name '${name}' is not a valid header name`);
-    headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+    headers[`${USER_METADATA_PREFIX}${name.toLowerCase()}`] = value;
   }
   if (method !== 'PUT' && Object.keys(headers).length > 0) {
     throw new PresignInputError(`contentType, contentDisposition, metadata and checksumSha256 describe an upload: use them with method PUT, not ${method}`);

@@ -1,4 +1,5 @@
 import type { S3Error } from '../errors.js';
+import { escapeXml } from './xml.js';
 
 /** What the error renderer needs to know of the request to choose between XML and a page. */
 export interface ErrorAudience {
@@ -71,10 +72,6 @@ function explain(error: S3Error): { title: string; text: string } {
   }
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 export const ERROR_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -83,17 +80,20 @@ export const ERROR_PAGE_HEADERS: Readonly<Record<string, string>> = {
   vary: 'Accept',
 };
 
-/** A small self-contained page (no script, no outside resource) with the status, S3's code and the request id. */
+/**
+ * A small self-contained page (no script, no outside resource) with the status, S3's code and the request id.
+ * Escaped by the one XML escaper: its references (&apos; too) are HTML5's as well.
+ */
 export function errorPage(error: S3Error, requestId: string): string {
   const { title, text } = explain(error);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+<title>${escapeXml(title)}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;color:#1b1f24;background:#f6f8fa;margin:0;padding:1rem}main{max-width:36rem;margin:3rem auto;background:#fff;border:1px solid #d0d7de;border-radius:10px;padding:1.5rem}h1{font-size:1.4rem;margin:0 0 .75rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:1.25rem 0 0;color:#57606a;font-size:.9rem}dd{margin:0;font-family:ui-monospace,monospace;overflow-wrap:anywhere}</style>
 </head><body><main>
-<h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(text)}</p>
-<dl><dt>Status</dt><dd>${error.status}</dd><dt>Error code</dt><dd>${escapeHtml(error.code)}</dd><dt>Request id</dt><dd>${escapeHtml(requestId)}</dd></dl>
+<h1>${escapeXml(title)}</h1>
+<p>${escapeXml(text)}</p>
+<dl><dt>Status</dt><dd>${error.status}</dd><dt>Error code</dt><dd>${escapeXml(error.code)}</dd><dt>Request id</dt><dd>${escapeXml(requestId)}</dd></dl>
 </main></body></html>
 `;
 }

@@ -6,8 +6,8 @@ import type { RequestContext } from './context.js';
 import { httpDate } from './http-dates.js';
 import { decodeEncodedWords, encodeForHeader, headerText } from './header-text.js';
 import { tagCountHeader } from './tagging.js';
+import { USER_METADATA_PREFIX } from '../user-metadata.js';
 
-const USER_METADATA_PREFIX = 'x-amz-meta-';
 /** S3 caps user-defined metadata at 2 KB (names and values, UTF-8). */
 const MAX_USER_METADATA_BYTES = 2048;
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
