@@ -14,21 +14,8 @@ import { partNumberParam } from './part-range.js';
  * operation family so that no operation imports another's file.
  */
 
-export function bucketName(ctx: RequestContext): string {
-  const { bucket } = ctx.address;
-  if (bucket === undefined) throw new S3Error('InvalidRequest', 'A bucket name is required.');
-  return bucket;
-}
-
-export function objectKey(ctx: RequestContext): string {
-  const { key } = ctx.address;
-  if (key === undefined) throw new S3Error('InvalidRequest', 'An object key is required.');
-  return key;
-}
-
 /** The bucket must exist; its record otherwise NoSuchBucket. */
-export async function requireBucket(ctx: RequestContext, deps: S3Deps) {
-  const name = bucketName(ctx);
+export async function requireBucket(deps: S3Deps, name: string) {
   const bucket = await deps.metadata.getBucket(name);
   if (bucket === null) throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
   return bucket;

@@ -6,11 +6,11 @@ import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendXmlText } from '../respond.js';
 import { parseXml } from '../xml.js';
-import { operation } from '../operation.js';
+import { operation, type Params } from '../operation.js';
 import { requireBucket } from '../operation-params.js';
 
-export async function putBucketCors(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function putBucketCors(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const body = openRequestBody(ctx, auth, MAX_CORS_BODY);
   const parts: Buffer[] = [];
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
@@ -23,15 +23,15 @@ export async function putBucketCors(ctx: RequestContext, auth: Authenticated, de
   sendEmpty(ctx, 200);
 }
 
-export async function getBucketCors(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function getBucketCors(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const stored = await deps.identities.getBucketCors(bucket.name);
   if (stored === null) throw new S3Error('NoSuchCORSConfiguration', undefined, { BucketName: bucket.name });
   sendXmlText(ctx, corsRulesToXml(deserializeCorsRules(stored)));
 }
 
-export async function deleteBucketCors(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function deleteBucketCors(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   // Idempotent, as in S3: deleting an absent configuration is still 204.
   await deps.identities.deleteBucketCors(bucket.name);
   sendEmpty(ctx, 204);

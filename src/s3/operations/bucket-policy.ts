@@ -5,12 +5,12 @@ import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { openRequestBody } from '../request-body.js';
 import { sendEmpty, sendText, sendXml } from '../respond.js';
-import { operation } from '../operation.js';
-import { bucketName, requireBucket } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
+import { requireBucket } from '../operation-params.js';
 import { publicPolicyRestricted } from '../public-access.js';
 
-export async function putBucketPolicy(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function putBucketPolicy(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const body = openRequestBody(ctx, auth, MAX_POLICY_BYTES + 1024);
   const parts: Buffer[] = [];
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
@@ -24,27 +24,27 @@ export async function putBucketPolicy(ctx: RequestContext, auth: Authenticated, 
   sendEmpty(ctx, 204);
 }
 
-async function storedPolicy(ctx: RequestContext, deps: S3Deps): Promise<string> {
-  const bucket = await requireBucket(ctx, deps);
+async function storedPolicy(deps: S3Deps, name: string): Promise<string> {
+  const bucket = await requireBucket(deps, name);
   const text = await deps.identities.getBucketPolicy(bucket.name);
   if (text === null) throw new S3Error('NoSuchBucketPolicy', undefined, { BucketName: bucket.name });
   return text;
 }
 
-export async function getBucketPolicy(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  sendText(ctx, 200, 'application/json', await storedPolicy(ctx, deps));
+export async function getBucketPolicy(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  sendText(ctx, 200, 'application/json', await storedPolicy(deps, params.bucket));
 }
 
-export async function deleteBucketPolicy(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function deleteBucketPolicy(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   await deps.identities.deleteBucketPolicy(bucket.name);
   sendEmpty(ctx, 204);
 }
 
 /** Public: the policy grants everyone (iam/public-policy.ts) and RestrictPublicBuckets does not hold it back, as access is decided. */
-export async function getBucketPolicyStatus(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const policy = parsePolicy(await storedPolicy(ctx, deps), { kind: 'bucket' });
-  sendXml(ctx, 'PolicyStatus', { IsPublic: isPublic(policy) && !(await publicPolicyRestricted(deps.identities, bucketName(ctx), policy)) });
+export async function getBucketPolicyStatus(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const policy = parsePolicy(await storedPolicy(deps, params.bucket), { kind: 'bucket' });
+  sendXml(ctx, 'PolicyStatus', { IsPublic: isPublic(policy) && !(await publicPolicyRestricted(deps.identities, params.bucket, policy)) });
 }
 
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */

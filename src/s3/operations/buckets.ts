@@ -86,8 +86,8 @@ function locationConstraint(body: Record<string, unknown>): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export async function headBucket(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function headBucket(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   sendEmpty(ctx, 200, { 'x-amz-bucket-region': bucket.region ?? deps.region });
 }
 
@@ -98,8 +98,8 @@ export async function deleteBucket(ctx: RequestContext, _auth: Authenticated, de
   sendEmpty(ctx, 204);
 }
 
-export async function getBucketLocation(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function getBucketLocation(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const region = bucket.region ?? deps.region;
   // S3 reports the original region, us-east-1, as an empty constraint.
   const text = region === 'us-east-1' ? '' : escapeXml(region);

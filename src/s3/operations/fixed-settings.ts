@@ -6,8 +6,8 @@ import type { S3Deps } from '../deps.js';
 import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXmlText } from '../respond.js';
 import { asList, escapeXml, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
-import { operation } from '../operation.js';
-import { bucketName, objectKey, requireBucket } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
+import { requireBucket } from '../operation-params.js';
 
 /*
  * Bucket settings Latchkey has no way to change, read back as S3 reports them
@@ -19,38 +19,38 @@ import { bucketName, objectKey, requireBucket } from '../operation-params.js';
  * a 501 as an error.
  */
 
-export async function getBucketLifecycleConfiguration(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function getBucketLifecycleConfiguration(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   throw new S3Error('NoSuchLifecycleConfiguration', undefined, { BucketName: bucket.name });
 }
 
-export async function getBucketRequestPayment(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  await requireBucket(ctx, deps);
+export async function getBucketRequestPayment(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  await requireBucket(deps, params.bucket);
   sendXmlText(ctx, `${XML_DECLARATION}<RequestPaymentConfiguration xmlns="${S3_NAMESPACE}"><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`);
 }
 
-export async function getBucketAcl(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function getBucketAcl(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   sendXmlText(ctx, ownerOnlyAcl(bucket.owner));
 }
 
-export async function getObjectAcl(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
-  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
+export async function getObjectAcl(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
+  await deps.storage.headObject(params.bucket, params.key);
   // With ACLs disabled the bucket owner owns every object, whoever wrote it.
   sendXmlText(ctx, ownerOnlyAcl(bucket.owner));
 }
 
 /** PUT ?acl on a bucket: accepted only when it grants the owner alone, which changes nothing (acl-headers.ts). */
-export async function putBucketAcl(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function putBucketAcl(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   await requireOwnerOnly(ctx, auth, bucket.owner);
   sendEmpty(ctx, 200);
 }
 
-export async function putObjectAcl(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
-  await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
+export async function putObjectAcl(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
+  await deps.storage.headObject(params.bucket, params.key);
   await requireOwnerOnly(ctx, auth, bucket.owner);
   sendEmpty(ctx, 200);
 }

@@ -7,8 +7,7 @@ import type { S3Deps } from '../deps.js';
 import { xmlDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
 import { decodeToken, encodeToken } from '../continuation-token.js';
-import { operation } from '../operation.js';
-import { bucketName } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
 
 const MAX_KEYS = 1000;
 
@@ -34,8 +33,7 @@ export function commonParams(ctx: RequestContext): CommonParams {
   return { prefix: ctx.query.get('prefix') ?? '', delimiter: ctx.query.get('delimiter') ?? '', maxKeys, encode, encodingType };
 }
 
-export async function list(ctx: RequestContext, deps: S3Deps, params: CommonParams, after: string | undefined): Promise<ListObjectsPage> {
-  const bucket = bucketName(ctx);
+export async function list(deps: S3Deps, bucket: string, params: CommonParams, after: string | undefined): Promise<ListObjectsPage> {
   const result = await deps.metadata.listObjects({
     bucket,
     prefix: params.prefix,
@@ -63,7 +61,7 @@ export function prefixes(page: { readonly commonPrefixes: readonly string[] }, p
   return page.commonPrefixes.map((p) => ({ Prefix: params.encode(p) }));
 }
 
-export async function listObjectsV2(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
+export async function listObjectsV2(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
   const params = commonParams(ctx);
   // An empty token is what a client sends before it has one (S3 treats it as none).
   const token = ctx.query.get('continuation-token') || undefined;
@@ -74,9 +72,9 @@ export async function listObjectsV2(ctx: RequestContext, auth: Authenticated, de
     // A token always wins over start-after, and never goes backwards.
     if (startAfter !== undefined && Buffer.compare(Buffer.from(startAfter), Buffer.from(after)) > 0) after = startAfter;
   }
-  const page = await list(ctx, deps, params, after);
+  const page = await list(deps, bucket, params, after);
   sendXml(ctx, 'ListBucketResult', {
-    Name: bucketName(ctx),
+    Name: bucket,
     Prefix: params.encode(params.prefix),
     ...(params.delimiter ? { Delimiter: params.encode(params.delimiter) } : {}),
     MaxKeys: params.maxKeys,
@@ -91,12 +89,12 @@ export async function listObjectsV2(ctx: RequestContext, auth: Authenticated, de
   });
 }
 
-export async function listObjectsV1(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
+export async function listObjectsV1(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
   const params = commonParams(ctx);
   const marker = ctx.query.get('marker');
-  const page = await list(ctx, deps, params, marker || undefined);
+  const page = await list(deps, bucket, params, marker || undefined);
   sendXml(ctx, 'ListBucketResult', {
-    Name: bucketName(ctx),
+    Name: bucket,
     Prefix: params.encode(params.prefix),
     Marker: params.encode(marker ?? ''),
     // S3 gives NextMarker only with a delimiter; without one, clients continue from the last key.

@@ -11,8 +11,7 @@ import { sendXml } from '../respond.js';
 import { asList, parseXml } from '../xml.js';
 import { versionHeader } from './versions.js';
 import { partNumberParam } from '../part-range.js';
-import { operation } from '../operation.js';
-import { bucketName, objectKey, uploadIdParam } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
 
 /** 10,000 <Part> elements with an ETag and a SHA-256 each fit well inside this. */
 const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
@@ -46,10 +45,7 @@ export function parseCompleteRequest(ctx: RequestContext, text: string): Request
   });
 }
 
-export async function completeMultipartUpload(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = bucketName(ctx);
-  const key = objectKey(ctx);
-  const uploadId = uploadIdParam(ctx);
+export async function completeMultipartUpload(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket, key, uploadId }: Params<'object', 'uploadId'>): Promise<void> {
   const multipart = deps.storage.multipart;
   // NoSuchUpload before reading (and possibly failing on) the body, as S3 answers; a completed upload answers again as it did.
   const open = await multipart.getUpload(bucket, key, uploadId);
@@ -72,5 +68,5 @@ export async function completeMultipartUpload(ctx: RequestContext, auth: Authent
 
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
 export const MULTIPART_COMPLETE_OPERATIONS = {
-  CompleteMultipartUpload: operation({ method: 'POST', target: 'object', query: ['uploadId'], permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: completeMultipartUpload }),
+  CompleteMultipartUpload: operation({ method: 'POST', target: 'object', query: ['uploadId'], params: ['uploadId'], permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: completeMultipartUpload }),
 };

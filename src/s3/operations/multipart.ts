@@ -62,7 +62,7 @@ export async function createMultipartUpload(ctx: RequestContext, auth: Authentic
   const tags = requestedTags((name) => ctx.header(name));
   const metadata = { ...metadataFromHeaders(ctx), tags };
   const checksum = requestedChecksum(ctx);
-  await requireBucket(ctx, deps);
+  await requireBucket(deps, bucket);
   await permitTags(ctx, auth, deps, bucket, key, tags);
   const upload = await deps.storage.multipart.create({
     bucket, key, initiator: initiator(auth), metadata, checksumAlgorithm: checksum.algorithm, checksumType: checksum.type,

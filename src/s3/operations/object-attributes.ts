@@ -18,10 +18,10 @@ const MAX_PARTS = 1000;
  * object with their checksums), only the attributes named in
  * x-amz-object-attributes, in S3's element order.
  */
-export async function getObjectAttributes(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
+export async function getObjectAttributes(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
   const wanted = requestedAttributes(ctx.header('x-amz-object-attributes'));
-  const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
-  const object = await deps.storage.headObject(bucket, key, versionId);
+  const versionId = await versionParam(ctx, auth, deps, params, 's3:GetObjectVersion');
+  const object = await deps.storage.headObject(params.bucket, params.key, versionId);
   if (object.versionId !== undefined) ctx.res.setHeader('x-amz-version-id', object.versionId);
   ctx.res.setHeader('last-modified', httpDate(object.lastModified));
   const body: Record<string, XmlValue> = {};

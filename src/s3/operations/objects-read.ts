@@ -6,8 +6,7 @@ import { sendBody } from '../send-body.js';
 import { objectHeaders } from '../object-headers.js';
 import { selectRange } from '../part-range.js';
 import { versionParam } from './versions.js';
-import { operation } from '../operation.js';
-import { bucketName, objectKey } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
 
 export function readConditions(ctx: RequestContext) {
   return {
@@ -18,9 +17,9 @@ export function readConditions(ctx: RequestContext) {
   };
 }
 
-export async function headObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
-  const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx), versionId);
+export async function headObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
+  const versionId = await versionParam(ctx, auth, deps, params, 's3:GetObjectVersion');
+  const object = await deps.storage.headObject(params.bucket, params.key, versionId);
   const headers = objectHeaders(ctx, object, auth.principal);
   checkConditions(readConditions(ctx), object, deps.now());
   const range = selectRange(ctx, object, headers);
@@ -36,10 +35,10 @@ export async function headObject(ctx: RequestContext, auth: Authenticated, deps:
 }
 
 /** The descriptor is opened before the status line goes out: a DELETE or PUT meanwhile cannot cut the read short. */
-export async function getObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const versionId = await versionParam(ctx, auth, deps, 's3:GetObjectVersion');
+export async function getObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
+  const versionId = await versionParam(ctx, auth, deps, params, 's3:GetObjectVersion');
   let headers: Record<string, string> = {};
-  const found = await deps.storage.getObject(bucketName(ctx), objectKey(ctx), {
+  const found = await deps.storage.getObject(params.bucket, params.key, {
     versionId,
     range: (found) => {
       headers = objectHeaders(ctx, found, auth.principal);

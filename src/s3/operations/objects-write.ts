@@ -13,9 +13,9 @@ import { metadataFromHeaders } from '../object-headers.js';
 import { openRequestBody, readWholeRequestBody, readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
 import { versionParam, writtenVersionHeader } from './versions.js';
-import { operation } from '../operation.js';
+import { operation, type Params } from '../operation.js';
 import {
-  bucketName, checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, objectKey, parseCopySource, parseVersionId, requireBucket, type CopySource,
+  checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, parseVersionId, requireBucket, type CopySource,
 } from '../operation-params.js';
 import { permitTags } from './tagging.js';
 import { requestedTags } from '../tagging.js';
@@ -47,15 +47,13 @@ async function writeConditions(ctx: RequestContext, deps: S3Deps, bucket: string
   }
 }
 
-export async function putObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = bucketName(ctx);
-  const key = objectKey(ctx);
+export async function putObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket, key }: Params<'object', never>): Promise<void> {
   refuseAclHeaders(ctx);
   refuseUnsupportedWriteOptions((name) => ctx.header(name));
   const tags = requestedTags((name) => ctx.header(name));
   const metadata = { ...metadataFromHeaders(ctx), tags };
   // Looked up once: storage takes the record rather than looking the bucket up again.
-  const target = await requireBucket(ctx, deps);
+  const target = await requireBucket(deps, bucket);
   await permitTags(ctx, auth, deps, bucket, key, tags);
   await writeConditions(ctx, deps, bucket, key);
   // A body storage keeps inline is gathered whole: no stream stage or iterator per request.
@@ -66,9 +64,9 @@ export async function putObject(ctx: RequestContext, auth: Authenticated, deps: 
   sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object), ...writtenVersionHeader(object.versionId, versioned) });
 }
 
-export async function deleteObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const versionId = await versionParam(ctx, auth, deps, 's3:DeleteObjectVersion');
-  const deleted = await deleteOne(deps, bucketName(ctx), objectKey(ctx), versionId);
+export async function deleteObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
+  const versionId = await versionParam(ctx, auth, deps, params, 's3:DeleteObjectVersion');
+  const deleted = await deleteOne(deps, params.bucket, params.key, versionId);
   sendEmpty(ctx, 204, {
     ...(deleted.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}),
     ...(deleted.versionId === undefined ? {} : { 'x-amz-version-id': deleted.versionId }),
@@ -91,10 +89,9 @@ async function deleteOne(deps: S3Deps, bucket: string, key: string, versionId: s
 
 const MAX_DELETE_KEYS = 1000;
 
-export async function deleteObjects(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = bucketName(ctx);
+export async function deleteObjects(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
   requireIntegrityHeader(ctx);
-  await requireBucket(ctx, deps);
+  await requireBucket(deps, bucket);
   const xml = await readXmlBody(ctx, auth, { optional: false });
   const root = xml?.['Delete'];
   if (root === null || typeof root !== 'object') throw new S3Error('MalformedXML');
@@ -138,10 +135,7 @@ function requireIntegrityHeader(ctx: RequestContext): void {
   throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
 }
 
-export async function copyObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = bucketName(ctx);
-  const key = objectKey(ctx);
-  const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
+export async function copyObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket, key, copySource: source }: Params<'object', 'copySource'>): Promise<void> {
   refuseAclHeaders(ctx);
   refuseUnsupportedWriteOptions((name) => ctx.header(name));
   const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
@@ -160,7 +154,7 @@ export async function copyObject(ctx: RequestContext, auth: Authenticated, deps:
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const target = await requireBucket(ctx, deps);
+  const target = await requireBucket(deps, bucket);
   await checkCopySourceAccess(ctx, auth, deps, source);
   const replacement = directive === 'REPLACE' ? metadataFromHeaders(ctx) : undefined;
   const found = await deps.storage.getObject(source.bucket, source.key, {
@@ -216,7 +210,7 @@ async function copiedTags(ctx: RequestContext, auth: Authenticated, deps: S3Deps
 export const OBJECT_WRITE_OPERATIONS = {
   // Checked by the operation once per key in the request body, each against that key's ARN.
   DeleteObjects: operation({ method: 'POST', target: 'bucket', query: ['delete'], permissions: [{ action: 's3:DeleteObject', resource: 'object' }], authorises: 'per-key', space: 'frees-or-reads', run: deleteObjects }),
-  CopyObject: operation({ method: 'PUT', target: 'object', header: 'x-amz-copy-source', permissions: [{ action: 's3:PutObject', resource: 'object' }, { action: 's3:GetObject', resource: 'source-object' }], space: 'stores', run: copyObject }),
+  CopyObject: operation({ method: 'PUT', target: 'object', header: 'x-amz-copy-source', params: ['copySource'], permissions: [{ action: 's3:PutObject', resource: 'object' }, { action: 's3:GetObject', resource: 'source-object' }], space: 'stores', run: copyObject }),
   PutObject: operation({ method: 'PUT', target: 'object', permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: putObject }),
   DeleteObject: operation({ method: 'DELETE', target: 'object', permissions: [{ action: 's3:DeleteObject', resource: 'object' }], space: 'frees-or-reads', run: deleteObject }),
 };

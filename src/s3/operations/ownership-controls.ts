@@ -6,18 +6,18 @@ import { OBJECT_OWNERSHIP, requireOwnerEnforced } from '../object-ownership.js';
 import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXmlText } from '../respond.js';
 import { asList, S3_NAMESPACE, XML_DECLARATION } from '../xml.js';
-import { operation } from '../operation.js';
+import { operation, type Params } from '../operation.js';
 import { requireBucket } from '../operation-params.js';
 
 /* Object ownership is fixed at BucketOwnerEnforced (object-ownership.ts): read back, and set only to itself. */
 
-export async function getBucketOwnershipControls(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  await requireBucket(ctx, deps);
+export async function getBucketOwnershipControls(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  await requireBucket(deps, params.bucket);
   sendXmlText(ctx, `${XML_DECLARATION}<OwnershipControls xmlns="${S3_NAMESPACE}"><Rule><ObjectOwnership>${OBJECT_OWNERSHIP}</ObjectOwnership></Rule></OwnershipControls>`);
 }
 
-export async function putBucketOwnershipControls(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  await requireBucket(ctx, deps);
+export async function putBucketOwnershipControls(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  await requireBucket(deps, params.bucket);
   const document = await readXmlBody(ctx, auth, { optional: false });
   const controls = document?.['OwnershipControls'];
   const rules = controls !== null && typeof controls === 'object' ? asList((controls as Record<string, unknown>)['Rule']) : [];
@@ -30,8 +30,8 @@ export async function putBucketOwnershipControls(ctx: RequestContext, auth: Auth
 }
 
 /** Without ownership controls S3 falls back to ACL-based ownership, which Latchkey cannot offer. */
-export async function deleteBucketOwnershipControls(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  await requireBucket(ctx, deps);
+export async function deleteBucketOwnershipControls(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  await requireBucket(deps, params.bucket);
   throw new S3Error('NotImplemented', `Buckets are always ${OBJECT_OWNERSHIP}: ownership controls cannot be removed.`);
 }
 

@@ -5,7 +5,7 @@ import type { RequestContext } from '../context.js';
 import type { S3Deps } from '../deps.js';
 import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
-import { operation } from '../operation.js';
+import { operation, type Params } from '../operation.js';
 import { requireBucket } from '../operation-params.js';
 
 /*
@@ -33,15 +33,15 @@ function parseConfiguration(document: Record<string, unknown> | undefined): Publ
   };
 }
 
-export async function putPublicAccessBlock(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function putPublicAccessBlock(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const block = parseConfiguration(await readXmlBody(ctx, auth, { optional: false }));
   if (!(await deps.identities.putPublicAccessBlock(bucket.name, block))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
   sendEmpty(ctx, 200);
 }
 
-export async function getPublicAccessBlock(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function getPublicAccessBlock(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const block = await deps.identities.getPublicAccessBlock(bucket.name);
   if (block === null) throw new S3Error('NoSuchPublicAccessBlockConfiguration', undefined, { BucketName: bucket.name });
   sendXml(ctx, 'PublicAccessBlockConfiguration', {
@@ -50,8 +50,8 @@ export async function getPublicAccessBlock(ctx: RequestContext, _auth: Authentic
   });
 }
 
-export async function deletePublicAccessBlock(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function deletePublicAccessBlock(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   await deps.identities.deletePublicAccessBlock(bucket.name);
   sendEmpty(ctx, 204);
 }

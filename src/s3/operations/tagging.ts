@@ -6,8 +6,8 @@ import type { S3Deps } from '../deps.js';
 import { sendEmpty, sendXmlText } from '../respond.js';
 import { readTaggingBody, taggingXml } from '../tagging.js';
 import type { ObjectTags } from '../../storage/types.js';
-import { operation } from '../operation.js';
-import { bucketName, NULL_VERSION, objectKey, parseVersionId, requireBucket } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
+import { NULL_VERSION, parseVersionId, requireBucket } from '../operation-params.js';
 
 /* Object tags (a field of the object's version) and bucket tag sets. */
 
@@ -16,17 +16,17 @@ import { bucketName, NULL_VERSION, objectKey, parseVersionId, requireBucket } fr
  * accepted when it can only mean that one (the "null" version of a bucket
  * never versioned); any other names an older version, which is not tagged here.
  */
-async function requireCurrentVersion(ctx: RequestContext, deps: S3Deps): Promise<void> {
+async function requireCurrentVersion(ctx: RequestContext, deps: S3Deps, bucket: string): Promise<void> {
   const raw = ctx.query.get('versionId');
   if (raw === undefined) return;
   const versionId = parseVersionId(raw);
-  if (versionId === null && (await deps.metadata.getVersioning(bucketName(ctx))) === null) return;
+  if (versionId === null && (await deps.metadata.getVersioning(bucket)) === null) return;
   throw new S3Error('NotImplemented', `Tags of one object version (${versionId ?? NULL_VERSION}) are not supported; tag the current version without versionId.`);
 }
 
-export async function getObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  await requireCurrentVersion(ctx, deps);
-  const object = await deps.storage.headObject(bucketName(ctx), objectKey(ctx));
+export async function getObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
+  await requireCurrentVersion(ctx, deps, params.bucket);
+  const object = await deps.storage.headObject(params.bucket, params.key);
   sendXmlText(ctx, taggingXml(object.tags));
 }
 
@@ -35,11 +35,11 @@ export async function getObjectTagging(ctx: RequestContext, _auth: Authenticated
  * s3:RequestObjectTag conditions are about the tags in its body, so the body
  * is read (and validated) first.
  */
-export async function putObjectTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  await requireCurrentVersion(ctx, deps);
+export async function putObjectTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
+  await requireCurrentVersion(ctx, deps, params.bucket);
   const tags = await readTaggingBody(ctx, auth, 'object');
-  await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(bucketName(ctx), objectKey(ctx)), bucketName(ctx), tags);
-  await setObjectTags(ctx, deps, tags);
+  await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(params.bucket, params.key), params.bucket, tags);
+  await setObjectTags(deps, params, tags);
   sendEmpty(ctx, 200);
 }
 
@@ -53,36 +53,34 @@ export async function permitTags(ctx: RequestContext, auth: Authenticated, deps:
   return tags;
 }
 
-export async function deleteObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  await requireCurrentVersion(ctx, deps);
-  await setObjectTags(ctx, deps, {});
+export async function deleteObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
+  await requireCurrentVersion(ctx, deps, params.bucket);
+  await setObjectTags(deps, params, {});
   sendEmpty(ctx, 204);
 }
 
-async function setObjectTags(ctx: RequestContext, deps: S3Deps, tags: ObjectTags): Promise<void> {
-  const bucket = bucketName(ctx);
-  const key = objectKey(ctx);
+async function setObjectTags(deps: S3Deps, { bucket, key }: Params<'object', never>, tags: ObjectTags): Promise<void> {
   const result = await deps.metadata.putObjectTags(bucket, key, tags);
   if (result.kind === 'no-such-bucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
   if (result.kind === 'no-such-key') throw new S3Error('NoSuchKey', undefined, { Key: key });
 }
 
-export async function getBucketTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function getBucketTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const tags = await deps.metadata.getBucketTags(bucket.name);
   if (tags === null) throw new S3Error('NoSuchTagSet', undefined, { BucketName: bucket.name });
   sendXmlText(ctx, taggingXml(tags));
 }
 
-export async function putBucketTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function putBucketTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const tags = await readTaggingBody(ctx, auth, 'bucket');
   if (!(await deps.metadata.putBucketTags(bucket.name, tags))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
   sendEmpty(ctx, 204);
 }
 
-export async function deleteBucketTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function deleteBucketTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   await deps.metadata.deleteBucketTags(bucket.name);
   sendEmpty(ctx, 204);
 }

@@ -9,8 +9,8 @@ import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml, sendXmlText } from '../respond.js';
 import { S3_NAMESPACE, XML_DECLARATION, XmlSequence } from '../xml.js';
 import { commonParams, prefixes } from './listing.js';
-import { operation } from '../operation.js';
-import { bucketName, NULL_VERSION, parseVersionId, requireBucket } from '../operation-params.js';
+import { operation, type Params } from '../operation.js';
+import { NULL_VERSION, parseVersionId, requireBucket } from '../operation-params.js';
 
 /*
  * Bucket versioning as S3 has it. A bucket never versioned answers as such a
@@ -23,11 +23,11 @@ import { bucketName, NULL_VERSION, parseVersionId, requireBucket } from '../oper
  * naming a version needs the version action (s3:GetObjectVersion,
  * s3:DeleteObjectVersion) on top of the plain one the route checked.
  */
-export async function versionParam(ctx: RequestContext, auth: Authenticated, deps: S3Deps, action: 's3:GetObjectVersion' | 's3:DeleteObjectVersion'): Promise<string | null | undefined> {
+export async function versionParam(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket, key }: Params<'object', never>, action: 's3:GetObjectVersion' | 's3:DeleteObjectVersion'): Promise<string | null | undefined> {
   const raw = ctx.query.get('versionId');
   if (raw === undefined) return undefined;
   const versionId = parseVersionId(raw);
-  await deps.authorizer.check(ctx, auth, action, objectArn(bucketName(ctx), ctx.address.key ?? ''), bucketName(ctx));
+  await deps.authorizer.check(ctx, auth, action, objectArn(bucket, key), bucket);
   return versionId;
 }
 
@@ -44,8 +44,8 @@ export function writtenVersionHeader(versionId: string | undefined, versioned: b
   return versioned ? { 'x-amz-version-id': NULL_VERSION } : {};
 }
 
-export async function getBucketVersioning(ctx: RequestContext, _auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function getBucketVersioning(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const status = await deps.metadata.getVersioning(bucket.name);
   if (status === null || status === 'no-such-bucket') {
     // What S3 answers for a bucket whose versioning was never set: no Status at all.
@@ -55,8 +55,8 @@ export async function getBucketVersioning(ctx: RequestContext, _auth: Authentica
   sendXml(ctx, 'VersioningConfiguration', { Status: status });
 }
 
-export async function putBucketVersioning(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = await requireBucket(ctx, deps);
+export async function putBucketVersioning(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
+  const bucket = await requireBucket(deps, params.bucket);
   const xml = await readXmlBody(ctx, auth, { optional: false });
   const root = xml?.['VersioningConfiguration'];
   const config = root !== null && typeof root === 'object' ? (root as Record<string, unknown>) : root === '' ? {} : undefined;
@@ -73,8 +73,7 @@ export async function putBucketVersioning(ctx: RequestContext, auth: Authenticat
   sendEmpty(ctx, 200);
 }
 
-export async function listObjectVersions(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const bucket = bucketName(ctx);
+export async function listObjectVersions(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
   const params = commonParams(ctx);
   const keyMarker = ctx.query.get('key-marker') || undefined;
   const versionIdMarker = ctx.query.get('version-id-marker') || undefined;
