@@ -101,12 +101,19 @@ describe('authenticate: what each kind of request records', () => {
     assert.deepEqual([h.cache.size, h.cache.refusalCount], [0, 0]);
   });
 
-  it('an unknown access key: InvalidAccessKeyId (403) for a header, a link and SigV2', async () => {
+  it('an unknown access key: InvalidAccessKeyId (403) for a header, a link and SigV2, recorded under the mechanism it claimed', async () => {
     const h = authHarness();
     h.keys.delete(LONG_KEY);
-    for (const ctx of [headerSigned(), context(link()), v2('header'), v2('query')]) {
+    const claimed = [
+      [headerSigned(), 'header'],
+      [context(link()), 'presigned'],
+      [v2('header'), 'header'],
+      [v2('query'), 'presigned'],
+    ] as const;
+    for (const [ctx, authType] of claimed) {
       const error = await refusal(authenticate(ctx, h.deps));
       assert.deepEqual(codeOf(error), [403, 'InvalidAccessKeyId']);
+      assert.equal(signerOf(ctx).authType, authType);
       assert.equal(signerOf(ctx).principal, undefined);
     }
     assert.deepEqual([h.cache.size, h.cache.refusalCount], [0, 0]);
