@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { s3Client } from '../helpers/clients.js';
+import { describe, test } from 'node:test';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { fingerprint, readDiskState } from '../helpers/disk-state.js';
 import { encodePolicy, multipartBody, rawPost, v4AuthConditions, v4PolicyFields, xmlField } from '../helpers/post-form.js';
 import '../helpers/sdk-js.js';
-import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
+import { ROOT_CREDENTIALS } from '../helpers/server.js';
+import { serverWithBucket } from '../helpers/server-with-bucket.js';
 
 /*
  * Malformed form bodies through the server (form.ts's refusals that happen
@@ -18,18 +18,7 @@ import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/serve
 const BUCKET = 'form-server';
 const HOUR = 3_600_000;
 
-let server: TestServer;
-let client: S3Client;
-
-before(async () => {
-  server = await startServer();
-  client = s3Client(server);
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
-after(async () => {
-  client?.destroy();
-  await server?.stop();
-});
+const env = serverWithBucket(BUCKET);
 
 type Fields = Array<[string, string]>;
 
@@ -46,37 +35,37 @@ function send(key: string, extra: { raw?: string; fields?: Fields }) {
   const boundary = contentType.slice(contentType.indexOf('boundary=') + 'boundary='.length);
   const fileStart = body.lastIndexOf(`--${boundary}\r\nContent-Disposition: form-data; name="file"`);
   const spliced = Buffer.concat([body.subarray(0, fileStart), Buffer.from((extra.raw ?? '').replaceAll('BOUNDARY', boundary)), body.subarray(fileStart)]);
-  return rawPost(`${server.endpoint}/${BUCKET}`, spliced, { 'content-type': contentType });
+  return rawPost(`${env.server.endpoint}/${BUCKET}`, spliced, { 'content-type': contentType });
 }
 
 async function assertMissing(key: string): Promise<void> {
-  await assert.rejects(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })), (error: Error) => error.name === 'NotFound');
+  await assert.rejects(env.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })), (error: Error) => error.name === 'NotFound');
 }
 
 describe('POST form bodies the reader refuses, through the server', () => {
   test('the untouched form is stored (so each refusal below is the change\'s doing)', async () => {
     const answer = await send('ok.txt', {});
     assert.equal(answer.status, 204, answer.text);
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'ok.txt' }));
+    const head = await env.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'ok.txt' }));
     assert.deepEqual([head.ContentLength, head.Metadata], ['form body\n'.length, { note: 'n' }]);
   });
 
   test('a part without a field name: 400 MalformedPOSTRequest, and the server answers the next request', async () => {
-    const before = fingerprint(readDiskState(server.dataDir));
+    const before = fingerprint(readDiskState(env.server.dataDir));
     const answer = await send('nameless.txt', { raw: '--BOUNDARY\r\nContent-Disposition: form-data\r\n\r\nno name\r\n' });
     assert.deepEqual([answer.status, xmlField(answer.text, 'Code')], [400, 'MalformedPOSTRequest'], answer.text);
-    assert.equal(fingerprint(readDiskState(server.dataDir)), before, 'a refused upload leaves the data dir as it was');
+    assert.equal(fingerprint(readDiskState(env.server.dataDir)), before, 'a refused upload leaves the data dir as it was');
     await assertMissing('nameless.txt');
-    assert.equal(server.process.exitCode, null, 'the server is still running');
+    assert.equal(env.server.process.exitCode, null, 'the server is still running');
     assert.equal((await send('after-nameless.txt', {})).status, 204);
   });
 
   test('more than 1000 fields before the file: 400 MaxPostPreDataLengthExceededError, not a form stored without the last ones', async () => {
-    const before = fingerprint(readDiskState(server.dataDir));
+    const before = fingerprint(readDiskState(env.server.dataDir));
     const padding = Array.from({ length: 1_000 }, (_, i): [string, string] => [`x-ignore-${i}`, '']);
     const answer = await send('many.txt', { fields: padding });
     assert.deepEqual([answer.status, xmlField(answer.text, 'Code')], [400, 'MaxPostPreDataLengthExceededError'], answer.text);
-    assert.equal(fingerprint(readDiskState(server.dataDir)), before, 'a refused upload leaves the data dir as it was');
+    assert.equal(fingerprint(readDiskState(env.server.dataDir)), before, 'a refused upload leaves the data dir as it was');
     await assertMissing('many.txt');
   });
 
@@ -85,7 +74,7 @@ describe('POST form bodies the reader refuses, through the server', () => {
     assert.equal(answer.status, 303, answer.text);
     const location = String(answer.headers['location']);
     assert.ok(location.startsWith('https://app.example.com/fertig%E2%86%92?n=1&bucket=form-server&key=redirect.txt&etag=%22'), location);
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'redirect.txt' }));
+    const head = await env.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'redirect.txt' }));
     assert.equal(location, `https://app.example.com/fertig%E2%86%92?n=1&bucket=form-server&key=redirect.txt&etag=${encodeURIComponent(head.ETag ?? '')}`);
   });
 });

@@ -8,6 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { computeChecksum } from '../helpers/checksum.js';
 import { S3Error } from '../../src/errors.js';
+import { s3Error } from '../helpers/s3-error.js';
 import { RequestContext } from '../../src/s3/context.js';
 import { FreeSpaceGate } from '../../src/s3/free-space-gate.js';
 import { formChecksum, metadataFromFields, POST_OBJECT_OPERATIONS, storeFormFile } from '../../src/s3/post-object/post-object.js';
@@ -25,16 +26,6 @@ import { fingerprint, readDiskState } from '../helpers/disk-state.js';
  */
 
 const fieldsOf = (fields: Record<string, string>): ReadonlyMap<string, string> => new Map(Object.entries(fields));
-
-function s3Error(run: () => unknown): S3Error {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof S3Error, String(error));
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 describe('metadataFromFields', () => {
   it('each system field under its property, user metadata without its prefix', () => {

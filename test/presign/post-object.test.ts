@@ -1,15 +1,15 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import {
-  CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketPolicyCommand, PutBucketVersioningCommand, type S3Client,
+  CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketPolicyCommand, PutBucketVersioningCommand,
 } from '@aws-sdk/client-s3';
-import { s3Client } from '../helpers/clients.js';
 import { fingerprint, readDiskState } from '../helpers/disk-state.js';
 import { encodePolicy, postForm, v4AuthConditions, v4PolicyFields, xmlField, type PostAnswer } from '../helpers/post-form.js';
 import '../helpers/sdk-js.js';
-import { ROOT_CREDENTIALS, startServer, type TestServer } from '../helpers/server.js';
+import { ROOT_CREDENTIALS } from '../helpers/server.js';
+import { serverWithBucket } from '../helpers/server-with-bucket.js';
 
 /*
  * The POST Object operation (post-object.ts) once a form is authenticated:
@@ -24,21 +24,14 @@ const BUCKET = 'post-object';
 const VERSIONED = 'post-object-versioned';
 const OPEN = 'post-object-open';
 
-let server: TestServer;
-let client: S3Client;
-
-before(async () => {
-  server = await startServer();
-  client = s3Client(server);
-  for (const bucket of [BUCKET, VERSIONED, OPEN]) await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  await client.send(new PutBucketVersioningCommand({ Bucket: VERSIONED, VersioningConfiguration: { Status: 'Enabled' } }));
-  // Anyone may upload under anon/ in OPEN: an unsigned form needs no policy.
-  const anyone = { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${OPEN}/anon/*` };
-  await client.send(new PutBucketPolicyCommand({ Bucket: OPEN, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [anyone] }) }));
-});
-after(async () => {
-  client?.destroy();
-  await server?.stop();
+// Anyone may upload under anon/ in OPEN: an unsigned form needs no policy.
+const ANYONE = { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${OPEN}/anon/*` };
+const env = serverWithBucket(BUCKET, {
+  async seed(client) {
+    for (const bucket of [VERSIONED, OPEN]) await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(new PutBucketVersioningCommand({ Bucket: VERSIONED, VersioningConfiguration: { Status: 'Enabled' } }));
+    await client.send(new PutBucketPolicyCommand({ Bucket: OPEN, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [ANYONE] }) }));
+  },
 });
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
@@ -50,17 +43,17 @@ function signed(key: string, fields: ReadonlyArray<readonly [string, string]>, c
 }
 
 function send(form: ReadonlyArray<readonly [string, string]>, content: string, bucket = BUCKET): Promise<PostAnswer> {
-  return postForm(`${server.endpoint}/${bucket}`, form, { content, filename: 'local.txt' });
+  return postForm(`${env.server.endpoint}/${bucket}`, form, { content, filename: 'local.txt' });
 }
 
 /** A refused upload: its S3 error and status, and nothing changed on disk. */
 async function refused(answer: () => Promise<PostAnswer>, code: string, status: number, message?: string): Promise<PostAnswer> {
-  const before = fingerprint(readDiskState(server.dataDir));
+  const before = fingerprint(readDiskState(env.server.dataDir));
   const got = await answer();
   assert.equal(xmlField(got.text, 'Code'), code, `${got.status} ${got.text}`);
   assert.equal(got.status, status, got.text);
   if (message !== undefined) assert.equal(xmlField(got.text, 'Message'), message);
-  assert.equal(fingerprint(readDiskState(server.dataDir)), before, 'a refused upload leaves the data dir as it was');
+  assert.equal(fingerprint(readDiskState(env.server.dataDir)), before, 'a refused upload leaves the data dir as it was');
   return got;
 }
 
@@ -82,16 +75,16 @@ describe('a form upload that passes', () => {
     assert.equal(answer.status, 204, answer.text);
     assert.equal(answer.text, '');
     assert.equal(answer.headers['etag'], `"${md5(content)}"`);
-    assert.equal(answer.headers['location'], `${server.endpoint}/${BUCKET}/form/full.txt`);
+    assert.equal(answer.headers['location'], `${env.server.endpoint}/${BUCKET}/form/full.txt`);
     assert.equal(answer.headers['x-amz-version-id'], undefined, 'no version id from a bucket that never had versioning');
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'form/full.txt', ChecksumMode: 'ENABLED' }));
+    const head = await env.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'form/full.txt', ChecksumMode: 'ENABLED' }));
     assert.deepEqual(
       [head.ContentType, head.CacheControl, head.ContentDisposition, head.ContentLanguage, head.Metadata, head.ChecksumCRC32, head.ContentLength],
       ['text/plain', 'max-age=60', 'attachment; filename="full.txt"', 'en', { owner: 'alice' }, crc32.toString('base64'), content.length],
     );
-    const tags = await client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'form/full.txt' }));
+    const tags = await env.client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'form/full.txt' }));
     assert.deepEqual(tags.TagSet, [{ Key: 'via', Value: 'form' }]);
-    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'form/full.txt' }));
+    const got = await env.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'form/full.txt' }));
     assert.equal(await got.Body?.transformToString(), content);
   });
 
@@ -99,14 +92,14 @@ describe('a form upload that passes', () => {
     const range = [['content-length-range', 3, 5]];
     assert.equal((await send(signed('form/min.txt', [], range), 'abc')).status, 204);
     assert.equal((await send(signed('form/max.txt', [], range), 'abcde')).status, 204);
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'form/max.txt' }));
+    const head = await env.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'form/max.txt' }));
     assert.deepEqual([head.ContentLength, head.ContentType], [5, 'binary/octet-stream']);
   });
 
   test('into a versioned bucket: x-amz-version-id names the version stored; 201 answers the PostResponse document', async () => {
     const answer = await send(signed('form/v.txt', [['success_action_status', '201']], undefined, VERSIONED), 'versioned', VERSIONED);
     assert.equal(answer.status, 201, answer.text);
-    const head = await client.send(new HeadObjectCommand({ Bucket: VERSIONED, Key: 'form/v.txt' }));
+    const head = await env.client.send(new HeadObjectCommand({ Bucket: VERSIONED, Key: 'form/v.txt' }));
     assert.ok(head.VersionId !== undefined && head.VersionId !== 'null', String(head.VersionId));
     assert.equal(answer.headers['x-amz-version-id'], head.VersionId);
     assert.equal(answer.headers['etag'], `"${md5('versioned')}"`);
@@ -115,12 +108,12 @@ describe('a form upload that passes', () => {
   });
 
   test('an unsigned form a bucket policy allows: no policy to hold it to, any field; still no public ACL', async () => {
-    const answer = await postForm(`${server.endpoint}/${OPEN}`, [['key', 'anon/a.txt'], ['x-amz-meta-from', 'anyone'], ['Content-Type', 'text/csv']], { content: 'a,b\n', filename: 'a.csv' });
+    const answer = await postForm(`${env.server.endpoint}/${OPEN}`, [['key', 'anon/a.txt'], ['x-amz-meta-from', 'anyone'], ['Content-Type', 'text/csv']], { content: 'a,b\n', filename: 'a.csv' });
     assert.equal(answer.status, 204, answer.text);
-    const head = await client.send(new HeadObjectCommand({ Bucket: OPEN, Key: 'anon/a.txt' }));
+    const head = await env.client.send(new HeadObjectCommand({ Bucket: OPEN, Key: 'anon/a.txt' }));
     assert.deepEqual([head.ContentType, head.Metadata, head.ContentLength], ['text/csv', { from: 'anyone' }, 4]);
     await refused(
-      () => postForm(`${server.endpoint}/${OPEN}`, [['key', 'anon/public.txt'], ['acl', 'public-read']], { content: 'x', filename: 'p.txt' }),
+      () => postForm(`${env.server.endpoint}/${OPEN}`, [['key', 'anon/public.txt'], ['acl', 'public-read']], { content: 'x', filename: 'p.txt' }),
       'AccessControlListNotSupported', 400,
     );
   });

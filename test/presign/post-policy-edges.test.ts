@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { S3Error } from '../../src/errors.js';
+import { s3Error } from '../helpers/s3-error.js';
 import { checkConditions, checkCoverage, checkExpiration, parsePostPolicy, type PolicyInput, type PostPolicy } from '../../src/s3/post-object/policy.js';
 
 /*
@@ -14,16 +14,6 @@ import { checkConditions, checkCoverage, checkExpiration, parsePostPolicy, type 
 const encode = (document: unknown): string => Buffer.from(typeof document === 'string' ? document : JSON.stringify(document)).toString('base64');
 const EXPIRATION = '2024-05-06T07:08:09Z';
 const policyOf = (conditions: unknown, expiration: unknown = EXPIRATION) => parsePostPolicy(encode({ expiration, conditions }));
-
-function s3Error(run: () => unknown): S3Error {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof S3Error, String(error));
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 function invalid(run: () => unknown, reason: string): void {
   const error = s3Error(run);
