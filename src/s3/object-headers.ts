@@ -67,9 +67,30 @@ const OVERRIDES = [
   ['response-content-encoding', 'content-encoding'],
 ] as const;
 
+/** A response-* query override: the header it sets and its value. */
+export type ResponseOverride = readonly [header: string, value: string];
+
+const NO_OVERRIDES: readonly ResponseOverride[] = [];
+
+/** The response-* overrides a GET or HEAD names, in S3's order of headers. */
+export function responseOverridesParam(ctx: RequestContext): readonly ResponseOverride[] {
+  let overrides: ResponseOverride[] | undefined;
+  for (const [param, header] of OVERRIDES) {
+    const value = ctx.query.get(param);
+    if (value !== undefined) (overrides ??= []).push([header, value]);
+  }
+  return overrides ?? NO_OVERRIDES;
+}
+
+/** What a GET or HEAD asked for beyond the object: the version it named (null: "null"), response-* overrides. */
+export interface ObjectHeadersRequest {
+  readonly versionId: string | null | undefined;
+  readonly responseOverrides: readonly ResponseOverride[];
+}
+
 /** The headers GET and HEAD return for an object. */
 /** `signer`: who signed the request (response-* overrides are refused to anonymous requests). */
-export function objectHeaders(ctx: RequestContext, object: ObjectRecord, signer: Principal | undefined): Record<string, string> {
+export function objectHeaders(ctx: RequestContext, object: ObjectRecord, signer: Principal | undefined, request: ObjectHeadersRequest): Record<string, string> {
   const headers: Record<string, string> = {
     'last-modified': httpDate(object.lastModified),
     etag: `"${object.etag}"`,
@@ -86,7 +107,7 @@ export function objectHeaders(ctx: RequestContext, object: ObjectRecord, signer:
   ];
   for (const [name, value] of optional) if (value !== undefined) headers[name] = value;
   // The null version has no id of its own: "null" when the request named it.
-  const versionId = object.versionId ?? (ctx.query.get('versionId') === 'null' ? 'null' : undefined);
+  const versionId = object.versionId ?? (request.versionId === null ? 'null' : undefined);
   if (versionId !== undefined) headers['x-amz-version-id'] = versionId;
   for (const [name, value] of Object.entries(object.userMetadata)) headers[`${USER_METADATA_PREFIX}${name}`] = encodeForHeader(value);
   if (ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
@@ -97,10 +118,9 @@ export function objectHeaders(ctx: RequestContext, object: ObjectRecord, signer:
     // A multipart upload's composite checksum reads "<base64>-<parts>".
     if (Object.keys(object.checksums).length > 0) headers['x-amz-checksum-type'] = Object.values(object.checksums).some((v) => /-\d+$/.test(v)) ? 'COMPOSITE' : 'FULL_OBJECT';
   }
-  const overrides = OVERRIDES.filter(([param]) => ctx.query.has(param));
-  if (overrides.length > 0 && signer === undefined) {
+  if (request.responseOverrides.length > 0 && signer === undefined) {
     throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   }
-  for (const [param, header] of overrides) headers[header] = ctx.query.get(param) ?? '';
+  for (const [header, value] of request.responseOverrides) headers[header] = value;
   return headers;
 }

@@ -3,7 +3,7 @@ import type { Authenticated } from '../auth.js';
 import { refuseAclHeaders } from '../acl-headers.js';
 import { refuseObjectLockBucket } from '../write-options.js';
 import { requireOwnerEnforced } from '../object-ownership.js';
-import { decodeToken, encodeToken } from '../continuation-token.js';
+import { encodeToken } from '../continuation-token.js';
 import { requireValidBucketName } from '../bucket-name.js';
 import type { RequestContext } from '../context.js';
 import { xmlDate } from '../http-dates.js';
@@ -18,15 +18,9 @@ function owner(auth: Authenticated): string {
   return auth.principal?.name ?? 'anonymous';
 }
 
-/** S3's page size when a ListBuckets names any paging parameter, and the largest max-buckets it takes. */
-const MAX_BUCKETS = 10_000;
-
-export async function listBuckets(ctx: RequestContext, auth: Authenticated, deps: S3Deps): Promise<void> {
-  const maxBuckets = maxBucketsParam(ctx.query.get('max-buckets'));
-  const token = ctx.query.get('continuation-token') || undefined;
-  const after = token === undefined ? undefined : decodeToken(token);
-  const prefix = ctx.query.get('prefix');
-  const region = ctx.query.get('bucket-region');
+export async function listBuckets(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'service', 'maxBuckets' | 'continuationToken' | 'bucketPrefix' | 'bucketRegion'>): Promise<void> {
+  const { maxBuckets, bucketPrefix: prefix, bucketRegion: region } = params;
+  const after = params.continuationToken?.after;
   const matching = (await deps.metadata.listBuckets()).filter(
     (b) => (prefix === undefined || b.name.startsWith(prefix))
       && (region === undefined || (b.region ?? deps.region) === region)
@@ -40,15 +34,6 @@ export async function listBuckets(ctx: RequestContext, auth: Authenticated, deps
     ...(matching.length > page.length && last !== undefined ? { ContinuationToken: encodeToken(last.name) } : {}),
     ...(prefix === undefined ? {} : { Prefix: prefix }),
   });
-}
-
-function maxBucketsParam(text: string | undefined): number {
-  if (text === undefined) return MAX_BUCKETS;
-  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= MAX_BUCKETS)) {
-    throw new S3Error('InvalidArgument', `max-buckets must be an integer between 1 and ${MAX_BUCKETS}`, { ArgumentName: 'max-buckets', ArgumentValue: text });
-  }
-  return n;
 }
 
 export async function createBucket(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket: name }: Params<'bucket', never>): Promise<void> {
@@ -108,7 +93,7 @@ export async function getBucketLocation(ctx: RequestContext, _auth: Authenticate
 
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
 export const BUCKET_OPERATIONS = {
-  ListBuckets: operation({ method: 'GET', target: 'service', permissions: [{ action: 's3:ListAllMyBuckets', resource: 'service' }], space: 'frees-or-reads', run: listBuckets }),
+  ListBuckets: operation({ method: 'GET', target: 'service', params: ['maxBuckets', 'continuationToken', 'bucketPrefix', 'bucketRegion'], permissions: [{ action: 's3:ListAllMyBuckets', resource: 'service' }], space: 'frees-or-reads', run: listBuckets }),
   CreateBucket: operation({ method: 'PUT', target: 'bucket', permissions: [{ action: 's3:CreateBucket', resource: 'bucket' }], space: 'stores', run: createBucket }),
   HeadBucket: operation({ method: 'HEAD', target: 'bucket', permissions: [{ action: 's3:ListBucket', resource: 'bucket' }], space: 'frees-or-reads', run: headBucket }),
   DeleteBucket: operation({ method: 'DELETE', target: 'bucket', permissions: [{ action: 's3:DeleteBucket', resource: 'bucket' }], space: 'frees-or-reads', run: deleteBucket }),

@@ -41,7 +41,7 @@ export function parseCompleteRequest(ctx: RequestContext, text: string): Request
       const algorithm = name.startsWith('Checksum') ? parseChecksumAlgorithm(name.slice('Checksum'.length)) : undefined;
       if (algorithm !== undefined && typeof value === 'string') checksums[algorithm] = value.trim();
     }
-    return { partNumber: partNumberParam(ctx, number.trim()), etag, checksums };
+    return { partNumber: partNumberParam(number.trim()), etag, checksums };
   });
 }
 

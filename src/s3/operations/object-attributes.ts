@@ -1,4 +1,3 @@
-import { S3Error } from '../../errors.js';
 import { parseChecksumAlgorithm } from '../../checksums.js';
 import type { ObjectPart, ObjectRecord } from '../../storage/types.js';
 import type { Authenticated } from '../auth.js';
@@ -7,10 +6,9 @@ import type { S3Deps } from '../deps.js';
 import { httpDate } from '../http-dates.js';
 import { sendXml } from '../respond.js';
 import type { XmlNode, XmlValue } from '../xml.js';
-import { versionParam } from './versions.js';
+import { permitVersion } from '../operation-params.js';
 import { operation, type Params } from '../operation.js';
 
-const ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
 const MAX_PARTS = 1000;
 
 /**
@@ -18,9 +16,9 @@ const MAX_PARTS = 1000;
  * object with their checksums), only the attributes named in
  * x-amz-object-attributes, in S3's element order.
  */
-export async function getObjectAttributes(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
-  const wanted = requestedAttributes(ctx.header('x-amz-object-attributes'));
-  const versionId = await versionParam(ctx, auth, deps, params, 's3:GetObjectVersion');
+export async function getObjectAttributes(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', 'objectAttributes' | 'versionId'>): Promise<void> {
+  const wanted = params.objectAttributes;
+  const versionId = await permitVersion(ctx, auth, deps, params, 's3:GetObjectVersion');
   const object = await deps.storage.headObject(params.bucket, params.key, versionId);
   if (object.versionId !== undefined) ctx.res.setHeader('x-amz-version-id', object.versionId);
   ctx.res.setHeader('last-modified', httpDate(object.lastModified));
@@ -32,15 +30,6 @@ export async function getObjectAttributes(ctx: RequestContext, auth: Authenticat
   if (wanted.has('StorageClass')) body['StorageClass'] = 'STANDARD';
   if (wanted.has('ObjectSize')) body['ObjectSize'] = object.size;
   sendXml(ctx, 'GetObjectAttributesResponse', body);
-}
-
-function requestedAttributes(header: string | undefined): Set<string> {
-  const names = (header ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
-  if (names.length === 0) {
-    throw new S3Error('InvalidRequest', 'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty');
-  }
-  if (names.some((name) => !ATTRIBUTES.has(name))) throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes' });
-  return new Set(names);
 }
 
 function checksumValues(checksums: Readonly<Record<string, string>>): Record<string, string> {
@@ -85,5 +74,5 @@ function headerInt(text: string | undefined, fallback: number, min: number, max:
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
 export const OBJECT_ATTRIBUTE_OPERATIONS = {
   // As AWS: the attributes action and read access to the object.
-  GetObjectAttributes: operation({ method: 'GET', target: 'object', query: ['attributes'], permissions: [{ action: 's3:GetObjectAttributes', resource: 'object' }, { action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: getObjectAttributes }),
+  GetObjectAttributes: operation({ method: 'GET', target: 'object', query: ['attributes'], params: ['objectAttributes', 'versionId'], permissions: [{ action: 's3:GetObjectAttributes', resource: 'object' }, { action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: getObjectAttributes }),
 };

@@ -5,7 +5,7 @@ import type { S3Deps } from '../deps.js';
 import { sendBody } from '../send-body.js';
 import { objectHeaders } from '../object-headers.js';
 import { selectRange } from '../part-range.js';
-import { versionParam } from './versions.js';
+import { permitVersion } from '../operation-params.js';
 import { operation, type Params } from '../operation.js';
 
 export function readConditions(ctx: RequestContext) {
@@ -17,12 +17,12 @@ export function readConditions(ctx: RequestContext) {
   };
 }
 
-export async function headObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
-  const versionId = await versionParam(ctx, auth, deps, params, 's3:GetObjectVersion');
+export async function headObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', 'versionId' | 'part' | 'responseOverrides'>): Promise<void> {
+  const versionId = await permitVersion(ctx, auth, deps, params, 's3:GetObjectVersion');
   const object = await deps.storage.headObject(params.bucket, params.key, versionId);
-  const headers = objectHeaders(ctx, object, auth.principal);
+  const headers = objectHeaders(ctx, object, auth.principal, params);
   checkConditions(readConditions(ctx), object, deps.now());
-  const range = selectRange(ctx, object, headers);
+  const range = selectRange(ctx, object, headers, params.part);
   for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
   if (range) {
     ctx.res.statusCode = 206;
@@ -35,15 +35,15 @@ export async function headObject(ctx: RequestContext, auth: Authenticated, deps:
 }
 
 /** The descriptor is opened before the status line goes out: a DELETE or PUT meanwhile cannot cut the read short. */
-export async function getObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
-  const versionId = await versionParam(ctx, auth, deps, params, 's3:GetObjectVersion');
+export async function getObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', 'versionId' | 'part' | 'responseOverrides'>): Promise<void> {
+  const versionId = await permitVersion(ctx, auth, deps, params, 's3:GetObjectVersion');
   let headers: Record<string, string> = {};
   const found = await deps.storage.getObject(params.bucket, params.key, {
     versionId,
     range: (found) => {
-      headers = objectHeaders(ctx, found, auth.principal);
+      headers = objectHeaders(ctx, found, auth.principal, params);
       checkConditions(readConditions(ctx), found, deps.now());
-      return selectRange(ctx, found, headers);
+      return selectRange(ctx, found, headers, params.part);
     },
   });
   const { object, range, bytes } = found;
@@ -66,6 +66,6 @@ export async function getObject(ctx: RequestContext, auth: Authenticated, deps: 
 
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
 export const OBJECT_READ_OPERATIONS = {
-  GetObject: operation({ method: 'GET', target: 'object', permissions: [{ action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: getObject }),
-  HeadObject: operation({ method: 'HEAD', target: 'object', permissions: [{ action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: headObject }),
+  GetObject: operation({ method: 'GET', target: 'object', params: ['versionId', 'part', 'responseOverrides'], permissions: [{ action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: getObject }),
+  HeadObject: operation({ method: 'HEAD', target: 'object', params: ['versionId', 'part', 'responseOverrides'], permissions: [{ action: 's3:GetObject', resource: 'object' }], space: 'frees-or-reads', run: headObject }),
 };

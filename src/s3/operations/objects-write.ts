@@ -12,10 +12,10 @@ import { xmlDate } from '../http-dates.js';
 import { metadataFromHeaders } from '../object-headers.js';
 import { openRequestBody, readWholeRequestBody, readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml } from '../respond.js';
-import { versionParam, writtenVersionHeader } from './versions.js';
+import { writtenVersionHeader } from './versions.js';
 import { operation, type Params } from '../operation.js';
 import {
-  checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, parseVersionId, requireBucket, type CopySource,
+  checkCopySourceAccess, checkCopySourceConditions, copySourceVersionHeader, parseVersionId, permitVersion, requireBucket, type CopySource,
 } from '../operation-params.js';
 import { permitTags } from './tagging.js';
 import { requestedTags } from '../tagging.js';
@@ -64,8 +64,8 @@ export async function putObject(ctx: RequestContext, auth: Authenticated, deps: 
   sendEmpty(ctx, 200, { etag: `"${object.etag}"`, ...checksumHeaders(object), ...writtenVersionHeader(object.versionId, versioned) });
 }
 
-export async function deleteObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
-  const versionId = await versionParam(ctx, auth, deps, params, 's3:DeleteObjectVersion');
+export async function deleteObject(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', 'versionId'>): Promise<void> {
+  const versionId = await permitVersion(ctx, auth, deps, params, 's3:DeleteObjectVersion');
   const deleted = await deleteOne(deps, params.bucket, params.key, versionId);
   sendEmpty(ctx, 204, {
     ...(deleted.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}),
@@ -212,5 +212,5 @@ export const OBJECT_WRITE_OPERATIONS = {
   DeleteObjects: operation({ method: 'POST', target: 'bucket', query: ['delete'], permissions: [{ action: 's3:DeleteObject', resource: 'object' }], authorises: 'per-key', space: 'frees-or-reads', run: deleteObjects }),
   CopyObject: operation({ method: 'PUT', target: 'object', header: 'x-amz-copy-source', params: ['copySource'], permissions: [{ action: 's3:PutObject', resource: 'object' }, { action: 's3:GetObject', resource: 'source-object' }], space: 'stores', run: copyObject }),
   PutObject: operation({ method: 'PUT', target: 'object', permissions: [{ action: 's3:PutObject', resource: 'object' }], space: 'stores', run: putObject }),
-  DeleteObject: operation({ method: 'DELETE', target: 'object', permissions: [{ action: 's3:DeleteObject', resource: 'object' }], space: 'frees-or-reads', run: deleteObject }),
+  DeleteObject: operation({ method: 'DELETE', target: 'object', params: ['versionId'], permissions: [{ action: 's3:DeleteObject', resource: 'object' }], space: 'frees-or-reads', run: deleteObject }),
 };

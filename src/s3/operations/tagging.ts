@@ -7,7 +7,7 @@ import { sendEmpty, sendXmlText } from '../respond.js';
 import { readTaggingBody, taggingXml } from '../tagging.js';
 import type { ObjectTags } from '../../storage/types.js';
 import { operation, type Params } from '../operation.js';
-import { NULL_VERSION, parseVersionId, requireBucket } from '../operation-params.js';
+import { NULL_VERSION, requireBucket } from '../operation-params.js';
 
 /* Object tags (a field of the object's version) and bucket tag sets. */
 
@@ -16,16 +16,14 @@ import { NULL_VERSION, parseVersionId, requireBucket } from '../operation-params
  * accepted when it can only mean that one (the "null" version of a bucket
  * never versioned); any other names an older version, which is not tagged here.
  */
-async function requireCurrentVersion(ctx: RequestContext, deps: S3Deps, bucket: string): Promise<void> {
-  const raw = ctx.query.get('versionId');
-  if (raw === undefined) return;
-  const versionId = parseVersionId(raw);
+async function requireCurrentVersion(deps: S3Deps, { bucket, versionId }: Params<'object', 'versionId'>): Promise<void> {
+  if (versionId === undefined) return;
   if (versionId === null && (await deps.metadata.getVersioning(bucket)) === null) return;
   throw new S3Error('NotImplemented', `Tags of one object version (${versionId ?? NULL_VERSION}) are not supported; tag the current version without versionId.`);
 }
 
-export async function getObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
-  await requireCurrentVersion(ctx, deps, params.bucket);
+export async function getObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'object', 'versionId'>): Promise<void> {
+  await requireCurrentVersion(deps, params);
   const object = await deps.storage.headObject(params.bucket, params.key);
   sendXmlText(ctx, taggingXml(object.tags));
 }
@@ -35,8 +33,8 @@ export async function getObjectTagging(ctx: RequestContext, _auth: Authenticated
  * s3:RequestObjectTag conditions are about the tags in its body, so the body
  * is read (and validated) first.
  */
-export async function putObjectTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
-  await requireCurrentVersion(ctx, deps, params.bucket);
+export async function putObjectTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', 'versionId'>): Promise<void> {
+  await requireCurrentVersion(deps, params);
   const tags = await readTaggingBody(ctx, auth, 'object');
   await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(params.bucket, params.key), params.bucket, tags);
   await setObjectTags(deps, params, tags);
@@ -53,8 +51,8 @@ export async function permitTags(ctx: RequestContext, auth: Authenticated, deps:
   return tags;
 }
 
-export async function deleteObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'object', never>): Promise<void> {
-  await requireCurrentVersion(ctx, deps, params.bucket);
+export async function deleteObjectTagging(ctx: RequestContext, _auth: Authenticated, deps: S3Deps, params: Params<'object', 'versionId'>): Promise<void> {
+  await requireCurrentVersion(deps, params);
   await setObjectTags(deps, params, {});
   sendEmpty(ctx, 204);
 }
@@ -87,10 +85,10 @@ export async function deleteBucketTagging(ctx: RequestContext, _auth: Authentica
 
 /** The operations of this family, declared once: the router, the permission check and the free-space gate read these. */
 export const TAGGING_OPERATIONS = {
-  GetObjectTagging: operation({ method: 'GET', target: 'object', query: ['tagging'], permissions: [{ action: 's3:GetObjectTagging', resource: 'object' }], space: 'frees-or-reads', run: getObjectTagging }),
+  GetObjectTagging: operation({ method: 'GET', target: 'object', query: ['tagging'], params: ['versionId'], permissions: [{ action: 's3:GetObjectTagging', resource: 'object' }], space: 'frees-or-reads', run: getObjectTagging }),
   // Checked by the operation once its body is read: s3:RequestObjectTag conditions are about the tags in it.
-  PutObjectTagging: operation({ method: 'PUT', target: 'object', query: ['tagging'], permissions: [{ action: 's3:PutObjectTagging', resource: 'object' }], authorises: 'after-body', space: 'stores', run: putObjectTagging }),
-  DeleteObjectTagging: operation({ method: 'DELETE', target: 'object', query: ['tagging'], permissions: [{ action: 's3:DeleteObjectTagging', resource: 'object' }], space: 'frees-or-reads', run: deleteObjectTagging }),
+  PutObjectTagging: operation({ method: 'PUT', target: 'object', query: ['tagging'], params: ['versionId'], permissions: [{ action: 's3:PutObjectTagging', resource: 'object' }], authorises: 'after-body', space: 'stores', run: putObjectTagging }),
+  DeleteObjectTagging: operation({ method: 'DELETE', target: 'object', query: ['tagging'], params: ['versionId'], permissions: [{ action: 's3:DeleteObjectTagging', resource: 'object' }], space: 'frees-or-reads', run: deleteObjectTagging }),
   GetBucketTagging: operation({ method: 'GET', target: 'bucket', query: ['tagging'], permissions: [{ action: 's3:GetBucketTagging', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketTagging }),
   PutBucketTagging: operation({ method: 'PUT', target: 'bucket', query: ['tagging'], permissions: [{ action: 's3:PutBucketTagging', resource: 'bucket' }], space: 'stores', run: putBucketTagging }),
   // As AWS: removing the tag set needs the put action.

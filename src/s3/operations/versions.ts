@@ -1,5 +1,4 @@
 import { S3Error } from '../../errors.js';
-import { objectArn } from '../../iam/index.js';
 import type { Authenticated } from '../auth.js';
 import type { VersioningStatus } from '../../storage/versions.js';
 import type { RequestContext } from '../context.js';
@@ -8,28 +7,15 @@ import { xmlDate } from '../http-dates.js';
 import { readXmlBody } from '../request-body.js';
 import { sendEmpty, sendXml, sendXmlText } from '../respond.js';
 import { S3_NAMESPACE, XML_DECLARATION, XmlSequence } from '../xml.js';
-import { commonParams, prefixes } from './listing.js';
+import { prefixes } from '../listing-params.js';
 import { operation, type Params } from '../operation.js';
-import { NULL_VERSION, parseVersionId, requireBucket } from '../operation-params.js';
+import { NULL_VERSION, requireBucket } from '../operation-params.js';
 
 /*
  * Bucket versioning as S3 has it. A bucket never versioned answers as such a
  * bucket does on S3: every object's only version is "null". Once enabled, a
  * bucket is Enabled or Suspended, never unversioned again.
  */
-
-/**
- * GET, HEAD or DELETE of `?versionId=`: undefined without one. As on S3,
- * naming a version needs the version action (s3:GetObjectVersion,
- * s3:DeleteObjectVersion) on top of the plain one the route checked.
- */
-export async function versionParam(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket, key }: Params<'object', never>, action: 's3:GetObjectVersion' | 's3:DeleteObjectVersion'): Promise<string | null | undefined> {
-  const raw = ctx.query.get('versionId');
-  if (raw === undefined) return undefined;
-  const versionId = parseVersionId(raw);
-  await deps.authorizer.check(ctx, auth, action, objectArn(bucket, key), bucket);
-  return versionId;
-}
 
 /** `x-amz-version-id` for a version written or addressed: nothing in a bucket never versioned, "null" for the null version. */
 export async function versionHeader(deps: S3Deps, bucket: string, versionId: string | undefined): Promise<Record<string, string>> {
@@ -73,14 +59,11 @@ export async function putBucketVersioning(ctx: RequestContext, auth: Authenticat
   sendEmpty(ctx, 200);
 }
 
-export async function listObjectVersions(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
-  const params = commonParams(ctx);
-  const keyMarker = ctx.query.get('key-marker') || undefined;
-  const versionIdMarker = ctx.query.get('version-id-marker') || undefined;
-  if (versionIdMarker !== undefined) {
-    if (keyMarker === undefined) throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker });
-    parseVersionId(versionIdMarker, 'version-id-marker');
-  }
+type ListObjectVersionsParams = Params<'bucket', 'encoding' | 'maxKeys' | 'prefix' | 'delimiter' | 'keyMarker' | 'versionIdMarker'>;
+
+export async function listObjectVersions(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: ListObjectVersionsParams): Promise<void> {
+  const { bucket, encoding, versionIdMarker } = params;
+  const keyMarker = params.keyMarker || undefined;
   const page = await deps.metadata.listObjectVersions({
     bucket, prefix: params.prefix, delimiter: params.delimiter, keyMarker, versionIdMarker, maxKeys: params.maxKeys,
   });
@@ -89,26 +72,26 @@ export async function listObjectVersions(ctx: RequestContext, auth: Authenticate
   const ownerXml = { ID: owner, DisplayName: owner };
   sendXml(ctx, 'ListVersionsResult', {
     Name: bucket,
-    Prefix: params.encode(params.prefix),
-    KeyMarker: params.encode(keyMarker ?? ''),
+    Prefix: encoding.encode(params.prefix),
+    KeyMarker: encoding.encode(params.keyMarker),
     VersionIdMarker: versionIdMarker ?? '',
-    ...(page.nextKeyMarker === undefined ? {} : { NextKeyMarker: params.encode(page.nextKeyMarker) }),
+    ...(page.nextKeyMarker === undefined ? {} : { NextKeyMarker: encoding.encode(page.nextKeyMarker) }),
     ...(page.nextVersionIdMarker === undefined ? {} : { NextVersionIdMarker: page.nextVersionIdMarker }),
     MaxKeys: params.maxKeys,
-    ...(params.delimiter ? { Delimiter: params.encode(params.delimiter) } : {}),
-    ...(params.encodingType ? { EncodingType: params.encodingType } : {}),
+    ...(params.delimiter ? { Delimiter: encoding.encode(params.delimiter) } : {}),
+    ...(encoding.type ? { EncodingType: encoding.type } : {}),
     IsTruncated: page.isTruncated,
     // In listing order: one key's versions and delete markers newest first, interleaved as S3 lists them.
     Entries: new XmlSequence(page.versions.map((v) => v.deleteMarker
       ? ['DeleteMarker', {
-          Key: params.encode(v.key),
+          Key: encoding.encode(v.key),
           VersionId: v.versionId ?? NULL_VERSION,
           IsLatest: v.isLatest,
           LastModified: xmlDate(v.lastModified),
           Owner: ownerXml,
         }]
       : ['Version', {
-          Key: params.encode(v.key),
+          Key: encoding.encode(v.key),
           VersionId: v.versionId ?? NULL_VERSION,
           IsLatest: v.isLatest,
           LastModified: xmlDate(v.lastModified),
@@ -118,7 +101,7 @@ export async function listObjectVersions(ctx: RequestContext, auth: Authenticate
           Owner: ownerXml,
           StorageClass: 'STANDARD',
         }])),
-    CommonPrefixes: prefixes(page, params),
+    CommonPrefixes: prefixes(page, encoding),
   });
 }
 
@@ -126,5 +109,8 @@ export async function listObjectVersions(ctx: RequestContext, auth: Authenticate
 export const VERSION_OPERATIONS = {
   GetBucketVersioning: operation({ method: 'GET', target: 'bucket', query: ['versioning'], permissions: [{ action: 's3:GetBucketVersioning', resource: 'bucket' }], space: 'frees-or-reads', run: getBucketVersioning }),
   PutBucketVersioning: operation({ method: 'PUT', target: 'bucket', query: ['versioning'], permissions: [{ action: 's3:PutBucketVersioning', resource: 'bucket' }], space: 'stores', run: putBucketVersioning }),
-  ListObjectVersions: operation({ method: 'GET', target: 'bucket', query: ['versions'], permissions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }], space: 'frees-or-reads', run: listObjectVersions }),
+  ListObjectVersions: operation({
+    method: 'GET', target: 'bucket', query: ['versions'], params: ['encoding', 'maxKeys', 'prefix', 'delimiter', 'keyMarker', 'versionIdMarker'],
+    permissions: [{ action: 's3:ListBucketVersions', resource: 'bucket' }], space: 'frees-or-reads', run: listObjectVersions,
+  }),
 };
