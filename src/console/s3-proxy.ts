@@ -5,6 +5,7 @@ import { signRequest } from '../sigv4/sign.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import { UNSIGNED_PAYLOAD, type Credentials } from '../sigv4/types.js';
 import { USER_METADATA_PREFIX } from '../user-metadata.js';
+import { ConsoleError } from './http.js';
 
 /** Where the console reaches the S3 API: the server's own listener, over loopback. */
 export interface S3Target {
@@ -77,7 +78,7 @@ export function proxyToS3(
   }
   const method = (req.method ?? 'GET').toUpperCase();
   const headers = signedHeaders(target, credentials, { method, path: s3Path, query, headers: forwarded });
-  return new Promise<void>((resolve) => {
+  return new Promise<void>((resolve, reject) => {
     const upstream = requestS3(
       target,
       { method, path: `${s3Path}${query === '' ? '' : `?${query}`}`, headers },
@@ -102,11 +103,8 @@ export function proxyToS3(
         });
       },
     );
-    upstream.once('error', () => {
-      if (res.headersSent) res.destroy();
-      else res.writeHead(502, { 'content-type': 'text/plain' }).end('The S3 listener could not be reached.');
-      resolve();
-    });
+    // Answered by the console's one failure path: a JSON 502 before the status line, a cut connection after it.
+    upstream.once('error', () => reject(s3Unreachable()));
     // A browser that leaves mid-upload must not leave a half-sent body hanging upstream.
     res.once('close', () => {
       if (!res.writableFinished) upstream.destroy();
@@ -120,13 +118,18 @@ export function proxyToS3(
 export async function s3Call(target: S3Target, credentials: Credentials, call: SignedS3Request): Promise<{ status: number; headers: Headers; body: string }> {
   const headers = signedHeaders(target, credentials, call);
   const answer = await new Promise<IncomingMessage>((resolve, reject) => {
-    requestS3(target, { method: call.method, path: `${call.path}${call.query === '' ? '' : `?${call.query}`}`, headers }, resolve).once('error', reject).end();
+    requestS3(target, { method: call.method, path: `${call.path}${call.query === '' ? '' : `?${call.query}`}`, headers }, resolve).once('error', () => reject(s3Unreachable())).end();
   });
   const chunks: Buffer[] = [];
   for await (const chunk of answer) chunks.push(chunk as Buffer);
   const answerHeaders = new Headers();
   for (const [name, value] of Object.entries(answer.headers)) if (typeof value === 'string') answerHeaders.set(name, value);
   return { status: answer.statusCode ?? 502, headers: answerHeaders, body: chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8') };
+}
+
+/** The server's own S3 listener did not answer (stopped, or not yet listening): a bad gateway, as a proxy says. */
+function s3Unreachable(): ConsoleError {
+  return new ConsoleError(502, 'S3Unreachable', 'The S3 listener could not be reached.');
 }
 
 /**
