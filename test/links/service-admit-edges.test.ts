@@ -74,7 +74,7 @@ before(async () => {
       const admission = await links.admit({
         method: 'GET', rawQuery, clientIp: '127.0.0.1',
         query: new Map(queryPairs), queryPairs, res, bytesIn: 0, bytesOut: 0, header: () => undefined,
-      }, { ...auth, principal: { name: 'alice' } }, { operation: 'GetObject', bucket: 'admitted', key: 'k' });
+      }, { verified: auth, principal: { name: 'alice' } }, { operation: 'GetObject', bucket: 'admitted', key: 'k' });
       await answer(res, admission);
     })().catch(() => {
       if (!res.headersSent) res.writeHead(403);

@@ -194,7 +194,7 @@ describe('the audit log query', () => {
         await links.admit({
           method: 'GET', rawQuery: new URL(url).search.slice(1), clientIp: '127.0.0.1',
           query: new Map(queryPairs), queryPairs, res, bytesIn: 0, bytesOut: 0, header: () => undefined,
-        }, { ...auth, principal: { name: 'alice' } }, { operation: 'GetObject', bucket: 'logged', key: 'k' });
+        }, { verified: auth, principal: { name: 'alice' } }, { operation: 'GetObject', bucket: 'logged', key: 'k' });
         responses.push(res);
         finish(res);
       })();
