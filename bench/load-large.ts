@@ -1,11 +1,13 @@
 /**
  * Also drives HEAD, which wrk cannot (it waits for a body the size of Content-Length).
  * Moves large bodies with N parallel clients: PUT (streamed from one shared
- * buffer) or GET (drained) against a list of URLs. Both Latchkey and nginx
+ * buffer) or GET (drained) against a list of URLs, for a time or a count
+ * (the list's length times `rounds`). Both Latchkey and nginx
  * are driven by this same code, so their figures compare. With `chunked`, a
  * PUT body is framed as an SDK frames it (aws-chunked, 64 KiB chunks, a
  * CRC32 trailer), encoded once up front. Prints JSON.
  */
+import { readFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { crc32 } from 'node:zlib';
 import { STREAMING_UNSIGNED_TRAILER } from '../src/sigv4/chunked.js';
@@ -15,6 +17,8 @@ import { nodeCrypto } from '../src/sigv4/node-crypto.js';
 interface Args {
   method: 'PUT' | 'GET' | 'HEAD';
   urls: string[];
+  /** URLs one a line, read in place of `urls` (a list too long for a command line). */
+  urlFile?: string;
   size: number;
   concurrency: number;
   rounds: number;
@@ -22,9 +26,13 @@ interface Args {
   seconds?: number;
   /** PUT only: send the body aws-chunked with a CRC32 trailer (the URL must say STREAMING-UNSIGNED-PAYLOAD-TRAILER). */
   chunked?: boolean;
+  /** The status every answer must have (a refusal's 403); by default any under 300. */
+  status?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const urls = args.urlFile === undefined ? args.urls : readFileSync(args.urlFile, 'utf8').split('\n').filter((line) => line !== '');
+const expected = (status: number | undefined) => status !== undefined && (args.status === undefined ? status < 300 : status === args.status);
 const agent = new Agent({ keepAlive: true, maxSockets: args.concurrency });
 const data = Buffer.alloc(args.method === 'PUT' ? args.size : 0, 'b');
 /** The SDKs' aws-chunked chunk size. */
@@ -56,7 +64,7 @@ function once(url: string): Promise<number> {
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
       });
-      res.on('end', () => (res.statusCode !== undefined && res.statusCode < 300 ? resolve(args.method === 'PUT' ? args.size : bytes) : reject(new Error(`${args.method} ${url}: ${res.statusCode}`))));
+      res.on('end', () => (expected(res.statusCode) ? resolve(args.method === 'PUT' ? args.size : bytes) : reject(new Error(`${args.method} ${url}: ${res.statusCode}`))));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -86,8 +94,8 @@ let bytes = 0;
 const latencies: number[] = [];
 const deadline = performance.now() + (args.seconds ?? Infinity) * 1000;
 async function worker(): Promise<void> {
-  while (next < args.urls.length * args.rounds && performance.now() < deadline) {
-    const url = args.urls[next++ % args.urls.length] ?? '';
+  while (next < urls.length * args.rounds && performance.now() < deadline) {
+    const url = urls[next++ % urls.length] ?? '';
     const started = performance.now();
     // Not "bytes += await …": that reads bytes before the await and loses the other workers' updates.
     const received = await once(url);

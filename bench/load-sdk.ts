@@ -1,7 +1,7 @@
 /**
  * A load generator for SDK operations (the AWS SDK for JavaScript v3 as an app
  * would use it): PutObject or GetObject of a small body with N concurrent
- * loops for a fixed time. Prints one JSON line: ops, seconds, latencies.
+ * loops for a fixed time or count. Prints one JSON line: ops, seconds, latencies.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
@@ -13,7 +13,9 @@ interface Args {
   op: 'put' | 'get';
   size: number;
   concurrency: number;
-  seconds: number;
+  /** Stop after this long, or after `requests` operations: whichever is given (both: whichever comes first). */
+  seconds?: number;
+  requests?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -25,11 +27,12 @@ const client = new S3Client({
 });
 const body = Buffer.alloc(args.size, 'a');
 const latencies: number[] = [];
-const deadline = performance.now() + args.seconds * 1000;
+const deadline = performance.now() + (args.seconds ?? Infinity) * 1000;
 let counter = 0;
+let started = 0;
 
 async function loop(worker: number): Promise<void> {
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && started++ < (args.requests ?? Infinity)) {
     const key = args.op === 'put' ? `sdk/${worker}/${counter++}` : 'small.bin';
     const started = performance.now();
     if (args.op === 'put') {
@@ -42,9 +45,9 @@ async function loop(worker: number): Promise<void> {
   }
 }
 
-const started = performance.now();
+const began = performance.now();
 await Promise.all(Array.from({ length: args.concurrency }, (_, i) => loop(i)));
-const seconds = (performance.now() - started) / 1000;
+const seconds = (performance.now() - began) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? 0;
 process.stdout.write(`${JSON.stringify({ ops: latencies.length, seconds, p50: pct(50), p99: pct(99) })}\n`);

@@ -4,13 +4,13 @@
  * The server under test is pinned to CPU 0, every load generator to CPU 1, so
  * the figures are ratios of servers given one core each. Not a test: it
  * prints figures and exits 0. With `--baseline <ref>`: this build against
- * another commit's instead (bench/ab.ts).
+ * another commit's instead, server CPU per request (bench/ab.ts; its options there).
  */
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { abBench, baselineRef } from './ab.js';
+import { abBench, abOptions } from './ab.js';
 import {
   LOAD_CPU, median, nodeLoad, peakRssMb, rate, resetPeakRss, ROOT, rssMb, run, SECONDS, SERVER_CPU, settle, measure, WARMUP_SECONDS, wrk,
   type Figure, type Proc,
@@ -363,5 +363,5 @@ async function fsyncCeiling(work: string, concurrency: number, size: number): Pr
   return JSON.parse(stdout) as { ops: number; seconds: number };
 }
 
-const baseline = baselineRef(process.argv.slice(2));
-await (baseline === undefined ? main() : abBench(baseline));
+const ab = abOptions(process.argv.slice(2));
+await (ab === undefined ? main() : abBench(ab));

@@ -5,7 +5,7 @@ import { identify, type AuthDeps, type Authenticated } from '../s3/auth.js';
 import type { Authorizer } from '../s3/authorize.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
-import { asS3Error } from '../s3/library-errors.js';
+import { asS3Error, isRefusal } from '../s3/library-errors.js';
 import { openRequestBody } from '../s3/request-body.js';
 import { sendText } from '../s3/respond.js';
 import { jsonErrorBody, type ApiError, type ErrorFlavour } from '../s3/error-response.js';
@@ -56,7 +56,7 @@ export function adminApi(deps: AdminApiDeps): Api<AdminRequest> {
         authType: claim.authType,
         async verify() {
           const verified = await claim.verify();
-          if (verified.version === 0 || verified.principal === undefined) throw new AdminError('AccessDenied', 'The admin API needs a signed request.');
+          if (verified.principal === undefined) throw new AdminError('AccessDenied', 'The admin API needs a signed request.');
           if (verified.authType === 'presigned') throw new AdminError('AccessDenied', 'Pre-signed URLs cannot call the admin API.');
           return verified;
         },
@@ -84,7 +84,7 @@ function resolveEndpoint(ctx: RequestContext): AdminRequest {
 }
 
 async function runEndpoint(ctx: RequestContext, { endpoint, params }: AdminRequest, verified: Authenticated, deps: AdminApiDeps): Promise<void> {
-  const body = openRequestBody(ctx, verified, MAX_BODY);
+  const body = openRequestBody(ctx, verified.verified, MAX_BODY);
   const parts: Buffer[] = [];
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
   const bodyText = Buffer.concat(parts).toString('utf8');
@@ -114,7 +114,7 @@ function sendJson(ctx: RequestContext, status: number, body: unknown): void {
 
 /** The admin API's JSON error ({"error": {"code", "message"}}, docs/admin-api.md). */
 const ADMIN_ERRORS: ErrorFlavour = {
-  isOwn: (error) => error instanceof AdminError || asS3Error(error) !== undefined,
+  isOwn: (error) => error instanceof AdminError || isRefusal(error),
   render(error) {
     const { status, code, message }: ApiError =
       (error instanceof AdminError ? error : asS3Error(error)) ?? { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };

@@ -16,24 +16,18 @@ export interface Principal {
   readonly session?: { readonly expiresAt: Date; readonly policy: string | null };
 }
 
-/**
- * A user key's identity policy documents, read with the key for the request
- * at hand, by the principal that read made (a new one per lookup, so per
- * request): its authorization evaluates these rather than reading them again.
- */
-const documentsReadWith = new WeakMap<Principal, readonly string[]>();
-
-/** The policy documents read with this principal's key, if it came from a user key's lookup. */
-export function policyDocumentsReadWith(principal: Principal): readonly string[] | undefined {
-  return documentsReadWith.get(principal);
-}
-
 /** What the verifier needs for an access key, and what to check once the signature is good. */
 export interface ResolvedKey {
   readonly secretAccessKey: string;
   readonly principal: Principal;
   /** Present for temporary credentials: the request must carry this token. */
   readonly tokenHash?: string;
+  /**
+   * A user key's identity policy documents, read in the same statement as the
+   * key, for this request only: its authorization evaluates these rather than
+   * reading them again. Absent for other principals (read when needed).
+   */
+  readonly policyDocuments?: readonly string[];
 }
 
 export const MAX_KEYS_PER_USER = 2;
@@ -118,9 +112,7 @@ export class Identities {
     const { key, userStatus, policyDocuments } = found;
     if (key.status !== 'active' || userStatus !== 'active') return undefined;
     this.uses.set(accessKeyId, new Date());
-    const principal: Principal = { kind: 'user', name: key.userName, accessKeyId };
-    documentsReadWith.set(principal, policyDocuments);
-    return { secretAccessKey: this.open(key.sealedSecret, accessKeyId), principal };
+    return { secretAccessKey: this.open(key.sealedSecret, accessKeyId), principal: { kind: 'user', name: key.userName, accessKeyId }, policyDocuments };
   }
 
   private async resolveSession(accessKeyId: string): Promise<ResolvedKey | undefined> {

@@ -60,7 +60,10 @@ export interface LinkTarget {
 }
 
 /** The verified signature and who made it (undefined for anonymous requests). */
-export type SignedBy = VerifiedAuth & { readonly principal?: { readonly name: string } | undefined };
+export interface SignedBy {
+  readonly verified: VerifiedAuth;
+  readonly principal?: { readonly name: string } | undefined;
+}
 
 const NO_CONTROLS: LinkAdmission = { reserveUse: () => Promise.resolve() };
 const MAX_USER_AGENT = 512;
@@ -73,7 +76,7 @@ const MAX_USER_AGENT = 512;
  * verified link makes is audited, whatever its outcome.
  */
 export async function admitLink(ctx: LinkRequest, auth: SignedBy, target: LinkTarget, deps: LinkGuardDeps): Promise<LinkAdmission> {
-  const link = linkOfRequest(auth, ctx.query, deps.memo?.v4Id);
+  const link = linkOfRequest(auth.verified, ctx.query, deps.memo?.v4Id);
   const principal = auth.principal;
   if (link === undefined || principal === undefined) return NO_CONTROLS;
   const ip = ctx.clientIp;

@@ -36,14 +36,26 @@ export interface AuthOptions {
 
 export type AuthType = 'header' | 'presigned' | 'anonymous';
 
-/** Who signed a request and how: the authenticate stage's output, which the pipeline hands every later stage. */
-export type Authenticated = VerifiedAuth & {
+/**
+ * Who signed a request and how: the authenticate stage's output, which the
+ * pipeline hands every later stage. The verification is held, not copied: a
+ * link fetched again is handed the one its first use remembered.
+ */
+export interface Authenticated {
+  readonly verified: VerifiedAuth;
   readonly authType: AuthType;
   /** Undefined for an anonymous request. */
   readonly principal?: Principal | undefined;
-};
+  /** A user key's identity policy documents, read with the key for this request (see ResolvedKey). */
+  readonly policyDocuments?: readonly string[] | undefined;
+}
 
-export const ANONYMOUS: Authenticated = { version: 0, authType: 'anonymous' };
+export const ANONYMOUS: Authenticated = { verified: { version: 0 }, authType: 'anonymous' };
+
+/** The stage's output for a verified signature by the holder of `resolved`. */
+export function authenticated(verified: VerifiedAuth, authType: AuthType, resolved: ResolvedKey): Authenticated {
+  return { verified, authType, principal: resolved.principal, policyDocuments: resolved.policyDocuments };
+}
 
 /**
  * The authenticate stage in two steps: how the request says it is signed,
@@ -90,7 +102,7 @@ export function identify(ctx: RequestContext, deps: AuthDeps, options: AuthOptio
         const verified = cache.revalidate(hit, resolved.secretAccessKey, now);
         if (verified !== undefined) {
           checkSessionToken(resolved, verified.securityToken, now);
-          return { ...verified, authType: 'presigned', principal: resolved.principal };
+          return authenticated(verified, 'presigned', resolved);
         }
         // The key's secret changed: verify from scratch (it fails unless the URL was signed with the new one).
         const parsed = parseAuthorization(request, parseOptions);
@@ -132,7 +144,7 @@ async function verifyClaim(
   checkSessionToken(resolved, verified.securityToken, now);
   // Only successes, and only once the session token passed too.
   if (parsed.version === 4 && verified.version === 4) cache?.remember(request, scope, parsed, verified, resolved.secretAccessKey);
-  return { ...verified, authType: parsed.mode === 'query' ? 'presigned' : 'header', principal: resolved.principal };
+  return authenticated(verified, parsed.mode === 'query' ? 'presigned' : 'header', resolved);
 }
 
 export function sigv2Disabled(): S3Error {

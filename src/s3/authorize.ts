@@ -7,7 +7,7 @@ import {
 import type { ObjectTags } from '../storage/types.js';
 import type { IdentityStore } from '../storage/identity-store.js';
 import type { Authenticated } from './auth.js';
-import { policyDocumentsReadWith, type Principal } from '../identity/identities.js';
+import type { Principal } from '../identity/identities.js';
 import type { RequestContext } from './context.js';
 import { tagsIfValid, tagsOfHeader } from './tagging.js';
 
@@ -65,21 +65,29 @@ export class Authorizer {
   async allows(ctx: RequestContext, auth: Signed, action: string, resource: string, bucket: string | undefined, tags?: ObjectTags): Promise<boolean> {
     const conditions = conditionValues(ctx, auth, this.now());
     const requested = REQUEST_OBJECT_TAG_ACTIONS.has(action.toLowerCase()) ? tags ?? requestTags(ctx) : undefined;
-    return this.allowsFor(auth.principal, action, resource, bucket, requested === undefined ? conditions : { ...conditions, ...requestObjectTagConditions(requested) });
+    return this.allowsFor(auth.principal, action, resource, bucket, requested === undefined ? conditions : { ...conditions, ...requestObjectTagConditions(requested) }, auth.policyDocuments);
   }
 
   /**
    * The same decision for a principal outside a request (the console asking
    * whether to offer an action): condition keys are the ones given.
+   * `policyDocuments`: a user's identity policies, when read with its key for
+   * this request (ResolvedKey); else they are read now.
    */
-  async allowsFor(principal: Principal | undefined, action: string, resource: string, bucket: string | undefined, given: Record<string, ConditionValue>): Promise<boolean> {
+  async allowsFor(
+    principal: Principal | undefined,
+    action: string,
+    resource: string,
+    bucket: string | undefined,
+    given: Record<string, ConditionValue>,
+    policyDocuments?: readonly string[],
+  ): Promise<boolean> {
     const requestPrincipal: RequestPrincipal =
       principal === undefined ? { kind: 'anonymous' } : principal.kind === 'root' ? { kind: 'root' } : { kind: 'user', name: principal.name };
     const bucketPolicyText = bucket === undefined ? null : await this.identities.getBucketPolicy(bucket);
     // The common case needs no evaluation: root with no bucket policy may do anything.
     if (requestPrincipal.kind === 'root' && bucketPolicyText === null && principal?.session?.policy == null) return true;
-    // A user key's policies were read with the key, for this request; other principals' are read now.
-    const identityTexts = principal?.kind === 'user' ? policyDocumentsReadWith(principal) ?? (await this.identities.userPolicyDocuments(principal.name)) : [];
+    const identityTexts = principal?.kind === 'user' ? policyDocuments ?? (await this.identities.userPolicyDocuments(principal.name)) : [];
     const now = this.now();
     const sessionPolicy = principal?.session?.policy == null ? undefined : this.cache.get(principal.session.policy, 'session');
     const identityPolicies = identityTexts.map((text) => this.cache.get(text, 'identity'));
@@ -129,6 +137,7 @@ function requestTags(ctx: RequestContext): ObjectTags | undefined {
 }
 
 function conditionValues(ctx: RequestContext, auth: Signed, now: number): Record<string, ConditionValue> {
+  const { verified } = auth;
   return {
     'aws:SourceIp': ctx.clientIp,
     'aws:SecureTransport': 'encrypted' in ctx.req.socket ? 'true' : 'false',
@@ -137,8 +146,8 @@ function conditionValues(ctx: RequestContext, auth: Signed, now: number): Record
     's3:max-keys': ctx.query.get('max-keys'),
     // A browser form upload (POST policy) is S3's "POST" auth type.
     's3:authType': auth.form !== undefined && auth.principal !== undefined ? 'POST' : auth.authType === 'presigned' ? 'REST-QUERY-STRING' : auth.authType === 'header' ? 'REST-HEADER' : undefined,
-    's3:signatureversion': auth.version === 4 ? 'AWS4-HMAC-SHA256' : auth.version === 2 ? 'AWS' : undefined,
-    's3:signatureAge': auth.version === 4 ? String(Math.max(0, now - auth.signedAt)) : undefined,
+    's3:signatureversion': verified.version === 4 ? 'AWS4-HMAC-SHA256' : verified.version === 2 ? 'AWS' : undefined,
+    's3:signatureAge': verified.version === 4 ? String(Math.max(0, now - verified.signedAt)) : undefined,
     's3:x-amz-content-sha256': ctx.header('x-amz-content-sha256'),
   };
 }

@@ -3,7 +3,7 @@ import { S3Error } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import { isCorsResponseHeader } from './cors.js';
-import { asS3Error } from './library-errors.js';
+import { asS3Error, isRefusal } from './library-errors.js';
 import { ERROR_PAGE_HEADERS, errorPage, wantsHtml, type ErrorAudience } from './error-page.js';
 import { resourceOf, type Outcome } from './outcome.js';
 import { escapeXml, XML_DECLARATION } from './xml.js';
@@ -73,7 +73,7 @@ export interface ErrorFlavour<Scene extends unknown[] = [ctx: RequestContext, ou
 
 /** S3's XML (or a readable page for a browser), from the one table of S3 error codes. */
 export const S3_ERRORS: ErrorFlavour = {
-  isOwn: (error) => asS3Error(error) !== undefined,
+  isOwn: isRefusal,
   render(error, ctx, outcome) {
     const rendered = renderError(toS3Error(error), resourceOf(outcome), ctx.id, { method: ctx.method, accept: ctx.header('accept') });
     return { ...rendered, body: ctx.method === 'HEAD' || rendered.status === 304 ? undefined : rendered.body };

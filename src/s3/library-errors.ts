@@ -12,6 +12,11 @@ import { AUTH_ERROR_CODES, AuthError, type AuthErrorCode } from '../sigv4/errors
 const SAME_AS_SERVER_TABLE: { readonly [C in AuthErrorCode]: (typeof S3_ERROR_CODES)[C] } = AUTH_ERROR_CODES;
 void SAME_AS_SERVER_TABLE;
 
+/** Whether `asS3Error` maps this error (the check alone, without making the S3Error). */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof S3Error || error instanceof AuthError || error instanceof PolicyError;
+}
+
 /** A refusal as S3 answers it: an S3Error as is, a library's error mapped; undefined for anything else (a bug). */
 export function asS3Error(error: unknown): S3Error | undefined {
   if (error instanceof S3Error) return error;

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { identify, type AuthDeps } from '../s3/auth.js';
 import type { RequestContext } from '../s3/context.js';
 import type { Api, Resolved } from '../s3/pipeline.js';
-import { asS3Error } from '../s3/library-errors.js';
+import { asS3Error, isRefusal } from '../s3/library-errors.js';
 import { sendText } from '../s3/respond.js';
 import type { ApiError, ErrorFlavour } from '../s3/error-response.js';
 import { escapeXml, XML_DECLARATION } from '../s3/xml.js';
@@ -65,7 +65,7 @@ export function stsApi(deps: StsDeps): Api<StsRequest> {
         authType: claim.authType,
         async verify() {
           const verified = await claim.verify();
-          if (verified.version === 0 || verified.principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+          if (verified.principal === undefined) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
           return verified;
         },
       };
@@ -149,7 +149,7 @@ function answerCallerIdentity(ctx: RequestContext, principal: Principal): void {
 
 /** STS's XML error document; S3 refusals (from signature checks, mapped by asS3Error) keep their status and code. */
 const STS_ERRORS: ErrorFlavour = {
-  isOwn: (error) => error instanceof StsError || asS3Error(error) !== undefined,
+  isOwn: (error) => error instanceof StsError || isRefusal(error),
   render(error, ctx) {
     const { status, code, message }: ApiError =
       (error instanceof StsError ? error : asS3Error(error)) ?? { status: 500, code: 'InternalFailure', message: 'An internal error occurred.' };

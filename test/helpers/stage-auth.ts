@@ -12,8 +12,8 @@ export interface Signer {
 
 const signers = new WeakMap<RequestContext, Signer>();
 
-/** Credentials without the signer (each kind of signature keeps its own fields). */
-export type Unsigned<A> = A extends unknown ? Omit<A, 'authType' | 'principal'> : never;
+/** Credentials without the signer, the verification's fields spread out (each kind of signature keeps its own). */
+export type Unsigned<A extends Authenticated> = VerifiedAuth & Omit<A, 'authType' | 'principal' | 'verified' | 'policyDocuments'>;
 
 /**
  * The authenticate stage as the pipeline runs it: the claim's auth type (and
@@ -23,10 +23,10 @@ export type Unsigned<A> = A extends unknown ? Omit<A, 'authType' | 'principal'> 
 export async function verifyClaim<A extends Authenticated>(ctx: RequestContext, claim: Claim<A>): Promise<Unsigned<A>> {
   const signer: Signer = { authType: claim.authType, principal: undefined, key: claim.key };
   signers.set(ctx, signer);
-  const { authType, principal, ...verified } = await claim.verify();
+  const { authType, principal, verified, policyDocuments: _documents, ...rest } = await claim.verify();
   signer.authType = authType;
   signer.principal = principal;
-  return verified as Unsigned<A>;
+  return { ...verified, ...rest };
 }
 
 /** A signature's claim (header or query) made and verified, as the pipeline does for S3, STS and the admin API. */

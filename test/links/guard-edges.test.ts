@@ -92,7 +92,7 @@ before(async () => {
         try {
           const auth = await bench.verify(req);
           const { operation, bucket, key, principal, ...request } = linkRequest(req, res, current.request);
-          admission = await admitLink(request, { ...auth, principal }, { operation, bucket, key }, {
+          admission = await admitLink(request, { verified: auth, principal }, { operation, bucket, key }, {
             store: current.store ?? metadata.links, audit, now: () => GUARD_NOW, open, warn: (message) => warnings.push(message), ...(current.memo === false ? {} : { memo }),
           });
           wasOpen = open.has(res);

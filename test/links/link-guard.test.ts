@@ -29,7 +29,7 @@ before(async () => {
     const work = (async () => {
       const ctx = new RequestContext(req, res);
       const auth = await bench.verify(req);
-      const admission = await admitLink(ctx, { ...auth, principal: ROOT }, { operation: undefined, bucket: undefined, key: undefined }, { store: gated, audit, now: Date.now, warn: (message, error) => assert.fail(`${message}: ${String(error)}`), open: new Set<ServerResponse>() });
+      const admission = await admitLink(ctx, { verified: auth, principal: ROOT }, { operation: undefined, bucket: undefined, key: undefined }, { store: gated, audit, now: Date.now, warn: (message, error) => assert.fail(`${message}: ${String(error)}`), open: new Set<ServerResponse>() });
       await handle(ctx, () => admission.reserveUse());
     })();
     handled.push(

@@ -1,25 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { LinkAdmission } from '../../src/links/link-guard.js';
-import { linkId } from '../../src/links/link-identity.js';
 import { LinkMemo } from '../../src/links/link-memo.js';
 import { LinkService, type LinkServiceOptions } from '../../src/links/link-service.js';
 import { createLogger } from '../../src/logger.js';
 import { resolveAddress } from '../../src/s3/addressing.js';
 import { parsePostPolicy } from '../../src/s3/post-object/policy.js';
-import { parseQuery } from '../../src/sigv4/canonical-query.js';
-import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
-import { presign } from '../../src/sigv4/sign.js';
-import { verifyRequest } from '../../src/sigv4/verify.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
-import { requestFromUrl } from '../helpers/sigv2-clients.js';
+import { startLinkServiceServer, type LinkServiceRoute, type LinkServiceServer } from '../helpers/link-service-server.js';
 
 /*
  * The link service's request path in-process (service-edges covers its admin
@@ -40,12 +34,10 @@ interface LogLine {
 
 let dir: string;
 let metadata: SqliteMetadataStore;
-let server: Server;
-let endpoint: string;
+let server: LinkServiceServer;
 /** The service the server admits through, and what it does with an admitted request. */
-let current: { links: LinkService; answer: (res: ServerResponse, admission: LinkAdmission) => Promise<void> };
+let current: LinkServiceRoute;
 const services: LinkService[] = [];
-const responses: ServerResponse[] = [];
 
 function service(overrides: Partial<LinkServiceOptions> = {}): { links: LinkService; lines: LogLine[] } {
   const lines: LogLine[] = [];
@@ -63,41 +55,14 @@ function service(overrides: Partial<LinkServiceOptions> = {}): { links: LinkServ
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'latchkey-service-admit-'));
   metadata = new SqliteMetadataStore(join(dir, 'meta.db'));
-  server = createServer((req, res) => {
-    const { links, answer } = current;
-    responses.push(res);
-    void (async () => {
-      const url = `${endpoint}${req.url ?? '/'}`;
-      const auth = await verifyRequest(requestFromUrl('GET', url), { now: Date.now(), crypto: nodeCrypto, region: 'us-east-1', lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }) });
-      const rawQuery = new URL(url).search.slice(1);
-      const queryPairs = parseQuery(rawQuery);
-      const admission = await links.admit({
-        method: 'GET', rawQuery, clientIp: '127.0.0.1',
-        query: new Map(queryPairs), queryPairs, res, bytesIn: 0, bytesOut: 0, header: () => undefined,
-      }, { ...auth, principal: { name: 'alice' } }, { operation: 'GetObject', bucket: 'admitted', key: 'k' });
-      await answer(res, admission);
-    })().catch(() => {
-      if (!res.headersSent) res.writeHead(403);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLinkServiceServer(CREDENTIALS, 'admitted', () => current);
 });
 after(async () => {
-  for (const res of responses) res.destroy();
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await server?.close();
   for (const links of services) await links.close();
   await metadata?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-let distinct = 0;
-function link(query = ''): { url: string; id: string; rawQuery: string } {
-  const { url, signature } = presign({ method: 'GET', url: `${endpoint}/admitted/k${query}`, credentials: CREDENTIALS, region: 'us-east-1', now: Date.now(), expiresIn: 600 + distinct++, crypto: nodeCrypto });
-  return { url, id: linkId(4, signature), rawQuery: new URL(url).search.slice(1) };
-}
 
 const served = async (res: ServerResponse, admission: LinkAdmission) => {
   await admission.reserveUse();
@@ -116,13 +81,13 @@ describe('what the service hands the guard', () => {
   it('its memo: controls it remembers for a query are the ones applied', async () => {
     const memo = new LinkMemo();
     current = { links: service({ memo }).links, answer: served };
-    const limited = link('?X-Latchkey-Max-Uses=1');
+    const limited = server.link('?X-Latchkey-Max-Uses=1');
     // Remembered for this raw query as no controls at all: only a guard that asks this memo lets the link be used twice.
     assert.deepEqual(memo.controlsOf({ method: 'GET', rawQuery: limited.rawQuery, queryPairs: [] }), {});
     for (let i = 0; i < 2; i++) assert.equal((await fetch(limited.url)).status, 200);
     // Without a memo, the same kind of link is used once.
     current = { links: service().links, answer: served };
-    const once = link('?X-Latchkey-Max-Uses=1');
+    const once = server.link('?X-Latchkey-Max-Uses=1');
     assert.equal((await fetch(once.url)).status, 200);
     assert.equal((await fetch(once.url)).status, 403);
   });
@@ -138,7 +103,7 @@ describe('what the service hands the guard', () => {
         res.writeHead(500).end();
       },
     };
-    assert.equal((await fetch(link('?X-Latchkey-Max-Uses=2').url)).status, 500);
+    assert.equal((await fetch(server.link('?X-Latchkey-Max-Uses=2').url)).status, 500);
     for (let i = 0; i < 500 && !lines.some((line) => line.msg === 'could not refund a link use'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     const warning = lines.find((line) => line.msg === 'could not refund a link use');
     assert.equal(warning?.level, 'warn');
@@ -155,7 +120,7 @@ describe('a log query and the answers under way (setTimeout mocked: the 250 ms c
 
     // Admitted, nothing sent yet.
     const waiting = admitted();
-    const silent = link();
+    const silent = server.link();
     const silentResponse = fetch(silent.url);
     const quiet = await waiting;
     t.mock.timers.enable({ apis: ['setTimeout'] });
@@ -164,7 +129,7 @@ describe('a log query and the answers under way (setTimeout mocked: the 250 ms c
     // Begun: waited for until it closes.
     t.mock.timers.reset();
     const begun = admitted();
-    const started = link();
+    const started = server.link();
     const startedResponse = fetch(started.url);
     const res = await begun;
     res.writeHead(200);

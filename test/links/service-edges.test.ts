@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,14 +12,12 @@ import { createLogger } from '../../src/logger.js';
 import { presignPost } from '../../src/presign/post.js';
 import { resolveAddress } from '../../src/s3/addressing.js';
 import { parsePostPolicy } from '../../src/s3/post-object/policy.js';
-import { parseQuery } from '../../src/sigv4/canonical-query.js';
 import { nodeCrypto } from '../../src/sigv4/node-crypto.js';
 import { presign } from '../../src/sigv4/sign.js';
 import { signV2 } from '../../src/sigv4/sigv2.js';
-import { verifyRequest } from '../../src/sigv4/verify.js';
 import type { LinkAuditRecord } from '../../src/storage/link-store.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/sqlite-metadata-store.js';
-import { requestFromUrl } from '../helpers/sigv2-clients.js';
+import { startLinkServiceServer, type LinkServiceServer } from '../helpers/link-service-server.js';
 
 /*
  * The link service in-process, against the real SQLite store: revocation
@@ -178,40 +175,17 @@ describe('a link report', () => {
 });
 
 describe('the audit log query', () => {
-  let server: Server;
-  let endpoint: string;
+  let server: LinkServiceServer;
   let links: LinkService;
   let finish: (res: ServerResponse) => void = (res) => void res.end();
-  const responses: ServerResponse[] = [];
 
   before(async () => {
     links = service().links;
-    server = createServer((req, res) => {
-      void (async () => {
-        const url = `${endpoint}${req.url ?? '/'}`;
-        const auth = await verifyRequest(requestFromUrl('GET', url), { now: Date.now(), crypto: nodeCrypto, region: 'us-east-1', lookupSecret: () => ({ secretAccessKey: CREDENTIALS.secretAccessKey }) });
-        const queryPairs = parseQuery(new URL(url).search.slice(1));
-        await links.admit({
-          method: 'GET', rawQuery: new URL(url).search.slice(1), clientIp: '127.0.0.1',
-          query: new Map(queryPairs), queryPairs, res, bytesIn: 0, bytesOut: 0, header: () => undefined,
-        }, { ...auth, principal: { name: 'alice' } }, { operation: 'GetObject', bucket: 'logged', key: 'k' });
-        responses.push(res);
-        finish(res);
-      })();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startLinkServiceServer(CREDENTIALS, 'logged', () => ({ links, answer: (res) => finish(res) }));
   });
   after(async () => {
-    for (const res of responses) res.destroy();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server?.close();
   });
-
-  const link = () => {
-    const { url, signature } = presign({ method: 'GET', url: `${endpoint}/logged/k`, credentials: CREDENTIALS, region: 'us-east-1', now: Date.now(), expiresIn: 600 + distinct++, crypto: nodeCrypto });
-    return { url, id: linkId(4, signature) };
-  };
 
   it('returns what was recorded but not yet written', async () => {
     links.audit.record(entry('unwritten'));
@@ -226,7 +200,7 @@ describe('the audit log query', () => {
       res.write('part');
       void released.then(() => res.end());
     };
-    const { url, id } = link();
+    const { url, id } = server.link();
     const response = await fetch(url);
     const logging = links.log({ link: id, limit: 10 });
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -240,7 +214,7 @@ describe('the audit log query', () => {
       res.writeHead(200);
       res.write('part');
     };
-    const { url, id } = link();
+    const { url, id } = server.link();
     const response = await fetch(url);
     assert.deepEqual((await links.log({ link: id, limit: 10 })).records, []);
     void response.body?.cancel();

@@ -86,8 +86,8 @@ const signerOf = (ctx: RequestContext): Signer => signers.get(ctx) ?? assert.fai
 
 /** The Authorizer as the pipeline calls it: the request's signature together with its signer. */
 const authz = {
-  check: (ctx: RequestContext, auth: VerifiedAuth, ...rest: DropFirst2<Parameters<Authorizer['check']>>) => authorizer.check(ctx, { ...auth, ...signerOf(ctx) }, ...rest),
-  allows: (ctx: RequestContext, auth: VerifiedAuth, ...rest: DropFirst2<Parameters<Authorizer['allows']>>) => authorizer.allows(ctx, { ...auth, ...signerOf(ctx) }, ...rest),
+  check: (ctx: RequestContext, auth: VerifiedAuth, ...rest: DropFirst2<Parameters<Authorizer['check']>>) => authorizer.check(ctx, { verified: auth, ...signerOf(ctx) }, ...rest),
+  allows: (ctx: RequestContext, auth: VerifiedAuth, ...rest: DropFirst2<Parameters<Authorizer['allows']>>) => authorizer.allows(ctx, { verified: auth, ...signerOf(ctx) }, ...rest),
 };
 type DropFirst2<T extends unknown[]> = T extends [unknown, unknown, ...infer Rest] ? Rest : never;
 

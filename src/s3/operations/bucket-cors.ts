@@ -11,7 +11,7 @@ import { requireBucket } from '../operation-params.js';
 
 export async function putBucketCors(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
   const bucket = await requireBucket(deps, params.bucket);
-  const body = openRequestBody(ctx, auth, MAX_CORS_BODY);
+  const body = openRequestBody(ctx, auth.verified, MAX_CORS_BODY);
   const parts: Buffer[] = [];
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
   const text = Buffer.concat(parts).toString('utf8');

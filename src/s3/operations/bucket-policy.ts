@@ -11,7 +11,7 @@ import { publicPolicyRestricted } from '../public-access.js';
 
 export async function putBucketPolicy(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
   const bucket = await requireBucket(deps, params.bucket);
-  const body = openRequestBody(ctx, auth, MAX_POLICY_BYTES + 1024);
+  const body = openRequestBody(ctx, auth.verified, MAX_POLICY_BYTES + 1024);
   const parts: Buffer[] = [];
   for await (const chunk of body.stream) parts.push(chunk as Buffer);
   const text = Buffer.concat(parts).toString('utf8');

@@ -42,7 +42,7 @@ export async function createBucket(ctx: RequestContext, auth: Authenticated, dep
   refuseObjectLockBucket((name) => ctx.header(name));
   const ownership = ctx.header('x-amz-object-ownership');
   if (ownership !== undefined) requireOwnerEnforced(ownership);
-  const body = await readXmlBody(ctx, auth, { optional: true });
+  const body = await readXmlBody(ctx, auth.verified, { optional: true });
   const constraint = body ? locationConstraint(body) : undefined;
   if (constraint !== undefined && constraint !== '') checkLocationConstraint(constraint, deps.region);
   const result = await deps.metadata.createBucket({ name, owner: owner(auth), region: deps.region });

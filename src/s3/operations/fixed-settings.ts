@@ -58,7 +58,7 @@ export async function putObjectAcl(ctx: RequestContext, auth: Authenticated, dep
 /** A canned ACL header, or an AccessControlPolicy document whose every grant is the owner's FULL_CONTROL. */
 async function requireOwnerOnly(ctx: RequestContext, auth: Authenticated, owner: string): Promise<void> {
   refuseAclHeaders(ctx);
-  const document = await readXmlBody(ctx, auth, { optional: true });
+  const document = await readXmlBody(ctx, auth.verified, { optional: true });
   const canned = ctx.header('x-amz-acl');
   if (document === undefined) {
     // refuseAclHeaders let through only an owner-only canned ACL, or none.

@@ -17,7 +17,7 @@ import { operation, type Params } from '../operation.js';
 const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
 
 async function readBody(ctx: RequestContext, auth: Authenticated): Promise<string> {
-  const body = openRequestBody(ctx, auth, MAX_COMPLETE_BODY);
+  const body = openRequestBody(ctx, auth.verified, MAX_COMPLETE_BODY);
   const chunks: Buffer[] = [];
   for await (const chunk of body.stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

@@ -109,7 +109,7 @@ export async function uploadPart(ctx: RequestContext, auth: Authenticated, deps:
   const { bucket, key, uploadId, partNumber } = params;
   const upload = await deps.storage.multipart.requireUpload(bucket, key, uploadId);
   const computed = partChecksumComputer(upload, algorithmsSent(ctx));
-  const body = openRequestBody(ctx, auth, MAX_PART_SIZE);
+  const body = openRequestBody(ctx, auth.verified, MAX_PART_SIZE);
   const part = await deps.storage.multipart.uploadPart(
     upload,
     partNumber,

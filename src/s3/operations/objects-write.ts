@@ -57,7 +57,7 @@ export async function putObject(ctx: RequestContext, auth: Authenticated, deps: 
   await permitTags(ctx, auth, deps, bucket, key, tags);
   await writeConditions(ctx, deps, bucket, key);
   // A body storage keeps inline is gathered whole: no stream stage or iterator per request.
-  const body = readWholeRequestBody(ctx, auth, (size) => deps.storage.storesInline(size)) ?? openRequestBody(ctx, auth);
+  const body = readWholeRequestBody(ctx, auth.verified, (size) => deps.storage.storesInline(size)) ?? openRequestBody(ctx, auth.verified);
   const { object, versioned } = await deps.storage.putObject(target, key, body.source, () => ({ ...metadata, checksums: body.checksums() }), {
     expectedLength: body.declaredSize,
   });
@@ -92,7 +92,7 @@ const MAX_DELETE_KEYS = 1000;
 export async function deleteObjects(ctx: RequestContext, auth: Authenticated, deps: S3Deps, { bucket }: Params<'bucket', never>): Promise<void> {
   requireIntegrityHeader(ctx);
   await requireBucket(deps, bucket);
-  const xml = await readXmlBody(ctx, auth, { optional: false });
+  const xml = await readXmlBody(ctx, auth.verified, { optional: false });
   const root = xml?.['Delete'];
   if (root === null || typeof root !== 'object') throw new S3Error('MalformedXML');
   const request = root as Record<string, unknown>;

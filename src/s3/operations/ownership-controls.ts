@@ -18,7 +18,7 @@ export async function getBucketOwnershipControls(ctx: RequestContext, _auth: Aut
 
 export async function putBucketOwnershipControls(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
   await requireBucket(deps, params.bucket);
-  const document = await readXmlBody(ctx, auth, { optional: false });
+  const document = await readXmlBody(ctx, auth.verified, { optional: false });
   const controls = document?.['OwnershipControls'];
   const rules = controls !== null && typeof controls === 'object' ? asList((controls as Record<string, unknown>)['Rule']) : [];
   if (rules.length !== 1) throw new S3Error('MalformedXML');

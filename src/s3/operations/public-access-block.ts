@@ -35,7 +35,7 @@ function parseConfiguration(document: Record<string, unknown> | undefined): Publ
 
 export async function putPublicAccessBlock(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
   const bucket = await requireBucket(deps, params.bucket);
-  const block = parseConfiguration(await readXmlBody(ctx, auth, { optional: false }));
+  const block = parseConfiguration(await readXmlBody(ctx, auth.verified, { optional: false }));
   if (!(await deps.identities.putPublicAccessBlock(bucket.name, block))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
   sendEmpty(ctx, 200);
 }

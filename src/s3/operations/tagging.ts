@@ -35,7 +35,7 @@ export async function getObjectTagging(ctx: RequestContext, _auth: Authenticated
  */
 export async function putObjectTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'object', 'versionId'>): Promise<void> {
   await requireCurrentVersion(deps, params);
-  const tags = await readTaggingBody(ctx, auth, 'object');
+  const tags = await readTaggingBody(ctx, auth.verified, 'object');
   await deps.authorizer.check(ctx, auth, 's3:PutObjectTagging', objectArn(params.bucket, params.key), params.bucket, tags);
   await setObjectTags(deps, params, tags);
   sendEmpty(ctx, 200);
@@ -72,7 +72,7 @@ export async function getBucketTagging(ctx: RequestContext, _auth: Authenticated
 
 export async function putBucketTagging(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
   const bucket = await requireBucket(deps, params.bucket);
-  const tags = await readTaggingBody(ctx, auth, 'bucket');
+  const tags = await readTaggingBody(ctx, auth.verified, 'bucket');
   if (!(await deps.metadata.putBucketTags(bucket.name, tags))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
   sendEmpty(ctx, 204);
 }

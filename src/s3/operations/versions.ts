@@ -43,7 +43,7 @@ export async function getBucketVersioning(ctx: RequestContext, _auth: Authentica
 
 export async function putBucketVersioning(ctx: RequestContext, auth: Authenticated, deps: S3Deps, params: Params<'bucket', never>): Promise<void> {
   const bucket = await requireBucket(deps, params.bucket);
-  const xml = await readXmlBody(ctx, auth, { optional: false });
+  const xml = await readXmlBody(ctx, auth.verified, { optional: false });
   const root = xml?.['VersioningConfiguration'];
   const config = root !== null && typeof root === 'object' ? (root as Record<string, unknown>) : root === '' ? {} : undefined;
   if (config === undefined) throw new S3Error('MalformedXML');

@@ -5,9 +5,9 @@ import { fromHex } from '../../sigv4/hex.js';
 import { SHA1_BASE64 } from '../../sigv4/sigv2.js';
 import { ALGORITHM, MAX_PRESIGN_EXPIRES, MAX_SKEW_MS, UNSIGNED_PAYLOAD, type CredentialScope } from '../../sigv4/types.js';
 import type { VerifiedAuth } from '../../sigv4/verify.js';
-import { ANONYMOUS, checkSessionToken, sigv2Disabled, type AuthDeps, type Authenticated, type Claim } from '../auth.js';
+import { ANONYMOUS, authenticated, checkSessionToken, sigv2Disabled, type AuthDeps, type Authenticated, type Claim } from '../auth.js';
 import type { RequestContext } from '../context.js';
-import type { Principal } from '../../identity/identities.js';
+import type { ResolvedKey } from '../../identity/identities.js';
 import type { ObjectTags } from '../../storage/types.js';
 import { readPostForm, type FilePart, type PostForm } from './form.js';
 import { tagsIfValid, tagsOfFormField } from '../tagging.js';
@@ -62,10 +62,11 @@ async function verifyForm(
   named: Pick<SubmittedForm, 'bucket' | 'key' | 'keyTemplate' | 'virtualHosted'>,
 ): Promise<FormCredentials> {
   const { fields } = form;
-  const verified = await authenticatePost(fields, deps);
+  const auth = await authenticatePost(fields, deps);
   const policyText = fields.get('policy');
   let policy: PostPolicy | undefined;
-  let signed: Authenticated = verified;
+  let signed: Authenticated = auth;
+  const { verified } = auth;
   if (policyText !== undefined && verified.version !== 0) {
     policy = parsePostPolicy(policyText);
     const now = deps.now();
@@ -74,7 +75,7 @@ async function verifyForm(
     if (verified.version === 4 && verified.signedAt - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not yet valid');
     checkLifetime(policy, verified.version === 4 ? verified.signedAt : now);
     // A signed policy is a link like a pre-signed URL: it expires with its policy.
-    signed = { ...verified, expiresAt: policy.expiration };
+    signed = { ...auth, verified: { ...verified, expiresAt: policy.expiration } };
   }
   const tags = tagsIfValid(() => tagsOfFormField(fields.get('tagging')));
   return { ...signed, form: { form, ...named, tags, policy } };
@@ -114,8 +115,8 @@ export async function authenticatePost(fields: ReadonlyMap<string, string>, deps
     if (fields.has('policy')) throw missingField('AWSAccessKeyId');
     return ANONYMOUS;
   }
-  const { verified, principal } = v4 ? await verifyV4Policy(fields, deps) : await verifyV2Policy(fields, deps);
-  return { ...verified, authType: 'presigned', principal };
+  const { verified, resolved } = v4 ? await verifyV4Policy(fields, deps) : await verifyV2Policy(fields, deps);
+  return authenticated(verified, 'presigned', resolved);
 }
 
 function required(fields: ReadonlyMap<string, string>, name: string): string {
@@ -127,7 +128,7 @@ function required(fields: ReadonlyMap<string, string>, name: string): string {
 /** A policy's signature checked, and who made it. */
 interface VerifiedPolicy {
   readonly verified: VerifiedAuth;
-  readonly principal: Principal;
+  readonly resolved: ResolvedKey;
 }
 
 async function verifyV4Policy(fields: ReadonlyMap<string, string>, deps: AuthDeps): Promise<VerifiedPolicy> {
@@ -166,7 +167,7 @@ async function verifyV4Policy(fields: ReadonlyMap<string, string>, deps: AuthDep
     signature,
     signingKey,
   };
-  return { verified, principal: resolved.principal };
+  return { verified, resolved };
 }
 
 /** AKID/YYYYMMDD/REGION/s3/aws4_request, with the same faults as a pre-signed URL's X-Amz-Credential. */
@@ -194,6 +195,6 @@ async function verifyV2Policy(fields: ReadonlyMap<string, string>, deps: AuthDep
   }
   const token = fields.get('x-amz-security-token');
   checkSessionToken(resolved, token, deps.now());
-  return { verified: { version: 2, mode: 'query', accessKeyId, signature, ...(token === undefined ? {} : { securityToken: token }) }, principal: resolved.principal };
+  return { verified: { version: 2, mode: 'query', accessKeyId, signature, ...(token === undefined ? {} : { securityToken: token }) }, resolved };
 }
 

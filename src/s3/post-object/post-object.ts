@@ -44,7 +44,7 @@ export async function postObject(ctx: RequestContext, verified: Credentials, dep
   const { fields, file } = form;
   // A single PUT's limit applies to a form upload too.
   let range = { min: 0, max: MAX_PUT_SIZE };
-  if (policy !== undefined && verified.version !== 0) {
+  if (policy !== undefined && verified.verified.version !== 0) {
     const allowed = checkConditions(policy, { fields, bucket, key, keyTemplate });
     checkCoverage(policy, fields);
     range = { min: allowed.min, max: Math.min(allowed.max, MAX_PUT_SIZE) };
