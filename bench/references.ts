@@ -1,7 +1,7 @@
 /**
  * The servers Latchkey is measured against, each pinned to the server core:
  * nginx (one worker, WebDAV PUT), s3rver (the S3 emulator on npm) and
- * bench/bare-put.ts (what Node itself allows for a small PUT).
+ * bench/bare-put.ts (what Node itself allows for a PUT, small or large).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { LOAD_CPU, ROOT, run, SERVER_CPU, startPinnedServer, type Proc } from './harness.js';
 import { BALANCER_SERVER, balancerUpstream, nginxConf, prepareNginxDir } from './nginx-config.js';
 
-export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged' | 'durable-pg';
+export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged' | 'durable-pg' | 'large' | 'large-crc32';
 export const BARE_LABELS: Record<BareMode, string> = {
   md5: '  Node floor: http + MD5',
   sigv4: '  Node floor: + SigV4 check',
@@ -17,6 +17,8 @@ export const BARE_LABELS: Record<BareMode, string> = {
   store: "    + Latchkey's metadata store row",
   logged: '    + request log line, link audit row',
   'durable-pg': '  Node floor: + PostgreSQL row',
+  large: '  Node floor: SigV4, MD5, file, fsync',
+  'large-crc32': '  Node floor: + CRC32 of the body',
 };
 
 /** bench/bare-put.ts in one of its modes (`durable-pg`: `dataDir` is the PostgreSQL URL). */

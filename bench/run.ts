@@ -304,6 +304,20 @@ async function main(): Promise<void> {
     results.push(row('pre-signed PUT 64 MiB (4 clients)', ourLargePut, nginxLargePut, { target: 0.5, s3rver: s3rverLargePut, mib: 64 }));
     const ourChunkedPut = await large(latchkey.pid, 'PUT', keys((key) => presigned(latchkey.endpoint, 'PUT', key, { chunked: MIB64 })), { chunked: true });
     results.push(`${row('  aws-chunked, CRC32 trailer', ourChunkedPut, nginxLargePut, { target: 0.4, mib: 64 })}   ← vs nginx's plain PUT; s3rver cannot decode aws-chunked`);
+    // The same PUTs against what Node itself allows for them on this core (bench/bare-put.ts `large` modes).
+    for (const [mode, chunked] of [['large', false], ['large-crc32', true]] as const) {
+      const dir = join(work, `bare-${mode}`);
+      mkdirSync(dir, { recursive: true });
+      const floor = await startBarePut(mode, CREDENTIALS.secretAccessKey, dir);
+      try {
+        const urls = keys((key) => presigned(floor.endpoint, 'PUT', key, chunked ? { chunked: MIB64 } : {}));
+        const figure = await large(floor.pid, 'PUT', urls, chunked ? { chunked: true } : {});
+        const ours = chunked ? ourChunkedPut : ourLargePut;
+        results.push(`${row(BARE_LABELS[mode], figure, nginxLargePut, { mib: 64 })}   (our ${chunked ? 'aws-chunked ' : ''}PUT / this = ${(ours.mbps / figure.mbps).toFixed(2)})`);
+      } finally {
+        floor.child.kill('SIGTERM');
+      }
+    }
     const largeCeiling = await fsyncCeiling(work, 4, MIB64);
     results.push(`${'  disk: fsync\'d 64 MiB files, 4 at once'.padEnd(38)} ${rate(largeCeiling).toFixed(1).padStart(8)} ${(rate(largeCeiling) * 64).toFixed(1).padStart(8)}   (nginx and s3rver do not fsync; our PUT / this = ${(ourLargePut.mbps / (rate(largeCeiling) * 64)).toFixed(2)})`);
 

@@ -86,7 +86,7 @@ export function identify(ctx: RequestContext, deps: AuthDeps, options: AuthOptio
   // Downloads are what a link is fetched for again and again (a video seeking, a page reloaded); an upload
   // link is used once, and remembering each would only fill memory.
   const cache = (request.method === 'GET' || request.method === 'HEAD') && deps.verifiedCache ? deps.verifiedCache : undefined;
-  const scope: VerifiedCacheScope = { ...parseOptions, ...(options.payloadHash === undefined ? {} : { payloadHash: options.payloadHash }) };
+  const scope: VerifiedCacheScope = options.payloadHash === undefined ? parseOptions : { ...parseOptions, payloadHash: options.payloadHash };
   const hit = cache?.find(request, scope);
   if (cache !== undefined && hit !== undefined) {
     // The same link again: only what can have changed since is checked (the key, its secret, the time, the token).

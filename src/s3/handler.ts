@@ -3,7 +3,7 @@ import { S3Error } from '../errors.js';
 import { bucketArn } from '../iam/index.js';
 import type { Logger } from '../logger.js';
 import type { Address } from './addressing.js';
-import { identify, type AuthDeps, type Authenticated } from './auth.js';
+import { identify, type AuthDeps, type Authenticated, type Claim } from './auth.js';
 import type { RequestContext, RequestContexts } from './context.js';
 import { addCorsHeaders, answerPreflight, type CorsSource } from './cors.js';
 import type { OperationDeps, S3Deps } from './deps.js';
@@ -79,11 +79,9 @@ function s3Api(deps: HandlerDeps): Api<S3Request, Credentials, Address> {
     matches: () => true,
     address: (ctx) => ctx.address,
     resolve: (ctx, address) => resolveS3(ctx, address, deps, router),
-    async authenticate(ctx, { name, operation, address }) {
+    authenticate(ctx, { name, operation, address }) {
       if (operation.credentials !== 'form') return identify(ctx, deps.auth, { virtualHostBucket: address.style === 'virtual-hosted' ? address.bucket : undefined });
-      // A form's credentials are in its body: the reserve is checked before that body is read, as for every upload.
-      await deps.space?.admit(ctx, name);
-      return claimForm(ctx, deps.auth, { bucket: address.bucket, virtualHosted: address.style === 'virtual-hosted' });
+      return reserveThenClaimForm(ctx, name, address, deps);
     },
     admit: (ctx, { name, address }, auth) => deps.links?.admit(ctx, auth, { operation: name, bucket: address.bucket, key: auth.form?.key ?? address.key }) ?? Promise.resolve(undefined),
     async authorise(ctx, { name, operation, address }, auth) {
@@ -109,6 +107,12 @@ function s3Api(deps: HandlerDeps): Api<S3Request, Credentials, Address> {
       }
     },
   };
+}
+
+/** A form's credentials are in its body: the reserve is checked before that body is read, as for every upload. */
+async function reserveThenClaimForm(ctx: RequestContext, name: OperationName, address: Address, deps: HandlerDeps): Promise<Claim<Credentials>> {
+  await deps.space?.admit(ctx, name);
+  return claimForm(ctx, deps.auth, { bucket: address.bucket, virtualHosted: address.style === 'virtual-hosted' });
 }
 
 /** CORS, then the declared operation the method, target, query and headers select. */

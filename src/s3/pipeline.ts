@@ -80,7 +80,9 @@ async function runStages<R extends Resolved, A extends Authenticated, L extends 
   outcome.operation = request.name;
   if (isSelfAnswered(request)) return request.answer();
   // An API whose credentials carry more than the signature has an authenticate stage, which answers for anonymous requests too.
-  const claim = await api.authenticate?.(ctx, request);
+  // Most claims are made without I/O: no await (and its turn of the microtask queue) for those.
+  let claim = api.authenticate?.(ctx, request);
+  if (claim instanceof Promise) claim = await claim;
   let auth = ANONYMOUS as A;
   if (claim !== undefined) {
     outcome.authType = claim.authType;

@@ -1,5 +1,4 @@
 import { LRUCache } from 'lru-cache';
-import { sameSecret } from '../identity/same-secret.js';
 import type { HeaderValues } from '../sigv4/canonical-headers.js';
 import { AuthError } from '../sigv4/errors.js';
 import type { V4Auth } from '../sigv4/parse.js';
@@ -106,7 +105,9 @@ export class VerifiedRequestCache {
   revalidate(hit: CachedVerification, secretAccessKey: string, now: number): VerifiedV4 | undefined {
     const entry = hit as Entry;
     const { verdict } = entry;
-    if (!sameSecret(secretAccessKey, entry.secretAccessKey)) {
+    // Both secrets are the server's own (the store's, and the one verified with), never a request's bytes: nothing for a
+    // timing attack to learn, so a plain comparison (sameSecret's two buffers per hit were 1.5% of a GET's CPU).
+    if (secretAccessKey !== entry.secretAccessKey) {
       this.forget(entry);
       return undefined;
     }
