@@ -25,10 +25,14 @@
  * metadata row, log or audit. `large-crc32` also takes a CRC32 of the bytes
  * received, the least an aws-chunked upload with a CRC32 trailer costs beyond
  * that (its framing is not decoded: the floor hashes the bytes as sent).
+ * `large-get`: the floor of the 64 MiB GET phase: the pre-signed URL verified,
+ * then DATA_DIR/large.bin streamed to the socket in reads of 1 MiB, as
+ * Latchkey's blob store streams a file (nginx sends it with sendfile instead).
  * Usage: bare-put.js MODE SECRET [DATA_DIR]. Prints `listening <url>` once ready.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, rename, stat } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -190,6 +194,14 @@ const server = createServer((req, res) => {
     res.writeHead(403, { 'content-length': '0' });
     res.end();
     req.resume();
+    return;
+  }
+  if (mode === 'large-get') {
+    const path = join(dataDir, 'large.bin');
+    stat(path).then(({ size }) => {
+      res.writeHead(200, { 'content-length': String(size) });
+      createReadStream(path, { highWaterMark: LARGE_WRITE }).pipe(res);
+    }, () => res.destroy());
     return;
   }
   if (mode === 'large' || mode === 'large-crc32') {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { LOAD_CPU, ROOT, run, SERVER_CPU, startPinnedServer, type Proc } from './harness.js';
 import { BALANCER_SERVER, balancerUpstream, nginxConf, prepareNginxDir } from './nginx-config.js';
 
-export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged' | 'durable-pg' | 'large' | 'large-crc32';
+export type BareMode = 'md5' | 'sigv4' | 'durable' | 'store' | 'logged' | 'durable-pg' | 'large' | 'large-crc32' | 'large-get';
 export const BARE_LABELS: Record<BareMode, string> = {
   md5: '  Node floor: http + MD5',
   sigv4: '  Node floor: + SigV4 check',
@@ -19,6 +19,7 @@ export const BARE_LABELS: Record<BareMode, string> = {
   'durable-pg': '  Node floor: + PostgreSQL row',
   large: '  Node floor: SigV4, MD5, file, fsync',
   'large-crc32': '  Node floor: + CRC32 of the body',
+  'large-get': '  Node floor: SigV4, file streamed',
 };
 
 /** bench/bare-put.ts in one of its modes (`durable-pg`: `dataDir` is the PostgreSQL URL). */

@@ -314,6 +314,16 @@ async function main(): Promise<void> {
     const ourLargeGet = await large(latchkey.pid, 'GET', [presigned(latchkey.endpoint, 'GET', 'large.bin')]);
     const s3rverLargeGet = await large(s3rver.pid, 'GET', [s3rverUrl('GET', 'large.bin')]);
     results.push(row('pre-signed GET 64 MiB (4 clients)', ourLargeGet, nginxLargeGet, { target: 0.8, s3rver: s3rverLargeGet, mib: 64 }));
+    const getFloorDir = join(work, 'bare-large-get');
+    mkdirSync(getFloorDir, { recursive: true });
+    writeFileSync(join(getFloorDir, 'large.bin'), Buffer.alloc(MIB64, 'l'));
+    const getFloor = await startBarePut('large-get', CREDENTIALS.secretAccessKey, getFloorDir);
+    try {
+      const figure = await large(getFloor.pid, 'GET', [presigned(getFloor.endpoint, 'GET', 'large.bin')]);
+      results.push(`${row(BARE_LABELS['large-get'], figure, nginxLargeGet, { mib: 64 })}   (our GET / this = ${(ourLargeGet.mbps / figure.mbps).toFixed(2)})`);
+    } finally {
+      getFloor.child.kill('SIGTERM');
+    }
 
     const nginxLargePut = await large(nginx.pid, 'PUT', keys((key) => `${nginxUrl}/dav/${key}`));
     const ourLargePut = await large(latchkey.pid, 'PUT', keys((key) => presigned(latchkey.endpoint, 'PUT', key)));
