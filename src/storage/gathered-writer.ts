@@ -15,6 +15,13 @@ const BATCH_CHUNKS = 1024;
  * (WRITES_IN_FLIGHT + 1) × BATCH_BYTES per upload).
  */
 const WRITES_IN_FLIGHT = 2;
+/**
+ * Written bytes after which their write-back to the disk is started
+ * (fdatasync, not awaited), so the disk works while the rest of the body
+ * arrives and the fsync that makes the blob durable has only the tail left
+ * to wait for, rather than the whole body at once.
+ */
+const SYNC_AHEAD_BYTES = 16 * 1024 * 1024;
 
 /**
  * Writes a body into a new file in gathered batches at increasing offsets,
@@ -26,6 +33,8 @@ export class GatheredWriter {
   private batchBytes = 0;
   private position = 0;
   private readonly writing: Promise<void>[] = [];
+  private unsynced = 0;
+  private syncing: Promise<void> | undefined;
 
   constructor(private readonly file: FileHandle) {}
 
@@ -42,11 +51,12 @@ export class GatheredWriter {
   async end(): Promise<void> {
     await this.flush();
     while (this.writing.length > 0) await this.writing.shift();
+    await this.syncing;
   }
 
   /** After a failure: waits for the writes under way, so the file can be closed and unlinked. */
   async abandon(): Promise<void> {
-    await Promise.allSettled(this.writing.splice(0));
+    await Promise.allSettled([...this.writing.splice(0), this.syncing]);
   }
 
   private async flush(): Promise<void> {
@@ -57,6 +67,16 @@ export class GatheredWriter {
     write.catch(() => undefined);
     this.writing.push(write);
     this.position += this.batchBytes;
+    this.unsynced += this.batchBytes;
+    if (this.unsynced >= SYNC_AHEAD_BYTES && this.syncing === undefined) {
+      this.unsynced = 0;
+      // After this batch's write, so the write-back covers it. A failed one is kept, for end() to fail the upload with.
+      const sync = write.then(() => this.file.datasync());
+      sync.then(() => {
+        if (this.syncing === sync) this.syncing = undefined;
+      }, () => undefined);
+      this.syncing = sync;
+    }
     this.batch = [];
     this.batchBytes = 0;
   }
