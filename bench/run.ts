@@ -16,7 +16,7 @@ import {
   type Figure, type Proc,
 } from './harness.js';
 import { CREDENTIALS, KIB4, presigned, putList as writePutList, startLatchkey, tampered, urlList } from './latchkey.js';
-import { BARE_LABELS, S3RVER_CREDENTIALS, startBalancer, startBarePut, startNginx, startS3rver } from './references.js';
+import { BARE_LABELS, S3RVER_CREDENTIALS, startBalancer, startBarePut, startNginx, startS3rver, type BareMode } from './references.js';
 
 const LIST_OFFSET = 60_000;
 const MIB64 = 64 * 1024 * 1024;
@@ -147,6 +147,18 @@ async function main(): Promise<void> {
     results.push(`${row('403 expired link (64 conns)', ourExpired, ourGet)}   ← ratio vs our served GET`);
 
     // Enough for the warm-up and every measured round at ~10 000 PUT/s without reusing a URL.
+    /** A Node floor of bench/bare-put.ts in its own data dir (`prepare` fills it), measured by `use`, then stopped. */
+    const onFloor = async <T>(mode: BareMode, use: (floor: Proc & { endpoint: string }) => Promise<T>, prepare?: (dir: string) => void): Promise<T> => {
+      const dir = join(work, `bare-${mode}`);
+      mkdirSync(dir, { recursive: true });
+      prepare?.(dir);
+      const floor = await startBarePut(mode, CREDENTIALS.secretAccessKey, dir);
+      try {
+        return await use(floor);
+      } finally {
+        floor.child.kill('SIGTERM');
+      }
+    };
     const count = 120_000;
     const putList = (endpoint: string, file: string, credentials = CREDENTIALS) => writePutList(endpoint, file, count, credentials);
     const davList = join(work, 'dav-urls.txt');
@@ -192,15 +204,8 @@ async function main(): Promise<void> {
 
     // Node's own floor on this core: no log, no policy, no links; with and without checking the signature, then storing a row.
     for (const mode of ['md5', 'sigv4'] as const) {
-      const bareDir = join(work, `bare-${mode}`);
-      mkdirSync(bareDir);
-      const bare = await startBarePut(mode, CREDENTIALS.secretAccessKey, bareDir);
-      try {
-        const figure = await warmThenMeasure(bare.pid, `${bare.endpoint}/`, urlList(putList(bare.endpoint, join(work, `bare-${mode}-urls.txt`))));
-        results.push(`${row(BARE_LABELS[mode], figure, nginxPut)}   (our PUT / this = ${(rate(ourPut) / rate(figure)).toFixed(2)})`);
-      } finally {
-        bare.child.kill('SIGTERM');
-      }
+      const figure = await onFloor(mode, (bare) => warmThenMeasure(bare.pid, `${bare.endpoint}/`, urlList(putList(bare.endpoint, join(work, `bare-${mode}-urls.txt`)))));
+      results.push(`${row(BARE_LABELS[mode], figure, nginxPut)}   (our PUT / this = ${(rate(ourPut) / rate(figure)).toFixed(2)})`);
     }
     const sqliteFloor = stagedFloors.get('durable');
     for (const mode of staged) {
@@ -314,16 +319,10 @@ async function main(): Promise<void> {
     const ourLargeGet = await large(latchkey.pid, 'GET', [presigned(latchkey.endpoint, 'GET', 'large.bin')]);
     const s3rverLargeGet = await large(s3rver.pid, 'GET', [s3rverUrl('GET', 'large.bin')]);
     results.push(row('pre-signed GET 64 MiB (4 clients)', ourLargeGet, nginxLargeGet, { target: 0.8, s3rver: s3rverLargeGet, mib: 64 }));
-    const getFloorDir = join(work, 'bare-large-get');
-    mkdirSync(getFloorDir, { recursive: true });
-    writeFileSync(join(getFloorDir, 'large.bin'), Buffer.alloc(MIB64, 'l'));
-    const getFloor = await startBarePut('large-get', CREDENTIALS.secretAccessKey, getFloorDir);
-    try {
-      const figure = await large(getFloor.pid, 'GET', [presigned(getFloor.endpoint, 'GET', 'large.bin')]);
-      results.push(`${row(BARE_LABELS['large-get'], figure, nginxLargeGet, { mib: 64 })}   (our GET / this = ${(ourLargeGet.mbps / figure.mbps).toFixed(2)})`);
-    } finally {
-      getFloor.child.kill('SIGTERM');
-    }
+    const getFloor = await onFloor('large-get', (floor) => large(floor.pid, 'GET', [presigned(floor.endpoint, 'GET', 'large.bin')]), (dir) =>
+      writeFileSync(join(dir, 'large.bin'), Buffer.alloc(MIB64, 'l')),
+    );
+    results.push(`${row(BARE_LABELS['large-get'], getFloor, nginxLargeGet, { mib: 64 })}   (our GET / this = ${(ourLargeGet.mbps / getFloor.mbps).toFixed(2)})`);
 
     const nginxLargePut = await large(nginx.pid, 'PUT', keys((key) => `${nginxUrl}/dav/${key}`));
     const ourLargePut = await large(latchkey.pid, 'PUT', keys((key) => presigned(latchkey.endpoint, 'PUT', key)));
@@ -333,17 +332,11 @@ async function main(): Promise<void> {
     results.push(`${row('  aws-chunked, CRC32 trailer', ourChunkedPut, nginxLargePut, { target: 0.4, mib: 64 })}   ← vs nginx's plain PUT; s3rver cannot decode aws-chunked`);
     // The same PUTs against what Node itself allows for them on this core (bench/bare-put.ts `large` modes).
     for (const [mode, chunked] of [['large', false], ['large-crc32', true]] as const) {
-      const dir = join(work, `bare-${mode}`);
-      mkdirSync(dir, { recursive: true });
-      const floor = await startBarePut(mode, CREDENTIALS.secretAccessKey, dir);
-      try {
-        const urls = keys((key) => presigned(floor.endpoint, 'PUT', key, chunked ? { chunked: MIB64 } : {}));
-        const figure = await large(floor.pid, 'PUT', urls, chunked ? { chunked: true } : {});
-        const ours = chunked ? ourChunkedPut : ourLargePut;
-        results.push(`${row(BARE_LABELS[mode], figure, nginxLargePut, { mib: 64 })}   (our ${chunked ? 'aws-chunked ' : ''}PUT / this = ${(ours.mbps / figure.mbps).toFixed(2)})`);
-      } finally {
-        floor.child.kill('SIGTERM');
-      }
+      const figure = await onFloor(mode, (floor) =>
+        large(floor.pid, 'PUT', keys((key) => presigned(floor.endpoint, 'PUT', key, chunked ? { chunked: MIB64 } : {})), chunked ? { chunked: true } : {}),
+      );
+      const ours = chunked ? ourChunkedPut : ourLargePut;
+      results.push(`${row(BARE_LABELS[mode], figure, nginxLargePut, { mib: 64 })}   (our ${chunked ? 'aws-chunked ' : ''}PUT / this = ${(ours.mbps / figure.mbps).toFixed(2)})`);
     }
     const largeCeiling = await fsyncCeiling(work, 4, MIB64);
     results.push(`${'  disk: fsync\'d 64 MiB files, 4 at once'.padEnd(38)} ${rate(largeCeiling).toFixed(1).padStart(8)} ${(rate(largeCeiling) * 64).toFixed(1).padStart(8)}   (nginx and s3rver do not fsync; our PUT / this = ${(ourLargePut.mbps / (rate(largeCeiling) * 64)).toFixed(2)})`);
