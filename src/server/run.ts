@@ -38,6 +38,7 @@ import { loadTlsPair, reloadOnSighup, type TlsPair } from '../http/tls.js';
 import { startConsole, type RunningConsole } from '../console/console-server.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { EarlyListener } from '../http/early-listener.js';
+import { giveHeapRoomForBodies } from './heap-growth.js';
 import { newHttpServer } from '../http/http-server.js';
 
 export interface RunningServer {
@@ -295,6 +296,7 @@ async function openMasterKey(config: ServerConfig, backend: MetadataBackend): Pr
 
 /** `latchkey server`: run until SIGINT or SIGTERM, then shut down gracefully. */
 export async function runServer(config: ServerConfig, logger: Logger): Promise<void> {
+  giveHeapRoomForBodies();
   const running = await startS3Server(config, logger);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
