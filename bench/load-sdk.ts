@@ -46,9 +46,11 @@ async function loop(worker: number): Promise<void> {
 }
 
 const began = performance.now();
+const cpuBefore = process.cpuUsage();
 await Promise.all(Array.from({ length: args.concurrency }, (_, i) => loop(i)));
 const seconds = (performance.now() - began) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? 0;
-process.stdout.write(`${JSON.stringify({ ops: latencies.length, seconds, p50: pct(50), p99: pct(99) })}\n`);
+process.stdout.write(`${JSON.stringify({ ops: latencies.length, seconds, p50: pct(50), p99: pct(99), loaderCpuMsPerOp: (cpu.user + cpu.system) / 1000 / latencies.length })}\n`);
 client.destroy();

@@ -26,6 +26,9 @@ const MIB64 = 64 * 1024 * 1024;
  * enough (2.5-3 s) that connection setup stays a small part of a request's cost, as in a single phase.
  */
 const LOADER_ROUNDS = 2;
+/** The SDK rows' rounds of SECONDS / LOADER_ROUNDS each, per side: the SDK's own cost varies by a third from round to round. */
+const SDK_ROUNDS = 6;
+const SDK_WARMUP_SECONDS = 3;
 
 /** Rounds of one phase as one figure: counts and CPU summed; latency percentiles are the rounds' median (of two, the higher). */
 function combine(rounds: readonly Figure[]): Figure {
@@ -283,24 +286,37 @@ async function main(): Promise<void> {
       }
     }
 
-    // The SDK's loops need far more CPU per request than either server (they saturate the load core): ours and s3rver's
+    // The SDK's loops need far more CPU per request than either server (they saturate the load core): the rate is the
+    // SDK's, and moves with its own CPU per request from round to round (printed, ours and s3rver's). Ours and s3rver's
     // take turns in rounds, so the load core's share falls on both alike, and their server CPU per request is printed too.
     const sdkRounds = async (op: 'put' | 'get') => {
       const sides = [
-        { pid: latchkey.pid, endpoint: latchkey.endpoint, credentials: CREDENTIALS, rounds: [] as Figure[] },
-        { pid: s3rver.pid, endpoint: s3rver.endpoint, credentials: S3RVER_CREDENTIALS, rounds: [] as Figure[] },
+        { pid: latchkey.pid, endpoint: latchkey.endpoint, credentials: CREDENTIALS, rounds: [] as Figure[], loader: [] as number[] },
+        { pid: s3rver.pid, endpoint: s3rver.endpoint, credentials: S3RVER_CREDENTIALS, rounds: [] as Figure[], loader: [] as number[] },
       ];
       const sdk = (side: (typeof sides)[number], seconds: number) =>
         nodeLoad('load-sdk.js', { endpoint: side.endpoint, ...side.credentials, bucket: 'bench', size: KIB4, concurrency: 16, seconds, op });
-      for (const side of sides) await sdk(side, WARMUP_SECONDS);
-      for (let round = 0; round < LOADER_ROUNDS; round++) {
+      // s3rver's code takes seconds of load to be compiled: both sides are warmed up past that.
+      for (const side of sides) await sdk(side, SDK_WARMUP_SECONDS);
+      for (let round = 0; round < SDK_ROUNDS; round++) {
         for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
           await settle(side.pid);
-          side.rounds.push(await measure(side.pid, async () => ({ ...(await sdk(side, SECONDS / LOADER_ROUNDS)), mbps: 0 })));
+          side.rounds.push(
+            await measure(side.pid, async () => {
+              const figure = await sdk(side, SECONDS / LOADER_ROUNDS);
+              side.loader.push(figure.loaderCpuMsPerOp ?? NaN);
+              return { ...figure, mbps: 0 };
+            }),
+          );
         }
       }
       const [ours, theirs] = sides.map((side) => combine(side.rounds)) as [Figure, Figure];
-      return { ours, theirs, note: `rounds alternated with s3rver; server CPU/op ours / s3rver's = ${(ours.cpuMsPerOp / theirs.cpuMsPerOp).toFixed(2)}` };
+      const [ourLoader, theirLoader] = sides.map((side) => median(side.loader).toFixed(2));
+      return {
+        ours,
+        theirs,
+        note: `rounds alternated with s3rver; server CPU/op ours / s3rver's = ${(ours.cpuMsPerOp / theirs.cpuMsPerOp).toFixed(2)}; the SDK's own CPU/op ${ourLoader} / ${theirLoader} ms`,
+      };
     };
     const sdkPut = await sdkRounds('put');
     results.push(`${row('SDK PutObject 4 KiB (16 loops)', sdkPut.ours, nginxPut, { s3rver: sdkPut.theirs })}   ← ${sdkPut.note}`);
