@@ -10,6 +10,8 @@ interface Args {
   accessKeyId: string;
   secretAccessKey: string;
   bucket: string;
+  /** The object GetObject reads (small.bin). */
+  key?: string;
   op: 'put' | 'get';
   size: number;
   concurrency: number;
@@ -33,7 +35,7 @@ let started = 0;
 
 async function loop(worker: number): Promise<void> {
   while (performance.now() < deadline && started++ < (args.requests ?? Infinity)) {
-    const key = args.op === 'put' ? `sdk/${worker}/${counter++}` : 'small.bin';
+    const key = args.op === 'put' ? `sdk/${worker}/${counter++}` : (args.key ?? 'small.bin');
     const started = performance.now();
     if (args.op === 'put') {
       await client.send(new PutObjectCommand({ Bucket: args.bucket, Key: key, Body: body }));

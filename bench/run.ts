@@ -15,7 +15,7 @@ import {
   LOAD_CPU, median, nodeLoad, peakRssMb, rate, resetPeakRss, ROOT, rssMb, run, SECONDS, SERVER_CPU, settle, measure, WARMUP_SECONDS, wrk,
   type Figure, type Proc,
 } from './harness.js';
-import { CREDENTIALS, KIB4, presigned, putList as writePutList, startLatchkey, tampered, urlList } from './latchkey.js';
+import { CREDENTIALS, KIB4, presigned, putList as writePutList, startLatchkey, tampered, urlList, type Credentials } from './latchkey.js';
 import { BARE_LABELS, S3RVER_CREDENTIALS, startBalancer, startBarePut, startNginx, startS3rver, type BareMode } from './references.js';
 
 const LIST_OFFSET = 60_000;
@@ -29,6 +29,8 @@ const LOADER_ROUNDS = 2;
 /** The SDK rows' rounds of SECONDS / LOADER_ROUNDS each, per side: the SDK's own cost varies by a third from round to round. */
 const SDK_ROUNDS = 6;
 const SDK_WARMUP_SECONDS = 3;
+/** Stored on our server by the SDK, with the CRC32 it computes (the SDK GetObject row's third side). */
+const CHECKED_KEY = 'checked.bin';
 
 /** Rounds of one phase as one figure: counts and CPU summed; latency percentiles are the rounds' median (of two, the higher). */
 function combine(rounds: readonly Figure[]): Figure {
@@ -76,10 +78,15 @@ function row(name: string, ours: Figure, reference: Figure | undefined, options:
   return cells.join(' ');
 }
 
-async function seedS3rver(endpoint: string): Promise<void> {
+/**
+ * The objects every server's rows read, stored the same way on ours and on s3rver: by a pre-signed PUT without a
+ * checksum, so a GetObject with the SDK's checksum mode gets no checksum back from either and the SDK does the same
+ * work for both (s3rver stores none, whatever the client sends).
+ */
+async function seed(endpoint: string, credentials: Credentials): Promise<void> {
   for (const [key, body] of [['small.bin', Buffer.alloc(KIB4, 's')], ['large.bin', Buffer.alloc(MIB64, 'l')]] as const) {
-    const response = await fetch(presigned(endpoint, 'PUT', key, { credentials: S3RVER_CREDENTIALS }), { method: 'PUT', body });
-    if (!response.ok) throw new Error(`s3rver PUT ${key}: ${response.status}`);
+    const response = await fetch(presigned(endpoint, 'PUT', key, { credentials }), { method: 'PUT', body });
+    if (!response.ok) throw new Error(`${endpoint}: PUT ${key}: ${response.status}`);
   }
 }
 
@@ -97,12 +104,13 @@ async function main(): Promise<void> {
   try {
     const client = new S3Client({ endpoint: latchkey.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS });
     await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
-    await client.send(new PutObjectCommand({ Bucket: 'bench', Key: 'small.bin', Body: Buffer.alloc(KIB4, 's') }));
-    await client.send(new PutObjectCommand({ Bucket: 'bench', Key: 'large.bin', Body: Buffer.alloc(MIB64, 'l') }));
+    await seed(latchkey.endpoint, CREDENTIALS);
+    // Stored by the SDK, with the CRC32 it sends: a GetObject of it has the SDK check the CRC32 we return.
+    await client.send(new PutObjectCommand({ Bucket: 'bench', Key: CHECKED_KEY, Body: Buffer.alloc(KIB4, 's') }));
     writeFileSync(join(work, 'nginx/www/small.bin'), Buffer.alloc(KIB4, 's'));
     writeFileSync(join(work, 'nginx/www/large.bin'), Buffer.alloc(MIB64, 'l'));
     client.destroy();
-    await seedS3rver(s3rver.endpoint);
+    await seed(s3rver.endpoint, S3RVER_CREDENTIALS);
     const s3rverUrl = (method: string, key: string) => presigned(s3rver.endpoint, method, key, { credentials: S3RVER_CREDENTIALS });
 
     const getSmall = presigned(latchkey.endpoint, 'GET', 'small.bin');
@@ -287,41 +295,47 @@ async function main(): Promise<void> {
     }
 
     // The SDK's loops need far more CPU per request than either server (they saturate the load core): the rate is the
-    // SDK's, and moves with its own CPU per request from round to round (printed, ours and s3rver's). Ours and s3rver's
-    // take turns in rounds, so the load core's share falls on both alike, and their server CPU per request is printed too.
+    // SDK's, and moves with its own CPU per request from round to round (printed). Ours and s3rver's take turns in
+    // rounds, so the load core's share falls on both alike, and their server CPU per request is printed too. GetObject
+    // also reads, in the same rounds, an object the SDK stored with a CRC32: it then checks the CRC32 we return (its
+    // checksum mode), which s3rver never returns.
     const sdkRounds = async (op: 'put' | 'get') => {
+      const side = (pid: number, endpoint: string, credentials: Credentials, key: string) => ({ pid, endpoint, credentials, key, rounds: [] as Figure[], loader: [] as number[] });
       const sides = [
-        { pid: latchkey.pid, endpoint: latchkey.endpoint, credentials: CREDENTIALS, rounds: [] as Figure[], loader: [] as number[] },
-        { pid: s3rver.pid, endpoint: s3rver.endpoint, credentials: S3RVER_CREDENTIALS, rounds: [] as Figure[], loader: [] as number[] },
+        side(latchkey.pid, latchkey.endpoint, CREDENTIALS, 'small.bin'),
+        side(s3rver.pid, s3rver.endpoint, S3RVER_CREDENTIALS, 'small.bin'),
+        ...(op === 'get' ? [side(latchkey.pid, latchkey.endpoint, CREDENTIALS, CHECKED_KEY)] : []),
       ];
-      const sdk = (side: (typeof sides)[number], seconds: number) =>
-        nodeLoad('load-sdk.js', { endpoint: side.endpoint, ...side.credentials, bucket: 'bench', size: KIB4, concurrency: 16, seconds, op });
-      // s3rver's code takes seconds of load to be compiled: both sides are warmed up past that.
-      for (const side of sides) await sdk(side, SDK_WARMUP_SECONDS);
+      const sdk = (on: (typeof sides)[number], seconds: number) =>
+        nodeLoad('load-sdk.js', { endpoint: on.endpoint, ...on.credentials, bucket: 'bench', key: on.key, size: KIB4, concurrency: 16, seconds, op });
+      // s3rver's code takes seconds of load to be compiled: every side is warmed up past that.
+      for (const on of sides) await sdk(on, SDK_WARMUP_SECONDS);
       for (let round = 0; round < SDK_ROUNDS; round++) {
-        for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-          await settle(side.pid);
-          side.rounds.push(
-            await measure(side.pid, async () => {
-              const figure = await sdk(side, SECONDS / LOADER_ROUNDS);
-              side.loader.push(figure.loaderCpuMsPerOp ?? NaN);
+        for (const on of round % 2 === 0 ? sides : [...sides].reverse()) {
+          await settle(on.pid);
+          on.rounds.push(
+            await measure(on.pid, async () => {
+              const figure = await sdk(on, SECONDS / LOADER_ROUNDS);
+              on.loader.push(figure.loaderCpuMsPerOp ?? NaN);
               return { ...figure, mbps: 0 };
             }),
           );
         }
       }
-      const [ours, theirs] = sides.map((side) => combine(side.rounds)) as [Figure, Figure];
-      const [ourLoader, theirLoader] = sides.map((side) => median(side.loader).toFixed(2));
+      const [ours, theirs, checked] = sides.map((on) => ({ figure: combine(on.rounds), loader: median(on.loader).toFixed(2) }));
+      if (ours === undefined || theirs === undefined) throw new Error('SDK rounds: a side is missing');
       return {
-        ours,
-        theirs,
-        note: `rounds alternated with s3rver; server CPU/op ours / s3rver's = ${(ours.cpuMsPerOp / theirs.cpuMsPerOp).toFixed(2)}; the SDK's own CPU/op ${ourLoader} / ${theirLoader} ms`,
+        ours: ours.figure,
+        theirs: theirs.figure,
+        note: `rounds alternated with s3rver; server CPU/op ours / s3rver's = ${(ours.figure.cpuMsPerOp / theirs.figure.cpuMsPerOp).toFixed(2)}; the SDK's own CPU/op ${ours.loader} / ${theirs.loader} ms`,
+        checked: checked && { figure: checked.figure, note: `the SDK's own CPU/op ${checked.loader} ms (${ours.loader} without a checksum to check)` },
       };
     };
     const sdkPut = await sdkRounds('put');
     results.push(`${row('SDK PutObject 4 KiB (16 loops)', sdkPut.ours, nginxPut, { s3rver: sdkPut.theirs })}   ← ${sdkPut.note}`);
     const sdkGet = await sdkRounds('get');
     results.push(`${row('SDK GetObject 4 KiB (16 loops)', sdkGet.ours, nginxGet, { s3rver: sdkGet.theirs })}   ← ${sdkGet.note}`);
+    if (sdkGet.checked) results.push(`${row('  stored with a CRC32, SDK checks it', sdkGet.checked.figure, nginxGet)}   ← ${sdkGet.checked.note}`);
 
     const large = async (pid: number, method: 'GET' | 'PUT', urls: string[], extra: { chunked?: boolean } = {}) => {
       await settle(pid);
