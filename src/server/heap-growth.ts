@@ -13,10 +13,11 @@ const HEAP_GROWING_PERCENT = 300;
  * its 27, with the ArrayBuffers at 26-42 MB before each and 10-13 MB after,
  * and hardly a scavenge between them. It went on for as long as the uploads
  * did and cost a quarter of the server's CPU (nodejs/node#1671 is the same
- * effect). With four times the live size as the limit, 3 mark-compacts in 3
- * rounds, in every start measured (docs/performance.md). The flag is read
- * at each mark-compact, so setting it in a running process takes effect; the
- * old generation's maximum still bounds the limit.
+ * effect). With four times the live size as the limit, 1-3 mark-compacts in
+ * 3 rounds, in every start measured (docs/performance.md); twice or three
+ * times still let the storm start. The flag is read at each mark-compact, so
+ * setting it in a running process takes effect; the old generation's maximum
+ * still bounds the limit.
  */
 export function giveHeapRoomForBodies(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
