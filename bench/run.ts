@@ -157,7 +157,6 @@ async function main(): Promise<void> {
     const ourExpired = await lk(expired, { connections: 64 });
     results.push(`${row('403 expired link (64 conns)', ourExpired, ourGet)}   ← ratio vs our served GET`);
 
-    // Enough for the warm-up and every measured round at ~10 000 PUT/s without reusing a URL.
     /** A Node floor of bench/bare-put.ts in its own data dir (`prepare` fills it), measured by `use`, then stopped. */
     const onFloor = async <T>(mode: BareMode, use: (floor: Proc & { endpoint: string }) => Promise<T>, prepare?: (dir: string) => void): Promise<T> => {
       const dir = join(work, `bare-${mode}`);
@@ -170,6 +169,7 @@ async function main(): Promise<void> {
         floor.child.kill('SIGTERM');
       }
     };
+    // Enough for the warm-up and every measured round at ~10 000 PUT/s without reusing a URL.
     const count = 120_000;
     const putList = (endpoint: string, file: string, credentials = CREDENTIALS) => writePutList(endpoint, file, count, credentials);
     const davList = join(work, 'dav-urls.txt');
